@@ -1,0 +1,2 @@
+//! diag: read → parse → correlate → rules → report.
+pub mod rules;

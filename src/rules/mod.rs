@@ -1,0 +1,2 @@
+//! Rules: data-driven detection over the correlated timeline.
+pub mod expr;
