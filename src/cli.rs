@@ -1,0 +1,418 @@
+//! The command line: clap definitions hold what the user typed; `Config` settles it once (colour,
+//! registries, correlation options) and the commands run on it. Exit codes: 0 clean, 1 findings at or
+//! above the threshold, 2 usage or input error. A closed pipe (`diag ... | head`) ends quietly.
+
+use crate::correlate::{self, Timeline};
+use crate::event::Level;
+use crate::filter::Filter;
+use crate::format::Registry;
+use crate::pipeline::{self, Problems};
+use crate::report::{style::Style, timeline as tlr};
+use crate::source;
+use chrono::{FixedOffset, NaiveDate};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// diag: find what went wrong in a Citadel P2P messenger run, from its service log and console dumps.
+#[derive(Debug, Parser)]
+#[command(name = "diag", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without one, the TUI on a terminal and `check` otherwise.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Inputs when no subcommand is given.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print all sources on one timeline, in the order things happened.
+    Timeline(TimelineArgs),
+    /// Inspect the log formats diag knows.
+    Formats {
+        /// What to do with formats.
+        #[command(subcommand)]
+        cmd: FormatsCmd,
+    },
+}
+
+/// `diag formats` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FormatsCmd {
+    /// List known formats.
+    List {
+        /// A directory of format definitions that adds to or overrides the built-in ones.
+        #[arg(long, value_name = "DIR", env = "DIAG_PARSERS")]
+        parsers: Option<PathBuf>,
+    },
+    /// Say which format each file is in, how sure, and which lines could not be parsed.
+    Detect {
+        /// Files to look at.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        /// A directory of format definitions that adds to or overrides the built-in ones.
+        #[arg(long, value_name = "DIR", env = "DIAG_PARSERS")]
+        parsers: Option<PathBuf>,
+    },
+}
+
+/// Inputs and the facts that settle their times and names.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// Log files, directories, globs, .gz files or `-` (stdin); `label=path` names a source.
+    #[arg(value_name = "LOGS")]
+    pub logs: Vec<String>,
+    /// A directory of format definitions that adds to or overrides the built-in ones.
+    #[arg(long, value_name = "DIR", env = "DIAG_PARSERS")]
+    pub parsers: Option<PathBuf>,
+    /// Force the input format instead of detecting it (see `diag formats list`).
+    #[arg(long, value_name = "NAME")]
+    pub input_format: Option<String>,
+    /// Date (YYYY-MM-DD) for sources that only carry a time of day.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Zone of local times in browser dumps, e.g. +01:00 (by default estimated from anchors).
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    pub tz: Option<String>,
+    /// Name a CID: NAME=CID (repeatable).
+    #[arg(long, value_name = "NAME=CID")]
+    pub alias: Vec<String>,
+}
+
+/// Output formats of `timeline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    /// For people.
+    Text,
+    /// One JSON object per event.
+    Ndjson,
+}
+
+/// Level names accepted by `--level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    /// trace and up
+    Trace,
+    /// debug and up
+    Debug,
+    /// info and up
+    Info,
+    /// warn and up
+    Warn,
+    /// error only
+    Error,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Trace => Level::Trace,
+            LevelArg::Debug => Level::Debug,
+            LevelArg::Info => Level::Info,
+            LevelArg::Warn => Level::Warn,
+            LevelArg::Error => Level::Error,
+        }
+    }
+}
+
+/// `diag timeline` arguments.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Only events that mention this CID (full, truncated prefix, or a name).
+    #[arg(long, value_name = "CID|NAME")]
+    pub cid: Option<String>,
+    /// Only events of sources whose label contains this.
+    #[arg(long, value_name = "LABEL")]
+    pub source: Option<String>,
+    /// Only events at or above this level.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub level: Option<LevelArg>,
+    /// Only events whose text matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TimelineFormat,
+}
+
+/// An error that ends the run with exit code 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+/// Settled inputs: registry, expanded inputs, correlation options.
+pub struct Loaded {
+    /// The timeline.
+    pub timeline: Timeline,
+    /// What was skipped or mended.
+    pub problems: Problems,
+    /// Definitions used.
+    pub registry: Registry,
+}
+
+fn parse_tz(s: &str) -> Result<FixedOffset, Fatal> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("utc") || t == "Z" {
+        return FixedOffset::east_opt(0).ok_or_else(|| Fatal("bad zone".into()));
+    }
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => {
+            return Err(Fatal(format!(
+                "--tz {s:?}: give an offset like +01:00, -05:30 or UTC"
+            )))
+        }
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i32, i32) = match (h.parse(), m.parse()) {
+        (Ok(h), Ok(m)) if h <= 14 && m < 60 => (h, m),
+        _ => {
+            return Err(Fatal(format!(
+                "--tz {s:?}: give an offset like +01:00, -05:30 or UTC"
+            )))
+        }
+    };
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+        .ok_or_else(|| Fatal(format!("--tz {s:?} is out of range")))
+}
+
+impl InputArgs {
+    /// Correlation options from the flags.
+    pub fn options(&self) -> Result<correlate::Options, Fatal> {
+        let date = match &self.date {
+            Some(d) => Some(
+                NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| Fatal(format!("--date {d:?}: give a date like 2025-12-30")))?,
+            ),
+            None => None,
+        };
+        let tz = self.tz.as_deref().map(parse_tz).transpose()?;
+        let mut aliases = Vec::new();
+        for a in &self.alias {
+            let (n, c) = a.split_once('=').ok_or_else(|| {
+                Fatal(format!(
+                    "--alias {a:?}: give NAME=CID, e.g. alice=2140228971562830034"
+                ))
+            })?;
+            let cid: u64 = c
+                .trim()
+                .parse()
+                .map_err(|_| Fatal(format!("--alias {a:?}: the CID must be a full decimal u64")))?;
+            aliases.push((n.trim().to_string(), cid));
+        }
+        Ok(correlate::Options { date, tz, aliases })
+    }
+
+    /// Expand, read, parse and correlate.
+    pub fn load(&self) -> Result<Loaded, Fatal> {
+        if self.logs.is_empty() {
+            return Err(Fatal("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
+        }
+        let registry = Registry::load(self.parsers.as_deref())?;
+        let inputs = source::expand(&self.logs)?;
+        let opts = self.options()?;
+        let (timeline, problems) =
+            pipeline::load(&registry, &inputs, self.input_format.as_deref(), &opts).map_err(
+                |e| {
+                    Fatal(format!(
+                        "{e}; {}",
+                        "check the paths above and that the files are text logs"
+                    ))
+                },
+            )?;
+        Ok(Loaded {
+            timeline,
+            problems,
+            registry,
+        })
+    }
+}
+
+/// Print what was skipped or mended to stderr; true when an input was refused.
+pub fn report_problems(p: &Problems) -> bool {
+    for w in &p.warnings {
+        eprintln!("diag: warning: {w}");
+    }
+    for r in &p.refused {
+        eprintln!("diag: error: {r}");
+    }
+    !p.refused.is_empty()
+}
+
+fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
+fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
+    let loaded = a.input.load()?;
+    let tl = &loaded.timeline;
+    let mut filter = Filter {
+        min_level: a.level.map(Level::from),
+        source: a.source.clone(),
+        ..Default::default()
+    };
+    if let Some(c) = &a.cid {
+        let q = c.trim_end_matches('.').trim_end_matches('…');
+        filter.cid = Some(tl.cids.lookup(q).ok_or_else(|| {
+            Fatal(format!(
+                "--cid {c:?}: no CID or name like that in these logs"
+            ))
+        })?);
+    }
+    if let Some(g) = &a.grep {
+        filter.grep = Some(regex::Regex::new(g).map_err(|e| Fatal(format!("--grep: {e}")))?);
+    }
+    let refused = report_problems(&loaded.problems);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let r = match a.format {
+        TimelineFormat::Text => tlr::write_text(
+            &mut out,
+            tl,
+            &filter,
+            Style::detect(io::stdout().is_terminal()),
+        ),
+        TimelineFormat::Ndjson => tlr::write_ndjson(&mut out, tl, &filter),
+    };
+    match r.and_then(|_| out.flush()) {
+        Ok(()) => {}
+        Err(e) if is_broken_pipe(&e) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(if refused { 2 } else { 0 })
+}
+
+fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match cmd {
+        FormatsCmd::List { parsers } => {
+            let reg = Registry::load(parsers.as_deref())?;
+            for f in &reg.formats {
+                writeln!(
+                    out,
+                    "{:<22} {:>5}  {}  [{}]",
+                    f.name, f.priority, f.title, f.origin
+                )?;
+            }
+            Ok(0)
+        }
+        FormatsCmd::Detect { files, parsers } => {
+            let reg = Registry::load(parsers.as_deref())?;
+            let inputs = source::expand(files)?;
+            let mut code = 0;
+            for inp in &inputs {
+                match pipeline::parse_input(&reg, inp, None) {
+                    Ok(p) => {
+                        let Some((info, _)) = p.sources.first() else {
+                            continue;
+                        };
+                        let d = &info.detection;
+                        writeln!(
+                            out,
+                            "{}: {} (confidence {:.0}%, {} of {} lines look like it{})",
+                            inp.display(),
+                            d.format,
+                            d.confidence * 100.0,
+                            d.matched,
+                            d.considered,
+                            d.runner_up
+                                .as_ref()
+                                .map(|(n, c)| format!("; next best {n} with {c}"))
+                                .unwrap_or_default()
+                        )?;
+                        let ps = &info.parse;
+                        let events: usize = p.sources.iter().map(|(i, _)| i.events).sum();
+                        writeln!(
+                            out,
+                            "  {} lines: {} events, {} continuation, {} meta, {} blank, {} unparsed",
+                            info.read.lines, events, ps.continuation, ps.meta, ps.blank, ps.unparsed
+                        )?;
+                        for (n, t) in &ps.unparsed_samples {
+                            writeln!(
+                                out,
+                                "  unparsed line {n}: {}",
+                                crate::report::style::sanitize(t)
+                            )?;
+                        }
+                        if let Some(e) = &info.read.error {
+                            writeln!(out, "  read error: {e}")?;
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("diag: error: {e}");
+                        code = 2;
+                    }
+                }
+            }
+            Ok(code)
+        }
+    }
+}
+
+/// Run the command line; returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let r = match &cli.command {
+        Some(Command::Timeline(a)) => cmd_timeline(a),
+        Some(Command::Formats { cmd }) => cmd_formats(cmd),
+        None => cmd_timeline(&TimelineArgs {
+            input: cli.input.clone(),
+            cid: None,
+            source: None,
+            level: None,
+            grep: None,
+            format: TimelineFormat::Text,
+        }),
+    };
+    match r {
+        Ok(c) => c,
+        Err(Fatal(m)) => {
+            eprintln!("diag: error: {m}");
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tz_offsets() {
+        assert_eq!(parse_tz("+01:00").unwrap().local_minus_utc(), 3600);
+        assert_eq!(parse_tz("-05:30").unwrap().local_minus_utc(), -19800);
+        assert_eq!(parse_tz("UTC").unwrap().local_minus_utc(), 0);
+        assert!(parse_tz("01:00").is_err());
+    }
+
+    #[test]
+    fn cli_parses() {
+        let c = Cli::try_parse_from([
+            "diag", "timeline", "a.log", "--cid", "alice", "--format", "ndjson",
+        ])
+        .unwrap();
+        assert!(matches!(c.command, Some(Command::Timeline(_))));
+        let c = Cli::try_parse_from(["diag", "a.log", "b.log"]).unwrap();
+        assert_eq!(c.input.logs.len(), 2);
+    }
+}

@@ -1,0 +1,265 @@
+//! Entities: the one shared set of extractors (from `parsers/entities.toml`) that finds CIDs, truncated
+//! CIDs, lost CIDs, UUIDs, message-id prefixes, usernames, name bindings and `key=value` fields in any
+//! record, whatever its format.
+
+use crate::event::{CidRef, Event};
+use crate::format::{compile, toml_error, DefError};
+use regex::Regex;
+use serde::Deserialize;
+
+/// Longest text an extractor looks at in one record (stack traces can be huge and carry no ids).
+const SCAN_LIMIT: usize = 8 * 1024;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Pat {
+    regex: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Def {
+    #[serde(default)]
+    cid: Vec<Pat>,
+    #[serde(default)]
+    cid_prefix: Vec<Pat>,
+    #[serde(default)]
+    cid_lost: Vec<Pat>,
+    #[serde(default)]
+    uuid: Vec<Pat>,
+    #[serde(default)]
+    msgid_prefix: Vec<Pat>,
+    #[serde(default)]
+    user: Vec<Pat>,
+    #[serde(default)]
+    alias: Vec<Pat>,
+    #[serde(default)]
+    field: Vec<Pat>,
+}
+
+/// Compiled extractors; each pattern's group `v` (or `name`/`cid`, `k`/`v`) is what it extracts.
+#[derive(Debug, Clone, Default)]
+pub struct Extractors {
+    cid: Vec<Regex>,
+    cid_prefix: Vec<Regex>,
+    cid_lost: Vec<Regex>,
+    uuid: Vec<Regex>,
+    msgid_prefix: Vec<Regex>,
+    user: Vec<Regex>,
+    alias: Vec<Regex>,
+    field: Vec<Regex>,
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+impl Extractors {
+    /// Load from TOML text; every regex must name the groups its kind needs.
+    pub fn load(file: &str, text: &str) -> Result<Extractors, DefError> {
+        let def: Def = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
+        let mut nth = 0;
+        let mut comp = |pats: &[Pat], groups: &[&str]| -> Result<Vec<Regex>, DefError> {
+            let mut out = Vec::new();
+            for p in pats {
+                let r = compile(file, text, "regex", nth, &p.regex)?;
+                for g in groups {
+                    if !r.capture_names().flatten().any(|n| n == *g) {
+                        return Err(DefError {
+                            file: file.into(),
+                            line: crate::format::line_of_key(text, "regex", nth),
+                            message: format!("this extractor needs a named group (?P<{g}>...)"),
+                        });
+                    }
+                }
+                nth += 1;
+                out.push(r);
+            }
+            Ok(out)
+        };
+        Ok(Extractors {
+            cid: comp(&def.cid, &["v"])?,
+            cid_prefix: comp(&def.cid_prefix, &["v"])?,
+            cid_lost: comp(&def.cid_lost, &[])?,
+            uuid: comp(&def.uuid, &["v"])?,
+            msgid_prefix: comp(&def.msgid_prefix, &["v"])?,
+            user: comp(&def.user, &["v"])?,
+            alias: comp(&def.alias, &["name", "cid"])?,
+            field: comp(&def.field, &["k", "v"])?,
+        })
+    }
+
+    /// Fill an event's entities and fields from its text.
+    pub fn apply(&self, ev: &mut Event) {
+        let full;
+        let text: &str = if ev.continuation.is_empty() {
+            &ev.message
+        } else {
+            full = ev.full_text();
+            &full
+        };
+        let mut end = text.len().min(SCAN_LIMIT);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &text[..end];
+        for r in &self.cid {
+            for c in r.captures_iter(text) {
+                if let Some(v) = c.name("v").and_then(|m| m.as_str().parse::<u64>().ok()) {
+                    push_unique(&mut ev.cids, CidRef::Full(v));
+                }
+            }
+        }
+        for r in &self.cid_prefix {
+            for c in r.captures_iter(text) {
+                if let Some(v) = c.name("v") {
+                    push_unique(&mut ev.cids, CidRef::Prefix(v.as_str().to_string()));
+                }
+            }
+        }
+        if self.cid_lost.iter().any(|r| r.is_match(text)) {
+            push_unique(&mut ev.cids, CidRef::Lost);
+        }
+        for r in &self.uuid {
+            for c in r.captures_iter(text) {
+                if let Some(v) = c.name("v") {
+                    push_unique(&mut ev.uuids, v.as_str().to_ascii_lowercase());
+                }
+            }
+        }
+        for r in &self.msgid_prefix {
+            for c in r.captures_iter(text) {
+                if let Some(v) = c.name("v") {
+                    push_unique(&mut ev.msgid_prefixes, v.as_str().to_ascii_lowercase());
+                }
+            }
+        }
+        for r in &self.user {
+            for c in r.captures_iter(text) {
+                if let Some(v) = c.name("v") {
+                    push_unique(&mut ev.users, v.as_str().to_string());
+                }
+            }
+        }
+        for r in &self.alias {
+            for c in r.captures_iter(text) {
+                if let (Some(n), Some(cid)) = (
+                    c.name("name"),
+                    c.name("cid").and_then(|m| m.as_str().parse::<u64>().ok()),
+                ) {
+                    push_unique(&mut ev.names, (n.as_str().to_string(), cid));
+                }
+            }
+        }
+        // Fields only from the message line: continuation lines are payloads and frames.
+        let msg = &ev.message;
+        let mut fields = Vec::new();
+        for r in &self.field {
+            for c in r.captures_iter(msg) {
+                if let (Some(k), Some(v)) = (c.name("k"), c.name("v")) {
+                    let v = v.as_str().trim_end_matches([',', '.']).trim_matches('"');
+                    fields.push((k.as_str().to_string(), v.to_string()));
+                }
+            }
+        }
+        for f in fields {
+            if !ev.fields.iter().any(|(k, _)| *k == f.0) {
+                ev.fields.push(f);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Registry;
+
+    fn ev(msg: &str) -> Event {
+        let reg = Registry::load(None).unwrap();
+        let mut e = Event {
+            message: msg.to_string(),
+            ..Default::default()
+        };
+        reg.entities.apply(&mut e);
+        e
+    }
+
+    #[test]
+    fn every_cid_form() {
+        let cases = [
+            ("cid=4926344781773734389", 4926344781773734389u64),
+            ("CID: 4926344781773734389", 4926344781773734389),
+            ("peer_cid=13052662023604289317", 13052662023604289317),
+            ("Client 11755351387031373186 rekey", 11755351387031373186),
+            (
+                "Session 6422049600014401439 for user x",
+                6422049600014401439,
+            ),
+            ("peer Some(4926344781773734389)", 4926344781773734389),
+            ("{cid: 4926344781773734389n}", 4926344781773734389),
+            (
+                "remaining [4398843767654670086, 705028106378368169]",
+                705028106378368169,
+            ),
+        ];
+        for (text, want) in cases {
+            let e = ev(text);
+            assert!(e.cids.contains(&CidRef::Full(want)), "{text}: {:?}", e.cids);
+        }
+        let e = ev("Sending reliable P2P message from 2140228971562830034 to 4926344781773734389");
+        assert_eq!(
+            e.cids,
+            vec![
+                CidRef::Full(2140228971562830034),
+                CidRef::Full(4926344781773734389)
+            ]
+        );
+    }
+
+    #[test]
+    fn no_cid_from_other_numbers() {
+        let e = ev("Filesystem(\"/home/app/.citadel/152802578303337018145126615482762009524\") user alice_1767144257 at 1767145425123 ms msg_len=258");
+        assert!(e.cids.is_empty(), "{:?}", e.cids);
+    }
+
+    #[test]
+    fn truncated_and_lost() {
+        let e = ev("P2PAutoConnect: Connect failed for 21402289..., retry in 1s (attempt 1)");
+        assert_eq!(e.cids, vec![CidRef::Prefix("21402289".into())]);
+        let e = ev("{messageId: 97d21b6a, messageType: text, senderCid: 214022897156...");
+        assert!(e.cids.contains(&CidRef::Prefix("214022897156".into())));
+        assert_eq!(e.msgid_prefixes, vec!["97d21b6a".to_string()]);
+        let e = ev("[OrphanSessionsNavbar] Disconnecting session: undefined");
+        assert_eq!(e.cids, vec![CidRef::Lost]);
+    }
+
+    #[test]
+    fn uuids_users_names_fields() {
+        let e = ev("GetSessions: Session 13052662023604289317 for user p2ptest1_1769211951 associated with connection fb7bee22-22ac-4c87-a71d-c1e5fd7412c2");
+        assert_eq!(
+            e.uuids,
+            vec!["fb7bee22-22ac-4c87-a71d-c1e5fd7412c2".to_string()]
+        );
+        assert_eq!(e.users, vec!["p2ptest1_1769211951".to_string()]);
+        assert_eq!(
+            e.names,
+            vec![("p2ptest1_1769211951".to_string(), 13052662023604289317)]
+        );
+        let e = ev("alice_1767144257 (CID: 2140228971562830034) - Tab 0");
+        assert_eq!(
+            e.names,
+            vec![("alice_1767144257".to_string(), 2140228971562830034)]
+        );
+        let e = ev("[ListAllPeers] Handling request for cid=4926344781773734389, request_id=97d21b6a-c372-47ee-be3f-fd8e4e59cd3e");
+        assert_eq!(e.field("cid"), Some("4926344781773734389"));
+        assert_eq!(
+            e.field("request_id"),
+            Some("97d21b6a-c372-47ee-be3f-fd8e4e59cd3e")
+        );
+        let e = ev("error=Queue handler signalled shutdown");
+        assert_eq!(e.field("error"), Some("Queue handler signalled shutdown"));
+    }
+}

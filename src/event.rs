@@ -1,0 +1,193 @@
+//! The `Event`: one log record of one source, as every stage after parsing sees it.
+//!
+//! Parsers produce events with the time the line itself carried (`RawTime`); `correlate` then fills in
+//! the aligned position on the shared timeline (`ts`, `pos`, `ts_quality`).
+
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use serde::Serialize;
+use std::fmt;
+
+/// Severity of an event, as normalised from every format's own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Finest tracing output.
+    Trace,
+    /// Debug output.
+    Debug,
+    /// Normal operation (console.log lands here).
+    Info,
+    /// Something odd.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+impl Level {
+    /// Parse a level word from any supported format (`INFO`, `warning`, `SEVERE`, `err`...).
+    pub fn parse(word: &str) -> Option<Level> {
+        let w = word.trim().to_ascii_lowercase();
+        Some(match w.as_str() {
+            "trace" | "verbose" => Level::Trace,
+            "debug" | "log" | "dir" | "dirxml" | "table" | "count" | "timeend" => Level::Debug,
+            "info" | "information" | "notice" => Level::Info,
+            "warn" | "warning" | "assert" => Level::Warn,
+            "error" | "err" | "severe" | "fatal" | "critical" | "exception" | "crit" => {
+                Level::Error
+            }
+            _ => return None,
+        })
+    }
+
+    /// Lower-case name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Time as written on the line, before dates, zones and clock offsets are settled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RawTime {
+    /// A full instant (RFC 3339 with zone, epoch numbers).
+    Instant(DateTime<Utc>),
+    /// Date and time without a zone (local time of the machine that wrote it).
+    Local(NaiveDateTime),
+    /// Month, day and time without a year (chrome_debug.log), local time.
+    MonthDay(u32, u32, NaiveTime),
+    /// Time of day only (DevTools, Firefox), local time.
+    TimeOfDay(NaiveTime),
+}
+
+/// How an event's position on the timeline is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TsQuality {
+    /// The line carried a full instant (collector or logger timestamp).
+    Exact,
+    /// The line carried a time of day; the date (and zone) came from elsewhere.
+    TimeOfDay,
+    /// Placed between anchors shared with other sources; no time of its own.
+    Inferred,
+    /// No time and no anchors: only its order within its own source is known.
+    #[default]
+    Order,
+}
+
+impl TsQuality {
+    /// Name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TsQuality::Exact => "exact",
+            TsQuality::TimeOfDay => "time-of-day",
+            TsQuality::Inferred => "inferred",
+            TsQuality::Order => "order",
+        }
+    }
+    /// One-character mark for dense views.
+    pub fn mark(self) -> char {
+        match self {
+            TsQuality::Exact => ' ',
+            TsQuality::TimeOfDay => '·',
+            TsQuality::Inferred => '~',
+            TsQuality::Order => '?',
+        }
+    }
+}
+
+/// A reference to a client id as the line wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CidRef {
+    /// The full u64.
+    Full(u64),
+    /// A truncated decimal prefix (`21402289...`).
+    Prefix(String),
+    /// The CID was lost on the way (`undefined` where a CID belongs).
+    Lost,
+}
+
+/// Index of a source in `Timeline::sources`.
+pub type SourceId = usize;
+
+/// One log record.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    /// Which source it came from.
+    pub source: SourceId,
+    /// First physical line (1-based) of the record in its source.
+    pub line: u64,
+    /// Last physical line of the record (same as `line` for one-line records).
+    pub end_line: u64,
+    /// Time the line carried.
+    pub raw_ts: Option<RawTime>,
+    /// Aligned time on the shared timeline (set by correlate).
+    pub ts: Option<DateTime<Utc>>,
+    /// How the position is known (set by correlate).
+    pub ts_quality: TsQuality,
+    /// Position on the shared axis (set by correlate): ns since epoch, or the reference source's line number.
+    pub pos: f64,
+    /// Normalised level, when the format says or implies one.
+    pub level: Option<Level>,
+    /// Logger target (`citadel`, a module path, a console anchor).
+    pub target: Option<String>,
+    /// Code location (`file.rs:123`, `app.js:12`).
+    pub location: Option<String>,
+    /// The message: first line of the record's text.
+    pub message: String,
+    /// Further lines of the record (panic payloads, stack frames), without collector prefixes.
+    pub continuation: Vec<String>,
+    /// Extracted `key=value` fields and format-specific captures.
+    pub fields: Vec<(String, String)>,
+    /// Client ids mentioned.
+    pub cids: Vec<CidRef>,
+    /// UUIDs mentioned (request, connection, message ids).
+    pub uuids: Vec<String>,
+    /// 8-hex message id prefixes (`messageId: 97d21b6a`).
+    pub msgid_prefixes: Vec<String>,
+    /// Usernames mentioned (`for user U`).
+    pub users: Vec<String>,
+    /// Names the record binds to CIDs (`Session N for user U`, `alice (CID: N)`).
+    pub names: Vec<(String, u64)>,
+}
+
+impl Event {
+    /// The whole text of the record: message plus continuation lines.
+    pub fn full_text(&self) -> String {
+        if self.continuation.is_empty() {
+            return self.message.clone();
+        }
+        let mut s = self.message.clone();
+        for c in &self.continuation {
+            s.push('\n');
+            s.push_str(c);
+        }
+        s
+    }
+
+    /// A field's value by name.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Full CIDs mentioned, in order of appearance.
+    pub fn full_cids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.cids.iter().filter_map(|c| match c {
+            CidRef::Full(v) => Some(*v),
+            _ => None,
+        })
+    }
+}

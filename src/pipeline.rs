@@ -1,0 +1,201 @@
+//! Pipeline: the one place where read, parse and correlate meet.
+//!
+//! Inputs are read and parsed in parallel (one worker per core, one input at a time each); each input's
+//! format is detected from its first lines unless forced; interleaved compose services become sources of
+//! their own; then everything is handed to `correlate`.
+
+use crate::correlate::{self, SourceInfo, Timeline};
+use crate::event::Event;
+use crate::format::Registry;
+use crate::parse::{detect, Detection, SourceParser, DETECT_LINES};
+use crate::source::{self, Input, InputError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// What loading produced besides the timeline: problems that were reported and skipped.
+#[derive(Debug, Default)]
+pub struct Problems {
+    /// Inputs that could not be read at all (binary, unreadable): one message each.
+    pub refused: Vec<String>,
+    /// Inputs read only in part (a truncated gz) or with mended lines: one message each.
+    pub warnings: Vec<String>,
+}
+
+/// Errors that stop loading.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// `--format` named no known format.
+    #[error("unknown format {0:?}; `diag formats list` shows the known ones")]
+    UnknownFormat(String),
+    /// No input could be read.
+    #[error("no input could be read")]
+    NothingRead,
+}
+
+/// Parsed pieces of one input, before correlation.
+pub struct ParsedInput {
+    /// One entry per stream (container) of the input.
+    pub sources: Vec<(SourceInfo, Vec<Event>)>,
+}
+
+/// Read and parse one input.
+pub fn parse_input(
+    reg: &Registry,
+    input: &Input,
+    forced: Option<&str>,
+) -> Result<ParsedInput, InputError> {
+    let mut reader = source::open(input)?;
+    let mut head = Vec::new();
+    while head.len() < DETECT_LINES {
+        match reader.next_line() {
+            Some(l) => head.push(l),
+            None => break,
+        }
+    }
+    let file_name = input
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    let detection = match forced {
+        Some(name) => Detection {
+            format: name.to_string(),
+            matched: 0,
+            considered: 0,
+            confidence: 1.0,
+            runner_up: None,
+            forced: true,
+        },
+        None => detect(reg, &head, file_name),
+    };
+    // Detection only names registry formats (and `plain`, which is built in).
+    let fmt = reg
+        .format(&detection.format)
+        .or_else(|| reg.format("plain"))
+        .ok_or_else(|| InputError::Glob("the built-in `plain` format is missing".into()))?;
+    let mut parser = SourceParser::new(fmt, reg);
+    let mut lineno = 0u64;
+    for l in &head {
+        lineno += 1;
+        parser.push(lineno, l);
+    }
+    drop(head);
+    while let Some(l) = reader.next_line() {
+        lineno += 1;
+        parser.push(lineno, &l);
+    }
+    let stats = parser.stats.clone();
+    let events = parser.finish();
+    // Split interleaved compose services into sources of their own, in order of first appearance.
+    let mut streams: Vec<(Option<String>, Vec<Event>)> = Vec::new();
+    for (key, ev) in events {
+        match streams.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(ev),
+            None => streams.push((key, vec![ev])),
+        }
+    }
+    if streams.is_empty() {
+        streams.push((None, Vec::new()));
+    }
+    let several = streams.len() > 1;
+    let sources = streams
+        .into_iter()
+        .map(|(container, evs)| {
+            let label = match (&container, several) {
+                (Some(c), true) => format!("{}:{c}", input.label),
+                _ => input.label.clone(),
+            };
+            let info = SourceInfo {
+                label,
+                path: input.display(),
+                container,
+                detection: detection.clone(),
+                read: reader.stats.clone(),
+                parse: stats.clone(),
+                events: evs.len(),
+                placement: String::new(),
+                offset: None,
+            };
+            (info, evs)
+        })
+        .collect();
+    Ok(ParsedInput { sources })
+}
+
+/// Read, parse and correlate all inputs.
+pub fn load(
+    reg: &Registry,
+    inputs: &[Input],
+    forced: Option<&str>,
+    opts: &correlate::Options,
+) -> Result<(Timeline, Problems), LoadError> {
+    if let Some(f) = forced {
+        if reg.format(f).is_none() {
+            return Err(LoadError::UnknownFormat(f.to_string()));
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<ParsedInput, InputError>>>> =
+        Mutex::new((0..inputs.len()).map(|_| None).collect());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(inputs.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= inputs.len() {
+                    break;
+                }
+                let r = parse_input(reg, &inputs[i], forced);
+                if let Ok(mut g) = results.lock() {
+                    g[i] = Some(r);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_default();
+    let mut problems = Problems::default();
+    let mut sources = Vec::new();
+    for (inp, r) in inputs.iter().zip(results) {
+        match r {
+            Some(Ok(p)) => {
+                if let Some((info, _)) = p.sources.first() {
+                    let r = &info.read;
+                    if let Some(e) = &r.error {
+                        problems.warnings.push(format!(
+                            "{}: {e}; kept the {} lines before it",
+                            inp.display(),
+                            r.lines
+                        ));
+                    }
+                    if r.invalid_utf8 > 0 {
+                        problems.warnings.push(format!(
+                            "{}: {} lines held invalid UTF-8 and were read lossily",
+                            inp.display(),
+                            r.invalid_utf8
+                        ));
+                    }
+                    if r.truncated > 0 {
+                        problems.warnings.push(format!(
+                            "{}: {} lines were longer than {} bytes and were cut",
+                            inp.display(),
+                            r.truncated,
+                            source::MAX_LINE
+                        ));
+                    }
+                }
+                sources.extend(p.sources);
+            }
+            Some(Err(e)) => problems.refused.push(e.to_string()),
+            None => problems
+                .refused
+                .push(format!("{}: not read", inp.display())),
+        }
+    }
+    if sources.is_empty() {
+        return Err(LoadError::NothingRead);
+    }
+    Ok((correlate::correlate(sources, &reg.anchors, opts), problems))
+}

@@ -1,0 +1,445 @@
+//! Read: turn the user's LOGS arguments into labelled inputs and their inputs into lines.
+//!
+//! This is the only place that touches files: `label=path` labels, directories, globs, `.gz` (detected by
+//! magic bytes), stdin (`-`), binary refusal, invalid UTF-8 (read lossily, counted), CRLF, and the cap on
+//! line length (longer lines are cut and counted) that keeps memory bounded whatever the input.
+
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Longest line kept; the rest of a longer line is dropped and counted.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Errors that stop an input from being read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The path does not exist or cannot be opened.
+    #[error("cannot read {path}: {source}. Check the path, or pass `-` to read standard input")]
+    Open {
+        /// The path as given.
+        path: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The input looks binary.
+    #[error("{path} looks like a binary file (NUL bytes in its first 8 KiB), not a log; skip it or pass the decompressed text")]
+    Binary {
+        /// The path as given.
+        path: String,
+    },
+    /// A glob pattern was malformed or matched nothing.
+    #[error("{0}")]
+    Glob(String),
+}
+
+/// One input to read, after expansion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// Short name shown on every event (`alice`, `internal-service`).
+    pub label: String,
+    /// Path, or `None` for stdin.
+    pub path: Option<PathBuf>,
+    /// Whether the label was given by the user (`alice=tab0.log`).
+    pub labelled: bool,
+}
+
+impl Input {
+    /// Path as shown to people.
+    pub fn display(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "<stdin>".to_string(),
+        }
+    }
+}
+
+/// Split `label=path` (a label is a plain word; `=` inside a real path with a slash before it is kept).
+fn split_label(arg: &str) -> (Option<String>, &str) {
+    if let Some((l, p)) = arg.split_once('=') {
+        let plain = !l.is_empty()
+            && l.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+        if plain && !p.is_empty() {
+            return (Some(l.to_string()), p);
+        }
+    }
+    (None, arg)
+}
+
+/// Default label of a file: its name up to the first dot (`alice-tab0.playwright.log` → `alice-tab0`).
+fn stem_label(p: &Path) -> String {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("input");
+    let stem = name.split('.').next().unwrap_or(name);
+    if stem.is_empty() {
+        name.to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
+fn is_log_candidate(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.starts_with('.') {
+        return false;
+    }
+    // Directories hold READMEs and expectations next to the logs; those are not evidence.
+    let lower = name.to_ascii_lowercase();
+    !(lower.ends_with(".md") || lower.ends_with(".toml") || lower.ends_with(".snap"))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| InputError::Open {
+        path: dir.display().to_string(),
+        source: e,
+    })?;
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.'))
+            {
+                walk(&p, out)?;
+            }
+        } else if is_log_candidate(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Expand LOGS arguments into inputs: files, directories (recursively, sorted), globs, `-`.
+pub fn expand(args: &[String]) -> Result<Vec<Input>, InputError> {
+    let mut out: Vec<Input> = Vec::new();
+    for arg in args {
+        let (label, path) = split_label(arg);
+        if path == "-" {
+            out.push(Input {
+                label: label.clone().unwrap_or_else(|| "stdin".into()),
+                path: None,
+                labelled: label.is_some(),
+            });
+            continue;
+        }
+        let mut paths = Vec::new();
+        let p = Path::new(path);
+        if p.is_dir() {
+            walk(p, &mut paths)?;
+        } else if p.exists() {
+            paths.push(p.to_path_buf());
+        } else if path.contains(['*', '?', '[']) {
+            let g = glob::glob(path)
+                .map_err(|e| InputError::Glob(format!("bad glob pattern {path:?}: {e}")))?;
+            for entry in g.flatten() {
+                if entry.is_file() {
+                    paths.push(entry);
+                }
+            }
+            if paths.is_empty() {
+                return Err(InputError::Glob(format!(
+                    "the pattern {path:?} matched no file; check the path or quote it differently"
+                )));
+            }
+        } else {
+            return Err(InputError::Open {
+                path: path.to_string(),
+                source: io::Error::new(io::ErrorKind::NotFound, "no such file or directory"),
+            });
+        }
+        let several = paths.len() > 1;
+        for p in paths {
+            let l = match (&label, several) {
+                (Some(l), false) => l.clone(),
+                (Some(l), true) => format!("{l}/{}", stem_label(&p)),
+                (None, _) => stem_label(&p),
+            };
+            out.push(Input {
+                label: l,
+                path: Some(p),
+                labelled: label.is_some(),
+            });
+        }
+    }
+    disambiguate(&mut out);
+    Ok(out)
+}
+
+/// Two inputs with one label get their parent folder's name in front, then a number.
+fn disambiguate(inputs: &mut [Input]) {
+    let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
+    for (i, inp) in inputs.iter_mut().enumerate() {
+        let dup = labels.iter().filter(|l| **l == labels[i]).count() > 1;
+        if dup && !inp.labelled {
+            if let Some(parent) = inp
+                .path
+                .as_ref()
+                .and_then(|p| p.parent())
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+            {
+                inp.label = format!("{parent}/{}", inp.label);
+            }
+        }
+    }
+    let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
+    for (i, inp) in inputs.iter_mut().enumerate() {
+        let n = labels[..i].iter().filter(|l| **l == labels[i]).count();
+        if n > 0 {
+            inp.label = format!("{}#{}", inp.label, n + 1);
+        }
+    }
+}
+
+/// Per-input counts of what reading had to mend.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadStats {
+    /// Physical lines read.
+    pub lines: u64,
+    /// Bytes read (after decompression).
+    pub bytes: u64,
+    /// Lines that held invalid UTF-8 (read lossily).
+    pub invalid_utf8: u64,
+    /// Lines longer than `MAX_LINE`, cut.
+    pub truncated: u64,
+    /// Whether the input was gzip-compressed.
+    pub gzip: bool,
+    /// A read error that ended the input early (a truncated gz), if any.
+    pub error: Option<String>,
+}
+
+/// Open an input: gzip is recognised by its magic bytes, binary input is refused.
+pub fn open(input: &Input) -> Result<LineReader, InputError> {
+    let raw: Box<dyn Read + Send> = match &input.path {
+        Some(p) => Box::new(File::open(p).map_err(|e| InputError::Open {
+            path: p.display().to_string(),
+            source: e,
+        })?),
+        None => Box::new(io::stdin()),
+    };
+    from_reader(raw, &input.display())
+}
+
+/// Build a line reader over any byte stream (used by tests and stdin).
+pub fn from_reader(raw: Box<dyn Read + Send>, name: &str) -> Result<LineReader, InputError> {
+    let mut br = BufReader::with_capacity(64 * 1024, raw);
+    let head = br.fill_buf().map_err(|e| InputError::Open {
+        path: name.to_string(),
+        source: e,
+    })?;
+    let gzip = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+    let mut reader: Box<dyn BufRead + Send> = if gzip {
+        Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(br)))
+    } else {
+        Box::new(br)
+    };
+    // Sniff the (decompressed) head for NULs: logs never hold them, binaries always do.
+    let head = match reader.fill_buf() {
+        Ok(h) => h,
+        Err(e) if gzip => {
+            return Ok(LineReader::failed(format!("gzip data is corrupt: {e}")));
+        }
+        Err(e) => {
+            return Err(InputError::Open {
+                path: name.to_string(),
+                source: e,
+            })
+        }
+    };
+    let sniff = &head[..head.len().min(8192)];
+    // UTF-16 logs (Windows) have NULs too; they are out of scope, so they are refused the same way.
+    if memchr::memchr(0, sniff).is_some() {
+        return Err(InputError::Binary {
+            path: name.to_string(),
+        });
+    }
+    Ok(LineReader {
+        reader: Some(reader),
+        stats: ReadStats {
+            gzip,
+            ..Default::default()
+        },
+        buf: Vec::with_capacity(1024),
+    })
+}
+
+/// Reads lines with a length cap, lossy UTF-8 and CRLF handling.
+pub struct LineReader {
+    reader: Option<Box<dyn BufRead + Send>>,
+    /// What reading had to mend so far.
+    pub stats: ReadStats,
+    buf: Vec<u8>,
+}
+
+impl LineReader {
+    fn failed(msg: String) -> LineReader {
+        LineReader {
+            reader: None,
+            stats: ReadStats {
+                gzip: true,
+                error: Some(msg),
+                ..Default::default()
+            },
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next line without its end (`\n` or `\r\n`), or `None` at the end or after a read error
+    /// (recorded in `stats.error`).
+    pub fn next_line(&mut self) -> Option<String> {
+        let reader = self.reader.as_mut()?;
+        self.buf.clear();
+        let mut cut = false;
+        let mut got_any = false;
+        loop {
+            let chunk = match reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.stats.error = Some(if self.stats.gzip {
+                        format!(
+                            "gzip stream ends early or is corrupt after line {}: {e}",
+                            self.stats.lines
+                        )
+                    } else {
+                        format!("read error after line {}: {e}", self.stats.lines)
+                    });
+                    self.reader = None;
+                    break;
+                }
+            };
+            if chunk.is_empty() {
+                self.reader = None;
+                break;
+            }
+            got_any = true;
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            let room = MAX_LINE.saturating_sub(self.buf.len());
+            if take > room {
+                cut = true;
+            }
+            self.buf.extend_from_slice(&chunk[..take.min(room)]);
+            let consumed = if done { take + 1 } else { take };
+            self.stats.bytes += consumed as u64;
+            reader.consume(consumed);
+            if done {
+                break;
+            }
+        }
+        if !got_any {
+            return None;
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        self.stats.lines += 1;
+        if cut {
+            self.stats.truncated += 1;
+        }
+        Some(match std::str::from_utf8(&self.buf) {
+            Ok(s) => s.to_string(),
+            Err(_) => {
+                self.stats.invalid_utf8 += 1;
+                String::from_utf8_lossy(&self.buf).into_owned()
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn reader(bytes: &[u8]) -> Result<LineReader, InputError> {
+        from_reader(Box::new(io::Cursor::new(bytes.to_vec())), "test")
+    }
+
+    fn all(mut r: LineReader) -> (Vec<String>, ReadStats) {
+        let mut v = Vec::new();
+        while let Some(l) = r.next_line() {
+            v.push(l);
+        }
+        (v, r.stats)
+    }
+
+    #[test]
+    fn crlf_and_missing_final_newline() {
+        let (lines, st) = all(reader(b"a\r\nb\nc").unwrap());
+        assert_eq!(lines, vec!["a", "b", "c"]);
+        assert_eq!(st.lines, 3);
+    }
+
+    #[test]
+    fn invalid_utf8_is_lossy_and_counted() {
+        let (lines, st) = all(reader(b"ok\nbad \xff\xfe here\n").unwrap());
+        assert_eq!(lines[1], "bad \u{fffd}\u{fffd} here");
+        assert_eq!(st.invalid_utf8, 1);
+    }
+
+    #[test]
+    fn binary_is_refused() {
+        let err = reader(b"\x7fELF\x00\x00\x01").err().unwrap();
+        assert!(err.to_string().contains("binary"), "{err}");
+    }
+
+    #[test]
+    fn long_line_is_cut_and_counted() {
+        let mut data = vec![b'x'; MAX_LINE + 500];
+        data.extend_from_slice(b"\nnext\n");
+        let (lines, st) = all(reader(&data).unwrap());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].len(), MAX_LINE);
+        assert_eq!(lines[1], "next");
+        assert_eq!(st.truncated, 1);
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_detected_and_read() {
+        let (lines, st) = all(reader(&gz(b"one\ntwo\n")).unwrap());
+        assert_eq!(lines, vec!["one", "two"]);
+        assert!(st.gzip);
+        assert!(st.error.is_none());
+    }
+
+    #[test]
+    fn truncated_gzip_reports_an_error_and_keeps_what_was_read() {
+        let text: String = (0..5000)
+            .map(|i| format!("line {i} of the log\n"))
+            .collect();
+        let z = gz(text.as_bytes());
+        let (lines, st) = all(reader(&z[..z.len() / 2]).unwrap());
+        assert!(st.error.is_some());
+        assert!(!lines.is_empty());
+    }
+
+    #[test]
+    fn labels_and_stems() {
+        assert_eq!(
+            split_label("alice=tab0.log"),
+            (Some("alice".into()), "tab0.log")
+        );
+        assert_eq!(split_label("/a/b=c/x.log"), (None, "/a/b=c/x.log"));
+        assert_eq!(
+            stem_label(Path::new("x/alice-tab0.playwright.log")),
+            "alice-tab0"
+        );
+    }
+
+    #[test]
+    fn missing_path_is_an_error() {
+        let e = expand(&["/no/such/file.log".into()]).unwrap_err();
+        assert!(e.to_string().contains("/no/such/file.log"));
+    }
+}
