@@ -1,2 +1,3 @@
-//! Rules: data-driven detection over the correlated timeline.
+//! Rules: data-driven detection over the correlated timeline (`rules/*.toml`), findings and incidents.
 pub mod expr;
+pub mod finding;

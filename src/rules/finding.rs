@@ -1,0 +1,131 @@
+//! Findings and incidents: what rules conclude, as every report and the TUI read it.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For the record.
+    Info,
+    /// Worth a look.
+    Low,
+    /// Degrades the run.
+    Medium,
+    /// Breaks a feature.
+    High,
+    /// Breaks the run.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// Parse a severity word.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "critical" => Severity::Critical,
+            "high" => Severity::High,
+            "medium" => Severity::Medium,
+            "low" => Severity::Low,
+            "info" => Severity::Info,
+            _ => return None,
+        })
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One event that supports a finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    /// Index of the event in `Timeline::events`.
+    pub event: usize,
+    /// Why it is here (`trigger`, `consequence`, `attempt`, `sent`, ...).
+    pub role: String,
+}
+
+/// What a rule found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Stable id within one report (`F1`, `F2`, ...).
+    pub id: String,
+    /// Rule id (`ratchet-version-gap`).
+    pub rule: String,
+    /// Severity of the rule.
+    pub severity: Severity,
+    /// One line saying what was found, with its numbers (gap size, attempts, counts).
+    pub title: String,
+    /// Full CIDs involved.
+    pub cids: Vec<u64>,
+    /// Supporting events, first the one that defines the finding.
+    pub evidence: Vec<Evidence>,
+    /// Matching events (evidence lists at most a sample of them).
+    pub count: usize,
+    /// Extra facts (gap, attempts, total_backoff_s, location, payload, per-source counts).
+    pub facts: Vec<(String, String)>,
+    /// Whether the rule's window was measured in time or in event order.
+    pub window_basis: WindowBasis,
+    /// The finding that caused this one, by id.
+    pub caused_by: Option<String>,
+}
+
+/// How a rule's window was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowBasis {
+    /// The rule needs no window.
+    None,
+    /// Seconds between event times.
+    Time,
+    /// Events in timeline order (no times to measure).
+    Order,
+}
+
+impl Finding {
+    /// A fact by name.
+    pub fn fact(&self, name: &str) -> Option<&str> {
+        self.facts
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Findings linked by shared CIDs and order, with the first cause as root.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    /// Stable id within one report (`I1`).
+    pub id: String,
+    /// Id of the root finding.
+    pub root: String,
+    /// Ids of its findings, root first, in causal order.
+    pub findings: Vec<String>,
+    /// CIDs involved.
+    pub cids: Vec<u64>,
+    /// One-paragraph narrative of the chain.
+    pub summary: String,
+}
