@@ -129,3 +129,31 @@ pub struct Incident {
     /// One-paragraph narrative of the chain.
     pub summary: String,
 }
+
+/// What people need to know about a rule besides its findings (the TUI's detail pane, reports).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInfo {
+    /// Rule id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub severity: Severity,
+    /// What the rule detects and why it matters.
+    pub description: String,
+    /// What to do about it.
+    pub remediation: String,
+}
+
+/// Everything the engine produced for one run: the timeline, findings, incidents and the rules used.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The correlated timeline.
+    pub timeline: crate::correlate::Timeline,
+    /// Findings, most severe first, then by time.
+    pub findings: Vec<Finding>,
+    /// Incidents, most severe root first.
+    pub incidents: Vec<Incident>,
+    /// The rules that ran.
+    pub rules: Vec<RuleInfo>,
+}
