@@ -9,7 +9,7 @@ use crate::event::Event;
 use crate::format::Registry;
 use crate::parse::{detect, Detection, SourceParser, DETECT_LINES};
 use crate::source::{self, Input, InputError};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// What loading produced besides the timeline: problems that were reported and skipped.
@@ -44,6 +44,29 @@ pub fn parse_input(
     input: &Input,
     forced: Option<&str>,
 ) -> Result<ParsedInput, InputError> {
+    parse_input_counted(reg, input, forced, None)
+}
+
+/// Lines between two updates of a progress counter.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// Read and parse one input, adding the bytes of the lines read to `progress` as it goes.
+fn parse_input_counted(
+    reg: &Registry,
+    input: &Input,
+    forced: Option<&str>,
+    progress: Option<&AtomicU64>,
+) -> Result<ParsedInput, InputError> {
+    let mut pending = 0u64;
+    let mut count = |n: u64, line: u64| {
+        pending += n + 1;
+        if line % PROGRESS_EVERY == 0 {
+            if let Some(p) = progress {
+                p.fetch_add(pending, Ordering::Relaxed);
+            }
+            pending = 0;
+        }
+    };
     let mut reader = source::open(input)?;
     let mut head = Vec::new();
     while head.len() < DETECT_LINES {
@@ -77,13 +100,16 @@ pub fn parse_input(
     let mut lineno = 0u64;
     for l in &head {
         lineno += 1;
+        count(l.len() as u64, lineno);
         parser.push(lineno, l);
     }
     drop(head);
     while let Some(l) = reader.next_line() {
         lineno += 1;
+        count(l.len() as u64, lineno);
         parser.push(lineno, &l);
     }
+    count(0, 0);
     let stats = parser.stats.clone();
     let events = parser.finish();
     // Split interleaved compose services into sources of their own, in order of first appearance.
@@ -115,6 +141,7 @@ pub fn parse_input(
                 events: evs.len(),
                 placement: String::new(),
                 offset: None,
+                owners: Vec::new(),
             };
             (info, evs)
         })
@@ -128,6 +155,17 @@ pub fn load(
     inputs: &[Input],
     forced: Option<&str>,
     opts: &correlate::Options,
+) -> Result<(Timeline, Problems), LoadError> {
+    load_with_progress(reg, inputs, forced, opts, &AtomicU64::new(0))
+}
+
+/// [`load`], adding the bytes of the lines read to `progress` as it goes (for the TUI's progress bar).
+pub fn load_with_progress(
+    reg: &Registry,
+    inputs: &[Input],
+    forced: Option<&str>,
+    opts: &correlate::Options,
+    progress: &AtomicU64,
 ) -> Result<(Timeline, Problems), LoadError> {
     if let Some(f) = forced {
         if reg.format(f).is_none() {
@@ -148,7 +186,7 @@ pub fn load(
                 if i >= inputs.len() {
                     break;
                 }
-                let r = parse_input(reg, &inputs[i], forced);
+                let r = parse_input_counted(reg, &inputs[i], forced, Some(progress));
                 if let Ok(mut g) = results.lock() {
                     g[i] = Some(r);
                 }
@@ -197,5 +235,5 @@ pub fn load(
     if sources.is_empty() {
         return Err(LoadError::NothingRead);
     }
-    Ok((correlate::correlate(sources, &reg.anchors, opts), problems))
+    Ok((correlate::correlate(sources, &reg.anchors, &reg.entities, opts), problems))
 }
