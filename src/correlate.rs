@@ -180,6 +180,8 @@ pub struct SourceInfo {
     pub placement: String,
     /// Clock offset, when estimated.
     pub offset: Option<ClockOffset>,
+    /// CIDs whose own client wrote this source (a tab's user), most evident first.
+    pub owners: Vec<u64>,
 }
 
 /// A link between two events that record the same moment in two sources.
@@ -517,6 +519,7 @@ fn monotone(points: &mut Vec<(usize, f64)>) {
 pub fn correlate(
     sources: Vec<(SourceInfo, Vec<Event>)>,
     defs: &[AnchorDef],
+    extract: &crate::entities::Extractors,
     opts: &Options,
 ) -> Timeline {
     let (mut infos, mut per_source): (Vec<SourceInfo>, Vec<Vec<Event>>) =
@@ -788,6 +791,7 @@ pub fn correlate(
         })
         .collect();
     let cids = directory(&events, &opts.aliases);
+    set_owners(&mut infos, &events, &cids, extract);
     Timeline {
         sources: infos,
         events,
@@ -832,6 +836,44 @@ fn interpolate(len: usize, pts: &[(usize, f64)], eps: f64) -> Vec<f64> {
         }
     }
     out
+}
+
+/// Which CIDs own each source, from the owner lines of `entities.toml` (service logs serve many CIDs
+/// and own none).
+fn set_owners(
+    infos: &mut [SourceInfo],
+    events: &[Event],
+    dir: &CidDirectory,
+    extract: &crate::entities::Extractors,
+) {
+    use crate::entities::Owner;
+    let mut counts: Vec<BTreeMap<u64, usize>> = vec![BTreeMap::new(); infos.len()];
+    for ev in events {
+        let Some(info) = infos.get(ev.source) else {
+            continue;
+        };
+        if info.detection.format.starts_with("citadel") {
+            continue;
+        }
+        let cid = match extract.owner(&ev.message) {
+            Some(Owner::Cid(d)) if d.len() >= 15 => d.parse::<u64>().ok(),
+            Some(Owner::Cid(d)) => dir.resolve(&CidRef::Prefix(d)),
+            Some(Owner::Name(n)) => dir
+                .names
+                .iter()
+                .find(|(_, ns)| ns.contains(&n))
+                .map(|(c, _)| *c),
+            None => None,
+        };
+        if let Some(c) = cid {
+            *counts[ev.source].entry(c).or_default() += 1;
+        }
+    }
+    for (info, c) in infos.iter_mut().zip(counts) {
+        let mut v: Vec<(u64, usize)> = c.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1));
+        info.owners = v.into_iter().map(|(c, _)| c).collect();
+    }
 }
 
 /// Collect full CIDs and names, and resolve every truncated CID.
@@ -901,6 +943,7 @@ mod tests {
             events: 0,
             placement: String::new(),
             offset: None,
+            owners: Vec::new(),
         }
     }
 
@@ -956,6 +999,7 @@ mod tests {
                 (info("svc", "citadel-tracing"), server),
             ],
             &reg.anchors,
+            &reg.entities,
             &Options::default(),
         );
         let order: Vec<&str> = tl.events.iter().map(|e| e.message.as_str()).collect();
@@ -1003,6 +1047,7 @@ mod tests {
                 (info("tab", "chrome-devtools"), tab),
             ],
             &reg.anchors,
+            &reg.entities,
             &Options::default(),
         );
         let off = tl.sources[1].offset.as_ref().unwrap();
@@ -1027,6 +1072,7 @@ mod tests {
                 (info("tab", "plain"), tab),
             ],
             &reg.anchors,
+            &reg.entities,
             &Options::default(),
         );
         assert_eq!(tl.axis, Axis::Order);

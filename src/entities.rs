@@ -35,6 +35,17 @@ struct Def {
     alias: Vec<Pat>,
     #[serde(default)]
     field: Vec<Pat>,
+    #[serde(default)]
+    owner: Vec<Pat>,
+}
+
+/// What an owner line names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A CID, full or a truncated prefix.
+    Cid(String),
+    /// A username.
+    Name(String),
 }
 
 /// Compiled extractors; each pattern's group `v` (or `name`/`cid`, `k`/`v`) is what it extracts.
@@ -48,6 +59,7 @@ pub struct Extractors {
     user: Vec<Regex>,
     alias: Vec<Regex>,
     field: Vec<Regex>,
+    owner: Vec<Regex>,
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
@@ -88,7 +100,23 @@ impl Extractors {
             user: comp(&def.user, &["v"])?,
             alias: comp(&def.alias, &["name", "cid"])?,
             field: comp(&def.field, &["k", "v"])?,
+            owner: comp(&def.owner, &[])?,
         })
+    }
+
+    /// Who a line says its source belongs to: a CID (full or truncated) or a username.
+    pub fn owner(&self, message: &str) -> Option<Owner> {
+        for r in &self.owner {
+            if let Some(c) = r.captures(message) {
+                if let Some(v) = c.name("cid") {
+                    return Some(Owner::Cid(v.as_str().to_string()));
+                }
+                if let Some(v) = c.name("name") {
+                    return Some(Owner::Name(v.as_str().to_string()));
+                }
+            }
+        }
+        None
     }
 
     /// Fill an event's entities and fields from its text.

@@ -47,13 +47,49 @@ pub fn parse_input(
     parse_input_counted(reg, input, forced, None)
 }
 
-/// Lines between two updates of a progress counter.
-const PROGRESS_EVERY: u64 = 4096;
-
 /// Read and parse one input, adding the bytes of the lines read to `progress` as it goes.
 fn parse_input_counted(
     reg: &Registry,
     input: &Input,
+    forced: Option<&str>,
+    progress: Option<&AtomicU64>,
+) -> Result<ParsedInput, InputError> {
+    let reader = source::open(input)?;
+    let file_name = input
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    parse_reader(
+        reg,
+        reader,
+        &input.label,
+        &input.display(),
+        file_name,
+        forced,
+        progress,
+    )
+}
+
+/// Parse an in-memory text as one labelled source (rule tests, examples).
+pub fn parse_str(reg: &Registry, label: &str, text: &str) -> Result<ParsedInput, InputError> {
+    let reader = source::from_reader(
+        Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        label,
+    )?;
+    parse_reader(reg, reader, label, label, None, None, None)
+}
+
+/// Lines between two updates of a progress counter.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// Detect the format of a line stream and parse it.
+pub fn parse_reader(
+    reg: &Registry,
+    mut reader: source::LineReader,
+    label: &str,
+    display: &str,
+    file_name: Option<&str>,
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
 ) -> Result<ParsedInput, InputError> {
@@ -67,7 +103,6 @@ fn parse_input_counted(
             pending = 0;
         }
     };
-    let mut reader = source::open(input)?;
     let mut head = Vec::new();
     while head.len() < DETECT_LINES {
         match reader.next_line() {
@@ -75,11 +110,6 @@ fn parse_input_counted(
             None => break,
         }
     }
-    let file_name = input
-        .path
-        .as_ref()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str());
     let detection = match forced {
         Some(name) => Detection {
             format: name.to_string(),
@@ -128,12 +158,12 @@ fn parse_input_counted(
         .into_iter()
         .map(|(container, evs)| {
             let label = match (&container, several) {
-                (Some(c), true) => format!("{}:{c}", input.label),
-                _ => input.label.clone(),
+                (Some(c), true) => format!("{label}:{c}"),
+                _ => label.to_string(),
             };
             let info = SourceInfo {
                 label,
-                path: input.display(),
+                path: display.to_string(),
                 container,
                 detection: detection.clone(),
                 read: reader.stats.clone(),
@@ -235,5 +265,8 @@ pub fn load_with_progress(
     if sources.is_empty() {
         return Err(LoadError::NothingRead);
     }
-    Ok((correlate::correlate(sources, &reg.anchors, &reg.entities, opts), problems))
+    Ok((
+        correlate::correlate(sources, &reg.anchors, &reg.entities, opts),
+        problems,
+    ))
 }

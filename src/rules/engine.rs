@@ -1,0 +1,681 @@
+//! Evaluate rules over the timeline: find the events each pattern matches, then apply the rule kind's
+//! semantics (match, count, sequence, absence) to turn hits into findings with facts and evidence.
+
+use super::expr::Value;
+use super::finding::{Evidence, Finding, WindowBasis};
+use super::load::{ExpectSource, Kind, Pattern, Rule, Scope};
+use crate::correlate::{Axis, Timeline};
+use crate::event::{CidRef, Event};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Evidence kept per finding (the count says how many matched in all).
+const MAX_EVIDENCE: usize = 25;
+
+/// Capture names whose values are CIDs (full or truncated) and get resolved to full CIDs.
+const CID_CAPTURES: &[&str] = &[
+    "cid",
+    "target",
+    "to",
+    "from",
+    "peer",
+    "peer_cid",
+    "session",
+    "recipient",
+    "sender",
+];
+
+/// One event matched by one pattern.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Event index in the timeline.
+    pub event: usize,
+    /// Captures, constants and per-pattern facts.
+    pub caps: BTreeMap<String, String>,
+}
+
+impl Hit {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.caps.get(k).map(|s| s.as_str())
+    }
+}
+
+fn value_of(s: &str) -> Value {
+    Value::Str(s.to_string())
+}
+
+fn event_lookup<'a>(
+    tl: &'a Timeline,
+    ev: &'a Event,
+    caps: &'a BTreeMap<String, String>,
+) -> impl Fn(&str) -> Option<Value> + 'a {
+    move |name: &str| {
+        if let Some(v) = caps.get(name) {
+            return Some(value_of(v));
+        }
+        match name {
+            "level" => ev.level.map(|l| value_of(l.as_str())),
+            "source" => tl.sources.get(ev.source).map(|s| value_of(&s.label)),
+            "message" => Some(value_of(&ev.message)),
+            "text" => Some(Value::Str(ev.full_text())),
+            "target" => ev.target.as_deref().map(value_of),
+            other => other
+                .strip_prefix("fields.")
+                .and_then(|f| ev.field(f))
+                .map(value_of),
+        }
+    }
+}
+
+/// Resolve a CID-like capture to a full CID string when the directory knows it.
+fn resolve_cid(tl: &Timeline, v: &str) -> String {
+    let d = v.trim_end_matches('.').trim_end_matches('…');
+    if d.is_empty() || !d.chars().all(|c| c.is_ascii_digit()) {
+        return v.to_string();
+    }
+    if d.len() >= 15 {
+        return d.to_string();
+    }
+    match tl.cids.resolve(&CidRef::Prefix(d.to_string())) {
+        Some(full) => full.to_string(),
+        None => d.to_string(),
+    }
+}
+
+/// All hits of a pattern list, in timeline order.
+pub fn hits(tl: &Timeline, pats: &[Pattern]) -> Vec<Hit> {
+    let mut out = Vec::new();
+    for (i, ev) in tl.events.iter().enumerate() {
+        for p in pats {
+            if !p.levels.is_empty() && !ev.level.is_some_and(|l| p.levels.contains(&l)) {
+                continue;
+            }
+            let full;
+            let text: &str = if p.multiline && !ev.continuation.is_empty() {
+                full = ev.full_text();
+                &full
+            } else {
+                &ev.message
+            };
+            let Some(c) = p.regex.captures(text) else {
+                continue;
+            };
+            let mut caps = BTreeMap::new();
+            for name in p.regex.capture_names().flatten() {
+                if let Some(m) = c.name(name) {
+                    let v = m.as_str();
+                    let v = if CID_CAPTURES.contains(&name) {
+                        resolve_cid(tl, v)
+                    } else {
+                        v.to_string()
+                    };
+                    caps.insert(name.to_string(), v);
+                }
+            }
+            for (k, v) in &p.set {
+                caps.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            if let Some(cond) = &p.condition {
+                if !cond.matches(&event_lookup(tl, ev, &caps)) {
+                    continue;
+                }
+            }
+            let mut facts = Vec::new();
+            for (k, e) in &p.facts {
+                let lk = event_lookup(tl, ev, &caps);
+                if let Ok(v) = e.eval(&lk) {
+                    if !v.is_null() {
+                        facts.push((k.clone(), v.to_string()));
+                    }
+                }
+            }
+            caps.extend(facts);
+            out.push(Hit { event: i, caps });
+            break;
+        }
+    }
+    out
+}
+
+/// The rule's window between two events: Some(true/false) and the basis it was measured on.
+fn within(rule: &Rule, tl: &Timeline, a: usize, b: usize) -> (bool, WindowBasis) {
+    let (ea, eb) = (&tl.events[a], &tl.events[b]);
+    if let (Some(w), Axis::Time, Some(ta), Some(tb)) = (rule.window_s, tl.axis, ea.ts, eb.ts) {
+        let d = (tb - ta).num_milliseconds().abs() as f64 / 1000.0;
+        return (d <= w, WindowBasis::Time);
+    }
+    if rule.window_s.is_some() && tl.axis == Axis::Time && rule.window_events.is_none() {
+        // Times exist on the axis even for inferred events: positions are nanoseconds.
+        let d = (eb.pos - ea.pos).abs() / 1e9;
+        return (
+            d <= rule.window_s.unwrap_or(f64::INFINITY),
+            WindowBasis::Time,
+        );
+    }
+    match rule.window_events {
+        Some(n) => (b.abs_diff(a) <= n, WindowBasis::Order),
+        None => (true, WindowBasis::None),
+    }
+}
+
+fn group_key(rule: &Rule, tl: &Timeline, h: &Hit) -> Vec<String> {
+    let ev = &tl.events[h.event];
+    rule.group_by
+        .iter()
+        .map(|k| match k.as_str() {
+            "source" => tl
+                .sources
+                .get(ev.source)
+                .map(|s| s.label.clone())
+                .unwrap_or_default(),
+            "cid" => h
+                .get("cid")
+                .map(String::from)
+                .or_else(|| {
+                    ev.cids
+                        .iter()
+                        .find_map(|c| tl.cids.resolve(c))
+                        .map(|c| c.to_string())
+                })
+                .unwrap_or_default(),
+            other => h.get(other).unwrap_or("").to_string(),
+        })
+        .collect()
+}
+
+/// Group-level values: count, first./last./sum./max./min. of captures, key values, and facts.
+fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMap<String, Value> {
+    let mut m: HashMap<String, Value> = HashMap::new();
+    m.insert("count".into(), Value::Int(hs.len() as i128));
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for h in hs {
+        names.extend(h.caps.keys().map(|s| s.as_str()));
+    }
+    for n in names {
+        let vals: Vec<&str> = hs.iter().filter_map(|h| h.get(n)).collect();
+        if let Some(f) = vals.first() {
+            m.insert(n.to_string(), value_of(f));
+            m.insert(format!("first.{n}"), value_of(f));
+        }
+        if let Some(l) = vals.last() {
+            m.insert(format!("last.{n}"), value_of(l));
+        }
+        let nums: Vec<f64> = vals.iter().filter_map(|v| v.parse::<f64>().ok()).collect();
+        if !nums.is_empty() {
+            let num = |x: f64| {
+                if x.fract() == 0.0 && x.abs() < 1e15 {
+                    Value::Int(x as i128)
+                } else {
+                    Value::Float(x)
+                }
+            };
+            m.insert(format!("sum.{n}"), num(nums.iter().sum()));
+            m.insert(
+                format!("max.{n}"),
+                num(nums.iter().copied().fold(f64::MIN, f64::max)),
+            );
+            m.insert(
+                format!("min.{n}"),
+                num(nums.iter().copied().fold(f64::MAX, f64::min)),
+            );
+        }
+        let mut distinct: Vec<&str> = Vec::new();
+        for v in &vals {
+            if !distinct.contains(v) {
+                distinct.push(v);
+            }
+        }
+        m.insert(format!("distinct.{n}"), Value::Str(distinct.join(", ")));
+        m.insert(format!("ndistinct.{n}"), Value::Int(distinct.len() as i128));
+    }
+    if let (Some(a), Some(b)) = (hs.first(), hs.last()) {
+        let (ea, eb) = (&tl.events[a.event], &tl.events[b.event]);
+        if let (Some(ta), Some(tb)) = (ea.ts, eb.ts) {
+            m.insert(
+                "span_s".into(),
+                Value::Float((tb - ta).num_milliseconds() as f64 / 1000.0),
+            );
+        }
+        let srcs: BTreeSet<usize> = hs.iter().map(|h| tl.events[h.event].source).collect();
+        m.insert("sources".into(), Value::Int(srcs.len() as i128));
+    }
+    for (k, v) in extra {
+        m.insert(k.clone(), v.clone());
+    }
+    m
+}
+
+fn render(template: &str, vals: &HashMap<String, Value>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        match after.find('}') {
+            Some(j) => {
+                let name = &after[..j];
+                match vals.get(name) {
+                    Some(Value::Float(f)) => {
+                        out.push_str(&format!("{}", (f * 1000.0).round() / 1000.0))
+                    }
+                    Some(Value::Null) | None => out.push('?'),
+                    Some(v) => out.push_str(&v.to_string()),
+                }
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// CIDs of a set of events (resolved), plus owners of their sources when the scope says so.
+fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64> {
+    let mut set = BTreeSet::new();
+    for &i in events {
+        let ev = &tl.events[i];
+        for c in &ev.cids {
+            if let Some(v) = tl.cids.resolve(c) {
+                set.insert(v);
+            }
+        }
+        if rule.scope == Scope::Source {
+            if let Some(s) = tl.sources.get(ev.source) {
+                set.extend(s.owners.iter().copied());
+            }
+        }
+    }
+    for h in hs {
+        for k in CID_CAPTURES {
+            if let Some(v) = h.get(k).and_then(|v| v.parse::<u64>().ok()) {
+                if v >= 100_000_000_000_000 {
+                    set.insert(v);
+                }
+            }
+        }
+    }
+    set.into_iter().collect()
+}
+
+/// Build a finding from a group, or None when the rule's `when` rejects it.
+#[allow(clippy::too_many_arguments)]
+fn make_finding(
+    rule: &Rule,
+    tl: &Timeline,
+    hs: &[&Hit],
+    evidence: Vec<Evidence>,
+    extra: Vec<(String, Value)>,
+    basis: WindowBasis,
+    count: usize,
+    cid_events: &[usize],
+) -> Option<Finding> {
+    let mut vals = group_values(tl, hs, &extra);
+    let mut facts: Vec<(String, String)> = Vec::new();
+    for (k, e) in &rule.facts {
+        let v = {
+            let lk = |n: &str| vals.get(n).cloned();
+            e.eval(&lk).unwrap_or(Value::Null)
+        };
+        if !v.is_null() {
+            facts.push((k.clone(), v.to_string()));
+        }
+        vals.insert(k.clone(), v);
+    }
+    if let Some(w) = &rule.when {
+        let lk = |n: &str| vals.get(n).cloned();
+        if !w.matches(&lk) {
+            return None;
+        }
+    }
+    for (k, v) in &extra {
+        if !facts.iter().any(|(n, _)| n == k) && !v.is_null() {
+            facts.push((k.clone(), v.to_string()));
+        }
+    }
+    let title = rule
+        .title_template
+        .as_deref()
+        .map(|t| render(t, &vals))
+        .unwrap_or_else(|| rule.info.title.clone());
+    let mut evidence = evidence;
+    evidence.truncate(MAX_EVIDENCE);
+    Some(Finding {
+        id: String::new(),
+        rule: rule.info.id.clone(),
+        severity: rule.info.severity,
+        title,
+        cids: cids_of(rule, tl, cid_events, hs),
+        evidence,
+        count,
+        facts,
+        window_basis: basis,
+        caused_by: None,
+    })
+}
+
+fn ev_list(hs: &[&Hit], role: &str) -> Vec<Evidence> {
+    hs.iter()
+        .map(|h| Evidence {
+            event: h.event,
+            role: role.to_string(),
+        })
+        .collect()
+}
+
+fn group_hits<'h>(rule: &Rule, tl: &Timeline, hs: &'h [Hit]) -> Vec<(Vec<String>, Vec<&'h Hit>)> {
+    let mut groups: Vec<(Vec<String>, Vec<&Hit>)> = Vec::new();
+    for h in hs {
+        let k = group_key(rule, tl, h);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, v)) => v.push(h),
+            None => groups.push((k, vec![h])),
+        }
+    }
+    groups
+}
+
+/// Whether two key values agree: equal, or one a prefix of the other (truncated CIDs, 8-hex message ids).
+fn compatible(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    a == b || (a.len().min(b.len()) >= 6 && (a.starts_with(&b) || b.starts_with(&a)))
+}
+
+fn keys_agree(rule: &Rule, a: &Hit, b: &Hit) -> bool {
+    let mut shared = 0;
+    for k in &rule.key {
+        if let (Some(x), Some(y)) = (a.get(k), b.get(k)) {
+            if !compatible(x, y) {
+                return false;
+            }
+            shared += 1;
+        }
+    }
+    shared > 0 || rule.key.is_empty()
+}
+
+fn eval_match(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    let hs = hits(tl, &rule.patterns);
+    let mut out = Vec::new();
+    for (_, g) in group_hits(rule, tl, &hs) {
+        let events: Vec<usize> = g.iter().map(|h| h.event).collect();
+        if let Some(f) = make_finding(
+            rule,
+            tl,
+            &g,
+            ev_list(&g, "match"),
+            vec![],
+            WindowBasis::None,
+            g.len(),
+            &events,
+        ) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn eval_count(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    let hs = hits(tl, &rule.patterns);
+    let succ = hits(tl, &rule.success);
+    let mut out = Vec::new();
+    for (key, g) in group_hits(rule, tl, &hs) {
+        // Bursts: each hit within the window of the burst's first hit.
+        let mut i = 0;
+        while i < g.len() {
+            let mut j = i + 1;
+            let mut basis = WindowBasis::None;
+            while j < g.len() {
+                let (ok, b) = within(rule, tl, g[i].event, g[j].event);
+                basis = b;
+                if !ok {
+                    break;
+                }
+                j += 1;
+            }
+            let burst = &g[i..j];
+            i = j;
+            if burst.len() < rule.min_count {
+                continue;
+            }
+            let last = burst.last().map(|h| h.event).unwrap_or(0);
+            let src = burst.first().map(|h| tl.events[h.event].source);
+            let success = succ.iter().find(|s| {
+                s.event > last
+                    && Some(tl.events[s.event].source) == src
+                    && rule
+                        .group_by
+                        .iter()
+                        .zip(&key)
+                        .all(|(k, v)| match k.as_str() {
+                            "source" => true,
+                            other => s.get(other).is_none_or(|sv| compatible(sv, v)),
+                        })
+            });
+            let mut ev = ev_list(burst, "attempt");
+            if let Some(s) = success {
+                ev.push(Evidence {
+                    event: s.event,
+                    role: "success".into(),
+                });
+            }
+            let events: Vec<usize> = burst.iter().map(|h| h.event).collect();
+            let extra = vec![("succeeded".to_string(), Value::Bool(success.is_some()))];
+            if let Some(f) = make_finding(rule, tl, burst, ev, extra, basis, burst.len(), &events) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+fn eval_sequence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    let trig = hits(tl, &rule.triggers);
+    let cons = hits(tl, &rule.consequences);
+    let mut used = vec![false; cons.len()];
+    let mut absorbed = vec![false; trig.len()];
+    let mut out = Vec::new();
+    for ti in 0..trig.len() {
+        if absorbed[ti] {
+            continue;
+        }
+        let t = &trig[ti];
+        let mut basis = WindowBasis::None;
+        let mut echoes = Vec::new();
+        for (tj, other) in trig.iter().enumerate().skip(ti + 1) {
+            let (ok, b) = within(rule, tl, t.event, other.event);
+            if ok {
+                absorbed[tj] = true;
+                echoes.push(other);
+                basis = b;
+            }
+        }
+        let mut found: Vec<&Hit> = Vec::new();
+        for (ci, c) in cons.iter().enumerate() {
+            if used[ci] || c.event <= t.event {
+                continue;
+            }
+            let (ok, b) = within(rule, tl, t.event, c.event);
+            basis = b;
+            if ok {
+                used[ci] = true;
+                found.push(c);
+            }
+        }
+        if found.len() < rule.min_consequences {
+            continue;
+        }
+        let mut per_source: BTreeMap<String, usize> = BTreeMap::new();
+        for c in &found {
+            let label = tl
+                .sources
+                .get(tl.events[c.event].source)
+                .map(|s| s.label.clone())
+                .unwrap_or_default();
+            *per_source.entry(label).or_default() += 1;
+        }
+        let per = per_source
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut ev = vec![Evidence {
+            event: t.event,
+            role: "trigger".into(),
+        }];
+        ev.extend(echoes.iter().map(|h| Evidence {
+            event: h.event,
+            role: "trigger".into(),
+        }));
+        ev.extend(ev_list(&found, "consequence"));
+        let events: Vec<usize> = ev.iter().map(|e| e.event).collect();
+        let trigger_text = tl.events[t.event]
+            .message
+            .chars()
+            .take(80)
+            .collect::<String>();
+        let extra = vec![
+            ("consequences".to_string(), Value::Int(found.len() as i128)),
+            ("per_source".to_string(), Value::Str(per)),
+            ("trigger".to_string(), Value::Str(trigger_text)),
+            ("sources".to_string(), Value::Int(per_source.len() as i128)),
+        ];
+        let mut group: Vec<&Hit> = vec![t];
+        group.extend(found.iter().copied());
+        if let Some(f) = make_finding(rule, tl, &group, ev, extra, basis, found.len(), &events) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    let trig = hits(tl, &rule.triggers);
+    let exp = hits(tl, &rule.expect);
+    let mut out = Vec::new();
+    // Merge triggers of one source that agree on their keys and have no follow-up between them.
+    let mut groups: Vec<Vec<&Hit>> = Vec::new();
+    'next: for t in &trig {
+        let src = tl.events[t.event].source;
+        for g in groups.iter_mut() {
+            let first = g[0];
+            if tl.events[first.event].source != src || !g.iter().all(|h| keys_agree(rule, h, t)) {
+                continue;
+            }
+            let last = g.last().map(|h| h.event).unwrap_or(first.event);
+            let between = exp
+                .iter()
+                .any(|e| e.event > last && e.event < t.event && tl.events[e.event].source == src);
+            if !between {
+                g.push(t);
+                continue 'next;
+            }
+        }
+        groups.push(vec![t]);
+    }
+    for g in groups {
+        let first = g[0];
+        let src = tl.events[first.event].source;
+        // Union of key values over the group.
+        let mut merged = Hit {
+            event: first.event,
+            caps: BTreeMap::new(),
+        };
+        for h in &g {
+            for (k, v) in &h.caps {
+                let keep_longer = merged.caps.get(k).is_none_or(|old| v.len() > old.len());
+                if keep_longer {
+                    merged.caps.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if let Some(owner_key) = &rule.require_owner {
+            let Some(cid) = merged.get(owner_key).and_then(|v| v.parse::<u64>().ok()) else {
+                continue;
+            };
+            if !tl.sources.iter().any(|s| s.owners.contains(&cid)) {
+                continue;
+            }
+        }
+        let last = g.last().map(|h| h.event).unwrap_or(first.event);
+        let mut basis = WindowBasis::None;
+        let followed = exp.iter().any(|e| {
+            if e.event <= last {
+                return false;
+            }
+            let es = tl.events[e.event].source;
+            let src_ok = match rule.expect_source {
+                ExpectSource::Same => es == src,
+                ExpectSource::Other => es != src,
+                ExpectSource::Any => true,
+            };
+            if !src_ok || !keys_agree(rule, &merged, e) {
+                return false;
+            }
+            let (ok, b) = within(rule, tl, last, e.event);
+            basis = b;
+            ok
+        });
+        if followed {
+            continue;
+        }
+        let events: Vec<usize> = g.iter().map(|h| h.event).collect();
+        let label = tl
+            .sources
+            .get(src)
+            .map(|s| s.label.clone())
+            .unwrap_or_default();
+        let extra = vec![("source_label".to_string(), Value::Str(label))];
+        let merged_ref: Vec<&Hit> = vec![&merged];
+        if let Some(mut f) = make_finding(
+            rule,
+            tl,
+            &merged_ref,
+            ev_list(&g, "trigger"),
+            extra,
+            basis,
+            g.len(),
+            &events,
+        ) {
+            if rule.scope == Scope::Source {
+                if let Some(s) = tl.sources.get(src) {
+                    for o in &s.owners {
+                        if !f.cids.contains(o) {
+                            f.cids.push(*o);
+                        }
+                    }
+                }
+            }
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Run one rule.
+pub fn evaluate(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    match rule.kind {
+        Kind::Match => eval_match(rule, tl),
+        Kind::Count => eval_count(rule, tl),
+        Kind::Sequence => eval_sequence(rule, tl),
+        Kind::Absence => eval_absence(rule, tl),
+    }
+}
+
+/// Position at which a finding became true, for ordering causes before effects.
+pub fn effective_pos(rule_kind: Kind, f: &Finding, tl: &Timeline) -> f64 {
+    let pos = |i: usize| tl.events.get(i).map(|e| e.pos).unwrap_or(0.0);
+    match rule_kind {
+        // A cascade is seen in its consequences; an absence only once the logs have ended.
+        Kind::Sequence => f
+            .evidence
+            .iter()
+            .find(|e| e.role == "consequence")
+            .map(|e| pos(e.event))
+            .unwrap_or(0.0),
+        Kind::Absence => tl.events.last().map(|e| e.pos).unwrap_or(0.0),
+        _ => f.evidence.first().map(|e| pos(e.event)).unwrap_or(0.0),
+    }
+}

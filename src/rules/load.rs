@@ -1,0 +1,648 @@
+//! Loading rule files: `rules/*.toml` (embedded) plus `--rules DIR`, validated at load so that a
+//! mistake names the file, the line and what to write instead.
+
+use super::expr::{self, Expr};
+use super::finding::{RuleInfo, Severity};
+use crate::format::{builtin_rules, line_of_key, toml_error, DefError};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Rule kinds, after Sigma's correlation rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One event matches a pattern and a condition.
+    Match,
+    /// At least N matching events in a window, grouped by a key.
+    Count,
+    /// A trigger followed by consequences within a window: one finding, the trigger as cause.
+    Sequence,
+    /// An expected follow-up does not occur.
+    Absence,
+}
+
+impl Kind {
+    /// Name as written in rule files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Match => "match",
+            Kind::Count => "count",
+            Kind::Sequence => "sequence",
+            Kind::Absence => "absence",
+        }
+    }
+}
+
+/// What a finding's CIDs reach: its own CIDs, the CIDs of its sources, or every connection of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The CIDs its events name.
+    Cids,
+    /// Also the CIDs that own the sources it was seen in (a tab's user).
+    Source,
+    /// Every connection: a service panic kills the process and every WebSocket with it.
+    Process,
+}
+
+/// Where an absence rule looks for the expected follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectSource {
+    /// In the trigger's own source.
+    Same,
+    /// In any other source.
+    Other,
+    /// Anywhere.
+    Any,
+}
+
+/// A compiled event pattern.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The regex; named groups are captures.
+    pub regex: Regex,
+    /// Condition over captures and event fields.
+    pub condition: Option<Expr>,
+    /// Match against message plus continuation lines instead of the message line.
+    pub multiline: bool,
+    /// Only events at these levels.
+    pub levels: Vec<crate::event::Level>,
+    /// Facts computed from this pattern's captures (name → expression).
+    pub facts: Vec<(String, Expr)>,
+    /// Constant captures added when the pattern matches (e.g. an operation name the line implies).
+    pub set: Vec<(String, String)>,
+}
+
+/// A test case carried by a rule file.
+#[derive(Debug, Clone)]
+pub struct RuleTest {
+    /// Name of the case.
+    pub name: String,
+    /// Findings the rule must produce on these logs.
+    pub expect: usize,
+    /// Sources: (label, text).
+    pub sources: Vec<(String, String)>,
+    /// Line of the case in its file.
+    pub line: usize,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// What people see.
+    pub info: RuleInfo,
+    /// The rule kind.
+    pub kind: Kind,
+    /// Where it was loaded from.
+    pub origin: String,
+    /// CID reach.
+    pub scope: Scope,
+    /// Patterns (match, count).
+    pub patterns: Vec<Pattern>,
+    /// Patterns that mean the attempts succeeded (count).
+    pub success: Vec<Pattern>,
+    /// Triggers (sequence, absence).
+    pub triggers: Vec<Pattern>,
+    /// Consequences (sequence).
+    pub consequences: Vec<Pattern>,
+    /// Expected follow-ups (absence).
+    pub expect: Vec<Pattern>,
+    /// Capture names (or `source`, `cid`) that group events into findings.
+    pub group_by: Vec<String>,
+    /// Absence: captures that must agree between trigger and follow-up.
+    pub key: Vec<String>,
+    /// Absence: where the follow-up is looked for.
+    pub expect_source: ExpectSource,
+    /// Absence: only raise when a source owned by the CID in this capture is among the inputs.
+    pub require_owner: Option<String>,
+    /// Window in seconds, when events have time.
+    pub window_s: Option<f64>,
+    /// Window in events, when they do not.
+    pub window_events: Option<usize>,
+    /// Count: fewest events for a finding.
+    pub min_count: usize,
+    /// Sequence: fewest consequences for a finding.
+    pub min_consequences: usize,
+    /// Group-level condition over facts.
+    pub when: Option<Expr>,
+    /// Group-level facts (name → expression), in order.
+    pub facts: Vec<(String, Expr)>,
+    /// Finding title with `{name}` placeholders.
+    pub title_template: Option<String>,
+    /// The rule's own cases.
+    pub tests: Vec<RuleTest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatternDef {
+    regex: String,
+    #[serde(default)]
+    condition: Option<String>,
+    #[serde(default)]
+    multiline: bool,
+    #[serde(default)]
+    levels: Vec<String>,
+    #[serde(default)]
+    facts: BTreeMap<String, String>,
+    #[serde(default)]
+    set: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceDef {
+    label: String,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestDef {
+    name: String,
+    expect: usize,
+    #[serde(default)]
+    log: Option<String>,
+    #[serde(default)]
+    source: Vec<SourceDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDef {
+    id: String,
+    title: String,
+    severity: String,
+    kind: String,
+    description: String,
+    remediation: String,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    group_by: Vec<String>,
+    #[serde(default)]
+    key: Vec<String>,
+    #[serde(default)]
+    expect_source: Option<String>,
+    #[serde(default)]
+    require_owner: Option<String>,
+    #[serde(default)]
+    window: Option<String>,
+    #[serde(default)]
+    window_events: Option<usize>,
+    #[serde(default)]
+    min_count: Option<usize>,
+    #[serde(default)]
+    min_consequences: Option<usize>,
+    #[serde(default)]
+    when: Option<String>,
+    #[serde(default)]
+    title_template: Option<String>,
+    #[serde(default)]
+    facts: Vec<BTreeMap<String, String>>,
+    #[serde(default)]
+    pattern: Vec<PatternDef>,
+    #[serde(default)]
+    success: Vec<PatternDef>,
+    #[serde(default)]
+    trigger: Vec<PatternDef>,
+    #[serde(default)]
+    consequence: Vec<PatternDef>,
+    #[serde(default)]
+    expect: Vec<PatternDef>,
+    #[serde(default)]
+    test: Vec<TestDef>,
+}
+
+/// Parse a window like `90s`, `5m`, `1h`, `250ms`.
+pub fn parse_window(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        return None;
+    };
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| *v >= 0.0)
+        .map(|v| v * mult)
+}
+
+fn nearest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
+    fn dist(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let cost = usize::from(ca != *cb);
+                cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    options
+        .iter()
+        .map(|o| (dist(word, o), *o))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, o)| o)
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, key: &str, nth: usize, message: String) -> DefError {
+        DefError {
+            file: self.file.to_string(),
+            line: line_of_key(self.text, key, nth),
+            message,
+        }
+    }
+
+    fn expr(&self, key: &str, nth: usize, src: &str) -> Result<Expr, DefError> {
+        expr::parse(src).map_err(|e| {
+            // The expression sits on the line of its key; point into the TOML at that line.
+            self.err(key, nth, format!("bad condition in `{key}`: {e}"))
+        })
+    }
+}
+
+fn compile_patterns(
+    cx: &Ctx,
+    section: &str,
+    defs: Vec<PatternDef>,
+    regex_seen: &mut usize,
+    cond_seen: &mut usize,
+) -> Result<Vec<Pattern>, DefError> {
+    let mut out = Vec::new();
+    for d in defs {
+        let regex = Regex::new(&d.regex).map_err(|e| {
+            cx.err(
+                "regex",
+                *regex_seen,
+                format!("invalid regex in [[{section}]]: {e}"),
+            )
+        })?;
+        let names: Vec<String> = regex.capture_names().flatten().map(String::from).collect();
+        let condition = match &d.condition {
+            Some(c) => {
+                let e = cx.expr("condition", *cond_seen, c)?;
+                *cond_seen += 1;
+                for id in e.identifiers() {
+                    let known = names.contains(&id)
+                        || d.set.contains_key(&id)
+                        || ["level", "source", "message", "text", "target"].contains(&id.as_str())
+                        || id.starts_with("fields.");
+                    if !known {
+                        let mut opts: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+                        opts.extend(["level", "source", "message"]);
+                        let hint = nearest(&id, &opts)
+                            .map(|n| format!("; did you mean `{n}`?"))
+                            .unwrap_or_else(|| {
+                                format!("; the regex captures: {}", names.join(", "))
+                            });
+                        return Err(cx.err(
+                            "condition",
+                            *cond_seen - 1,
+                            format!("the condition uses `{id}`, which the pattern does not capture{hint}"),
+                        ));
+                    }
+                }
+                Some(e)
+            }
+            None => None,
+        };
+        let mut levels = Vec::new();
+        for l in &d.levels {
+            levels.push(crate::event::Level::parse(l).ok_or_else(|| {
+                cx.err(
+                    "levels",
+                    0,
+                    format!("unknown level {l:?}; use trace, debug, info, warn or error"),
+                )
+            })?);
+        }
+        let mut facts = Vec::new();
+        for (k, v) in &d.facts {
+            facts.push((k.clone(), cx.expr(k, 0, v)?));
+        }
+        *regex_seen += 1;
+        out.push(Pattern {
+            regex,
+            condition,
+            multiline: d.multiline,
+            levels,
+            facts,
+            set: d.set.into_iter().collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Load one rule from TOML text.
+pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
+    let cx = Ctx { file, text };
+    let def: RuleDef = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
+    let severity = Severity::parse(&def.severity).ok_or_else(|| {
+        let names = ["critical", "high", "medium", "low", "info"];
+        let hint = nearest(&def.severity.to_ascii_lowercase(), &names)
+            .map(|n| format!("did you mean {n:?}? "))
+            .unwrap_or_default();
+        cx.err(
+            "severity",
+            0,
+            format!(
+                "unknown severity {:?}; {hint}use one of {}",
+                def.severity,
+                names.join(", ")
+            ),
+        )
+    })?;
+    let kinds = ["match", "count", "sequence", "absence"];
+    let kind = match def.kind.as_str() {
+        "match" => Kind::Match,
+        "count" => Kind::Count,
+        "sequence" => Kind::Sequence,
+        "absence" => Kind::Absence,
+        other => {
+            let hint = nearest(other, &kinds)
+                .map(|n| format!("did you mean {n:?}? "))
+                .unwrap_or_default();
+            return Err(cx.err(
+                "kind",
+                0,
+                format!(
+                    "unknown rule kind {other:?}; {hint}use one of {}",
+                    kinds.join(", ")
+                ),
+            ));
+        }
+    };
+    if def.id.is_empty()
+        || !def
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(cx.err(
+            "id",
+            0,
+            format!(
+                "rule id {:?} must be lower-case words joined by `-`",
+                def.id
+            ),
+        ));
+    }
+    let scope = match def.scope.as_deref() {
+        None | Some("cids") => Scope::Cids,
+        Some("source") => Scope::Source,
+        Some("process") => Scope::Process,
+        Some(o) => {
+            return Err(cx.err(
+                "scope",
+                0,
+                format!("unknown scope {o:?}; use \"cids\", \"source\" or \"process\""),
+            ))
+        }
+    };
+    let expect_source = match def.expect_source.as_deref() {
+        None | Some("any") => ExpectSource::Any,
+        Some("same") => ExpectSource::Same,
+        Some("other") => ExpectSource::Other,
+        Some(o) => {
+            return Err(cx.err(
+                "expect_source",
+                0,
+                format!("unknown expect_source {o:?}; use \"same\", \"other\" or \"any\""),
+            ))
+        }
+    };
+    let window_s = match &def.window {
+        Some(w) => Some(parse_window(w).ok_or_else(|| {
+            cx.err(
+                "window",
+                0,
+                format!("window {w:?}: write a duration like \"90s\", \"5m\" or \"1h\""),
+            )
+        })?),
+        None => None,
+    };
+    let (mut rs, mut cs) = (0, 0);
+    let patterns = compile_patterns(&cx, "pattern", def.pattern, &mut rs, &mut cs)?;
+    let success = compile_patterns(&cx, "success", def.success, &mut rs, &mut cs)?;
+    let triggers = compile_patterns(&cx, "trigger", def.trigger, &mut rs, &mut cs)?;
+    let consequences = compile_patterns(&cx, "consequence", def.consequence, &mut rs, &mut cs)?;
+    let expect = compile_patterns(&cx, "expect", def.expect, &mut rs, &mut cs)?;
+    let need = |ok: bool, what: &str| -> Result<(), DefError> {
+        if ok {
+            Ok(())
+        } else {
+            Err(cx.err(
+                "kind",
+                0,
+                format!("a `{}` rule needs {what}", kind.as_str()),
+            ))
+        }
+    };
+    match kind {
+        Kind::Match | Kind::Count => need(!patterns.is_empty(), "at least one [[pattern]]")?,
+        Kind::Sequence => need(
+            !triggers.is_empty() && !consequences.is_empty(),
+            "[[trigger]] and [[consequence]] patterns",
+        )?,
+        Kind::Absence => need(
+            !triggers.is_empty() && !expect.is_empty(),
+            "[[trigger]] and [[expect]] patterns",
+        )?,
+    }
+    let mut facts = Vec::new();
+    for table in &def.facts {
+        for (k, v) in table {
+            facts.push((k.clone(), cx.expr(k, 0, v)?));
+        }
+    }
+    let when = def
+        .when
+        .as_deref()
+        .map(|w| cx.expr("when", 0, w))
+        .transpose()?;
+    let mut tests = Vec::new();
+    for (i, t) in def.test.into_iter().enumerate() {
+        let mut sources: Vec<(String, String)> =
+            t.source.into_iter().map(|s| (s.label, s.text)).collect();
+        if let Some(l) = t.log {
+            sources.insert(0, ("log".into(), l));
+        }
+        if sources.is_empty() {
+            return Err(cx.err(
+                "name",
+                i,
+                format!("test {:?} has no `log` and no [[test.source]]", t.name),
+            ));
+        }
+        tests.push(RuleTest {
+            name: t.name,
+            expect: t.expect,
+            sources,
+            line: line_of_key(text, "name", i),
+        });
+    }
+    if !tests.iter().any(|t| t.expect > 0) || !tests.iter().any(|t| t.expect == 0) {
+        return Err(cx.err(
+            "id",
+            0,
+            "every rule carries at least one [[test]] that must trigger it (expect >= 1) and one that must not (expect = 0)".into(),
+        ));
+    }
+    Ok(Rule {
+        info: RuleInfo {
+            id: def.id,
+            title: def.title,
+            severity,
+            description: def.description.trim().to_string(),
+            remediation: def.remediation.trim().to_string(),
+        },
+        kind,
+        origin: file.to_string(),
+        scope,
+        patterns,
+        success,
+        triggers,
+        consequences,
+        expect,
+        group_by: def.group_by,
+        key: def.key,
+        expect_source,
+        require_owner: def.require_owner,
+        window_s,
+        window_events: def.window_events,
+        min_count: def.min_count.unwrap_or(1),
+        min_consequences: def.min_consequences.unwrap_or(1),
+        when,
+        facts,
+        title_template: def.title_template,
+        tests,
+    })
+}
+
+/// Load the built-in rules plus a directory of user rules (same id replaces a built-in).
+pub fn load_rules(extra: Option<&Path>) -> Result<Vec<Rule>, DefError> {
+    let mut rules: Vec<Rule> = Vec::new();
+    let add = |r: Rule, rules: &mut Vec<Rule>| {
+        rules.retain(|x| x.info.id != r.info.id);
+        rules.push(r);
+    };
+    for (name, text) in builtin_rules() {
+        add(
+            load_rule(&format!("<builtin>/rules/{name}"), text)?,
+            &mut rules,
+        );
+    }
+    if let Some(dir) = extra {
+        let rd = std::fs::read_dir(dir).map_err(|e| DefError {
+            file: dir.display().to_string(),
+            line: 1,
+            message: format!("cannot read the rules directory: {e}"),
+        })?;
+        let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        {
+            let text = std::fs::read_to_string(&p).map_err(|e| DefError {
+                file: p.display().to_string(),
+                line: 1,
+                message: format!("cannot read: {e}"),
+            })?;
+            add(load_rule(&p.display().to_string(), &text)?, &mut rules);
+        }
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"id = "x"
+title = "X"
+severity = "high"
+kind = "match"
+description = "d"
+remediation = "r"
+[[pattern]]
+regex = 'v(?P<a>\d+) n(?P<b>\d+)'
+condition = "a > b"
+[[test]]
+name = "hit"
+expect = 1
+log = "v2 n1"
+[[test]]
+name = "miss"
+expect = 0
+log = "v1 n2"
+"#;
+
+    #[test]
+    fn good_rule_loads() {
+        let r = load_rule("x.toml", OK).unwrap();
+        assert_eq!(r.kind, Kind::Match);
+        assert_eq!(r.tests.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_fix() {
+        let bad = OK.replace("severity = \"high\"", "severity = \"hihg\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("x.toml", 3));
+        assert!(e.message.contains("did you mean \"high\""), "{e}");
+
+        let bad = OK.replace("condition = \"a > b\"", "condition = \"a > bb\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert_eq!(e.line, 9, "{e}");
+        assert!(e.message.contains("did you mean `b`"), "{e}");
+
+        let bad = OK.replace("condition = \"a > b\"", "condition = \"a >\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert_eq!(e.line, 9, "{e}");
+        assert!(e.message.contains("column"), "{e}");
+
+        let bad = OK.replace("kind = \"match\"", "kind = \"sequense\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("did you mean \"sequence\""), "{e}");
+
+        let bad = OK.replace("regex = 'v(?P<a>", "regex = 'v(?P<a");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+
+        let bad = OK.replace("expect = 0", "expect = 2");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert!(e.message.contains("must not"), "{e}");
+
+        let bad = OK.replace("title = \"X\"\n", "title = \"X\"\ncolour = 1\n");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_window("90s"), Some(90.0));
+        assert_eq!(parse_window("5m"), Some(300.0));
+        assert_eq!(parse_window("250ms"), Some(0.25));
+        assert_eq!(parse_window("soon"), None);
+    }
+}
