@@ -7,7 +7,8 @@ use crate::event::Level;
 use crate::filter::Filter;
 use crate::format::Registry;
 use crate::pipeline::{self, Problems};
-use crate::report::{style::Style, timeline as tlr};
+use crate::report::{check as checkr, style::Style, timeline as tlr};
+use crate::rules::{finding::Severity, load::load_rules, selftest, Selection};
 use crate::source;
 use chrono::{FixedOffset, NaiveDate};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -29,14 +30,105 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find what failed first and what followed from it; exit 1 when something at or above --fail-on is found.
+    Check(CheckArgs),
     /// Print all sources on one timeline, in the order things happened.
     Timeline(TimelineArgs),
+    /// List the rules, or run the cases every rule file carries.
+    Rules {
+        /// What to do with rules.
+        #[command(subcommand)]
+        cmd: RulesCmd,
+    },
     /// Inspect the log formats diag knows.
     Formats {
         /// What to do with formats.
         #[command(subcommand)]
         cmd: FormatsCmd,
     },
+}
+
+/// `diag rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// List the rules: id, severity, kind, title.
+    List {
+        /// A directory of rule files that adds to or overrides the built-in ones.
+        #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
+        rules: Option<PathBuf>,
+    },
+    /// Run every rule's own cases (logs that must and must not trigger it); exit 1 on a failure.
+    Test {
+        /// A directory of rule files that adds to or overrides the built-in ones.
+        #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
+        rules: Option<PathBuf>,
+        /// A directory of format definitions that adds to or overrides the built-in ones.
+        #[arg(long, value_name = "DIR", env = "DIAG_PARSERS")]
+        parsers: Option<PathBuf>,
+    },
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A report for people.
+    Text,
+    /// The `diag.report/v1` JSON contract.
+    Json,
+}
+
+/// `--fail-on` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail on critical findings.
+    Critical,
+    /// Fail on high and above.
+    High,
+    /// Fail on medium and above.
+    Medium,
+    /// Fail on low and above.
+    Low,
+    /// Fail on any finding.
+    Info,
+    /// Never fail because of findings.
+    None,
+}
+
+impl FailOn {
+    /// The threshold, or None for `none`.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::None => None,
+        }
+    }
+}
+
+/// `diag check` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Exit 1 when a finding at or above this severity is found.
+    #[arg(long, value_enum, default_value = "high", env = "DIAG_FAIL_ON")]
+    pub fail_on: FailOn,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// A directory of rule files that adds to or overrides the built-in ones.
+    #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
+    pub rules: Option<PathBuf>,
+    /// Skip a rule by id (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub disable: Vec<String>,
+    /// Run only these rules (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub only: Vec<String>,
 }
 
 /// `diag formats` subcommands.
@@ -294,6 +386,91 @@ fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
     Ok(if refused { 2 } else { 0 })
 }
 
+fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
+    let rules = load_rules(a.rules.as_deref())?;
+    for id in a.disable.iter().chain(&a.only) {
+        if !rules.iter().any(|r| &r.info.id == id) {
+            return Err(Fatal(format!(
+                "no rule with id {id:?}; `diag rules list` shows them"
+            )));
+        }
+    }
+    let loaded = a.input.load()?;
+    let refused = report_problems(&loaded.problems);
+    let sel = Selection {
+        disable: a.disable.clone(),
+        only: a.only.clone(),
+    };
+    let analysis = crate::rules::run(&rules, &sel, loaded.timeline);
+    let threshold = a.fail_on.threshold();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let r = match a.format {
+        CheckFormat::Text => checkr::write_text(
+            &mut out,
+            &analysis,
+            threshold,
+            Style::detect(io::stdout().is_terminal()),
+        ),
+        CheckFormat::Json => checkr::write_json(&mut out, &analysis),
+    };
+    match r.and_then(|_| out.flush()) {
+        Ok(()) => {}
+        Err(e) if is_broken_pipe(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if refused {
+        return Ok(2);
+    }
+    let failed = threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.severity >= t));
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn cmd_rules(cmd: &RulesCmd) -> Result<i32, Fatal> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match cmd {
+        RulesCmd::List { rules } => {
+            for r in load_rules(rules.as_deref())? {
+                writeln!(
+                    out,
+                    "{:<24} {:<8} {:<8} {}  [{}]",
+                    r.info.id,
+                    r.info.severity,
+                    r.kind.as_str(),
+                    r.info.title,
+                    r.origin
+                )?;
+            }
+            Ok(0)
+        }
+        RulesCmd::Test { rules, parsers } => {
+            let reg = Registry::load(parsers.as_deref())?;
+            let rules = load_rules(rules.as_deref())?;
+            let results = selftest::run_all(&reg, &rules);
+            let mut failed = 0;
+            for r in &results {
+                if r.passed() {
+                    writeln!(out, "ok      {} / {}", r.rule, r.case)?;
+                } else {
+                    failed += 1;
+                    let got = match &r.got {
+                        Ok(n) => format!("{n} findings {:?}", r.titles),
+                        Err(e) => format!("error: {e}"),
+                    };
+                    writeln!(
+                        out,
+                        "FAILED  {} / {} ({}): expected {} findings, got {got}",
+                        r.rule, r.case, r.origin, r.expected
+                    )?;
+                }
+            }
+            writeln!(out, "{} passed, {} failed", results.len() - failed, failed)?;
+            Ok(if failed > 0 { 1 } else { 0 })
+        }
+    }
+}
+
 fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -373,15 +550,18 @@ pub fn run() -> i32 {
         }
     };
     let r = match &cli.command {
+        Some(Command::Check(a)) => cmd_check(a),
         Some(Command::Timeline(a)) => cmd_timeline(a),
+        Some(Command::Rules { cmd }) => cmd_rules(cmd),
         Some(Command::Formats { cmd }) => cmd_formats(cmd),
-        None => cmd_timeline(&TimelineArgs {
+        // Off a terminal (CI, pipes) the bare form is a check with the default threshold.
+        None => cmd_check(&CheckArgs {
             input: cli.input.clone(),
-            cid: None,
-            source: None,
-            level: None,
-            grep: None,
-            format: TimelineFormat::Text,
+            fail_on: FailOn::High,
+            format: CheckFormat::Text,
+            rules: None,
+            disable: vec![],
+            only: vec![],
         }),
     };
     match r {

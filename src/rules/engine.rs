@@ -3,7 +3,7 @@
 
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
-use super::load::{ExpectSource, Kind, Pattern, Rule, Scope};
+use super::load::{ExpectSource, Kind, Pattern, Position, Rule, Scope};
 use crate::correlate::{Axis, Timeline};
 use crate::event::{CidRef, Event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -664,18 +664,18 @@ pub fn evaluate(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     }
 }
 
-/// Position at which a finding became true, for ordering causes before effects.
-pub fn effective_pos(rule_kind: Kind, f: &Finding, tl: &Timeline) -> f64 {
+/// Position at which a finding counts as having happened, for ordering causes before effects.
+pub fn effective_pos(position: Position, f: &Finding, tl: &Timeline) -> f64 {
     let pos = |i: usize| tl.events.get(i).map(|e| e.pos).unwrap_or(0.0);
-    match rule_kind {
-        // A cascade is seen in its consequences; an absence only once the logs have ended.
-        Kind::Sequence => f
+    let first = f.evidence.first().map(|e| pos(e.event)).unwrap_or(0.0);
+    match position {
+        Position::First => first,
+        Position::Consequence => f
             .evidence
             .iter()
             .find(|e| e.role == "consequence")
             .map(|e| pos(e.event))
-            .unwrap_or(0.0),
-        Kind::Absence => tl.events.last().map(|e| e.pos).unwrap_or(0.0),
-        _ => f.evidence.first().map(|e| pos(e.event)).unwrap_or(0.0),
+            .unwrap_or(first),
+        Position::End => tl.events.last().map(|e| e.pos).unwrap_or(first),
     }
 }

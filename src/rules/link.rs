@@ -4,7 +4,7 @@
 
 use super::engine::effective_pos;
 use super::finding::{Finding, Incident};
-use super::load::{Kind, Rule, Scope};
+use super::load::{Kind, Position, Rule, Scope};
 use crate::correlate::{Axis, Timeline};
 use std::collections::BTreeSet;
 
@@ -30,8 +30,10 @@ pub fn link(findings: &mut [Finding], rules: &[Rule], tl: &Timeline) -> Vec<Inci
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let k = rule_of(f).map(|r| r.kind).unwrap_or(Kind::Match);
-            (effective_pos(k, f, tl), kind_rank(k), i)
+            let (k, p) = rule_of(f)
+                .map(|r| (r.kind, r.position))
+                .unwrap_or((Kind::Match, Position::First));
+            (effective_pos(p, f, tl), kind_rank(k), i)
         })
         .collect();
     order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));

@@ -129,8 +129,21 @@ pub struct Rule {
     pub facts: Vec<(String, Expr)>,
     /// Finding title with `{name}` placeholders.
     pub title_template: Option<String>,
+    /// Where on the timeline a finding counts as having happened, for ordering causes.
+    pub position: Position,
     /// The rule's own cases.
     pub tests: Vec<RuleTest>,
+}
+
+/// Where a finding sits when findings are ordered into a causal chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// Its first evidence event (the default for match, count and absence).
+    First,
+    /// Its first consequence (the default for sequence: a cascade is seen in what fails).
+    Consequence,
+    /// The end of the logs: only then is an absence certain (a message never received).
+    End,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,6 +211,8 @@ struct RuleDef {
     when: Option<String>,
     #[serde(default)]
     title_template: Option<String>,
+    #[serde(default)]
+    position: Option<String>,
     #[serde(default)]
     facts: Vec<BTreeMap<String, String>>,
     #[serde(default)]
@@ -467,6 +482,22 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
             "[[trigger]] and [[expect]] patterns",
         )?,
     }
+    let position = match def.position.as_deref() {
+        None => match kind {
+            Kind::Sequence => Position::Consequence,
+            _ => Position::First,
+        },
+        Some("first") => Position::First,
+        Some("consequence") => Position::Consequence,
+        Some("end") => Position::End,
+        Some(o) => {
+            return Err(cx.err(
+                "position",
+                0,
+                format!("unknown position {o:?}; use \"first\", \"consequence\" or \"end\""),
+            ))
+        }
+    };
     let mut facts = Vec::new();
     for table in &def.facts {
         for (k, v) in table {
@@ -533,6 +564,7 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         when,
         facts,
         title_template: def.title_template,
+        position,
         tests,
     })
 }
