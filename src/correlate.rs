@@ -624,7 +624,9 @@ pub fn correlate(
     }
     // Place the others, most anchored to what is placed first, until nothing more can be placed.
     loop {
-        let mut best: Option<(usize, Vec<(usize, f64, f64)>)> = None;
+        // (source, [(own index, placed position, latency shift)])
+        type Candidate = (usize, Vec<(usize, f64, f64)>);
+        let mut best: Option<Candidate> = None;
         for s in 0..n {
             if pos[s].is_some() {
                 continue;
@@ -753,8 +755,8 @@ pub fn correlate(
 
     // Merge.
     let mut all: Vec<(f64, usize, usize)> = Vec::new();
-    for s in 0..n {
-        let p = pos[s].take().unwrap_or_default();
+    for (s, p) in pos.iter_mut().enumerate() {
+        let p = p.take().unwrap_or_default();
         for (i, x) in p.into_iter().enumerate() {
             all.push((x, s, i));
         }
@@ -816,18 +818,18 @@ fn interpolate(len: usize, pts: &[(usize, f64)], eps: f64) -> Vec<f64> {
         return out;
     }
     let (fi, fx) = pts[0];
-    for i in 0..fi.min(len) {
-        out[i] = fx - (fi - i) as f64 * eps;
+    for (i, o) in out.iter_mut().enumerate().take(fi.min(len)) {
+        *o = fx - (fi - i) as f64 * eps;
     }
     for w in pts.windows(2) {
         let ((a, xa), (b, xb)) = (w[0], w[1]);
-        for i in a..b.min(len) {
-            out[i] = xa + (xb - xa) * (i - a) as f64 / (b - a) as f64;
+        for (i, o) in out.iter_mut().enumerate().take(b.min(len)).skip(a) {
+            *o = xa + (xb - xa) * (i - a) as f64 / (b - a) as f64;
         }
     }
     if let Some(&(li, lx)) = pts.last() {
-        for i in li..len {
-            out[i] = lx + (i - li) as f64 * eps;
+        for (i, o) in out.iter_mut().enumerate().skip(li) {
+            *o = lx + (i - li) as f64 * eps;
         }
     }
     for i in 1..len {
@@ -871,7 +873,7 @@ fn set_owners(
     }
     for (info, c) in infos.iter_mut().zip(counts) {
         let mut v: Vec<(u64, usize)> = c.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
         info.owners = v.into_iter().map(|(c, _)| c).collect();
     }
 }

@@ -96,7 +96,7 @@ pub fn parse_reader(
     let mut pending = 0u64;
     let mut count = |n: u64, line: u64| {
         pending += n + 1;
-        if line % PROGRESS_EVERY == 0 {
+        if line.is_multiple_of(PROGRESS_EVERY) {
             if let Some(p) = progress {
                 p.fetch_add(pending, Ordering::Relaxed);
             }

@@ -97,7 +97,8 @@ fn check_on_the_seed_finds_all_seven_kinds_and_fails() {
     assert_eq!(r.schema, "diag.report/v1");
     assert_eq!(r.tool.name, "diag");
     assert!(!r.tool.version.is_empty());
-    let rules: std::collections::BTreeSet<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+    let rules: std::collections::BTreeSet<&str> =
+        r.findings.iter().map(|f| f.rule.as_str()).collect();
     for want in [
         "ratchet-version-gap",
         "panic",
@@ -109,7 +110,13 @@ fn check_on_the_seed_finds_all_seven_kinds_and_fails() {
     ] {
         assert!(rules.contains(want), "missing {want}: {rules:?}");
     }
-    assert_eq!(r.summary.critical, r.findings.iter().filter(|f| f.severity == "critical").count() as u64);
+    assert_eq!(
+        r.summary.critical,
+        r.findings
+            .iter()
+            .filter(|f| f.severity == "critical")
+            .count() as u64
+    );
     assert_eq!(
         r.summary.critical + r.summary.high + r.summary.medium + r.summary.low + r.summary.info,
         r.findings.len() as u64
@@ -117,7 +124,11 @@ fn check_on_the_seed_finds_all_seven_kinds_and_fails() {
     // Every source parsed cleanly.
     assert_eq!(r.sources.len(), 3);
     for s in &r.sources {
-        assert_eq!(s.unparsed, 0, "{} ({}) has unparsed lines", s.label, s.format);
+        assert_eq!(
+            s.unparsed, 0,
+            "{} ({}) has unparsed lines",
+            s.label, s.format
+        );
         assert!(s.events > 50, "{}", s.path);
     }
 }
@@ -125,52 +136,131 @@ fn check_on_the_seed_finds_all_seven_kinds_and_fails() {
 #[test]
 fn the_seed_incident_is_rooted_in_the_ratchet_gap_then_the_panic() {
     let r = seed_report();
-    let by_id = |id: &str| r.findings.iter().find(|f| f.id == id).expect("finding id resolves");
+    let by_id = |id: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.id == id)
+            .expect("finding id resolves")
+    };
     assert!(!r.incidents.is_empty());
     let inc = &r.incidents[0];
-    assert_eq!(by_id(&inc.root).rule, "ratchet-version-gap", "{}", inc.summary);
+    assert_eq!(inc.id, "I1");
+    assert_eq!(
+        by_id(&inc.root).rule,
+        "ratchet-version-gap",
+        "{}",
+        inc.summary
+    );
     assert_eq!(inc.findings.first(), Some(&inc.root));
-    let chain: Vec<&str> = inc.findings.iter().map(|id| by_id(id).rule.as_str()).collect();
+    let chain: Vec<&str> = inc
+        .findings
+        .iter()
+        .map(|id| by_id(id).rule.as_str())
+        .collect();
     assert_eq!(chain[1], "panic", "{chain:?}");
-    let pos = |rule: &str| chain.iter().position(|r| *r == rule).expect("rule in chain");
-    assert!(pos("websocket-lost") < pos("channel-closed-cascade"), "{chain:?}");
-    assert!(pos("channel-closed-cascade") < pos("retry-storm"), "{chain:?}");
-    assert_eq!(*chain.last().expect("non-empty"), "message-not-delivered", "{chain:?}");
+    let pos = |rule: &str| {
+        chain
+            .iter()
+            .position(|r| *r == rule)
+            .expect("rule in chain")
+    };
+    assert!(
+        pos("websocket-lost") < pos("channel-closed-cascade"),
+        "{chain:?}"
+    );
+    assert!(
+        pos("channel-closed-cascade") < pos("retry-storm"),
+        "{chain:?}"
+    );
+    assert_eq!(
+        *chain.last().expect("non-empty"),
+        "message-not-delivered",
+        "{chain:?}"
+    );
     assert!(inc.cids.contains(&ALICE.to_string()) && inc.cids.contains(&BOB.to_string()));
-    assert!(inc.summary.starts_with("Root cause: ratchet"), "{}", inc.summary);
+    assert!(
+        inc.summary.starts_with("Root cause: ratchet"),
+        "{}",
+        inc.summary
+    );
     // caused_by links walk back to the root.
-    let panic = r.findings.iter().find(|f| f.rule == "panic").expect("panic finding");
+    let panic = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "panic")
+        .expect("panic finding");
     assert_eq!(panic.caused_by.as_deref(), Some(inc.root.as_str()));
 }
 
 #[test]
 fn findings_carry_their_numbers_and_evidence() {
     let r = seed_report();
-    let gap = r.findings.iter().find(|f| f.rule == "ratchet-version-gap").expect("gap");
+    let gap = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "ratchet-version-gap")
+        .expect("gap");
     assert_eq!(gap.cids, vec![BOB.to_string()], "CIDs are strings");
     assert!(gap.title.contains("gap 9"), "{}", gap.title);
     assert_eq!(gap.count, 2);
     assert_eq!(gap.evidence[0].source, "internal-service");
     assert!(gap.evidence[0].text.contains("ratchet v9"));
-    assert!(gap.evidence[0].ts.as_deref().is_some_and(|t| t.starts_with("2025-12-30T01:43")));
+    assert!(gap.evidence[0]
+        .ts
+        .as_deref()
+        .is_some_and(|t| t.starts_with("2025-12-30T01:43")));
     assert!(gap.first_ts.is_some() && gap.last_ts.is_some());
-    let panic = r.findings.iter().find(|f| f.rule == "panic").expect("panic");
-    assert!(panic.title.contains("session.rs:2254:18"), "{}", panic.title);
+    let panic = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "panic")
+        .expect("panic");
+    assert!(
+        panic.title.contains("session.rs:2254:18"),
+        "{}",
+        panic.title
+    );
     assert!(panic.title.contains("Option::unwrap()"), "{}", panic.title);
-    let storm = r.findings.iter().find(|f| f.rule == "retry-storm").expect("storm");
+    let storm = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "retry-storm")
+        .expect("storm");
     assert_eq!(storm.count, 6);
     assert!(storm.title.contains("63s"), "{}", storm.title);
-    assert!(storm.cids.contains(&ALICE.to_string()), "truncated 21402289... resolved: {:?}", storm.cids);
-    let lost = r.findings.iter().find(|f| f.rule == "message-not-delivered").expect("lost");
+    assert!(
+        storm.cids.contains(&ALICE.to_string()),
+        "truncated 21402289... resolved: {:?}",
+        storm.cids
+    );
+    let lost = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "message-not-delivered")
+        .expect("lost");
     assert!(lost.title.contains("97d21b6a"), "{}", lost.title);
-    assert!(lost.evidence.iter().all(|e| e.source == "alice-tab0" && e.line > 0));
-    let ws: Vec<&Finding> = r.findings.iter().filter(|f| f.rule == "websocket-lost").collect();
+    assert!(lost
+        .evidence
+        .iter()
+        .all(|e| e.source == "alice-tab0" && e.line > 0));
+    let ws: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "websocket-lost")
+        .collect();
     assert!(ws.iter().any(|f| f.title.contains("alice-tab0")));
 }
 
 #[test]
 fn the_healthy_run_passes_even_at_medium() {
-    let o = diag(&["check", "samples/healthy", "--fail-on", "medium", "--format", "json"]);
+    let o = diag(&[
+        "check",
+        "samples/healthy",
+        "--fail-on",
+        "medium",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let r: Report = serde_json::from_slice(&o.stdout).expect("json");
     let serious: Vec<&str> = r
@@ -184,10 +274,29 @@ fn the_healthy_run_passes_even_at_medium() {
 
 #[test]
 fn fail_on_and_rule_selection_change_the_exit_code() {
-    assert_eq!(diag(&["check", "samples/seed", "--fail-on", "none"]).status.code(), Some(0));
-    let only = diag(&["check", "samples/seed", "--only", "request-timeout", "--fail-on", "high"]);
+    assert_eq!(
+        diag(&["check", "samples/seed", "--fail-on", "none"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let only = diag(&[
+        "check",
+        "samples/seed",
+        "--only",
+        "request-timeout",
+        "--fail-on",
+        "high",
+    ]);
     assert_eq!(only.status.code(), Some(0), "request timeouts are medium");
-    let only = diag(&["check", "samples/seed", "--only", "request-timeout", "--fail-on", "medium"]);
+    let only = diag(&[
+        "check",
+        "samples/seed",
+        "--only",
+        "request-timeout",
+        "--fail-on",
+        "medium",
+    ]);
     assert_eq!(only.status.code(), Some(1));
     let bad = diag(&["check", "samples/seed", "--disable", "no-such-rule"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -202,7 +311,10 @@ fn text_check_reads_like_a_report() {
     assert!(out.contains("FAIL"));
     assert!(out.contains("Incident I1"));
     assert!(out.contains("Root cause: ratchet"));
-    assert!(out.contains("bob_1767144257 (4926344781773734389)"), "CIDs get names");
+    assert!(
+        out.contains("bob_1767144257 (4926344781773734389)"),
+        "CIDs get names"
+    );
     assert!(out.contains("clock offset"), "per source clock offset");
     assert!(!out.contains('\x1b'), "no colour off a terminal");
 }
@@ -212,19 +324,34 @@ fn timeline_tells_one_story_with_resolved_cids() {
     let o = diag(&["timeline", "samples/seed"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    let at = |needle: &str| out.find(needle).unwrap_or_else(|| panic!("{needle} not in timeline"));
+    let at = |needle: &str| {
+        out.find(needle)
+            .unwrap_or_else(|| panic!("{needle} not in timeline"))
+    };
     // Causal order across three sources with three different time stories.
     assert!(at("Sending reliable P2P message from") < at("Attempted to get ratchet v9"));
     assert!(at("Attempted to get ratchet v9") < at("Panic occurred"));
     assert!(at("Panic occurred") < at("WebSocket communication task ended"));
     assert!(at("WebSocket communication task ended") < at("retry in 32s (attempt 6)"));
-    assert!(out.contains("21402289…=alice_1767144257 (2140228971562830034)"), "truncated CID resolved to name and CID");
-    assert!(out.contains("alice-tab0") && out.contains("bob-tab1") && out.contains("internal-service"));
+    assert!(
+        out.contains("21402289…=alice_1767144257 (2140228971562830034)"),
+        "truncated CID resolved to name and CID"
+    );
+    assert!(
+        out.contains("alice-tab0") && out.contains("bob-tab1") && out.contains("internal-service")
+    );
 }
 
 #[test]
 fn timeline_ndjson_has_the_documented_fields_and_filters() {
-    let o = diag(&["timeline", "samples/seed", "--format", "ndjson", "--cid", "bob"]);
+    let o = diag(&[
+        "timeline",
+        "samples/seed",
+        "--format",
+        "ndjson",
+        "--cid",
+        "bob",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let lines: Vec<serde_json::Value> = stdout(&o)
         .lines()
@@ -232,15 +359,39 @@ fn timeline_ndjson_has_the_documented_fields_and_filters() {
         .collect();
     assert!(lines.len() > 10);
     for v in &lines {
-        for k in ["source", "line", "ts", "ts_quality", "level", "target", "message", "cids", "uuids", "fields"] {
+        for k in [
+            "source",
+            "line",
+            "ts",
+            "ts_quality",
+            "level",
+            "target",
+            "message",
+            "cids",
+            "uuids",
+            "fields",
+        ] {
             assert!(v.get(k).is_some(), "missing {k} in {v}");
         }
         let cids = v["cids"].as_array().expect("cids array");
         assert!(cids.iter().all(|c| c.is_string()), "CIDs are strings");
-        assert!(cids.iter().any(|c| c == BOB), "--cid bob keeps Bob's events: {v}");
-        assert!(["exact", "time-of-day", "inferred", "order"].contains(&v["ts_quality"].as_str().expect("quality")));
+        assert!(
+            cids.iter().any(|c| c == BOB),
+            "--cid bob keeps Bob's events: {v}"
+        );
+        assert!(["exact", "time-of-day", "inferred", "order"]
+            .contains(&v["ts_quality"].as_str().expect("quality")));
     }
-    let o = diag(&["timeline", "samples/seed", "--format", "ndjson", "--level", "error", "--source", "internal"]);
+    let o = diag(&[
+        "timeline",
+        "samples/seed",
+        "--format",
+        "ndjson",
+        "--level",
+        "error",
+        "--source",
+        "internal",
+    ]);
     for l in stdout(&o).lines() {
         let v: serde_json::Value = serde_json::from_str(l).expect("json");
         assert_eq!(v["level"], "error");
@@ -250,17 +401,32 @@ fn timeline_ndjson_has_the_documented_fields_and_filters() {
 
 #[test]
 fn labels_globs_gz_and_stdin() {
-    let o = diag(&["timeline", "bob=samples/seed/bob-tab1.devtools.log", "--format", "ndjson"]);
+    let o = diag(&[
+        "timeline",
+        "bob=samples/seed/bob-tab1.devtools.log",
+        "--format",
+        "ndjson",
+    ]);
     assert!(stdout(&o).lines().all(|l| l.contains("\"source\":\"bob\"")));
     let o = diag(&["timeline", "samples/seed/*.log", "--format", "ndjson"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let dir = tempfile::tempdir().expect("tempdir");
     let gz = dir.path().join("svc.log.gz");
-    let text = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/seed/internal-service.log")).expect("read");
+    let text = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/seed/internal-service.log"),
+    )
+    .expect("read");
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(&text).expect("gz");
     std::fs::write(&gz, e.finish().expect("gz")).expect("write");
-    let o = diag(&["check", gz.to_str().expect("utf8 path"), "--format", "json", "--fail-on", "none"]);
+    let o = diag(&[
+        "check",
+        gz.to_str().expect("utf8 path"),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
     let r: Report = serde_json::from_slice(&o.stdout).expect("json");
     assert!(r.findings.iter().any(|f| f.rule == "panic"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
@@ -269,7 +435,12 @@ fn labels_globs_gz_and_stdin() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(&text).expect("feed stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&text)
+        .expect("feed stdin");
     let out = child.wait_with_output().expect("wait");
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"source\":\"svc\""));
 }
@@ -283,14 +454,35 @@ fn bad_input_gets_clear_errors_and_counted_skips() {
     let bin = dir.path().join("core.bin");
     std::fs::write(&bin, [0x7fu8, b'E', b'L', b'F', 0, 0, 1, 2, 0, 0]).expect("write");
     let log = dir.path().join("svc.log");
-    std::fs::write(&log, b" INFO citadel: a.rs:1: hello \xff\xfe world\r\nERROR citadel: a.rs:2: boom\r\n").expect("write");
-    let o = diag(&["timeline", bin.to_str().expect("p"), log.to_str().expect("p")]);
-    assert_eq!(o.status.code(), Some(2), "a refused input makes the run an input error");
-    assert!(stderr(&o).contains("core.bin") && stderr(&o).contains("binary"), "{}", stderr(&o));
+    std::fs::write(
+        &log,
+        b" INFO citadel: a.rs:1: hello \xff\xfe world\r\nERROR citadel: a.rs:2: boom\r\n",
+    )
+    .expect("write");
+    let o = diag(&[
+        "timeline",
+        bin.to_str().expect("p"),
+        log.to_str().expect("p"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a refused input makes the run an input error"
+    );
+    assert!(
+        stderr(&o).contains("core.bin") && stderr(&o).contains("binary"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("invalid UTF-8"), "{}", stderr(&o));
-    assert!(stdout(&o).contains("boom"), "the readable input is still shown");
+    assert!(
+        stdout(&o).contains("boom"),
+        "the readable input is still shown"
+    );
     // A truncated gz keeps what was read and says so.
-    let text: String = (0..20000).map(|i| format!(" INFO citadel: a.rs:{i}: line {i}\n")).collect();
+    let text: String = (0..20000)
+        .map(|i| format!(" INFO citadel: a.rs:{i}: line {i}\n"))
+        .collect();
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(text.as_bytes()).expect("gz");
     let z = e.finish().expect("gz");
@@ -310,7 +502,12 @@ fn a_malformed_rule_file_names_file_line_and_problem() {
         "id = \"mine\"\ntitle = \"Mine\"\nseverity = \"hgh\"\nkind = \"match\"\ndescription = \"d\"\nremediation = \"r\"\n",
     )
     .expect("write");
-    let o = diag(&["check", "samples/seed", "--rules", dir.path().to_str().expect("p")]);
+    let o = diag(&[
+        "check",
+        "samples/seed",
+        "--rules",
+        dir.path().to_str().expect("p"),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(e.contains("mine.toml:3:"), "{e}");
@@ -324,7 +521,15 @@ fn rules_test_and_list() {
     assert!(stdout(&o).contains(" passed, 0 failed"));
     let o = diag(&["rules", "list"]);
     let out = stdout(&o);
-    for id in ["ratchet-version-gap", "panic", "channel-closed-cascade", "retry-storm", "request-timeout", "websocket-lost", "message-not-delivered"] {
+    for id in [
+        "ratchet-version-gap",
+        "panic",
+        "channel-closed-cascade",
+        "retry-storm",
+        "request-timeout",
+        "websocket-lost",
+        "message-not-delivered",
+    ] {
         assert!(out.contains(id), "{id}");
     }
 }

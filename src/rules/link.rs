@@ -139,7 +139,7 @@ pub fn link(findings: &mut [Finding], rules: &[Rule], tl: &Timeline) -> Vec<Inci
             .find(|f| f.id == inc.root)
             .map(|f| f.severity)
     };
-    incidents.sort_by(|a, b| sev(b).cmp(&sev(a)));
+    incidents.sort_by_key(|i| std::cmp::Reverse(sev(i)));
     for (i, inc) in incidents.iter_mut().enumerate() {
         inc.id = format!("I{}", i + 1);
     }
