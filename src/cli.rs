@@ -75,6 +75,10 @@ pub enum CheckFormat {
     Text,
     /// The `diag.report/v1` JSON contract.
     Json,
+    /// JUnit XML: one test case per rule (CI test views).
+    Junit,
+    /// SARIF 2.1.0 (code-scanning UIs).
+    Sarif,
 }
 
 /// `--fail-on` values.
@@ -413,6 +417,8 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
             Style::detect(io::stdout().is_terminal()),
         ),
         CheckFormat::Json => checkr::write_json(&mut out, &analysis),
+        CheckFormat::Junit => crate::report::ci::write_junit(&mut out, &analysis, threshold),
+        CheckFormat::Sarif => crate::report::ci::write_sarif(&mut out, &analysis),
     };
     match r.and_then(|_| out.flush()) {
         Ok(()) => {}

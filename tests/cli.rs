@@ -549,3 +549,29 @@ fn bare_invocation_off_a_terminal_is_a_check() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).starts_with("diag check:"));
 }
+
+#[test]
+fn junit_and_sarif_for_ci() {
+    let o = diag(&["check", "samples/seed", "--format", "junit"]);
+    assert_eq!(o.status.code(), Some(1));
+    let x = stdout(&o);
+    assert!(x.starts_with("<?xml"));
+    assert!(
+        x.contains(r#"<testcase classname="diag.rules" name="panic"><failure"#),
+        "{x}"
+    );
+    assert!(
+        x.contains(r#"name="request-timeout"><system-out>"#),
+        "medium findings do not fail at --fail-on high"
+    );
+    let o = diag(&["check", "samples/seed", "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("sarif is json");
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "panic" && r["level"] == "error"));
+    assert!(results
+        .iter()
+        .all(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64() >= Some(1)));
+}
