@@ -129,6 +129,8 @@ struct JsonDef {
     #[serde(default)]
     location: Vec<String>,
     #[serde(default)]
+    srcline: Vec<String>,
+    #[serde(default)]
     fields: Vec<String>,
 }
 
@@ -197,7 +199,8 @@ pub enum Mode {
 /// A start pattern.
 #[derive(Debug, Clone)]
 pub struct StartPat {
-    /// The pattern; named groups `ts`, `level`, `target`, `file`, `srcline`, `message`, others become fields.
+    /// The pattern; named groups `ts`, `level`, `target`, `message`, location groups `file` (or `url`),
+    /// `srcline`, `col`; others become fields. An empty `message` takes the record's next line.
     pub regex: Regex,
     /// Level when the pattern implies one.
     pub level: Option<Level>,
@@ -220,6 +223,8 @@ pub struct JsonPaths {
     pub target: Vec<String>,
     /// Candidate paths of the location.
     pub location: Vec<String>,
+    /// Candidate paths of the source line, appended to the location (`file.rs` + `12`).
+    pub srcline: Vec<String>,
     /// Objects whose members become fields.
     pub fields: Vec<String>,
 }
@@ -245,11 +250,13 @@ pub struct Format {
     pub json: Option<JsonPaths>,
     /// Start patterns, tried in order.
     pub start: Vec<StartPat>,
-    /// Record end pattern (mode `End`).
+    /// Record end pattern (mode `End`), cut off like the trailer.
     pub end: Option<Regex>,
-    /// Stripped from a record's last line; its groups become fields (`@ url:line`).
+    /// Stripped from a record's last line and closes it; location groups (`file`/`url`, `srcline`,
+    /// `col`) give the location when the start did not, other groups become fields (`@ url:line`).
     pub trailer: Option<Regex>,
-    /// Removed from any line (copy artefacts); a match also closes the record.
+    /// Removed from any line (copy artefacts); a match also closes the record, and its `level` group
+    /// (if any) gives the record a level when it has none.
     pub strip: Vec<Regex>,
     /// Meta lines (headers, harness output): counted, never events.
     pub ignore: Vec<Regex>,
@@ -329,6 +336,7 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             message: j.message,
             target: j.target,
             location: j.location,
+            srcline: j.srcline,
             fields: j.fields,
         }),
         ("json", None) => {

@@ -299,6 +299,14 @@ impl<'a> SourceParser<'a> {
         while ev.continuation.last().is_some_and(|l| l.trim().is_empty()) {
             ev.continuation.pop();
         }
+        // A first line with no text of its own (`ERROR src/x.rs:12 ` then the text on the next line):
+        // the first non-blank further line is the message.
+        if ev.message.trim().is_empty() {
+            if let Some(i) = ev.continuation.iter().position(|l| !l.trim().is_empty()) {
+                ev.message = ev.continuation[i].trim().to_string();
+                ev.continuation.drain(..=i);
+            }
+        }
         if ev.level.is_none() {
             let text = ev.full_text();
             for (re, lvl) in &self.fmt.level_hints {
@@ -352,14 +360,22 @@ impl<'a> SourceParser<'a> {
             self.push_json(lineno, line, &j, key);
             return;
         }
-        // Copy artefacts are cut off; they also mark the end of a record.
+        // Copy artefacts are cut off; they also mark the end of a record, and a `level` group in the
+        // artefact gives the record its level (DevTools' "Understand this error").
         let mut closes = false;
+        let mut strip_level = None;
         let mut stripped: Cow<'_, str> = Cow::Borrowed(line);
         for r in &self.fmt.strip {
-            if r.is_match(&stripped) {
-                stripped = Cow::Owned(r.replace_all(&stripped, "").into_owned());
-                closes = true;
+            let Some(caps) = r.captures(&stripped) else {
+                continue;
+            };
+            if strip_level.is_none() {
+                strip_level = caps
+                    .name("level")
+                    .and_then(|l| self.fmt.level_of(l.as_str()));
             }
+            stripped = Cow::Owned(r.replace_all(&stripped, "").into_owned());
+            closes = true;
         }
         let line: &str = &stripped;
         if line.trim().is_empty() {
@@ -374,6 +390,9 @@ impl<'a> SourceParser<'a> {
             if closes {
                 if let Some(p) = self.pending.get_mut(&key) {
                     p.closed = true;
+                    if p.ev.level.is_none() {
+                        p.ev.level = strip_level;
+                    }
                 }
             }
             return;
@@ -405,9 +424,11 @@ impl<'a> SourceParser<'a> {
             if let Some(c) = &key {
                 ev.fields.push(("container".into(), c.clone()));
             }
+            if ev.level.is_none() {
+                ev.level = strip_level;
+            }
             let mut p = Pending { ev, closed: closes };
-            self.apply_trailer_first(&mut p);
-            self.apply_end(&mut p, true);
+            Self::close_on(self.fmt, &mut p);
             if !self.order.contains(&key) {
                 self.order.push(key.clone());
             }
@@ -425,60 +446,43 @@ impl<'a> SourceParser<'a> {
                 p.ev.end_line = lineno;
                 if closes {
                     p.closed = true;
+                    if p.ev.level.is_none() {
+                        p.ev.level = strip_level;
+                    }
                 }
                 self.stats.continuation += 1;
-                let fmt = self.fmt;
-                if let Some(tr) = &fmt.trailer {
-                    if let Some(last) = p.ev.continuation.last_mut() {
-                        if let Some(fields) = cut_trailer(tr, last) {
-                            p.ev.fields.extend(fields);
-                            p.closed = true;
-                        }
-                    }
-                }
-                if let Some(end) = &fmt.end {
-                    let mut cut = None;
-                    if let Some(last) = p.ev.continuation.last_mut() {
-                        if let Some(fields) = cut_trailer(end, last) {
-                            cut = Some((fields, last.trim().is_empty()));
-                        }
-                    }
-                    if let Some((fields, empty)) = cut {
-                        if empty {
-                            p.ev.continuation.pop();
-                        }
-                        set_location(&mut p.ev, &fields);
-                        p.ev.fields.extend(fields);
-                        p.closed = true;
-                    }
-                    if p.closed && fmt.mode == Mode::End {
-                        self.flush(&key);
-                    }
+                Self::close_on(self.fmt, p);
+                if p.closed && self.fmt.mode == Mode::End {
+                    self.flush(&key);
                 }
             }
             None => self.unparsed(lineno, line),
         }
     }
 
-    fn apply_trailer_first(&self, p: &mut Pending) {
-        if let Some(tr) = &self.fmt.trailer {
-            if let Some(fields) = cut_trailer(tr, &mut p.ev.message) {
-                set_location(&mut p.ev, &fields);
-                p.ev.fields.extend(fields);
-                p.closed = true;
+    /// Cut the trailer, then the end pattern, off the record's last line; either one closes it.
+    fn close_on(fmt: &Format, p: &mut Pending) {
+        for pat in [fmt.trailer.as_ref(), fmt.end.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let ev = &mut p.ev;
+            let last = match ev.continuation.last_mut() {
+                Some(l) => l,
+                None => &mut ev.message,
+            };
+            let Some(cut) = cut_trailer(pat, last) else {
+                continue;
+            };
+            // A trailer alone on the last line leaves nothing of that line.
+            if last.trim().is_empty() && !ev.continuation.is_empty() {
+                ev.continuation.pop();
             }
-        }
-    }
-
-    fn apply_end(&mut self, p: &mut Pending, first: bool) {
-        if let Some(end) = &self.fmt.end {
-            if first {
-                if let Some(fields) = cut_trailer(end, &mut p.ev.message) {
-                    set_location(&mut p.ev, &fields);
-                    p.ev.fields.extend(fields);
-                    p.closed = true;
-                }
+            if ev.location.is_none() {
+                ev.location = cut.location;
             }
+            ev.fields.extend(cut.fields);
+            p.closed = true;
         }
     }
 
@@ -492,8 +496,7 @@ impl<'a> SourceParser<'a> {
                 ..Default::default()
             };
             let mut message = None;
-            let mut file = None;
-            let mut srcline = None;
+            let mut loc = LocationParts::default();
             for name in sp.regex.capture_names().flatten() {
                 let Some(m) = caps.name(name) else { continue };
                 let v = m.as_str();
@@ -505,18 +508,15 @@ impl<'a> SourceParser<'a> {
                         }
                     }
                     "target" => ev.target = Some(v.to_string()),
-                    "file" => file = Some(v.to_string()),
-                    "srcline" => srcline = Some(v.to_string()),
                     "message" => message = Some(v.trim_end().to_string()),
-                    other => ev.fields.push((other.to_string(), v.to_string())),
+                    other => {
+                        if !loc.take(other, v) {
+                            ev.fields.push((other.to_string(), v.to_string()))
+                        }
+                    }
                 }
             }
-            ev.location = match (file, srcline) {
-                (Some(f), Some(l)) => Some(format!("{f}:{l}")),
-                (Some(f), None) => Some(f),
-                (None, Some(l)) => Some(format!(":{l}")),
-                (None, None) => None,
-            };
+            ev.location = loc.location();
             ev.message = message.unwrap_or_else(|| line.trim_end().to_string());
             return Some((ev, sp.weak));
         }
@@ -550,7 +550,10 @@ impl<'a> SourceParser<'a> {
         ev.continuation = lines.map(|l| l.to_string()).collect();
         ev.level = first(&j.level).and_then(|l| self.fmt.level_of(&l));
         ev.target = first(&j.target).map(|c| c.into_owned());
-        ev.location = first(&j.location).map(|c| c.into_owned());
+        ev.location = first(&j.location).map(|c| match first(&j.srcline) {
+            Some(l) => format!("{c}:{l}"),
+            None => c.into_owned(),
+        });
         ev.raw_ts = first(&j.ts).and_then(|s| parse_time(&self.fmt.time_formats, &s));
         for p in &j.fields {
             if let Some(Value::Object(m)) = p.split('.').try_fold(&v, |acc, k| acc.get(k)) {
@@ -566,41 +569,83 @@ impl<'a> SourceParser<'a> {
                 }
             }
         }
+        // An event with fields and no message text reads as its fields, as a text logger prints it.
+        if ev.message.is_empty() && ev.continuation.is_empty() && !ev.fields.is_empty() {
+            let kv: Vec<String> = ev.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            ev.message = kv.join(" ");
+        }
         self.stats.events += 1;
         let ev = self.finish_event(ev);
         self.out.push((key, ev));
     }
 }
 
-fn set_location(ev: &mut Event, fields: &[(String, String)]) {
-    if ev.location.is_some() {
-        return;
-    }
-    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    ev.location = match (get("url").or_else(|| get("file")), get("srcline")) {
-        (Some(u), Some(l)) => Some(format!("{u}:{l}")),
-        (Some(u), None) => Some(u),
-        _ => None,
-    };
+/// The location groups of a pattern: `file` (or `url`), `srcline`, `col`.
+#[derive(Default)]
+struct LocationParts {
+    file: Option<String>,
+    srcline: Option<String>,
+    col: Option<String>,
 }
 
-/// Cut a trailer pattern off the end of `text`; its named groups come back as fields.
-fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Vec<(String, String)>> {
+impl LocationParts {
+    /// Keep `v` when `name` is a location group.
+    fn take(&mut self, name: &str, v: &str) -> bool {
+        let slot = match name {
+            "file" | "url" => &mut self.file,
+            "srcline" => &mut self.srcline,
+            "col" => &mut self.col,
+            _ => return false,
+        };
+        if slot.is_none() {
+            *slot = Some(v.to_string());
+        }
+        true
+    }
+
+    /// `file:line:col`, `file:line`, `file` or `:line`.
+    fn location(self) -> Option<String> {
+        let mut s = match (self.file, &self.srcline) {
+            (Some(f), Some(l)) => format!("{f}:{l}"),
+            (Some(f), None) => return Some(f),
+            (None, Some(l)) => format!(":{l}"),
+            (None, None) => return None,
+        };
+        if let Some(c) = self.col {
+            s.push(':');
+            s.push_str(&c);
+        }
+        Some(s)
+    }
+}
+
+/// What a trailer (or end) pattern cut off a line: its location groups and its other groups as fields.
+struct Cut {
+    location: Option<String>,
+    fields: Vec<(String, String)>,
+}
+
+/// Cut a trailer pattern off the end of `text`: location groups give a location, others become fields.
+fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Cut> {
     let caps = re.captures(text)?;
     let m = caps.get(0)?;
-    let fields: Vec<(String, String)> = re
-        .capture_names()
-        .flatten()
-        .filter_map(|n| {
-            caps.name(n)
-                .map(|v| (n.to_string(), v.as_str().to_string()))
-        })
-        .collect();
+    let mut loc = LocationParts::default();
+    let mut fields = Vec::new();
+    for n in re.capture_names().flatten() {
+        if let Some(v) = caps.name(n) {
+            if !loc.take(n, v.as_str()) {
+                fields.push((n.to_string(), v.as_str().to_string()));
+            }
+        }
+    }
     let start = m.start();
     text.truncate(start);
     let trimmed = text.trim_end().len();
     text.truncate(trimmed);
-    Some(fields)
+    Some(Cut {
+        location: loc.location(),
+        fields,
+    })
 }
 
 /// Which format a source is in, and how sure.
@@ -648,7 +693,7 @@ pub fn detect(reg: &Registry, lines: &[String], file_name: Option<&str>) -> Dete
     }
     let mut ranked: Vec<(usize, usize)> = counts.iter().copied().enumerate().collect();
     // Stable sort keeps priority order among equal counts.
-    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
     let (best, n) = ranked[0];
     let runner_up = ranked
         .get(1)
