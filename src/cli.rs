@@ -34,6 +34,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print all sources on one timeline, in the order things happened.
     Timeline(TimelineArgs),
+    /// Browse the timeline, findings and incidents interactively.
+    Tui(TuiArgs),
     /// List the rules, or run the cases every rule file carries.
     Rules {
         /// What to do with rules.
@@ -133,6 +135,17 @@ pub struct CheckArgs {
     /// Run only these rules (repeatable).
     #[arg(long, value_name = "ID")]
     pub only: Vec<String>,
+}
+
+/// `diag tui` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct TuiArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A directory of rule files that adds to or overrides the built-in ones.
+    #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
+    pub rules: Option<PathBuf>,
 }
 
 /// `diag formats` subcommands.
@@ -545,6 +558,26 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
     }
 }
 
+/// `diag tui`: settle inputs, rules and options here (errors print before the screen changes), then
+/// hand them to the TUI, which loads in the background.
+fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
+    if a.input.logs.is_empty() {
+        return Err(Fatal(
+            "no LOGS given; pass files, directories, globs or - for stdin (try `diag tui samples/seed`)"
+                .into(),
+        ));
+    }
+    let job = crate::tui::loader::Job {
+        registry: Registry::load(a.input.parsers.as_deref())?,
+        inputs: source::expand(&a.input.logs)?,
+        forced: a.input.input_format.clone(),
+        options: a.input.options()?,
+        rules: load_rules(a.rules.as_deref())?,
+    };
+    crate::tui::run(job).map_err(|e| Fatal(format!("terminal: {e}")))?;
+    Ok(0)
+}
+
 /// Run the command line; returns the exit code.
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
@@ -558,6 +591,12 @@ pub fn run() -> i32 {
     let r = match &cli.command {
         Some(Command::Check(a)) => cmd_check(a),
         Some(Command::Timeline(a)) => cmd_timeline(a),
+        Some(Command::Tui(a)) => cmd_tui(a),
+        // On a terminal the bare form is the TUI.
+        None if io::stdout().is_terminal() => cmd_tui(&TuiArgs {
+            input: cli.input.clone(),
+            rules: None,
+        }),
         Some(Command::Rules { cmd }) => cmd_rules(cmd),
         Some(Command::Formats { cmd }) => cmd_formats(cmd),
         // Off a terminal (CI, pipes) the bare form is a check with the default threshold.

@@ -6,7 +6,7 @@
 //! - [`correlate`] aligns the sources on one [`correlate::Timeline`] (clocks, anchors, CID resolution);
 //! - [`pipeline`] is the one place where these meet;
 //! - [`rules`] evaluate `rules/*.toml` over the timeline into findings and incidents;
-//! - [`report`] writes text, JSON and NDJSON; [`cli`] is the command line.
+//! - [`report`] writes text, JSON and NDJSON; [`tui`] is the interactive view; [`cli`] is the command line.
 #![warn(missing_docs)]
 
 pub mod cli;
@@ -20,3 +20,4 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod tui;

@@ -1,0 +1,142 @@
+//! Loader: reads, correlates and analyses the inputs on a background thread so that the UI keeps
+//! answering keys, reports the bytes read as it goes, and notices when followed files grow.
+
+use super::state::Loaded;
+use crate::correlate::{self, Timeline};
+use crate::format::Registry;
+use crate::pipeline;
+use crate::rules::finding::Analysis;
+use crate::rules::load::Rule;
+use crate::rules::Selection;
+use crate::source::Input;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Everything needed to (re)load the same inputs.
+#[derive(Debug)]
+pub struct Job {
+    /// Format definitions.
+    pub registry: Registry,
+    /// Expanded inputs.
+    pub inputs: Vec<Input>,
+    /// Forced format name.
+    pub forced: Option<String>,
+    /// Correlation options.
+    pub options: correlate::Options,
+    /// Rules to run (built-in plus `--rules DIR`).
+    pub rules: Vec<Rule>,
+}
+
+/// Run the rules over a timeline (by value: a million events are not copied for the rules).
+pub fn analyze(timeline: Timeline, rules: &[Rule]) -> Analysis {
+    crate::rules::run(rules, &Selection::default(), timeline)
+}
+
+/// Load a job to the end (on whatever thread calls it).
+pub fn load(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
+    let (timeline, problems) = pipeline::load_with_progress(
+        &job.registry,
+        &job.inputs,
+        job.forced.as_deref(),
+        &job.options,
+        progress,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        analysis: analyze(timeline, &job.rules),
+        rules_error: None,
+        problems: problems
+            .refused
+            .into_iter()
+            .chain(problems.warnings)
+            .collect(),
+    })
+}
+
+/// A load running on its own thread.
+#[derive(Debug)]
+pub struct Loader {
+    rx: Receiver<Result<Loaded, String>>,
+    /// Bytes read so far.
+    pub progress: Arc<AtomicU64>,
+    /// Bytes in all file inputs (0 when unknown).
+    pub total: u64,
+}
+
+impl Loader {
+    /// Start loading.
+    pub fn start(job: Arc<Job>) -> Loader {
+        let (tx, rx) = mpsc::channel();
+        let progress = Arc::new(AtomicU64::new(0));
+        let total = job
+            .inputs
+            .iter()
+            .filter_map(|i| i.path.as_ref())
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let p = progress.clone();
+        let spawned = std::thread::Builder::new()
+            .name("diag-loader".into())
+            .spawn(move || {
+                let _ = tx.send(load(&job, &p));
+            });
+        if let Err(e) = spawned {
+            // The receiver reports the dead channel; say why here.
+            eprintln!("diag: cannot start the loader thread: {e}");
+        }
+        Loader {
+            rx,
+            progress,
+            total,
+        }
+    }
+
+    /// The result, once there is one.
+    pub fn poll(&self) -> Option<Result<Loaded, String>> {
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err(
+                "the loader stopped unexpectedly (an internal error)".into(),
+            )),
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.progress.load(Ordering::Relaxed)
+    }
+}
+
+/// Sizes and modification times of the file inputs, to notice growth.
+#[derive(Debug, Default)]
+pub struct Watch {
+    paths: Vec<PathBuf>,
+    stamps: Vec<Option<(u64, SystemTime)>>,
+}
+
+fn stamp(p: &Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(p).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+impl Watch {
+    /// Take the current stamps of the file inputs.
+    pub fn new(inputs: &[Input]) -> Watch {
+        let paths: Vec<PathBuf> = inputs.iter().filter_map(|i| i.path.clone()).collect();
+        let stamps = paths.iter().map(|p| stamp(p)).collect();
+        Watch { paths, stamps }
+    }
+
+    /// Whether a file changed since the last call (and remember the new stamps).
+    pub fn changed(&mut self) -> bool {
+        let now: Vec<_> = self.paths.iter().map(|p| stamp(p)).collect();
+        let changed = now != self.stamps;
+        self.stamps = now;
+        changed
+    }
+}

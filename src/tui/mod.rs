@@ -1,0 +1,199 @@
+//! TUI: the interactive view of an [`Analysis`](crate::rules::finding::Analysis): every source on one
+//! timeline, the findings and incidents, the detail of a record or a finding, an overview histogram.
+//!
+//! - [`keys`] maps keys to [`keys::Action`]s (one table drives handling, footer and help);
+//! - [`state`] holds what is shown and applies actions ([`state::App::update`]);
+//! - [`view`] draws the state (pure functions); [`layout`] says where panes go;
+//! - [`loader`] loads in the background and notices growing files; [`query`] reads search and filter
+//!   input; [`histogram`] counts the overview; [`text`] makes log text safe to draw.
+//!
+//! This module owns the terminal: raw mode, alternate screen and mouse capture, restored on quit, on
+//! error, on Ctrl-C (a key in raw mode) and on a panic of the UI thread.
+
+pub mod histogram;
+pub mod keys;
+pub mod layout;
+pub mod loader;
+pub mod query;
+pub mod state;
+pub mod text;
+pub mod view;
+
+use keys::Action;
+use loader::{Job, Loader, Watch};
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
+};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::Terminal;
+use state::{App, LoadState};
+use std::io::{self, Stdout};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often followed files are checked for growth.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+/// Most input events handled between two frames (key repeat stays smooth).
+const EVENTS_PER_FRAME: usize = 64;
+
+/// Panics of other threads, printed once the terminal is back to normal.
+static LATE_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Whether colour is wanted: `NO_COLOR` set to anything non-empty turns it off.
+pub fn color_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    );
+}
+
+/// Restore the terminal before a UI-thread panic is printed; keep other threads' panics for later
+/// (printing them now would scribble over the screen).
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            restore_terminal();
+            previous(info);
+        } else if let Ok(mut v) = LATE_PANICS.lock() {
+            v.push(info.to_string());
+        }
+    }));
+}
+
+fn init_terminal() -> io::Result<Terminal<CrosstermBackend<Stdout>>> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    let mut out = io::stdout();
+    if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+        restore_terminal();
+        return Err(e);
+    }
+    Terminal::new(CrosstermBackend::new(out)).inspect_err(|_| restore_terminal())
+}
+
+/// Run the TUI on a job until the user quits.
+pub fn run(job: Job) -> io::Result<()> {
+    let can_follow = job.inputs.iter().all(|i| i.path.is_some());
+    let job = Arc::new(job);
+    let loader = Loader::start(job.clone());
+    let mut terminal = init_terminal()?;
+    let r = event_loop(&mut terminal, job, loader, can_follow);
+    restore_terminal();
+    let _ = std::panic::take_hook();
+    if let Ok(v) = LATE_PANICS.lock() {
+        for p in v.iter() {
+            eprintln!("diag: internal error in the loader: {p}");
+        }
+    }
+    r
+}
+
+fn mouse_action(app: &App, m: &event::MouseEvent) -> Option<Action> {
+    let pane = app.areas.pane_at(m.column, m.row)?;
+    match m.kind {
+        MouseEventKind::ScrollDown => Some(Action::Scroll(pane, 3)),
+        MouseEventKind::ScrollUp => Some(Action::Scroll(pane, -3)),
+        MouseEventKind::Down(MouseButton::Left) => {
+            let top = app.areas.rect(pane).y + 1;
+            (m.row >= top).then(|| Action::Click(pane, m.row - top))
+        }
+        _ => None,
+    }
+}
+
+fn handle(app: &mut App, ev: Event) -> bool {
+    match ev {
+        Event::Key(k) => {
+            let Some(key) = keys::key_of(&k) else {
+                return false;
+            };
+            match keys::action(app.mode(), key) {
+                Some(a) => {
+                    app.update(a);
+                    true
+                }
+                None => false,
+            }
+        }
+        Event::Mouse(m) if app.mode() == keys::Mode::Normal => match mouse_action(app, &m) {
+            Some(a) => {
+                app.update(a);
+                true
+            }
+            None => false,
+        },
+        Event::Resize(w, h) => {
+            app.resize(w, h);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    job: Arc<Job>,
+    first: Loader,
+    can_follow: bool,
+) -> io::Result<()> {
+    let size = terminal.size()?;
+    let mut app = App::new(color_wanted(), (size.width, size.height));
+    app.can_follow = can_follow;
+    let mut loader = Some(first);
+    let mut watch = Watch::new(&job.inputs);
+    let mut last_check = Instant::now();
+    let mut dirty = true;
+    loop {
+        if let Some(l) = &loader {
+            if let Some(result) = l.poll() {
+                match result {
+                    Ok(loaded) => app.install(loaded),
+                    Err(e) => app.failed(e),
+                }
+                loader = None;
+                dirty = true;
+            } else if app.load != LoadState::Ready {
+                app.progress(l.bytes(), l.total);
+                dirty = true;
+            }
+        }
+        if app.follow && loader.is_none() && last_check.elapsed() >= FOLLOW_EVERY {
+            last_check = Instant::now();
+            if watch.changed() {
+                loader = Some(Loader::start(job.clone()));
+            }
+        }
+        if dirty {
+            terminal.draw(|f| view::draw(f, &app))?;
+            dirty = false;
+        }
+        let wait = if loader.is_some() || app.follow {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(500)
+        };
+        if event::poll(wait)? {
+            dirty |= handle(&mut app, event::read()?);
+            let mut n = 1;
+            while n < EVENTS_PER_FRAME && !app.quit && event::poll(Duration::ZERO)? {
+                dirty |= handle(&mut app, event::read()?);
+                n += 1;
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,974 @@
+//! State: everything the TUI shows that is not in the [`Analysis`]: panes, cursor and scroll, filters and
+//! the filtered index, search, the selected finding and its marked evidence, follow. [`App::update`]
+//! applies one [`Action`]; the views only read this state.
+//!
+//! The filtered index (`rows`, event indices in timeline order) is rebuilt only when filters change, so
+//! moving around a million events costs nothing but the rows on screen.
+
+use super::histogram::Histogram;
+use super::keys::{Action, Mode, Pane};
+use super::layout::{self, Areas, Shape};
+use super::query;
+use crate::correlate::{Axis, CidDirectory, Timeline};
+use crate::event::Level;
+use crate::filter::Filter;
+use crate::rules::finding::{Analysis, Severity};
+use ratatui::layout::Rect;
+use regex::Regex;
+use std::collections::HashMap;
+
+/// What a load produced, ready to be shown.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Timeline, findings, incidents and rules.
+    pub analysis: Analysis,
+    /// Why there are no findings when the rules could not run.
+    pub rules_error: Option<String>,
+    /// Inputs skipped or mended while reading.
+    pub problems: Vec<String>,
+}
+
+/// Where loading stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    /// Reading: bytes so far and in all (0 when unknown, as for stdin).
+    Loading {
+        /// Bytes read.
+        bytes: u64,
+        /// Bytes in all inputs.
+        total: u64,
+    },
+    /// Loaded.
+    Ready,
+    /// Loading failed; the message says why.
+    Failed(String),
+}
+
+/// Which prompt is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// `/`: a regex to search for.
+    Search,
+    /// `f`: filter terms.
+    Filter,
+}
+
+/// A line being typed.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    /// What it is for.
+    pub kind: PromptKind,
+    /// What was typed.
+    pub text: String,
+    /// Cursor and scroll when it opened (a cancelled search goes back there).
+    pub origin: (usize, usize),
+    /// Why the last Enter was refused.
+    pub error: Option<String>,
+}
+
+/// A line of the findings list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// `Analysis::incidents[i]`.
+    Incident(usize),
+    /// `Analysis::findings[i]`.
+    Finding(usize),
+}
+
+/// What the detail pane describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// Nothing (empty timeline, no finding selected).
+    Nothing,
+    /// `Timeline::events[i]`.
+    Event(usize),
+    /// `Analysis::findings[i]`.
+    Finding(usize),
+    /// `Analysis::incidents[i]`.
+    Incident(usize),
+}
+
+/// The whole state of the TUI.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// What is shown (empty while loading).
+    pub analysis: Analysis,
+    /// Why the rules did not run, when they did not.
+    pub rules_error: Option<String>,
+    /// Inputs skipped or mended.
+    pub problems: Vec<String>,
+    /// Loading progress.
+    pub load: LoadState,
+    /// Whether to use colour (off with `NO_COLOR`).
+    pub color: bool,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Where the panes are for that size.
+    pub areas: Areas,
+    /// Pane with the keyboard focus.
+    pub focus: Pane,
+    /// Whether the detail pane is shown.
+    pub detail_open: bool,
+    /// Which pane the detail describes.
+    pub detail_from: Pane,
+    /// First line of the detail shown.
+    pub detail_scroll: usize,
+    /// Filtered index: event indices in timeline order.
+    pub rows: Vec<usize>,
+    /// Cursor, as an index into `rows`.
+    pub cursor: usize,
+    /// First row shown.
+    pub scroll: usize,
+    /// Filters in force.
+    pub filter: Filter,
+    /// Search in force.
+    pub search: Option<Regex>,
+    /// Prompt being typed.
+    pub prompt: Option<Prompt>,
+    /// Findings list: incidents, then findings by severity.
+    pub entries: Vec<Entry>,
+    /// Selected entry.
+    pub selected: Option<usize>,
+    /// First entry shown.
+    pub entries_scroll: usize,
+    /// Evidence events of the selected entry, sorted.
+    pub marked: Vec<usize>,
+    /// Evidence events of all findings, sorted.
+    pub evidence: Vec<usize>,
+    /// Axis position and severity of each finding's first evidence (overview marks).
+    pub finding_marks: Vec<(f64, Severity)>,
+    /// Counts of the filtered events over the axis.
+    pub hist: Histogram,
+    /// Event index → indices into `Timeline::anchors` that involve it.
+    pub anchors_of: HashMap<usize, Vec<usize>>,
+    /// Width of the source column.
+    pub label_width: usize,
+    /// Whether the help screen is open.
+    pub help: bool,
+    /// First help line shown.
+    pub help_scroll: usize,
+    /// Whether growing files are re-read.
+    pub follow: bool,
+    /// Whether every input can be re-read (stdin cannot).
+    pub can_follow: bool,
+    /// One-off message for the status line.
+    pub message: Option<String>,
+    /// Set when the user quits.
+    pub quit: bool,
+}
+
+/// An analysis of nothing, to show while loading.
+pub fn empty_analysis() -> Analysis {
+    Analysis {
+        timeline: Timeline {
+            sources: Vec::new(),
+            events: Vec::new(),
+            cids: CidDirectory::default(),
+            anchors: Vec::new(),
+            axis: Axis::Time,
+            dated: false,
+        },
+        findings: Vec::new(),
+        incidents: Vec::new(),
+        rules: Vec::new(),
+    }
+}
+
+impl App {
+    /// A TUI waiting for its first load.
+    pub fn new(color: bool, size: (u16, u16)) -> App {
+        let mut app = App {
+            analysis: empty_analysis(),
+            rules_error: None,
+            problems: Vec::new(),
+            load: LoadState::Loading { bytes: 0, total: 0 },
+            color,
+            size,
+            areas: Areas::default(),
+            focus: Pane::Timeline,
+            detail_open: false,
+            detail_from: Pane::Timeline,
+            detail_scroll: 0,
+            rows: Vec::new(),
+            cursor: 0,
+            scroll: 0,
+            filter: Filter::default(),
+            search: None,
+            prompt: None,
+            entries: Vec::new(),
+            selected: None,
+            entries_scroll: 0,
+            marked: Vec::new(),
+            evidence: Vec::new(),
+            finding_marks: Vec::new(),
+            hist: Histogram::default(),
+            anchors_of: HashMap::new(),
+            label_width: 6,
+            help: false,
+            help_scroll: 0,
+            follow: false,
+            can_follow: true,
+            message: None,
+            quit: false,
+        };
+        app.relayout();
+        app
+    }
+
+    /// A TUI showing a finished load (tests, examples).
+    pub fn with(loaded: Loaded, color: bool, size: (u16, u16)) -> App {
+        let mut app = App::new(color, size);
+        app.install(loaded);
+        app
+    }
+
+    /// The timeline shown.
+    pub fn timeline(&self) -> &Timeline {
+        &self.analysis.timeline
+    }
+
+    /// Which key table is in force.
+    pub fn mode(&self) -> Mode {
+        if self.prompt.is_some() {
+            Mode::Prompt
+        } else if self.help {
+            Mode::Help
+        } else {
+            Mode::Normal
+        }
+    }
+
+    /// Loading progress.
+    pub fn progress(&mut self, bytes: u64, total: u64) {
+        if let LoadState::Loading { .. } = self.load {
+            self.load = LoadState::Loading { bytes, total };
+        }
+    }
+
+    /// Loading failed.
+    pub fn failed(&mut self, why: String) {
+        if self.load == LoadState::Ready {
+            // A reload failed: keep showing the last good load.
+            self.message = Some(format!("reload failed: {why}"));
+        } else {
+            self.load = LoadState::Failed(why);
+        }
+    }
+
+    /// Show a load; on a reload, keep the cursor on the same record (or at the end when it was there).
+    pub fn install(&mut self, loaded: Loaded) {
+        let keep = self.current_event().map(|i| {
+            let ev = &self.analysis.timeline.events[i];
+            let label = self
+                .analysis
+                .timeline
+                .sources
+                .get(ev.source)
+                .map(|s| s.label.clone());
+            (label, ev.line, self.cursor + 1 == self.rows.len())
+        });
+        let old_scroll_offset = self.cursor.saturating_sub(self.scroll);
+        self.analysis = loaded.analysis;
+        self.rules_error = loaded.rules_error;
+        self.problems = loaded.problems;
+        self.load = LoadState::Ready;
+        let tl = &self.analysis.timeline;
+        self.label_width = tl
+            .sources
+            .iter()
+            .map(|s| s.label.chars().count())
+            .max()
+            .unwrap_or(6)
+            .clamp(4, 16);
+        self.anchors_of.clear();
+        for (k, a) in tl.anchors.iter().enumerate() {
+            self.anchors_of.entry(a.a).or_default().push(k);
+            self.anchors_of.entry(a.b).or_default().push(k);
+        }
+        self.index_findings();
+        // A CID filter names a CID, not an index, so it survives a reload.
+        self.rows = self.filtered();
+        self.hist = Histogram::build(&self.analysis.timeline.events, &self.rows);
+        self.cursor = 0;
+        self.scroll = 0;
+        if let Some((label, line, at_end)) = keep {
+            let tl = &self.analysis.timeline;
+            let found = if at_end {
+                None
+            } else {
+                self.rows.iter().position(|&i| {
+                    let ev = &tl.events[i];
+                    ev.line == line && tl.sources.get(ev.source).map(|s| &s.label) == label.as_ref()
+                })
+            };
+            self.cursor = match found {
+                Some(r) => r,
+                None if at_end => self.rows.len().saturating_sub(1),
+                None => 0,
+            };
+            self.scroll = self.cursor.saturating_sub(old_scroll_offset);
+        }
+        if let Some(s) = self.selected {
+            if s >= self.entries.len() {
+                self.selected = None;
+            }
+        }
+        self.marked = self
+            .selected
+            .map(|s| self.entry_evidence(s))
+            .unwrap_or_default();
+        self.relayout();
+    }
+
+    fn index_findings(&mut self) {
+        let a = &self.analysis;
+        let mut by_sev: Vec<usize> = (0..a.findings.len()).collect();
+        by_sev.sort_by_key(|&i| std::cmp::Reverse(a.findings[i].severity));
+        self.entries = (0..a.incidents.len())
+            .map(Entry::Incident)
+            .chain(by_sev.into_iter().map(Entry::Finding))
+            .collect();
+        let mut ev: Vec<usize> = a
+            .findings
+            .iter()
+            .flat_map(|f| f.evidence.iter().map(|e| e.event))
+            .filter(|&i| i < a.timeline.events.len())
+            .collect();
+        ev.sort_unstable();
+        ev.dedup();
+        self.evidence = ev;
+        self.finding_marks = a
+            .findings
+            .iter()
+            .filter_map(|f| {
+                let e = f.evidence.first()?;
+                let ev = a.timeline.events.get(e.event)?;
+                Some((ev.pos, f.severity))
+            })
+            .collect();
+    }
+
+    fn filtered(&self) -> Vec<usize> {
+        let tl = &self.analysis.timeline;
+        if self.filter.is_empty() {
+            return (0..tl.events.len()).collect();
+        }
+        tl.events
+            .iter()
+            .enumerate()
+            .filter(|(_, ev)| self.filter.matches(tl, ev))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Rebuild the filtered index after a filter change, keeping the cursor on the same record or the
+    /// next one shown.
+    fn refilter(&mut self) {
+        let here = self.current_event();
+        self.rows = self.filtered();
+        self.hist = Histogram::build(&self.analysis.timeline.events, &self.rows);
+        match here {
+            Some(ev) => {
+                self.jump_to_event(ev, false);
+            }
+            None => {
+                self.cursor = 0;
+                self.scroll = 0;
+            }
+        }
+        if self.rows.is_empty() {
+            self.message = Some("no events pass the filters; x drops them".into());
+        }
+    }
+
+    /// Terminal resized.
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.size = (width, height);
+        self.relayout();
+    }
+
+    /// What the layout depends on.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            detail_open: self.detail_open,
+            detail_from: self.detail_from,
+            entries: self.entries.len(),
+        }
+    }
+
+    fn relayout(&mut self) {
+        self.areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1), self.shape());
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        self.keep_cursor_visible();
+        self.keep_selection_visible();
+    }
+
+    /// Rows of a timeline page.
+    pub fn page(&self) -> usize {
+        self.areas.rows(Pane::Timeline).max(1)
+    }
+
+    fn keep_cursor_visible(&mut self) {
+        let page = self.page();
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        } else if self.cursor >= self.scroll + page {
+            self.scroll = self.cursor + 1 - page;
+        }
+        self.scroll = self.scroll.min(self.rows.len().saturating_sub(page));
+    }
+
+    fn keep_selection_visible(&mut self) {
+        let page = self.areas.rows(Pane::Findings).max(1);
+        if let Some(s) = self.selected {
+            if s < self.entries_scroll {
+                self.entries_scroll = s;
+            } else if s >= self.entries_scroll + page {
+                self.entries_scroll = s + 1 - page;
+            }
+        }
+        self.entries_scroll = self
+            .entries_scroll
+            .min(self.entries.len().saturating_sub(page));
+    }
+
+    /// Event index under the timeline cursor.
+    pub fn current_event(&self) -> Option<usize> {
+        self.rows.get(self.cursor).copied()
+    }
+
+    /// What the detail pane describes.
+    pub fn subject(&self) -> Subject {
+        match self.detail_from {
+            Pane::Findings => match self.selected.and_then(|s| self.entries.get(s)) {
+                Some(Entry::Finding(f)) => Subject::Finding(*f),
+                Some(Entry::Incident(i)) => Subject::Incident(*i),
+                None => Subject::Nothing,
+            },
+            _ => self
+                .current_event()
+                .map(Subject::Event)
+                .unwrap_or(Subject::Nothing),
+        }
+    }
+
+    /// Put the cursor on an event (or the next one the filters show), with some context above it;
+    /// false when the filters hide the event itself.
+    fn jump_to_event(&mut self, ev: usize, center: bool) -> bool {
+        if self.rows.is_empty() {
+            return false;
+        }
+        let r = self
+            .rows
+            .partition_point(|&i| i < ev)
+            .min(self.rows.len() - 1);
+        self.cursor = r;
+        if center {
+            self.scroll = r.saturating_sub(self.page() / 3);
+        }
+        self.keep_cursor_visible();
+        self.rows[r] == ev
+    }
+
+    fn move_cursor(&mut self, delta: isize) {
+        let last = self.rows.len().saturating_sub(1) as isize;
+        self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
+        self.keep_cursor_visible();
+    }
+
+    fn finding_index(&self, id: &str) -> Option<usize> {
+        self.analysis.findings.iter().position(|f| f.id == id)
+    }
+
+    fn entry_evidence(&self, s: usize) -> Vec<usize> {
+        let a = &self.analysis;
+        let mut ev: Vec<usize> = match self.entries.get(s) {
+            Some(Entry::Finding(f)) => a.findings[*f].evidence.iter().map(|e| e.event).collect(),
+            Some(Entry::Incident(i)) => a.incidents[*i]
+                .findings
+                .iter()
+                .filter_map(|id| self.finding_index(id))
+                .flat_map(|f| a.findings[f].evidence.iter().map(|e| e.event))
+                .collect(),
+            None => Vec::new(),
+        };
+        ev.sort_unstable();
+        ev.dedup();
+        ev
+    }
+
+    /// The event a findings entry is about: a finding's first evidence, an incident's root's.
+    fn entry_target(&self, s: usize) -> Option<usize> {
+        let a = &self.analysis;
+        let f = match self.entries.get(s)? {
+            Entry::Finding(f) => *f,
+            Entry::Incident(i) => self.finding_index(&a.incidents[*i].root)?,
+        };
+        a.findings[f].evidence.first().map(|e| e.event)
+    }
+
+    /// Select a findings entry: mark its evidence and jump the timeline to it.
+    fn select(&mut self, s: usize) {
+        if self.entries.is_empty() {
+            self.message = Some(match &self.rules_error {
+                Some(e) => format!("no findings: {e}"),
+                None => "no findings".into(),
+            });
+            return;
+        }
+        let s = s.min(self.entries.len() - 1);
+        self.selected = Some(s);
+        self.marked = self.entry_evidence(s);
+        if let Some(ev) = self.entry_target(s) {
+            if !self.jump_to_event(ev, true) {
+                self.message = Some("its evidence is hidden by the filters; x drops them".into());
+            }
+        }
+        self.detail_scroll = 0;
+        self.keep_selection_visible();
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let last = self.entries.len().saturating_sub(1) as isize;
+        let s = match self.selected {
+            Some(s) => (s as isize + delta).clamp(0, last.max(0)) as usize,
+            None if delta < 0 => last.max(0) as usize,
+            None => 0,
+        };
+        self.select(s);
+    }
+
+    /// Select the root finding of the current (or first) incident and jump to its trigger.
+    fn root(&mut self) {
+        let a = &self.analysis;
+        let incident = match self.selected.and_then(|s| self.entries.get(s)) {
+            Some(Entry::Incident(i)) => Some(*i),
+            Some(Entry::Finding(f)) => {
+                let id = &a.findings[*f].id;
+                a.incidents.iter().position(|inc| inc.findings.contains(id))
+            }
+            None => None,
+        }
+        .or((!a.incidents.is_empty()).then_some(0));
+        let root = match incident {
+            Some(i) => self.finding_index(&a.incidents[i].root),
+            None => {
+                // No incident: follow `caused_by` up from the selected (or most severe) finding.
+                let mut f = match self.selected.and_then(|s| self.entries.get(s)) {
+                    Some(Entry::Finding(f)) => Some(*f),
+                    _ => self.entries.iter().find_map(|e| match e {
+                        Entry::Finding(f) => Some(*f),
+                        Entry::Incident(_) => None,
+                    }),
+                };
+                for _ in 0..a.findings.len() {
+                    match f.and_then(|f| a.findings[f].caused_by.as_deref()) {
+                        Some(id) => match self.finding_index(id) {
+                            Some(up) => f = Some(up),
+                            None => break,
+                        },
+                        None => break,
+                    }
+                }
+                f
+            }
+        };
+        match root.and_then(|f| self.entries.iter().position(|e| *e == Entry::Finding(f))) {
+            Some(s) => {
+                self.select(s);
+                if let (Some(i), Some(Entry::Finding(f))) = (incident, self.entries.get(s)) {
+                    let a = &self.analysis;
+                    self.message = Some(format!(
+                        "root cause of {}: {} {}",
+                        a.incidents[i].id, a.findings[*f].id, a.findings[*f].title
+                    ));
+                }
+            }
+            None => self.select(0),
+        }
+    }
+
+    fn event_hits(&self, re: &Regex, i: usize) -> bool {
+        let ev = &self.analysis.timeline.events[i];
+        re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
+    }
+
+    /// The next row (from `from`, inclusive, wrapping) whose event passes `test`.
+    fn find_row(&self, from: usize, forward: bool, test: impl Fn(usize) -> bool) -> Option<usize> {
+        let n = self.rows.len();
+        (0..n)
+            .map(|k| {
+                if forward {
+                    (from + k) % n
+                } else {
+                    (from + n - k % n) % n
+                }
+            })
+            .find(|&r| test(self.rows[r]))
+    }
+
+    fn search_step(&mut self, forward: bool) {
+        let Some(re) = self.search.clone() else {
+            self.message = Some("no search yet; press / to search".into());
+            return;
+        };
+        if self.rows.is_empty() {
+            return;
+        }
+        let n = self.rows.len();
+        let from = if forward {
+            (self.cursor + 1) % n
+        } else {
+            (self.cursor + n - 1) % n
+        };
+        match self.find_row(from, forward, |i| self.event_hits(&re, i)) {
+            Some(r) => {
+                if (forward && r <= self.cursor) || (!forward && r >= self.cursor) {
+                    self.message = Some("search wrapped around".into());
+                }
+                self.cursor = r;
+                self.keep_cursor_visible();
+            }
+            None => self.message = Some(format!("no match for /{}/", re.as_str())),
+        }
+    }
+
+    fn error_step(&mut self, forward: bool) {
+        let tl = &self.analysis.timeline;
+        let found = if forward {
+            (self.cursor + 1..self.rows.len())
+                .find(|&r| tl.events[self.rows[r]].level == Some(Level::Error))
+        } else {
+            (0..self.cursor)
+                .rev()
+                .find(|&r| tl.events[self.rows[r]].level == Some(Level::Error))
+        };
+        match found {
+            Some(r) => {
+                self.cursor = r;
+                self.keep_cursor_visible();
+            }
+            None => self.message = Some("no more errors that way".into()),
+        }
+    }
+
+    fn focus_cid(&mut self) {
+        let Some(i) = self.current_event() else {
+            return;
+        };
+        let tl = &self.analysis.timeline;
+        let mut cids: Vec<u64> = Vec::new();
+        for c in &tl.events[i].cids {
+            if let Some(v) = tl.cids.resolve(c) {
+                if !cids.contains(&v) {
+                    cids.push(v);
+                }
+            }
+        }
+        if cids.is_empty() {
+            self.message = Some("no known CID on this line".into());
+            return;
+        }
+        let next = match self
+            .filter
+            .cid
+            .and_then(|c| cids.iter().position(|&x| x == c))
+        {
+            Some(k) if k + 1 < cids.len() => Some(cids[k + 1]),
+            Some(_) => None,
+            None => Some(cids[0]),
+        };
+        self.filter.cid = next;
+        self.message = Some(match next {
+            Some(c) => format!("only CID {}", tl.cids.describe(c)),
+            None => "CID filter dropped".into(),
+        });
+        self.refilter();
+    }
+
+    fn open_prompt(&mut self, kind: PromptKind) {
+        self.prompt = Some(Prompt {
+            kind,
+            text: String::new(),
+            origin: (self.cursor, self.scroll),
+            error: None,
+        });
+    }
+
+    /// Incremental search: the first hit from where the prompt opened.
+    fn preview_search(&mut self) {
+        let Some(p) = &self.prompt else { return };
+        let (origin, text) = (p.origin, p.text.clone());
+        (self.cursor, self.scroll) = origin;
+        if text.is_empty() || self.rows.is_empty() {
+            return;
+        }
+        match query::pattern(&text) {
+            Ok(re) => {
+                if let Some(r) = self.find_row(origin.0, true, |i| self.event_hits(&re, i)) {
+                    self.cursor = r;
+                    self.keep_cursor_visible();
+                }
+                if let Some(p) = &mut self.prompt {
+                    p.error = None;
+                }
+            }
+            Err(e) => {
+                if let Some(p) = &mut self.prompt {
+                    p.error = Some(e);
+                }
+            }
+        }
+    }
+
+    fn prompt_action(&mut self, a: Action) {
+        let Some(p) = &mut self.prompt else { return };
+        let kind = p.kind;
+        match a {
+            Action::Input(c) => p.text.push(c),
+            Action::Erase => {
+                p.text.pop();
+            }
+            Action::EraseAll => p.text.clear(),
+            Action::Cancel => {
+                if kind == PromptKind::Search {
+                    (self.cursor, self.scroll) = p.origin;
+                }
+                self.prompt = None;
+                return;
+            }
+            Action::Submit => {
+                let text = p.text.clone();
+                match kind {
+                    PromptKind::Search if text.is_empty() => {
+                        self.search = None;
+                        self.prompt = None;
+                    }
+                    PromptKind::Search => match query::pattern(&text) {
+                        Ok(re) => {
+                            let found = self
+                                .current_event()
+                                .is_some_and(|i| self.event_hits(&re, i));
+                            if !found {
+                                self.message = Some(format!("no match for /{text}/"));
+                            }
+                            self.search = Some(re);
+                            self.prompt = None;
+                        }
+                        Err(e) => p.error = Some(e),
+                    },
+                    PromptKind::Filter if text.trim().is_empty() => {
+                        self.prompt = None;
+                        self.filter = Filter::default();
+                        self.refilter();
+                        self.message = Some("all filters dropped".into());
+                    }
+                    PromptKind::Filter => match query::parse_filter(&text, &self.analysis.timeline)
+                    {
+                        Ok(changes) => {
+                            self.prompt = None;
+                            for c in changes {
+                                c.apply(&mut self.filter);
+                            }
+                            self.refilter();
+                        }
+                        Err(e) => p.error = Some(e),
+                    },
+                }
+                return;
+            }
+            _ => return,
+        }
+        if kind == PromptKind::Search {
+            self.preview_search();
+        } else if let Some(p) = &mut self.prompt {
+            p.error = None;
+        }
+    }
+
+    fn cycle_focus(&mut self, forward: bool) {
+        let order: &[Pane] = if self.detail_open {
+            &[Pane::Timeline, Pane::Findings, Pane::Detail]
+        } else {
+            &[Pane::Timeline, Pane::Findings]
+        };
+        let k = order.iter().position(|p| *p == self.focus).unwrap_or(0);
+        let n = order.len();
+        self.focus = order[if forward {
+            (k + 1) % n
+        } else {
+            (k + n - 1) % n
+        }];
+        if self.focus != Pane::Detail && self.detail_from != self.focus {
+            self.detail_from = self.focus;
+            self.detail_scroll = 0;
+        }
+    }
+
+    fn scroll_pane(&mut self, pane: Pane, delta: isize) {
+        match pane {
+            Pane::Timeline => {
+                let max = self.rows.len().saturating_sub(self.page()) as isize;
+                self.scroll = (self.scroll as isize + delta).clamp(0, max.max(0)) as usize;
+                let page = self.page();
+                self.cursor = self
+                    .cursor
+                    .clamp(self.scroll, (self.scroll + page - 1).max(self.scroll))
+                    .min(self.rows.len().saturating_sub(1));
+            }
+            Pane::Findings => {
+                let page = self.areas.rows(Pane::Findings).max(1);
+                let max = self.entries.len().saturating_sub(page) as isize;
+                self.entries_scroll =
+                    (self.entries_scroll as isize + delta).clamp(0, max.max(0)) as usize;
+            }
+            Pane::Detail => {
+                self.detail_scroll = (self.detail_scroll as isize + delta).max(0) as usize;
+            }
+        }
+    }
+
+    /// Move in the focused pane.
+    fn step(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Timeline => self.move_cursor(delta),
+            Pane::Findings => self.move_selection(delta),
+            Pane::Detail => self.scroll_pane(Pane::Detail, delta),
+        }
+    }
+
+    fn help_action(&mut self, a: Action) {
+        match a {
+            Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+            Action::Down => self.help_scroll += 1,
+            Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+            Action::PageDown => self.help_scroll += 10,
+            Action::Top => self.help_scroll = 0,
+            Action::Help | Action::Back | Action::Quit => self.help = false,
+            _ => {}
+        }
+    }
+
+    /// Apply one action.
+    pub fn update(&mut self, a: Action) {
+        self.message = None;
+        if a == Action::Interrupt {
+            self.quit = true;
+            return;
+        }
+        if self.prompt.is_some() {
+            self.prompt_action(a);
+            self.relayout();
+            return;
+        }
+        if self.help {
+            self.help_action(a);
+            return;
+        }
+        let page = match self.focus {
+            Pane::Timeline => self.page(),
+            other => self.areas.rows(other).max(1),
+        } as isize;
+        match a {
+            Action::Up => self.step(-1),
+            Action::Down => self.step(1),
+            Action::PageUp => self.step(-page),
+            Action::PageDown => self.step(page),
+            Action::Top => match self.focus {
+                Pane::Detail => self.detail_scroll = 0,
+                _ => self.step(-(isize::MAX / 2)),
+            },
+            Action::Bottom => self.step(isize::MAX / 2),
+            Action::NextPane => self.cycle_focus(true),
+            Action::PrevPane => self.cycle_focus(false),
+            Action::Enter => match self.focus {
+                Pane::Detail => {
+                    self.detail_open = false;
+                    self.focus = self.detail_from;
+                }
+                f if self.detail_open && self.detail_from == f => self.detail_open = false,
+                f => {
+                    if f == Pane::Findings && self.selected.is_none() && !self.entries.is_empty() {
+                        self.select(0);
+                    }
+                    self.detail_open = true;
+                    self.detail_from = f;
+                    self.detail_scroll = 0;
+                }
+            },
+            Action::Back => {
+                if self.detail_open {
+                    self.detail_open = false;
+                    if self.focus == Pane::Detail {
+                        self.focus = self.detail_from;
+                    }
+                } else if self.search.is_some() {
+                    self.search = None;
+                } else {
+                    self.selected = None;
+                    self.marked.clear();
+                }
+            }
+            Action::Search => self.open_prompt(PromptKind::Search),
+            Action::SearchNext => self.search_step(true),
+            Action::SearchPrev => self.search_step(false),
+            Action::Filter => self.open_prompt(PromptKind::Filter),
+            Action::ClearFilters => {
+                self.filter = Filter::default();
+                self.refilter();
+                self.message = Some("all filters dropped".into());
+            }
+            Action::FocusCid => self.focus_cid(),
+            Action::NextFinding => self.move_selection(1),
+            Action::PrevFinding => self.move_selection(-1),
+            Action::Root => self.root(),
+            Action::NextError => self.error_step(true),
+            Action::PrevError => self.error_step(false),
+            Action::Follow => {
+                if self.can_follow {
+                    self.follow = !self.follow;
+                    self.message = Some(if self.follow {
+                        "following: files that grow are re-read every second".into()
+                    } else {
+                        "follow off".into()
+                    });
+                } else {
+                    self.message =
+                        Some("follow needs files; standard input cannot be re-read".into());
+                }
+            }
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
+            Action::Quit | Action::Interrupt => self.quit = true,
+            Action::Scroll(pane, n) => self.scroll_pane(pane, n as isize),
+            Action::Click(pane, row) => {
+                self.focus = pane;
+                match pane {
+                    Pane::Timeline => {
+                        let r = self.scroll + row as usize;
+                        if r < self.rows.len() {
+                            self.cursor = r;
+                        }
+                        self.detail_from = pane;
+                    }
+                    Pane::Findings => {
+                        let s = self.entries_scroll + row as usize;
+                        if s < self.entries.len() {
+                            self.select(s);
+                        }
+                        self.detail_from = pane;
+                    }
+                    Pane::Detail => {}
+                }
+            }
+            Action::Input(_)
+            | Action::Erase
+            | Action::EraseAll
+            | Action::Submit
+            | Action::Cancel => {}
+        }
+        self.relayout();
+    }
+}

@@ -1,0 +1,241 @@
+//! Timeline pane: one row per record of every source in timeline order: evidence mark, time (or
+//! position) with its quality mark, source label in the source's colour, level, `+N` for folded
+//! continuation lines, CID names, message with search hits. Only the rows on screen are formatted.
+
+use super::super::keys::Pane;
+use super::super::state::{App, LoadState};
+use super::super::text::{bytes, fit, pad, safe};
+use super::theme::Theme;
+use super::{content, title_row};
+use crate::event::{CidRef, Event, Level};
+use crate::report::timeline::time_column;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+use regex::Regex;
+
+/// Width below which levels are one letter and labels are cut shorter.
+const NARROW: u16 = 100;
+
+/// Render the timeline pane.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
+    let focused = app.focus == Pane::Timeline;
+    let tl = app.timeline();
+    let mut left = vec![Span::styled("Timeline", theme.title(focused))];
+    if app.load == LoadState::Ready && !app.rows.is_empty() {
+        left.push(Span::styled(
+            format!("  {}/{}", app.cursor + 1, app.rows.len()),
+            theme.title(focused),
+        ));
+    }
+    let right = if app.filter.is_empty() {
+        String::new()
+    } else {
+        format!("{} of {} events", app.rows.len(), tl.events.len())
+    };
+    title_row(area, buf, theme, focused, left, &right);
+    let body = content(area);
+    match &app.load {
+        LoadState::Loading { bytes: b, total } => {
+            return loading(*b, *total, body, buf, theme);
+        }
+        LoadState::Failed(why) => {
+            let lines = vec![
+                Line::styled("Loading failed", theme.error()),
+                Line::raw(safe(why, 2000)),
+                Line::raw(""),
+                Line::raw("q quits"),
+            ];
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .render(body, buf);
+            return;
+        }
+        LoadState::Ready => {}
+    }
+    if app.rows.is_empty() {
+        let msg = if tl.events.is_empty() {
+            "No events in these inputs."
+        } else {
+            "No events pass the filters; x drops them."
+        };
+        buf.set_string(body.x + 1, body.y, msg, theme.dim());
+        return;
+    }
+    let narrow = area.width < NARROW;
+    let end = (app.scroll + body.height as usize).min(app.rows.len());
+    for (k, r) in (app.scroll..end).enumerate() {
+        let i = app.rows[r];
+        let mut line = row(app, theme, i, body.width as usize, narrow);
+        if r == app.cursor {
+            line = line.patch_style(if focused {
+                theme.selected()
+            } else {
+                theme.selected_unfocused()
+            });
+        }
+        let y = body.y + k as u16;
+        if r == app.cursor {
+            // The whole row shows the cursor, not just its text.
+            buf.set_style(Rect::new(body.x, y, body.width, 1), line.style);
+        }
+        buf.set_line(body.x, y, &line, body.width);
+    }
+}
+
+fn loading(b: u64, total: u64, body: Rect, buf: &mut Buffer, theme: Theme) {
+    let text = match b.saturating_mul(100).checked_div(total) {
+        Some(_) if b >= total => {
+            "Loading… read everything; correlating and running the rules".to_string()
+        }
+        Some(pct) => format!(
+            "Loading… {}%  ({} of {})",
+            pct.min(99),
+            bytes(b),
+            bytes(total)
+        ),
+        None => format!("Loading… {} read", bytes(b)),
+    };
+    buf.set_string(body.x + 1, body.y, text, theme.text());
+    if total > 0 && body.height > 2 && body.width > 4 {
+        let w = body.width as usize - 2;
+        let done = ((b.min(total) as f64 / total as f64) * w as f64) as usize;
+        let bar = format!("{}{}", "█".repeat(done), "░".repeat(w - done.min(w)));
+        buf.set_string(body.x + 1, body.y + 2, bar, theme.bars());
+    }
+    if body.height > 4 {
+        buf.set_string(
+            body.x + 1,
+            body.y + 4,
+            "Keys work meanwhile: ? help, q quit.",
+            theme.dim(),
+        );
+    }
+}
+
+/// Short level tag: one letter on narrow screens, five on wide ones.
+fn level_tag(level: Option<Level>, narrow: bool) -> &'static str {
+    match (level, narrow) {
+        (Some(Level::Error), true) => "E",
+        (Some(Level::Warn), true) => "W",
+        (Some(Level::Info), true) => "I",
+        (Some(Level::Debug), true) => "D",
+        (Some(Level::Trace), true) => "T",
+        (None, true) => "·",
+        (Some(Level::Error), false) => "ERROR",
+        (Some(Level::Warn), false) => "WARN ",
+        (Some(Level::Info), false) => "INFO ",
+        (Some(Level::Debug), false) => "DEBUG",
+        (Some(Level::Trace), false) => "TRACE",
+        (None, false) => "-    ",
+    }
+}
+
+/// Names of the CIDs a record mentions (not already written in its message).
+pub fn cid_names(app: &App, ev: &Event) -> Vec<String> {
+    let dir = &app.timeline().cids;
+    let mut out: Vec<String> = Vec::new();
+    for c in &ev.cids {
+        let name = match c {
+            CidRef::Lost => Some("CID lost".to_string()),
+            c => dir
+                .resolve(c)
+                .and_then(|v| dir.name(v))
+                .map(|n| n.to_string()),
+        };
+        if let Some(n) = name {
+            if !out.contains(&n) && !ev.message.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// Spans of `text` with the search hits styled.
+pub fn with_hits<'a>(
+    text: String,
+    search: Option<&Regex>,
+    base: ratatui::style::Style,
+    hit: ratatui::style::Style,
+) -> Vec<Span<'a>> {
+    let Some(re) = search else {
+        return vec![Span::styled(text, base)];
+    };
+    let mut out = Vec::new();
+    let mut last = 0;
+    for m in re.find_iter(&text) {
+        if m.start() == m.end() {
+            continue;
+        }
+        if m.start() > last {
+            out.push(Span::styled(text[last..m.start()].to_string(), base));
+        }
+        out.push(Span::styled(text[m.start()..m.end()].to_string(), hit));
+        last = m.end();
+    }
+    if last < text.len() {
+        out.push(Span::styled(text[last..].to_string(), base));
+    }
+    out
+}
+
+/// One timeline row.
+pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) -> Line<'a> {
+    let tl = app.timeline();
+    let ev = &tl.events[i];
+    let (gutter, gstyle) = if app.marked.binary_search(&i).is_ok() {
+        ("●", theme.marked())
+    } else if app.evidence.binary_search(&i).is_ok() {
+        ("◆", theme.dim())
+    } else {
+        (" ", theme.text())
+    };
+    let label = tl
+        .sources
+        .get(ev.source)
+        .map(|s| s.label.as_str())
+        .unwrap_or("?");
+    let lw = if narrow {
+        app.label_width.min(12)
+    } else {
+        app.label_width
+    };
+    let mut spans = vec![
+        Span::styled(gutter, gstyle),
+        Span::styled(time_column(tl, ev), theme.text()),
+        Span::styled(ev.ts_quality.mark().to_string(), theme.dim()),
+        Span::raw(" "),
+        Span::styled(pad(&safe(label, 64), lw), theme.source(ev.source)),
+        Span::raw(" "),
+        Span::styled(level_tag(ev.level, narrow), theme.level(ev.level)),
+        Span::raw(" "),
+    ];
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let mut room = width.saturating_sub(used);
+    if !ev.continuation.is_empty() && room > 4 {
+        let fold = format!("+{} ", ev.continuation.len());
+        room = room.saturating_sub(fold.chars().count());
+        spans.push(Span::styled(fold, theme.fold()));
+    }
+    let names = cid_names(app, ev);
+    if !names.is_empty() && room > 24 {
+        let max = if narrow { 12 } else { 24 };
+        let shown: Vec<String> = names
+            .iter()
+            .take(2)
+            .map(|n| fit(&safe(n, 64), max))
+            .collect();
+        let tag = format!("⟨{}⟩ ", shown.join(","));
+        room = room.saturating_sub(tag.chars().count());
+        spans.push(Span::styled(tag, theme.name()));
+    }
+    spans.extend(with_hits(
+        safe(&ev.message, room),
+        app.search.as_ref(),
+        theme.text(),
+        theme.hit(),
+    ));
+    Line::from(spans)
+}
