@@ -300,11 +300,13 @@ impl<'a> SourceParser<'a> {
             ev.continuation.pop();
         }
         // A first line with no text of its own (`ERROR src/x.rs:12 ` then the text on the next line):
-        // the first non-blank further line is the message.
+        // the first non-blank further line is the message, when it is text (not a `~~~~` banner).
         if ev.message.trim().is_empty() {
             if let Some(i) = ev.continuation.iter().position(|l| !l.trim().is_empty()) {
-                ev.message = ev.continuation[i].trim().to_string();
-                ev.continuation.drain(..=i);
+                if ev.continuation[i].chars().any(char::is_alphanumeric) {
+                    ev.message = ev.continuation[i].trim().to_string();
+                    ev.continuation.drain(..=i);
+                }
             }
         }
         if ev.level.is_none() {

@@ -50,11 +50,12 @@ const EXPECTED_FORMAT: &[(&str, &str)] = &[
     ("healthy/internal-service.log", "citadel-tracing"),
 ];
 
-fn registry() -> Registry {
-    match Registry::load(None) {
+fn registry() -> &'static Registry {
+    static REG: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+    REG.get_or_init(|| match Registry::load(None) {
         Ok(r) => r,
         Err(e) => panic!("built-in definitions do not load: {e}"),
-    }
+    })
 }
 
 fn root() -> PathBuf {
@@ -214,7 +215,7 @@ fn golden_samples() {
     let files = sample_files();
     assert!(!files.is_empty(), "no sample files found");
     for rel in files {
-        let (text, _) = render_file(&reg, &rel);
+        let (text, _) = render_file(reg, &rel);
         insta::with_settings!({ omit_expression => true, description => rel.display().to_string() }, {
             insta::assert_snapshot!(snapshot_name(&rel), text);
         });
@@ -234,7 +235,7 @@ fn every_sample_is_detected_as_expected() {
             wrong.push(format!("{key}: not in EXPECTED_FORMAT (add it)"));
             continue;
         };
-        let (_, got) = render_file(&reg, &rel);
+        let (_, got) = render_file(reg, &rel);
         if got != *want {
             wrong.push(format!("{key}: detected {got}, expected {want}"));
         }
@@ -244,7 +245,7 @@ fn every_sample_is_detected_as_expected() {
 
 fn parse(format: &str, text: &str) -> Vec<Event> {
     let reg = registry();
-    match parse_text(&reg, format, text) {
+    match parse_text(reg, format, text) {
         Some((evs, _)) => evs,
         None => panic!("no format {format}"),
     }
@@ -632,7 +633,7 @@ fn chrome_debug_two_line_message() {
 fn playwright_mcp_shapes() {
     let text = "Total messages: 4 (Errors: 1, Warnings: 1)\nReturning 2 messages for level \"info\"\n\n[LOG] PeerConnectSuccess: {cid: 705028106378368169, peer_cid: 264072795762843337}\n[LOG] [P2P] loadCachedMessages: Loaded 2 conversations from LocalDB\n[ERROR] [PeerList] Failed to load peers: Error: ListAllPeers request timed out\n    at rejectPending (http://localhost:5173/src/lib/websocket/request-response.ts:57:23) @ http://localhost:5173/src/lib/p2p/peer-list-store.ts:83\nTypeError: Cannot read properties of undefined (reading 'charAt')\n    at WorkspaceSwitcher.tsx:433:152\n[INFO] %cDownload the React DevTools for a better development experience: https://reactjs.org/link/react-devtools font-weight:bold @ http://localhost:5173/chunk.js:21550";
     let reg = registry();
-    let Some((evs, stats)) = parse_text(&reg, "playwright-mcp", text) else {
+    let Some((evs, stats)) = parse_text(reg, "playwright-mcp", text) else {
         panic!("no format")
     };
     assert_eq!(stats.meta, 2);
@@ -776,5 +777,76 @@ fn single_lines_detect_as_their_format() {
             .map(|f| f.name.as_str())
             .unwrap_or("");
         assert_eq!(got, want, "{line}");
+    }
+}
+
+/// Chrome's Save-as file name (`<host>-<epoch ms>.log`) tips an unsure detection towards DevTools.
+#[test]
+fn chrome_save_as_file_name_counts() {
+    let reg = registry();
+    let lines: Vec<String> = [
+        "mapLeaflet:1 map ready",
+        "Plain words that fit nothing",
+        "More plain words",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let d = diag::parse::detect(reg, &lines, Some("localhost-1767145425123.log"));
+    assert_eq!(d.format, "plain", "no signature at all: {d:?}");
+    let lines: Vec<String> = [
+        "main.js:28 DEBUG: Game state initialized.",
+        "Plain words that fit nothing",
+        "More plain words",
+        "[INFO] a pasted line",
+        "[INFO] another pasted line",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let d = diag::parse::detect(reg, &lines, None);
+    assert_eq!(d.format, "citadel-pasted", "{d:?}");
+    let d = diag::parse::detect(reg, &lines, Some("localhost-1767145425123.log"));
+    assert_eq!(d.format, "chrome-devtools", "{d:?}");
+}
+
+/// WebDriver BiDi `log.entryAdded` reads like CDP; Playwright's `[pid=N][err]` prefix on Chromium's log.
+#[test]
+fn bidi_and_prefixed_chromium_lines() {
+    let e = one(
+        "cdp",
+        r#"{"type":"event","method":"log.entryAdded","params":{"type":"console","method":"warn","level":"warn","text":"P2PAutoConnect: Timeout waiting for 21402289... to connect","timestamp":1767145425123,"source":{"realm":"r1","context":"c1"}}}"#,
+    );
+    assert_eq!(level(&e), "warn");
+    assert_eq!(
+        e.message,
+        "P2PAutoConnect: Timeout waiting for 21402289... to connect"
+    );
+    assert!(matches!(e.raw_ts, Some(RawTime::Instant(_))));
+    let e = one(
+        "chrome-debug-log",
+        "[pid=55176][err] [0424/052418.372479:INFO:CONSOLE:2298] \"WebSocket communication task ended\", source: http://localhost:3000/app.js (2298)",
+    );
+    assert_eq!(e.message, "WebSocket communication task ended");
+    assert_eq!(
+        e.location.as_deref(),
+        Some("http://localhost:3000/app.js:2298")
+    );
+    assert!(matches!(e.raw_ts, Some(RawTime::MonthDay(4, 24, _))));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// No input makes any format panic, and every line is accounted for.
+    #[test]
+    fn no_format_panics_on_arbitrary_lines(lines in proptest::collection::vec(".{0,80}", 0..12)) {
+        let reg = registry();
+        let text = lines.join("\n");
+        for f in &reg.formats {
+            let Some((evs, st)) = parse_text(reg, &f.name, &text) else { continue };
+            let n = text.lines().count() as u64;
+            proptest::prop_assert_eq!(st.events + st.continuation + st.meta + st.blank + st.unparsed, n, "{}", f.name);
+            proptest::prop_assert!(evs.len() as u64 == st.events, "{}", f.name);
+        }
     }
 }
