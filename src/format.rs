@@ -248,7 +248,8 @@ pub struct Format {
     pub mode: Mode,
     /// JSON lines instead of text.
     pub json: Option<JsonPaths>,
-    /// Start patterns, tried in order.
+    /// Start patterns, tried in order (for JSON formats: the first that fits a message's first line
+    /// refines the event with its groups).
     pub start: Vec<StartPat>,
     /// Record end pattern (mode `End`), cut off like the trailer.
     pub end: Option<Regex>,

@@ -571,6 +571,19 @@ impl<'a> SourceParser<'a> {
                 }
             }
         }
+        // A start pattern that fits the message's first line refines it (`%cINFO%c file.rs:12 %c` of
+        // console_log, `url line:col text`): its level, location, target and fields win, its message
+        // group replaces the line.
+        if let Some((sub, _)) = self.try_start(&ev.message) {
+            ev.message = sub.message;
+            ev.level = sub.level.or(ev.level);
+            ev.location = sub.location.or(ev.location.take());
+            ev.target = sub.target.or(ev.target.take());
+            if sub.raw_ts.is_some() {
+                ev.raw_ts = sub.raw_ts;
+            }
+            ev.fields.extend(sub.fields);
+        }
         // An event with fields and no message text reads as its fields, as a text logger prints it.
         if ev.message.is_empty() && ev.continuation.is_empty() && !ev.fields.is_empty() {
             let kv: Vec<String> = ev.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();

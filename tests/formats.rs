@@ -850,3 +850,30 @@ proptest::proptest! {
         }
     }
 }
+
+/// JSON formats refine a message with their start patterns: console_log's colour format in CDP, the
+/// script location in Selenium's JSON.
+#[test]
+fn json_messages_refined_by_start_patterns() {
+    let e = one(
+        "cdp",
+        r#"{"method":"Runtime.consoleAPICalled","params":{"type":"info","args":[{"type":"string","value":"%cINFO%c citadel-internal-service-connector/src/messenger/mod.rs:343 %c\n[P2P-DEBUG] MessageNotification arrived: cid=4926344781773734389, peer_cid=2140228971562830034, msg_len=204"},{"type":"string","value":"color: white; background: green;"}],"timestamp":1767059022431.5}}"#,
+    );
+    assert_eq!(level(&e), "info");
+    assert!(e
+        .message
+        .starts_with("[P2P-DEBUG] MessageNotification arrived: cid=4926344781773734389, peer_cid=2140228971562830034"));
+    assert_eq!(
+        e.location.as_deref(),
+        Some("citadel-internal-service-connector/src/messenger/mod.rs:343")
+    );
+    let evs = parse("selenium-json", &sample("formats/selenium.jsonl"));
+    assert_eq!(
+        evs[4].location.as_deref(),
+        Some("http://localhost:5173/src/lib/wasm-debug-bridge.ts:40:12")
+    );
+    assert_eq!(
+        evs[4].message,
+        "\"[WasmDebugBridge] WebSocket disconnected: WebSocket communication task ended\""
+    );
+}
