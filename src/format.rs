@@ -208,7 +208,8 @@ pub struct StartPat {
     pub weak: bool,
 }
 
-/// JSON field paths (dotted; `a[].b` maps over an array and joins; `a|b` at the end tries both).
+/// JSON field paths (dotted; `a[].b` maps over an array and joins; `a|b` tries both, each alternative
+/// being a path from the step where the first `|` stands).
 #[derive(Debug, Clone, Default)]
 pub struct JsonPaths {
     /// Paths that must all exist for a line to be this format.

@@ -211,7 +211,9 @@ fn chrome_debug_time(s: &str) -> Option<RawTime> {
     Some(RawTime::MonthDay(month, day, time))
 }
 
-/// Walk a JSON path (`a.b`, `a[].b` joins array members, `x|y` tries alternatives at the last step).
+/// Walk a JSON path: `a.b`; `a[].b` joins array members with spaces; `x|y` tries alternatives, and
+/// from the step where the first `|` stands, each alternative is a path of its own
+/// (`a.value|preview.properties[].value|description`).
 pub fn json_path<'v>(v: &'v Value, path: &str) -> Option<Cow<'v, str>> {
     fn scalar(v: &Value) -> Option<Cow<'_, str>> {
         match v {
@@ -226,6 +228,9 @@ pub fn json_path<'v>(v: &'v Value, path: &str) -> Option<Cow<'v, str>> {
         Some((h, r)) => (h, Some(r)),
         None => (path, None),
     };
+    if head.contains('|') {
+        return path.split('|').find_map(|alt| json_path(v, alt));
+    }
     if let Some(arr_key) = head.strip_suffix("[]") {
         let arr = v.get(arr_key)?.as_array()?;
         let parts: Vec<String> = arr
@@ -243,7 +248,7 @@ pub fn json_path<'v>(v: &'v Value, path: &str) -> Option<Cow<'v, str>> {
     }
     match rest {
         Some(r) => json_path(v.get(head)?, r),
-        None => head.split('|').find_map(|alt| v.get(alt).and_then(scalar)),
+        None => v.get(head).and_then(scalar),
     }
 }
 
@@ -801,5 +806,13 @@ mod tests {
             "1500000000000.0"
         );
         assert!(json_path(&v, "params.nope").is_none());
+        let v: Value = serde_json::from_str(
+            r#"{"args":[{"value":"a"},{"preview":{"properties":[{"value":"1n"},{"value":"x"}]},"description":"Object"},{"description":"Object"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            json_path(&v, "args[].value|preview.properties[].value|description").unwrap(),
+            "a 1n x Object"
+        );
     }
 }
