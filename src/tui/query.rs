@@ -178,6 +178,27 @@ pub fn parse_filter(text: &str, tl: &Timeline) -> Result<Vec<Change>, String> {
     Ok(out)
 }
 
+/// A filter in few words for the status line: CIDs by name when they have one.
+pub fn describe(f: &Filter, tl: &Timeline) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = f.cid {
+        parts.push(match tl.cids.name(c) {
+            Some(n) => format!("cid={n}"),
+            None => format!("cid={c}"),
+        });
+    }
+    if let Some(s) = &f.source {
+        parts.push(format!("source={s}"));
+    }
+    if let Some(l) = f.min_level {
+        parts.push(format!("level>={l}"));
+    }
+    if let Some(g) = &f.grep {
+        parts.push(format!("text=/{}/", g.as_str().trim_start_matches("(?i)")));
+    }
+    parts.join(" ")
+}
+
 /// What a filter line would do, for the prompt's preview.
 pub fn preview(text: &str, tl: &Timeline, current: &Filter) -> String {
     if text.trim().is_empty() {
@@ -189,7 +210,7 @@ pub fn preview(text: &str, tl: &Timeline, current: &Filter) -> String {
             for c in changes {
                 c.apply(&mut f);
             }
-            let d = f.describe(tl);
+            let d = describe(&f, tl);
             if d.is_empty() {
                 "→ no filter".to_string()
             } else {

@@ -55,6 +55,24 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     let tl = app.timeline();
     let mut left: Vec<String> = Vec::new();
+    if let Some(m) = &app.message {
+        left.push(safe(m, 300));
+    }
+    if !app.filter.is_empty() {
+        left.push(format!(
+            "filter {}",
+            safe(&query::describe(&app.filter, tl), 200)
+        ));
+    }
+    if let Some(re) = &app.search {
+        left.push(format!(
+            "/{}/",
+            safe(re.as_str().trim_start_matches("(?i)"), 60)
+        ));
+    }
+    if app.follow {
+        left.push("FOLLOW".into());
+    }
     match &app.load {
         LoadState::Loading { bytes: b, total } if *total > 0 => left.push(format!(
             "loading {}%",
@@ -62,29 +80,15 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         )),
         LoadState::Loading { bytes: b, .. } => left.push(format!("loading {}", bytes(*b))),
         LoadState::Failed(_) => left.push("load failed".into()),
-        LoadState::Ready => left.push(format!(
+        LoadState::Ready if app.filter.is_empty() => left.push(format!(
             "{} events · {} sources",
             tl.events.len(),
             tl.sources.len()
         )),
+        LoadState::Ready => {}
     }
     if !app.problems.is_empty() {
         left.push(format!("{} warnings", app.problems.len()));
-    }
-    if !app.filter.is_empty() {
-        left.push(format!("filter {}", safe(&app.filter.describe(tl), 200)));
-    }
-    if let Some(re) = &app.search {
-        left.push(format!(
-            "search /{}/",
-            safe(re.as_str().trim_start_matches("(?i)"), 60)
-        ));
-    }
-    if app.follow {
-        left.push("FOLLOW".into());
-    }
-    if let Some(m) = &app.message {
-        left.push(safe(m, 300));
     }
     let right = app
         .current_event()

@@ -1,0 +1,115 @@
+//! End to end: the real binary in a real terminal (tmux, 120x40). Opens the seed, checks the timeline
+//! is drawn, `]` then Enter shows a finding's or a record's detail, and `q` quits and ends the session.
+//! Skipped (with a message) when tmux is not installed; CI installs the `tmux` package.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// A tmux server of our own (its own socket), killed when the test ends however it ends.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "diag"]).stdout)
+            .into_owned()
+    }
+
+    fn alive(&self) -> bool {
+        self.run(&["has-session", "-t", "diag"]).status.success()
+    }
+
+    /// Wait until the screen satisfies `test`; the last screen either way.
+    fn wait_for(&self, what: &str, test: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if test(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "diag"];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success(), "send-keys {keys:?}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn tui_in_tmux_shows_the_timeline_a_finding_and_quits() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("tmux is not installed; skipping the end-to-end TUI test (apt-get install tmux)");
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bin = env!("CARGO_BIN_EXE_diag");
+    assert!(Path::new(root).join("samples/seed").is_dir());
+    let t = Tmux {
+        socket: format!("diag-test-{}", std::process::id()),
+    };
+    let cmd = format!("{bin} tui samples/seed");
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "diag",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-c",
+        root,
+        &cmd,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+
+    let s = t.wait_for("the loaded timeline", |s| {
+        s.contains("Timeline") && s.contains("events · 3 sources")
+    });
+    assert!(s.contains("internal-service"), "{s}");
+    assert!(s.contains("alice-tab0") || s.contains("bob-tab1"), "{s}");
+    assert!(s.contains("? help") && s.contains("q quit"), "{s}");
+
+    t.keys(&["-l", "]"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("a detail pane", |s| s.contains("Detail"));
+    assert!(
+        s.contains("── Record ──") || s.contains("── Rule ──") || s.contains("── Chain"),
+        "{s}"
+    );
+
+    t.keys(&["-l", "q"]);
+    let start = Instant::now();
+    while t.alive() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "q did not end the session:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
