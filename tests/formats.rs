@@ -572,6 +572,15 @@ fn cdp_exponent_timestamps() {
         e.message,
         "ConnectionManager: Failed to get active sessions Failed to send message: channel closed"
     );
+    // An object argument reads as the values of its preview (ids for the anchors), in exponent time.
+    let Some(e) = evs
+        .iter()
+        .find(|e| e.message.starts_with("PeerConnectSuccess:"))
+    else {
+        panic!("object preview")
+    };
+    assert!(e.uuids.iter().any(|u| u.starts_with("a4e91b7c")), "{e:?}");
+    assert!(e.message.contains("4926344781773734389n"), "{}", e.message);
     let Some(e) = evs
         .iter()
         .find(|e| e.message == "RuntimeError: unreachable")
