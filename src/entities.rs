@@ -135,7 +135,14 @@ impl Extractors {
         let text = &text[..end];
         for r in &self.cid {
             for c in r.captures_iter(text) {
-                if let Some(v) = c.name("v").and_then(|m| m.as_str().parse::<u64>().ok()) {
+                let Some(m) = c.name("v") else { continue };
+                let after = &text[m.end()..];
+                let decimal = after.starts_with('.')
+                    && after[1..].starts_with(|ch: char| ch.is_ascii_digit());
+                if after.starts_with("...") || after.starts_with('…') || decimal {
+                    continue;
+                }
+                if let Ok(v) = m.as_str().parse::<u64>() {
                     push_unique(&mut ev.cids, CidRef::Full(v));
                 }
             }
@@ -237,6 +244,15 @@ mod tests {
             let e = ev(text);
             assert!(e.cids.contains(&CidRef::Full(want)), "{text}: {:?}", e.cids);
         }
+        let e = ev("{cid: 2140228971562830034n 4926344781773734389n} 1767145425123456789.5 214022897156283003...");
+        assert_eq!(
+            e.cids,
+            vec![
+                CidRef::Full(2140228971562830034),
+                CidRef::Full(4926344781773734389),
+                CidRef::Prefix("214022897156283003".into())
+            ]
+        );
         let e = ev("Sending reliable P2P message from 2140228971562830034 to 4926344781773734389");
         assert_eq!(
             e.cids,
