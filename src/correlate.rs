@@ -182,6 +182,9 @@ pub struct SourceInfo {
     pub offset: Option<ClockOffset>,
     /// CIDs whose own client wrote this source (a tab's user), most evident first.
     pub owners: Vec<u64>,
+    /// Date the file's name gives (DevTools Save-as, Firefox export), for sources with times of day only.
+    #[serde(skip)]
+    pub file_date: Option<NaiveDate>,
 }
 
 /// A link between two events that record the same moment in two sources.
@@ -542,9 +545,12 @@ pub fn correlate(
     let tz = opts
         .tz
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"));
+    // Last resort: the date in a file's name (the save moment comes after the lines, so near midnight
+    // it can be a day late; an anchored source's offset estimate folds that back).
     let base_date = opts
         .date
-        .or_else(|| earliest_instant.map(|t| t.with_timezone(&tz).date_naive()));
+        .or_else(|| earliest_instant.map(|t| t.with_timezone(&tz).date_naive()))
+        .or_else(|| infos.iter().find_map(|i| i.file_date));
     let dated = base_date.is_some();
     // Without any date, times of day still order events: lay them on an arbitrary day.
     let work_date = base_date.or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1));
@@ -946,6 +952,7 @@ mod tests {
             placement: String::new(),
             offset: None,
             owners: Vec::new(),
+            file_date: None,
         }
     }
 
@@ -1061,6 +1068,34 @@ mod tests {
         assert_eq!(last.message, "later");
         assert_eq!(last.ts.unwrap().to_rfc3339(), "2025-12-30T01:44:00+00:00");
         assert_eq!(last.ts_quality, TsQuality::TimeOfDay);
+    }
+
+    #[test]
+    fn a_file_name_dates_a_time_of_day_source() {
+        let reg = crate::format::Registry::load(None).unwrap();
+        let mut i = info("tab", "chrome-devtools");
+        let f = reg.format("chrome-devtools").unwrap();
+        i.file_date = f.file_date("localhost-1767145425123.log");
+        assert_eq!(i.file_date, NaiveDate::from_ymd_opt(2025, 12, 31));
+        let tl = correlate(
+            vec![(
+                i,
+                vec![ev("a", tod("01:43:40.000")), ev("b", tod("01:43:41.000"))],
+            )],
+            &reg.anchors,
+            &reg.entities,
+            &Options::default(),
+        );
+        assert!(tl.dated);
+        assert_eq!(
+            tl.events[1].ts.unwrap().to_rfc3339(),
+            "2025-12-31T01:43:41+00:00"
+        );
+        let ff = reg.format("firefox").unwrap();
+        assert_eq!(
+            ff.file_date("console-export-2025-12-30_1-43-5.txt"),
+            NaiveDate::from_ymd_opt(2025, 12, 30)
+        );
     }
 
     #[test]

@@ -264,7 +264,7 @@ pub struct Format {
     pub ignore: Vec<Regex>,
     /// Detection signatures.
     pub detect: Vec<Regex>,
-    /// A file name pattern that marks this format.
+    /// A file name pattern that marks this format; groups `epoch_ms` or `y`/`m`/`d` date the file.
     pub file_name: Option<Regex>,
     /// Level words → levels.
     pub levels: BTreeMap<String, Level>,
@@ -283,6 +283,19 @@ impl Format {
             .copied()
             .or_else(|| self.levels.get(&w.to_ascii_uppercase()).copied())
             .or_else(|| Level::parse(w))
+    }
+
+    /// The date a file name gives (a DevTools save instant, a Firefox export date), if any.
+    pub fn file_date(&self, name: &str) -> Option<chrono::NaiveDate> {
+        let c = self.file_name.as_ref()?.captures(name)?;
+        if let Some(ms) = c
+            .name("epoch_ms")
+            .and_then(|m| m.as_str().parse::<i64>().ok())
+        {
+            return chrono::DateTime::from_timestamp_millis(ms).map(|t| t.date_naive());
+        }
+        let num = |k: &str| c.name(k).and_then(|m| m.as_str().parse::<u32>().ok());
+        chrono::NaiveDate::from_ymd_opt(num("y")? as i32, num("m")?, num("d")?)
     }
 
     /// Whether a line is one of this format's signatures.

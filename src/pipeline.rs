@@ -172,6 +172,7 @@ pub fn parse_reader(
                 placement: String::new(),
                 offset: None,
                 owners: Vec::new(),
+                file_date: file_name.and_then(|n| fmt.file_date(n)),
             };
             (info, evs)
         })

@@ -587,12 +587,25 @@ fn real_service_logs() {
     }
     let case = |name: &str, fail_rule: Option<&str>| {
         let p = dir.join(name);
-        let o = diag(&["check", p.to_str().expect("utf8"), "--format", "json", "--fail-on", "medium"]);
-        let r: Report = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}: {}", stderr(&o)));
+        let o = diag(&[
+            "check",
+            p.to_str().expect("utf8"),
+            "--format",
+            "json",
+            "--fail-on",
+            "medium",
+        ]);
+        let r: Report = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", stderr(&o)));
         assert_eq!(r.sources[0].format, "citadel-tracing", "{name}");
         assert_eq!(r.sources[0].unparsed, 0, "{name}");
         match fail_rule {
-            None => assert_eq!(o.status.code(), Some(0), "{name}: {:?}", r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()),
+            None => assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{name}: {:?}",
+                r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+            ),
             Some(rule) => {
                 assert_eq!(o.status.code(), Some(1), "{name}");
                 assert!(r.findings.iter().any(|f| f.rule == rule), "{name}: {rule}");
@@ -601,6 +614,12 @@ fn real_service_logs() {
     };
     case("p2p_messaging_test_with_backtraces.ansi.log", None);
     case("group_chat_leave_and_end.ansi.log", None);
-    case("p2p_wrong_session_password.ansi.log", Some("key-exchange-failed"));
-    case("fault_peer_service_killed__citadel_server.ansi.log", Some("peer-connection-dropped"));
+    case(
+        "p2p_wrong_session_password.ansi.log",
+        Some("key-exchange-failed"),
+    );
+    case(
+        "fault_peer_service_killed__citadel_server.ansi.log",
+        Some("peer-connection-dropped"),
+    );
 }
