@@ -183,6 +183,16 @@ fn the_seed_incident_is_rooted_in_the_ratchet_gap_then_the_panic() {
         "{}",
         inc.summary
     );
+    // Deprecation warnings are reported (low) but are context, not causes.
+    let dep: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "deprecation-warning")
+        .collect();
+    assert_eq!(dep.len(), 2, "React Router flags and deprecated WASM init");
+    assert!(dep
+        .iter()
+        .all(|f| f.severity == "low" && !inc.findings.contains(&f.id) && f.caused_by.is_none()));
     // caused_by links walk back to the root.
     let panic = r
         .findings

@@ -43,6 +43,10 @@ pub fn link(findings: &mut [Finding], rules: &[Rule], tl: &Timeline) -> Vec<Inci
         .collect();
     let first_event = |i: usize| findings[i].evidence.first().map(|e| e.event);
     let linked = |a: usize, b: usize, pa: f64, pb: f64| -> bool {
+        let takes_part = |i: usize| rule_of(&findings[i]).is_none_or(|r| r.link);
+        if !takes_part(a) || !takes_part(b) {
+            return false;
+        }
         if tl.axis == Axis::Time && (pb - pa) / 1e9 > LINK_WINDOW_S {
             return false;
         }

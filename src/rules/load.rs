@@ -131,6 +131,8 @@ pub struct Rule {
     pub title_template: Option<String>,
     /// Where on the timeline a finding counts as having happened, for ordering causes.
     pub position: Position,
+    /// Whether its findings take part in incidents (context findings such as deprecations do not).
+    pub link: bool,
     /// The rule's own cases.
     pub tests: Vec<RuleTest>,
 }
@@ -213,6 +215,8 @@ struct RuleDef {
     title_template: Option<String>,
     #[serde(default)]
     position: Option<String>,
+    #[serde(default)]
+    link: Option<bool>,
     #[serde(default)]
     facts: Vec<BTreeMap<String, String>>,
     #[serde(default)]
@@ -565,6 +569,7 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         facts,
         title_template: def.title_template,
         position,
+        link: def.link.unwrap_or(true),
         tests,
     })
 }
