@@ -244,7 +244,8 @@ fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMa
     m
 }
 
-fn render(template: &str, vals: &HashMap<String, Value>) -> String {
+/// Fill `{name}` placeholders; `{name|cid}` shows a CID value with its username when one is known.
+fn render(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(i) = rest.find('{') {
@@ -252,13 +253,25 @@ fn render(template: &str, vals: &HashMap<String, Value>) -> String {
         let after = &rest[i + 1..];
         match after.find('}') {
             Some(j) => {
-                let name = &after[..j];
-                match vals.get(name) {
-                    Some(Value::Float(f)) => {
+                let (name, filter) = match after[..j].split_once('|') {
+                    Some((n, f)) => (n, Some(f)),
+                    None => (&after[..j], None),
+                };
+                match (vals.get(name), filter) {
+                    (Some(v), Some("cid")) => {
+                        let text = v.to_string();
+                        match text.parse::<u64>() {
+                            Ok(c) if tl.cids.name(c).is_some() => {
+                                out.push_str(&tl.cids.describe(c))
+                            }
+                            _ => out.push_str(&text),
+                        }
+                    }
+                    (Some(Value::Float(f)), _) => {
                         out.push_str(&format!("{}", (f * 1000.0).round() / 1000.0))
                     }
-                    Some(Value::Null) | None => out.push('?'),
-                    Some(v) => out.push_str(&v.to_string()),
+                    (Some(Value::Null) | None, _) => out.push('?'),
+                    (Some(v), _) => out.push_str(&v.to_string()),
                 }
                 rest = &after[j + 1..];
             }
@@ -338,7 +351,7 @@ fn make_finding(
     let title = rule
         .title_template
         .as_deref()
-        .map(|t| render(t, &vals))
+        .map(|t| render(t, &vals, tl))
         .unwrap_or_else(|| rule.info.title.clone());
     let mut evidence = evidence;
     evidence.truncate(MAX_EVIDENCE);
