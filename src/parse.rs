@@ -357,14 +357,18 @@ impl<'a> SourceParser<'a> {
         } else {
             (clean.as_ref(), Prefix::default())
         };
-        let key = prefix.container.clone();
+        let Prefix {
+            ts: prefix_ts,
+            container: key,
+        } = prefix;
         if self.fmt.ignore.iter().any(|r| r.is_match(line)) {
             self.stats.meta += 1;
             return;
         }
-        if let Some(j) = &self.fmt.json {
-            let j = j.clone();
-            self.push_json(lineno, line, &j, key);
+        // `fmt` outlives `self`'s borrow: no need to copy the JSON paths for every line.
+        let fmt = self.fmt;
+        if let Some(j) = &fmt.json {
+            self.push_json(lineno, line, j, key);
             return;
         }
         // Copy artefacts are cut off; they also mark the end of a record, and a `level` group in the
@@ -425,7 +429,7 @@ impl<'a> SourceParser<'a> {
             };
             ev.line = lineno;
             ev.end_line = lineno;
-            if let Some(ts) = prefix.ts {
+            if let Some(ts) = prefix_ts {
                 ev.raw_ts = Some(RawTime::Instant(ts));
             }
             if let Some(c) = &key {
