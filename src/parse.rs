@@ -70,12 +70,18 @@ pub struct ParseStats {
     pub blank: u64,
     /// Lines that fit nothing.
     pub unparsed: u64,
+    /// Continuation lines not kept because a record passed `MAX_CONTINUATION` lines (still counted).
+    pub dropped_continuation: u64,
     /// The first unparsed lines: (line number, text).
     #[serde(skip)]
     pub unparsed_samples: Vec<(u64, String)>,
 }
 
 const UNPARSED_SAMPLES: usize = 5;
+
+/// Most continuation lines kept per record: a runaway record (an unterminated dump, a huge `{:#?}`)
+/// must not hold a whole file in memory.
+pub const MAX_CONTINUATION: usize = 2000;
 
 struct Pending {
     ev: Event,
@@ -392,7 +398,11 @@ impl<'a> SourceParser<'a> {
         if line.trim().is_empty() {
             match self.pending.get_mut(&key) {
                 Some(p) if self.fmt.mode != Mode::Single && !p.closed => {
-                    p.ev.continuation.push(String::new());
+                    if p.ev.continuation.len() < MAX_CONTINUATION {
+                        p.ev.continuation.push(String::new());
+                    } else {
+                        self.stats.dropped_continuation += 1;
+                    }
                     p.ev.end_line = lineno;
                     self.stats.continuation += 1;
                 }
@@ -453,7 +463,16 @@ impl<'a> SourceParser<'a> {
         }
         match self.pending.get_mut(&key) {
             Some(p) => {
-                p.ev.continuation.push(line.trim_end().to_string());
+                if p.ev.continuation.len() < MAX_CONTINUATION {
+                    p.ev.continuation.push(line.trim_end().to_string());
+                } else {
+                    // Past the cap the newest line replaces the last kept one, so end and trailer
+                    // patterns still see the record's real last line.
+                    self.stats.dropped_continuation += 1;
+                    if let Some(last) = p.ev.continuation.last_mut() {
+                        *last = line.trim_end().to_string();
+                    }
+                }
                 p.ev.end_line = lineno;
                 if closes {
                     p.closed = true;
@@ -766,6 +785,25 @@ pub fn level_or_info(ev: &Event) -> Level {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_runaway_record_keeps_bounded_lines_and_its_last_line() {
+        let reg = Registry::load(None).unwrap();
+        let mut text = String::from("ERROR citadel: a.rs:1: start of a huge dump\n");
+        for i in 0..(MAX_CONTINUATION + 500) {
+            text.push_str(&format!("    frame {i}\n"));
+        }
+        text.push_str(" INFO citadel: a.rs:2: next\n");
+        let (evs, st) = parse_text(&reg, "citadel-tracing", &text).unwrap();
+        assert_eq!(evs.len(), 2);
+        assert_eq!(evs[0].continuation.len(), MAX_CONTINUATION);
+        assert_eq!(
+            evs[0].continuation.last().unwrap(),
+            &format!("    frame {}", MAX_CONTINUATION + 499)
+        );
+        assert_eq!(st.dropped_continuation, 500);
+        assert_eq!(st.continuation, (MAX_CONTINUATION + 500) as u64);
+    }
 
     #[test]
     fn ansi_is_stripped() {

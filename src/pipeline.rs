@@ -246,6 +246,14 @@ pub fn load_with_progress(
                             r.invalid_utf8
                         ));
                     }
+                    if info.parse.dropped_continuation > 0 {
+                        problems.warnings.push(format!(
+                            "{}: {} lines of records longer than {} lines were counted but not kept",
+                            inp.display(),
+                            info.parse.dropped_continuation,
+                            crate::parse::MAX_CONTINUATION
+                        ));
+                    }
                     if r.truncated > 0 {
                         problems.warnings.push(format!(
                             "{}: {} lines were longer than {} bytes and were cut",
