@@ -17,6 +17,9 @@ use ratatui::layout::Rect;
 use regex::Regex;
 use std::collections::HashMap;
 
+/// Rows an incremental search looks at per keystroke (Enter and `n` look at all of them).
+const PREVIEW_ROWS: usize = 200_000;
+
 /// What a load produced, ready to be shown.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -593,10 +596,17 @@ impl App {
         re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
     }
 
-    /// The next row (from `from`, inclusive, wrapping) whose event passes `test`.
-    fn find_row(&self, from: usize, forward: bool, test: impl Fn(usize) -> bool) -> Option<usize> {
+    /// The next row (from `from`, inclusive, wrapping) whose event passes `test`, looking at most at
+    /// `limit` rows.
+    fn find_row(
+        &self,
+        from: usize,
+        forward: bool,
+        limit: usize,
+        test: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
         let n = self.rows.len();
-        (0..n)
+        (0..n.min(limit))
             .map(|k| {
                 if forward {
                     (from + k) % n
@@ -621,7 +631,7 @@ impl App {
         } else {
             (self.cursor + n - 1) % n
         };
-        match self.find_row(from, forward, |i| self.event_hits(&re, i)) {
+        match self.find_row(from, forward, usize::MAX, |i| self.event_hits(&re, i)) {
             Some(r) => {
                 if (forward && r <= self.cursor) || (!forward && r >= self.cursor) {
                     self.message = Some("search wrapped around".into());
@@ -705,9 +715,17 @@ impl App {
         }
         match query::pattern(&text) {
             Ok(re) => {
-                if let Some(r) = self.find_row(origin.0, true, |i| self.event_hits(&re, i)) {
-                    self.cursor = r;
-                    self.keep_cursor_visible();
+                let found =
+                    self.find_row(origin.0, true, PREVIEW_ROWS, |i| self.event_hits(&re, i));
+                match found {
+                    Some(r) => {
+                        self.cursor = r;
+                        self.keep_cursor_visible();
+                    }
+                    None if self.rows.len() > PREVIEW_ROWS => {
+                        self.message = Some("no hit nearby; Enter searches everything".into());
+                    }
+                    None => self.message = Some("no match".into()),
                 }
                 if let Some(p) = &mut self.prompt {
                     p.error = None;

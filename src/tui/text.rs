@@ -3,7 +3,8 @@
 
 /// Make untrusted text drawable: C0 controls become their Unicode control pictures (`ESC` → `␛`, so
 /// an escape sequence shows as `␛[2J` and does nothing), C1 controls and bidi overrides become `�`,
-/// tabs become a space. At most `max` characters are kept (rows never format more than they can show).
+/// tabs become a space, emoji presentation selectors are dropped. At most `max` characters are kept
+/// (rows never format more than they can show).
 pub fn safe(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
     for c in s.chars().take(max) {
@@ -16,6 +17,9 @@ pub fn safe(s: &str, max: usize) -> String {
             '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {
                 '\u{FFFD}'
             }
+            // Emoji presentation makes terminals draw `⚠️` two cells wide where width tables say one,
+            // which shifts the rest of the row; the plain symbol is drawn one wide everywhere.
+            '\u{FE0F}' => continue,
             c => c,
         });
     }

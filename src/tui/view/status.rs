@@ -47,6 +47,8 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
                 query::preview(&p.text, app.timeline(), &app.filter),
                 theme.bar(),
             ));
+        } else if let Some(m) = &app.message {
+            spans.push(Span::styled(safe(m, 200), theme.bar()));
         } else {
             spans.push(Span::styled("regex; lower case ignores case", theme.bar()));
         }

@@ -1,0 +1,134 @@
+//! Measurements of the TUI on a large input (not a test of speed: nothing here asserts a time).
+//!
+//! ```text
+//! cargo run --release --example gen_logs -- --size 300M --out /tmp/diag-big
+//! DIAG_TUI_PERF=/tmp/diag-big cargo test --release --test tui_perf -- --ignored --nocapture
+//! ```
+//!
+//! Prints load time (read, parse, correlate, rules), peak memory, the cost of a filter change and of
+//! one redraw while scrolling, on a `TestBackend` of 160x48.
+
+use diag::format::Registry;
+use diag::tui::keys::Action;
+use diag::tui::loader::{self, Job};
+use diag::tui::state::App;
+use diag::tui::view;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+#[test]
+#[ignore = "a measurement; run with DIAG_TUI_PERF=DIR and --ignored --nocapture"]
+fn measure_large_input() {
+    let Ok(dir) = std::env::var("DIAG_TUI_PERF") else {
+        println!("set DIAG_TUI_PERF to a directory of logs (see the module doc)");
+        return;
+    };
+    let job = Job {
+        registry: Registry::load(None).expect("formats"),
+        inputs: diag::source::expand(std::slice::from_ref(&dir)).expect("inputs"),
+        forced: None,
+        options: Default::default(),
+        rules: diag::rules::load::load_rules(None).expect("rules"),
+    };
+    let bytes: u64 = job
+        .inputs
+        .iter()
+        .filter_map(|i| i.path.as_ref())
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let rss0 = peak_rss_mb();
+    let t = Instant::now();
+    let progress = AtomicU64::new(0);
+    let loaded = loader::load(&job, &progress).expect("load");
+    let load_s = t.elapsed().as_secs_f64();
+    let events = loaded.analysis.timeline.events.len();
+    let findings = loaded.analysis.findings.len();
+    let rss1 = peak_rss_mb();
+    println!(
+        "load: {:.1} MB, {events} events, {findings} findings in {load_s:.2} s ({:.0} MB/s); peak RSS {rss1:.0} MB (before {rss0:.0} MB), {:.0} bytes/event",
+        bytes as f64 / 1e6,
+        bytes as f64 / 1e6 / load_s,
+        (rss1 - rss0) * 1024.0 * 1024.0 / events.max(1) as f64
+    );
+
+    let t = Instant::now();
+    let mut app = App::with(loaded, true, (160, 48));
+    println!(
+        "install (index, histogram, anchors): {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+
+    let frames = 2000;
+    let t = Instant::now();
+    for k in 0..frames {
+        app.update(if k % 10 == 0 {
+            Action::PageDown
+        } else {
+            Action::Down
+        });
+        term.draw(|f| view::draw(f, &app)).expect("draw");
+    }
+    let per = t.elapsed().as_secs_f64() * 1e3 / frames as f64;
+    println!("scroll + redraw at 160x48: {per:.3} ms per frame ({frames} frames)");
+
+    app.update(Action::Bottom);
+    let t = Instant::now();
+    for _ in 0..200 {
+        app.update(Action::PageUp);
+        term.draw(|f| view::draw(f, &app)).expect("draw");
+    }
+    println!(
+        "page up + redraw near the end: {:.3} ms per frame",
+        t.elapsed().as_secs_f64() * 1e3 / 200.0
+    );
+
+    let t = Instant::now();
+    app.update(Action::Filter);
+    for c in "level:error".chars() {
+        app.update(Action::Input(c));
+    }
+    app.update(Action::Submit);
+    println!(
+        "filter level:error: {} of {events} rows in {:.0} ms",
+        app.rows.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    app.update(Action::ClearFilters);
+    println!("drop filters: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
+    app.update(Action::Root);
+    term.draw(|f| view::draw(f, &app)).expect("draw");
+    println!(
+        "r (root) + redraw: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    app.update(Action::Search);
+    for c in "no such text anywhere".chars() {
+        app.update(Action::Input(c));
+    }
+    println!(
+        "incremental search, no hit (worst case, {} keystrokes): {:.0} ms per keystroke",
+        21,
+        t.elapsed().as_secs_f64() * 1e3 / 21.0
+    );
+    println!("peak RSS at the end: {:.0} MB", peak_rss_mb());
+}
