@@ -143,3 +143,36 @@ impl Areas {
         self.rows(pane) > 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(detail_open: bool, detail_from: Pane) -> Shape {
+        Shape {
+            detail_open,
+            detail_from,
+            entries: 4,
+        }
+    }
+
+    #[test]
+    fn narrow_screens_stack_and_wide_ones_use_a_side_column() {
+        let a = areas(Rect::new(0, 0, 80, 24), shape(false, Pane::Timeline));
+        assert_eq!(a.overview.height, OVERVIEW_ROWS);
+        assert_eq!((a.status.y, a.footer.y), (22, 23));
+        assert_eq!(a.findings.width, 80);
+        assert!(a.findings.y < a.timeline.y);
+        assert_eq!(a.rows(Pane::Findings), 4);
+        assert!(!a.shows(Pane::Detail));
+        let d = areas(Rect::new(0, 0, 80, 24), shape(true, Pane::Timeline));
+        assert!(d.shows(Pane::Detail) && d.shows(Pane::Timeline) && !d.shows(Pane::Findings));
+        let w = areas(Rect::new(0, 0, 160, 48), shape(false, Pane::Timeline));
+        assert_eq!(w.timeline.height, w.findings.height + w.sources.height);
+        assert_eq!(w.timeline.width + w.findings.width, 160);
+        assert_eq!(w.pane_at(150, 5), Some(Pane::Findings));
+        assert_eq!(w.pane_at(10, 20), Some(Pane::Timeline));
+        let tiny = areas(Rect::new(0, 0, 20, 5), shape(true, Pane::Findings));
+        assert_eq!(tiny.overview.height, 0);
+    }
+}

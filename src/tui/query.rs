@@ -139,7 +139,10 @@ pub fn parse_filter(text: &str, tl: &Timeline) -> Result<Vec<Change>, String> {
                     })?))
                 }
             }
-            "source" | "src" => Change::Source((!value.is_empty()).then(|| value.to_string())),
+            "source" | "src" => Change::Source(
+                (!value.is_empty())
+                    .then(|| source_of(tl, value).unwrap_or_else(|| value.to_string())),
+            ),
             "level" | "lvl" => {
                 if value.is_empty() {
                     Change::Level(None)
@@ -218,5 +221,23 @@ pub fn preview(text: &str, tl: &Timeline, current: &Filter) -> String {
             }
         }
         Err(e) => format!("✗ {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_ignore_case_unless_upper_case_is_typed() {
+        assert!(pattern("panic").unwrap().is_match("Panic occurred"));
+        assert!(!pattern("Panic").unwrap().is_match("panic"));
+        assert!(pattern("(").is_err());
+    }
+
+    #[test]
+    fn quoted_words_stay_together() {
+        assert_eq!(words(r#"a "b c" d"#), vec!["a", "b c", "d"]);
+        assert_eq!(words("text:\"x y\""), vec!["text:x y"]);
     }
 }
