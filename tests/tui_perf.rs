@@ -5,6 +5,8 @@
 //! DIAG_TUI_PERF=/tmp/diag-big cargo test --release --test tui_perf -- --ignored --nocapture
 //! ```
 //!
+//! `DIAG_TUI_PERF_RULES=0` leaves the rules out (the timeline alone).
+//!
 //! Prints load time (read, parse, correlate, rules), peak memory, the cost of a filter change and of
 //! one redraw while scrolling, on a `TestBackend` of 160x48.
 
@@ -43,7 +45,12 @@ fn measure_large_input() {
         inputs: diag::source::expand(std::slice::from_ref(&dir)).expect("inputs"),
         forced: None,
         options: Default::default(),
-        rules: diag::rules::load::load_rules(None).expect("rules"),
+        // DIAG_TUI_PERF_RULES=0 measures the timeline alone.
+        rules: if std::env::var("DIAG_TUI_PERF_RULES").as_deref() == Ok("0") {
+            Vec::new()
+        } else {
+            diag::rules::load::load_rules(None).expect("rules")
+        },
     };
     let bytes: u64 = job
         .inputs

@@ -1,6 +1,9 @@
 //! Snapshots of the main TUI screens at 80x24 and 160x48, drawn on ratatui's `TestBackend`:
 //! the first screen, after jumping to a finding, with a CID filter, the help screen, and with the
 //! detail pane open (on a record and on a finding).
+//!
+//! The findings are hand-made (`tui_support`), so rule changes do not move these screens; parser or
+//! correlation changes to `samples/seed` do: review them with `cargo insta review`.
 
 #[path = "tui_support/mod.rs"]
 mod support;
