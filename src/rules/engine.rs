@@ -380,11 +380,15 @@ fn ev_list(hs: &[&Hit], role: &str) -> Vec<Evidence> {
 
 fn group_hits<'h>(rule: &Rule, tl: &Timeline, hs: &'h [Hit]) -> Vec<(Vec<String>, Vec<&'h Hit>)> {
     let mut groups: Vec<(Vec<String>, Vec<&Hit>)> = Vec::new();
+    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
     for h in hs {
         let k = group_key(rule, tl, h);
-        match groups.iter_mut().find(|(g, _)| *g == k) {
-            Some((_, v)) => v.push(h),
-            None => groups.push((k, vec![h])),
+        match index.get(&k) {
+            Some(&i) => groups[i].1.push(h),
+            None => {
+                index.insert(k.clone(), groups.len());
+                groups.push((k, vec![h]));
+            }
         }
     }
     groups
@@ -455,9 +459,9 @@ fn eval_count(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
             }
             let last = burst.last().map(|h| h.event).unwrap_or(0);
             let src = burst.first().map(|h| tl.events[h.event].source);
-            let success = succ.iter().find(|s| {
-                s.event > last
-                    && Some(tl.events[s.event].source) == src
+            let after = succ.partition_point(|s| s.event <= last);
+            let success = succ[after..].iter().find(|s| {
+                Some(tl.events[s.event].source) == src
                     && rule
                         .group_by
                         .iter()
@@ -490,6 +494,9 @@ fn eval_sequence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     let mut used = vec![false; cons.len()];
     let mut absorbed = vec![false; trig.len()];
     let mut out = Vec::new();
+    // Hits come in timeline order and windows only grow with distance, so every scan below stops at
+    // the first hit outside the window: linear in hits, not quadratic.
+    let mut first_after = 0;
     for ti in 0..trig.len() {
         if absorbed[ti] {
             continue;
@@ -499,23 +506,28 @@ fn eval_sequence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
         let mut echoes = Vec::new();
         for (tj, other) in trig.iter().enumerate().skip(ti + 1) {
             let (ok, b) = within(rule, tl, t.event, other.event);
-            if ok {
-                absorbed[tj] = true;
-                echoes.push(other);
-                basis = b;
+            if !ok {
+                break;
             }
+            absorbed[tj] = true;
+            echoes.push(other);
+            basis = b;
+        }
+        while first_after < cons.len() && cons[first_after].event <= t.event {
+            first_after += 1;
         }
         let mut found: Vec<&Hit> = Vec::new();
-        for (ci, c) in cons.iter().enumerate() {
-            if used[ci] || c.event <= t.event {
+        for (ci, c) in cons.iter().enumerate().skip(first_after) {
+            if used[ci] {
                 continue;
             }
             let (ok, b) = within(rule, tl, t.event, c.event);
             basis = b;
-            if ok {
-                used[ci] = true;
-                found.push(c);
+            if !ok {
+                break;
             }
+            used[ci] = true;
+            found.push(c);
         }
         if found.len() < rule.min_consequences {
             continue;
@@ -564,46 +576,94 @@ fn eval_sequence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     out
 }
 
+/// Index key of a key value: values agree only when equal or one prefixes the other by 6+ characters,
+/// so agreeing values always share their first 6 (lower-cased) characters.
+fn key_bucket(v: &str) -> String {
+    v.chars().take(6).collect::<String>().to_ascii_lowercase()
+}
+
+/// A run of triggers in one source that agree on their keys, with no follow-up between them.
+struct TriggerGroup<'h> {
+    hits: Vec<&'h Hit>,
+    merged: Hit,
+    source: usize,
+}
+
+impl TriggerGroup<'_> {
+    fn last(&self) -> usize {
+        self.hits
+            .last()
+            .map(|h| h.event)
+            .unwrap_or(self.merged.event)
+    }
+}
+
+/// Groups of triggers the rule looks at when deciding whether a new trigger joins an old one.
+const OPEN_GROUPS: usize = 32;
+
 fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     let trig = hits(tl, &rule.triggers);
     let exp = hits(tl, &rule.expect);
     let mut out = Vec::new();
-    // Merge triggers of one source that agree on their keys and have no follow-up between them.
-    let mut groups: Vec<Vec<&Hit>> = Vec::new();
-    'next: for t in &trig {
-        let src = tl.events[t.event].source;
-        for g in groups.iter_mut() {
-            let first = g[0];
-            if tl.events[first.event].source != src || !g.iter().all(|h| keys_agree(rule, h, t)) {
-                continue;
-            }
-            let last = g.last().map(|h| h.event).unwrap_or(first.event);
-            let between = exp
-                .iter()
-                .any(|e| e.event > last && e.event < t.event && tl.events[e.event].source == src);
-            if !between {
-                g.push(t);
-                continue 'next;
-            }
-        }
-        groups.push(vec![t]);
+    // Follow-ups by source (event indices, ascending) and by key value.
+    let mut exp_by_source: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, e) in exp.iter().enumerate() {
+        exp_by_source
+            .entry(tl.events[e.event].source)
+            .or_default()
+            .push(i);
     }
-    for g in groups {
-        let first = g[0];
-        let src = tl.events[first.event].source;
-        // Union of key values over the group.
-        let mut merged = Hit {
-            event: first.event,
-            caps: BTreeMap::new(),
-        };
-        for h in &g {
-            for (k, v) in &h.caps {
-                let keep_longer = merged.caps.get(k).is_none_or(|old| v.len() > old.len());
-                if keep_longer {
-                    merged.caps.insert(k.clone(), v.clone());
-                }
+    let mut exp_by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (i, e) in exp.iter().enumerate() {
+        for k in &rule.key {
+            if let Some(v) = e.get(k) {
+                exp_by_key
+                    .entry((k.clone(), key_bucket(v)))
+                    .or_default()
+                    .push(i);
             }
         }
+    }
+    let follow_up_between = |src: usize, after: usize, before: usize| -> bool {
+        exp_by_source.get(&src).is_some_and(|v| {
+            let p = v.partition_point(|&i| exp[i].event <= after);
+            v.get(p).is_some_and(|&i| exp[i].event < before)
+        })
+    };
+    // Merge triggers of one source that agree on their keys and have no follow-up between them.
+    let mut groups: Vec<TriggerGroup> = Vec::new();
+    let mut open: HashMap<usize, Vec<usize>> = HashMap::new();
+    for t in &trig {
+        let src = tl.events[t.event].source;
+        let recent = open.entry(src).or_default();
+        let joined = recent.iter().rev().take(OPEN_GROUPS).copied().find(|&gi| {
+            let g = &groups[gi];
+            g.hits.iter().all(|h| keys_agree(rule, h, t))
+                && !follow_up_between(src, g.last(), t.event)
+        });
+        match joined {
+            Some(gi) => {
+                let g = &mut groups[gi];
+                for (k, v) in &t.caps {
+                    if g.merged.caps.get(k).is_none_or(|old| v.len() > old.len()) {
+                        g.merged.caps.insert(k.clone(), v.clone());
+                    }
+                }
+                g.hits.push(t);
+            }
+            None => {
+                recent.push(groups.len());
+                groups.push(TriggerGroup {
+                    hits: vec![t],
+                    merged: t.clone(),
+                    source: src,
+                });
+            }
+        }
+    }
+    for g in &groups {
+        let src = g.source;
+        let merged = &g.merged;
         if let Some(owner_key) = &rule.require_owner {
             let Some(cid) = merged.get(owner_key).and_then(|v| v.parse::<u64>().ok()) else {
                 continue;
@@ -612,11 +672,35 @@ fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
                 continue;
             }
         }
-        let last = g.last().map(|h| h.event).unwrap_or(first.event);
+        let last = g.last();
+        // Candidates: follow-ups sharing a key value, else (no keys) every follow-up after `last`.
+        let candidates: Vec<usize> = if rule.key.is_empty() {
+            match rule.expect_source {
+                ExpectSource::Same => exp_by_source.get(&src).cloned().unwrap_or_default(),
+                _ => (0..exp.len()).collect(),
+            }
+        } else {
+            let mut c: Vec<usize> = rule
+                .key
+                .iter()
+                .filter_map(|k| merged.get(k).map(|v| (k.clone(), key_bucket(v))))
+                .filter_map(|kb| exp_by_key.get(&kb))
+                .flatten()
+                .copied()
+                .collect();
+            c.sort_unstable();
+            c.dedup();
+            c
+        };
+        let start = candidates.partition_point(|&i| exp[i].event <= last);
         let mut basis = WindowBasis::None;
-        let followed = exp.iter().any(|e| {
-            if e.event <= last {
-                return false;
+        let mut followed = false;
+        for &i in &candidates[start..] {
+            let e = &exp[i];
+            let (ok, b) = within(rule, tl, last, e.event);
+            basis = b;
+            if !ok {
+                break;
             }
             let es = tl.events[e.event].source;
             let src_ok = match rule.expect_source {
@@ -624,32 +708,30 @@ fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
                 ExpectSource::Other => es != src,
                 ExpectSource::Any => true,
             };
-            if !src_ok || !keys_agree(rule, &merged, e) {
-                return false;
+            if src_ok && keys_agree(rule, merged, e) {
+                followed = true;
+                break;
             }
-            let (ok, b) = within(rule, tl, last, e.event);
-            basis = b;
-            ok
-        });
+        }
         if followed {
             continue;
         }
-        let events: Vec<usize> = g.iter().map(|h| h.event).collect();
+        let events: Vec<usize> = g.hits.iter().map(|h| h.event).collect();
         let label = tl
             .sources
             .get(src)
             .map(|s| s.label.clone())
             .unwrap_or_default();
         let extra = vec![("source_label".to_string(), Value::Str(label))];
-        let merged_ref: Vec<&Hit> = vec![&merged];
+        let merged_ref: Vec<&Hit> = vec![merged];
         if let Some(mut f) = make_finding(
             rule,
             tl,
             &merged_ref,
-            ev_list(&g, "trigger"),
+            ev_list(&g.hits, "trigger"),
             extra,
             basis,
-            g.len(),
+            g.hits.len(),
             &events,
         ) {
             if rule.scope == Scope::Source {

@@ -75,6 +75,10 @@ pub fn link(findings: &mut [Finding], rules: &[Rule], tl: &Timeline) -> Vec<Inci
     let mut cause: Vec<Option<usize>> = vec![None; findings.len()];
     for (k, &(pb, _, b)) in order.iter().enumerate() {
         for &(pa, _, a) in order[..k].iter().rev() {
+            // Ordered by position: everything further back is out of the window too.
+            if tl.axis == Axis::Time && (pb - pa) / 1e9 > LINK_WINDOW_S {
+                break;
+            }
             if linked(a, b, pa, pb) {
                 cause[b] = Some(a);
                 break;
