@@ -84,18 +84,34 @@ fn resolve_cid(tl: &Timeline, v: &str) -> String {
 /// All hits of a pattern list, in timeline order.
 pub fn hits(tl: &Timeline, pats: &[Pattern]) -> Vec<Hit> {
     let mut out = Vec::new();
+    if pats.is_empty() {
+        return out;
+    }
+    // One pass of a set over each event finds the candidate patterns; only those run with captures.
+    // The patterns compiled alone, so the set of the same patterns cannot fail; if it ever does,
+    // every pattern is simply tried.
+    let set = regex::RegexSet::new(pats.iter().map(|p| p.regex.as_str())).ok();
+    let any_multiline = pats.iter().any(|p| p.multiline);
+    let mut candidates: Vec<usize> = Vec::with_capacity(pats.len());
     for (i, ev) in tl.events.iter().enumerate() {
-        for p in pats {
+        let full_text;
+        let scan: &str = if any_multiline && !ev.continuation.is_empty() {
+            full_text = ev.full_text();
+            &full_text
+        } else {
+            &ev.message
+        };
+        candidates.clear();
+        match &set {
+            Some(set) => candidates.extend(set.matches(scan).iter()),
+            None => candidates.extend(0..pats.len()),
+        }
+        for &pi in &candidates {
+            let p = &pats[pi];
             if !p.levels.is_empty() && !ev.level.is_some_and(|l| p.levels.contains(&l)) {
                 continue;
             }
-            let full;
-            let text: &str = if p.multiline && !ev.continuation.is_empty() {
-                full = ev.full_text();
-                &full
-            } else {
-                &ev.message
-            };
+            let text: &str = if p.multiline { scan } else { &ev.message };
             let Some(c) = p.regex.captures(text) else {
                 continue;
             };
