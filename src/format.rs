@@ -502,6 +502,36 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
     Ok(fmt)
 }
 
+/// The `*.toml` files of a user directory, sorted: (path, file name, text). `what` names the directory
+/// in errors (`parsers`, `rules`).
+pub fn read_toml_dir(dir: &Path, what: &str) -> Result<Vec<(String, String, String)>, DefError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| DefError {
+        file: dir.display().to_string(),
+        line: 1,
+        message: format!("cannot read the {what} directory: {e}; check the path"),
+    })?;
+    let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    {
+        let text = std::fs::read_to_string(&p).map_err(|e| DefError {
+            file: p.display().to_string(),
+            line: 1,
+            message: format!("cannot read: {e}"),
+        })?;
+        let base = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        out.push((p.display().to_string(), base, text));
+    }
+    Ok(out)
+}
+
 /// A collector prefix (docker, compose, CI runner, cargo test) stripped before formats see a line.
 #[derive(Debug, Clone)]
 pub struct Collector {
@@ -544,26 +574,10 @@ impl Registry {
             .map(|(n, t)| (format!("<builtin>/parsers/{n}"), t.to_string()))
             .collect();
         if let Some(dir) = extra {
-            let rd = std::fs::read_dir(dir).map_err(|e| DefError {
-                file: dir.display().to_string(),
-                line: 1,
-                message: format!("cannot read the parsers directory: {e}"),
-            })?;
-            let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-            paths.sort();
-            for p in paths
-                .into_iter()
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            {
-                let text = std::fs::read_to_string(&p).map_err(|e| DefError {
-                    file: p.display().to_string(),
-                    line: 1,
-                    message: format!("cannot read: {e}"),
-                })?;
-                let base = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            for (path, base, text) in read_toml_dir(dir, "parsers")? {
                 // A user file with a built-in's file name replaces it outright.
                 files.retain(|(f, _)| !f.ends_with(&format!("/parsers/{base}")));
-                files.push((p.display().to_string(), text));
+                files.push((path, text));
             }
         }
         let mut formats: Vec<Format> = Vec::new();

@@ -3,7 +3,7 @@
 
 use super::expr::{self, Expr};
 use super::finding::{RuleInfo, Severity};
-use crate::format::{builtin_rules, line_of_key, toml_error, DefError};
+use crate::format::{builtin_rules, line_of_key, read_toml_dir, toml_error, DefError};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -588,23 +588,8 @@ pub fn load_rules(extra: Option<&Path>) -> Result<Vec<Rule>, DefError> {
         );
     }
     if let Some(dir) = extra {
-        let rd = std::fs::read_dir(dir).map_err(|e| DefError {
-            file: dir.display().to_string(),
-            line: 1,
-            message: format!("cannot read the rules directory: {e}"),
-        })?;
-        let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        paths.sort();
-        for p in paths
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        {
-            let text = std::fs::read_to_string(&p).map_err(|e| DefError {
-                file: p.display().to_string(),
-                line: 1,
-                message: format!("cannot read: {e}"),
-            })?;
-            add(load_rule(&p.display().to_string(), &text)?, &mut rules);
+        for (path, _, text) in read_toml_dir(dir, "rules")? {
+            add(load_rule(&path, &text)?, &mut rules);
         }
     }
     Ok(rules)
