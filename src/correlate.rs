@@ -759,33 +759,43 @@ pub fn correlate(
         }
     }
 
-    // Merge.
-    let mut all: Vec<(f64, usize, usize)> = Vec::new();
-    for (s, p) in pos.iter_mut().enumerate() {
-        let p = p.take().unwrap_or_default();
-        for (i, x) in p.into_iter().enumerate() {
-            all.push((x, s, i));
-        }
-    }
-    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    // Merge: each source's positions never go back, so a k-way merge of the sources (ties by source,
+    // then line) gives the timeline while moving each event once, without a second copy of them all.
+    let total: usize = per_source.iter().map(|v| v.len()).sum();
     let mut new_index: Vec<Vec<usize>> = per_source.iter().map(|v| vec![0; v.len()]).collect();
-    let mut slots: Vec<Vec<Option<Event>>> = per_source
-        .into_iter()
-        .map(|v| v.into_iter().map(Some).collect())
+    let positions: Vec<Vec<f64>> = pos
+        .iter_mut()
+        .map(|p| p.take().unwrap_or_default())
         .collect();
-    let mut events = Vec::with_capacity(all.len());
-    for (k, (x, s, i)) in all.into_iter().enumerate() {
-        new_index[s][i] = k;
-        if let Some(mut ev) = slots[s][i].take() {
-            ev.pos = x;
-            ev.ts_quality = quality[s][i];
-            ev.ts = if axis == Axis::Time && dated {
-                ns_to_dt(x)
-            } else {
-                None
-            };
-            events.push(ev);
+    let mut streams: Vec<std::iter::Peekable<std::iter::Enumerate<std::vec::IntoIter<Event>>>> =
+        per_source
+            .into_iter()
+            .map(|v| v.into_iter().enumerate().peekable())
+            .collect();
+    let mut events = Vec::with_capacity(total);
+    loop {
+        let mut best: Option<(f64, usize)> = None;
+        for (s, st) in streams.iter_mut().enumerate() {
+            if let Some((i, _)) = st.peek() {
+                let x = positions[s].get(*i).copied().unwrap_or(f64::MAX);
+                if best.is_none_or(|(bx, _)| x.total_cmp(&bx).is_lt()) {
+                    best = Some((x, s));
+                }
+            }
         }
+        let Some((x, s)) = best else { break };
+        let Some((i, mut ev)) = streams[s].next() else {
+            break;
+        };
+        new_index[s][i] = events.len();
+        ev.pos = x;
+        ev.ts_quality = quality[s][i];
+        ev.ts = if axis == Axis::Time && dated {
+            ns_to_dt(x)
+        } else {
+            None
+        };
+        events.push(ev);
     }
     for (s, info) in infos.iter_mut().enumerate() {
         info.events = new_index[s].len();

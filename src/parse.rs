@@ -98,7 +98,8 @@ pub struct SourceParser<'a> {
     order: Vec<Option<String>>,
     /// What became of the lines so far.
     pub stats: ParseStats,
-    out: Vec<(Option<String>, Event)>,
+    // Finished events per container, in order of each container's first event.
+    out: Vec<(Option<String>, Vec<Event>)>,
 }
 
 /// What a collector prefix told about a line.
@@ -280,7 +281,11 @@ pub fn parse_sample(fmt: &Format, line: &str) -> Option<Event> {
     };
     let mut p = SourceParser::new(fmt, &reg);
     p.push(1, line);
-    let out = p.finish();
+    let out: Vec<(Option<String>, Event)> = p
+        .finish()
+        .into_iter()
+        .flat_map(|(k, v)| v.into_iter().map(move |e| (k.clone(), e)))
+        .collect();
     out.into_iter().next().map(|(_, e)| e)
 }
 
@@ -301,7 +306,14 @@ impl<'a> SourceParser<'a> {
     fn flush(&mut self, key: &Option<String>) {
         if let Some(p) = self.pending.remove(key) {
             let ev = self.finish_event(p.ev);
-            self.out.push((key.clone(), ev));
+            self.emit(key, ev);
+        }
+    }
+
+    fn emit(&mut self, key: &Option<String>, ev: Event) {
+        match self.out.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => v.push(ev),
+            None => self.out.push((key.clone(), vec![ev])),
         }
     }
 
@@ -330,16 +342,17 @@ impl<'a> SourceParser<'a> {
             }
         }
         self.extract.apply(&mut ev);
+        // Events are kept for the whole run: give back what the vectors reserved while growing.
+        ev.fields.shrink_to_fit();
+        ev.cids.shrink_to_fit();
+        ev.uuids.shrink_to_fit();
+        ev.continuation.shrink_to_fit();
         ev
     }
 
-    /// Take the events completed so far.
-    pub fn drain(&mut self) -> Vec<(Option<String>, Event)> {
-        std::mem::take(&mut self.out)
-    }
-
-    /// Close every open record and return all remaining events.
-    pub fn finish(mut self) -> Vec<(Option<String>, Event)> {
+    /// Close every open record and return the events, one stream per container in order of first
+    /// appearance (a plain log is one stream with no container).
+    pub fn finish(mut self) -> Vec<(Option<String>, Vec<Event>)> {
         let keys = std::mem::take(&mut self.order);
         for k in keys {
             self.flush(&k);
@@ -441,9 +454,6 @@ impl<'a> SourceParser<'a> {
             ev.end_line = lineno;
             if let Some(ts) = prefix_ts {
                 ev.raw_ts = Some(RawTime::Instant(ts));
-            }
-            if let Some(c) = &key {
-                ev.fields.push(("container".into(), c.clone()));
             }
             if ev.level.is_none() {
                 ev.level = strip_level;
@@ -619,7 +629,7 @@ impl<'a> SourceParser<'a> {
         }
         self.stats.events += 1;
         let ev = self.finish_event(ev);
-        self.out.push((key, ev));
+        self.emit(&key, ev);
     }
 }
 
@@ -774,7 +784,7 @@ pub fn parse_text(reg: &Registry, format: &str, text: &str) -> Option<(Vec<Event
         p.push(i as u64 + 1, l);
     }
     let stats = p.stats.clone();
-    Some((p.finish().into_iter().map(|(_, e)| e).collect(), stats))
+    Some((p.finish().into_iter().flat_map(|(_, v)| v).collect(), stats))
 }
 
 /// Level of an event for filters (`None` counts as info).

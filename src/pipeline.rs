@@ -141,15 +141,8 @@ pub fn parse_reader(
     }
     count(0, 0);
     let stats = parser.stats.clone();
-    let events = parser.finish();
-    // Split interleaved compose services into sources of their own, in order of first appearance.
-    let mut streams: Vec<(Option<String>, Vec<Event>)> = Vec::new();
-    for (key, ev) in events {
-        match streams.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(ev),
-            None => streams.push((key, vec![ev])),
-        }
-    }
+    // Interleaved compose services come out as streams of their own, in order of first appearance.
+    let mut streams = parser.finish();
     if streams.is_empty() {
         streams.push((None, Vec::new()));
     }
