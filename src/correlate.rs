@@ -492,27 +492,34 @@ fn monotone(points: &mut Vec<(usize, f64)>) {
     if n < 2 {
         return;
     }
-    // O(n^2) longest non-decreasing subsequence on position: anchor counts are small.
-    let mut len = vec![1usize; n];
+    // Longest non-decreasing subsequence on position, O(n log n) (patience sorting): a long capture
+    // has thousands of anchors.
+    // tails[k] = index of the smallest last position of a run of length k + 1.
+    let mut tails: Vec<usize> = Vec::new();
     let mut prev = vec![usize::MAX; n];
     for i in 0..n {
-        for j in 0..i {
-            if points[j].1 <= points[i].1 && len[j] + 1 > len[i] {
-                len[i] = len[j] + 1;
-                prev[i] = j;
-            }
+        let x = points[i].1;
+        let k = tails.partition_point(|&t| points[t].1 <= x);
+        if k > 0 {
+            prev[i] = tails[k - 1];
+        }
+        if k == tails.len() {
+            tails.push(i);
+        } else {
+            tails[k] = i;
         }
     }
-    let Some(mut best) = (0..n).max_by_key(|&i| len[i]) else {
+    let Some(&last) = tails.last() else {
         return;
     };
-    let mut keep = Vec::new();
+    let mut keep = Vec::with_capacity(tails.len());
+    let mut cur = last;
     loop {
-        keep.push(points[best]);
-        if prev[best] == usize::MAX {
+        keep.push(points[cur]);
+        if prev[cur] == usize::MAX {
             break;
         }
-        best = prev[best];
+        cur = prev[cur];
     }
     keep.reverse();
     *points = keep;
@@ -718,12 +725,18 @@ pub fn correlate(
         } else {
             let mut p: Vec<(usize, f64)> = pts.iter().map(|(i, x, sh)| (*i, x + sh)).collect();
             monotone(&mut p);
-            for (i, q) in quality[s].iter_mut().enumerate() {
-                *q = if p.iter().any(|(j, _)| *j == i) || axis == Axis::Time {
-                    TsQuality::Inferred
-                } else {
-                    TsQuality::Order
-                };
+            // On a time axis every placed event has an inferred time; on an order axis only the
+            // anchored ones have a known place, the rest keep their own order.
+            let fill = if axis == Axis::Time {
+                TsQuality::Inferred
+            } else {
+                TsQuality::Order
+            };
+            quality[s].iter_mut().for_each(|q| *q = fill);
+            for (j, _) in &p {
+                if let Some(q) = quality[s].get_mut(*j) {
+                    *q = TsQuality::Inferred;
+                }
             }
             infos[s].placement = format!("no time of its own; placed by {} anchors", p.len());
             pos[s] = Some(interpolate(per_source[s].len(), &p, eps));
@@ -1165,8 +1178,21 @@ mod tests {
     fn interpolation_never_goes_back() {
         let v = interpolate(6, &[(1, 10.0), (4, 40.0)], 0.5);
         assert_eq!(v, vec![9.5, 10.0, 20.0, 30.0, 40.0, 40.5]);
+        // Of two equally long agreeing runs either may be kept; the crossing anchor goes.
         let mut p = vec![(0, 5.0), (1, 1.0), (2, 6.0), (3, 7.0)];
         monotone(&mut p);
-        assert_eq!(p, vec![(0, 5.0), (2, 6.0), (3, 7.0)]);
+        assert_eq!(p.len(), 3);
+        assert_eq!(&p[1..], &[(2, 6.0), (3, 7.0)]);
+        let mut p = vec![
+            (0, 1.0),
+            (1, 9.0),
+            (2, 2.0),
+            (3, 2.0),
+            (4, 3.0),
+            (5, 8.0),
+            (6, 4.0),
+        ];
+        monotone(&mut p);
+        assert_eq!(p, vec![(0, 1.0), (2, 2.0), (3, 2.0), (4, 3.0), (6, 4.0)]);
     }
 }

@@ -412,8 +412,11 @@ fn group_hits<'h>(rule: &Rule, tl: &Timeline, hs: &'h [Hit]) -> Vec<(Vec<String>
 
 /// Whether two key values agree: equal, or one a prefix of the other (truncated CIDs, 8-hex message ids).
 fn compatible(a: &str, b: &str) -> bool {
-    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
-    a == b || (a.len().min(b.len()) >= 6 && (a.starts_with(&b) || b.starts_with(&a)))
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    // Compared as bytes, case-insensitively, without allocating: this runs for every candidate pair.
+    let head = long.as_bytes().get(..short.len());
+    let prefix = head.is_some_and(|h| h.eq_ignore_ascii_case(short.as_bytes()));
+    prefix && (short.len() == long.len() || short.len() >= 6)
 }
 
 fn keys_agree(rule: &Rule, a: &Hit, b: &Hit) -> bool {
@@ -690,43 +693,48 @@ fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
         }
         let last = g.last();
         // Candidates: follow-ups sharing a key value, else (no keys) every follow-up after `last`.
-        let candidates: Vec<usize> = if rule.key.is_empty() {
+        // Without keys every follow-up after `last` is a candidate; with keys, the follow-ups that share
+        // a bucket with one of the group's key values (each bucket is in timeline order, so each is
+        // scanned from `last` on and the scan stops at the first follow-up that agrees).
+        let all_exp: Vec<usize>;
+        let buckets: Vec<&[usize]> = if rule.key.is_empty() {
             match rule.expect_source {
-                ExpectSource::Same => exp_by_source.get(&src).cloned().unwrap_or_default(),
-                _ => (0..exp.len()).collect(),
+                ExpectSource::Same => {
+                    vec![exp_by_source.get(&src).map(|v| v.as_slice()).unwrap_or(&[])]
+                }
+                _ => {
+                    all_exp = (0..exp.len()).collect();
+                    vec![&all_exp]
+                }
             }
         } else {
-            let mut c: Vec<usize> = rule
-                .key
+            rule.key
                 .iter()
                 .filter_map(|k| merged.get(k).map(|v| (k.clone(), key_bucket(v))))
-                .filter_map(|kb| exp_by_key.get(&kb))
-                .flatten()
-                .copied()
-                .collect();
-            c.sort_unstable();
-            c.dedup();
-            c
+                .filter_map(|kb| exp_by_key.get(&kb).map(|v| v.as_slice()))
+                .collect()
         };
-        let start = candidates.partition_point(|&i| exp[i].event <= last);
         let mut basis = WindowBasis::None;
         let mut followed = false;
-        for &i in &candidates[start..] {
-            let e = &exp[i];
-            let (ok, b) = within(rule, tl, last, e.event);
-            basis = b;
-            if !ok {
-                break;
-            }
-            let es = tl.events[e.event].source;
-            let src_ok = match rule.expect_source {
-                ExpectSource::Same => es == src,
-                ExpectSource::Other => es != src,
-                ExpectSource::Any => true,
-            };
-            if src_ok && keys_agree(rule, merged, e) {
-                followed = true;
-                break;
+        'buckets: for candidates in buckets {
+            let start = candidates.partition_point(|&i| exp[i].event <= last);
+            for &i in &candidates[start..] {
+                let e = &exp[i];
+                let (ok, b) = within(rule, tl, last, e.event);
+                basis = b;
+                if !ok {
+                    break;
+                }
+                let es = tl.events[e.event].source;
+                let src_ok = match rule.expect_source {
+                    ExpectSource::Same => es == src,
+                    ExpectSource::Other => es != src,
+                    ExpectSource::Any => true,
+                };
+                if src_ok && keys_agree(rule, merged, e) {
+                    followed = true;
+                    break 'buckets;
+                }
             }
         }
         if followed {
