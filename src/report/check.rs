@@ -333,7 +333,16 @@ pub fn write_text(
         if let Some(c) = &f.caused_by {
             writeln!(out, "         caused by {c}")?;
         }
-        let facts: Vec<String> = f.facts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut facts: Vec<String> = f.facts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        match f.window_basis {
+            crate::rules::finding::WindowBasis::Time => {
+                facts.push("window measured in time".into())
+            }
+            crate::rules::finding::WindowBasis::Order => {
+                facts.push("window measured in event order (no times)".into())
+            }
+            crate::rules::finding::WindowBasis::None => {}
+        }
         if !facts.is_empty() {
             writeln!(out, "         {}", style.dim(&sanitize(&facts.join("  "))))?;
         }
