@@ -333,14 +333,7 @@ impl InputArgs {
         let inputs = source::expand(&self.logs)?;
         let opts = self.options()?;
         let (timeline, problems) =
-            pipeline::load(&registry, &inputs, self.input_format.as_deref(), &opts).map_err(
-                |e| {
-                    Fatal(format!(
-                        "{e}; {}",
-                        "check the paths above and that the files are text logs"
-                    ))
-                },
-            )?;
+            pipeline::load(&registry, &inputs, self.input_format.as_deref(), &opts)?;
         Ok(Loaded {
             timeline,
             problems,

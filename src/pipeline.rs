@@ -27,9 +27,9 @@ pub enum LoadError {
     /// `--format` named no known format.
     #[error("unknown format {0:?}; `diag formats list` shows the known ones")]
     UnknownFormat(String),
-    /// No input could be read.
-    #[error("no input could be read")]
-    NothingRead,
+    /// No input could be read; the reasons, one per input.
+    #[error("no input could be read: {}", .0.join("; "))]
+    NothingRead(Vec<String>),
 }
 
 /// Parsed pieces of one input, before correlation.
@@ -227,7 +227,7 @@ pub fn load_with_progress(
                     let r = &info.read;
                     if let Some(e) = &r.error {
                         problems.warnings.push(format!(
-                            "{}: {e}; kept the {} lines before it",
+                            "{}: {e}; the {} lines read before it are kept",
                             inp.display(),
                             r.lines
                         ));
@@ -265,7 +265,7 @@ pub fn load_with_progress(
         }
     }
     if sources.is_empty() {
-        return Err(LoadError::NothingRead);
+        return Err(LoadError::NothingRead(problems.refused));
     }
     Ok((
         correlate::correlate(sources, &reg.anchors, &reg.entities, opts),
