@@ -82,6 +82,17 @@ struct Summary {
     info: u64,
 }
 
+/// The seven kinds of failure the seed's evidence supports (the rule ids dashboards rely on).
+const SEVEN_KINDS: [&str; 7] = [
+    "ratchet-version-gap",
+    "panic",
+    "channel-closed-cascade",
+    "retry-storm",
+    "request-timeout",
+    "websocket-lost",
+    "message-not-delivered",
+];
+
 const ALICE: &str = "2140228971562830034";
 const BOB: &str = "4926344781773734389";
 
@@ -99,15 +110,7 @@ fn check_on_the_seed_finds_all_seven_kinds_and_fails() {
     assert!(!r.tool.version.is_empty());
     let rules: std::collections::BTreeSet<&str> =
         r.findings.iter().map(|f| f.rule.as_str()).collect();
-    for want in [
-        "ratchet-version-gap",
-        "panic",
-        "channel-closed-cascade",
-        "retry-storm",
-        "request-timeout",
-        "websocket-lost",
-        "message-not-delivered",
-    ] {
+    for want in SEVEN_KINDS {
         assert!(rules.contains(want), "missing {want}: {rules:?}");
     }
     assert_eq!(
@@ -531,15 +534,7 @@ fn rules_test_and_list() {
     assert!(stdout(&o).contains(" passed, 0 failed"));
     let o = diag(&["rules", "list"]);
     let out = stdout(&o);
-    for id in [
-        "ratchet-version-gap",
-        "panic",
-        "channel-closed-cascade",
-        "retry-storm",
-        "request-timeout",
-        "websocket-lost",
-        "message-not-delivered",
-    ] {
+    for id in SEVEN_KINDS {
         assert!(out.contains(id), "{id}");
     }
 }

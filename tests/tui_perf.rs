@@ -52,13 +52,7 @@ fn measure_large_input() {
             diag::rules::load::load_rules(None).expect("rules")
         },
     };
-    let bytes: u64 = job
-        .inputs
-        .iter()
-        .filter_map(|i| i.path.as_ref())
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
+    let bytes: u64 = job.input_bytes();
     let rss0 = peak_rss_mb();
     let t = Instant::now();
     let progress = AtomicU64::new(0);

@@ -30,6 +30,18 @@ pub struct Job {
     pub rules: Vec<Rule>,
 }
 
+impl Job {
+    /// Bytes on disk of the inputs that are files (the denominator of the progress bar).
+    pub fn input_bytes(&self) -> u64 {
+        self.inputs
+            .iter()
+            .filter_map(|i| i.path.as_ref())
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
 /// Run the rules over a timeline (by value: a million events are not copied for the rules).
 pub fn analyze(timeline: Timeline, rules: &[Rule]) -> Analysis {
     crate::rules::run(rules, &Selection::default(), timeline)
@@ -71,13 +83,7 @@ impl Loader {
     pub fn start(job: Arc<Job>) -> Loader {
         let (tx, rx) = mpsc::channel();
         let progress = Arc::new(AtomicU64::new(0));
-        let total = job
-            .inputs
-            .iter()
-            .filter_map(|i| i.path.as_ref())
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
+        let total = job.input_bytes();
         let p = progress.clone();
         let spawned = std::thread::Builder::new()
             .name("diag-loader".into())
