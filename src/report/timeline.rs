@@ -156,6 +156,13 @@ pub fn write_source_summary(out: &mut dyn Write, tl: &Timeline, style: Style) ->
             s.parse.meta,
         )?;
         let mut how = format!("    placed: {}", s.placement);
+        if let Some(owner) = s.owners.first() {
+            how = format!(
+                "    tab of {}; placed: {}",
+                tl.cids.describe(*owner),
+                s.placement
+            );
+        }
         if let Some(o) = &s.offset {
             how.push_str(&format!(
                 "; clock offset {:+.3} s vs {} (zone {:+} min, skew {:+.3} s, {} anchors, spread {:.3} s)",
