@@ -396,8 +396,22 @@ struct Pair {
 
 fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     let mut pairs = Vec::new();
-    for def in defs {
+    // Pattern anchors first: they know which side comes first. A shared UUID then only pairs events
+    // that no pattern anchor has paired already.
+    let ordered: Vec<&AnchorDef> = defs
+        .iter()
+        .filter(|d| !d.shared_uuid)
+        .chain(defs.iter().filter(|d| d.shared_uuid))
+        .collect();
+    let mut covered: std::collections::HashSet<(SourceId, usize)> =
+        std::collections::HashSet::new();
+    for def in ordered {
         if def.shared_uuid {
+            covered.extend(
+                pairs
+                    .iter()
+                    .flat_map(|p: &Pair| [(p.sa, p.ia), (p.sb, p.ib)]),
+            );
             // uuid → per source, first event mentioning it
             let mut seen: BTreeMap<&str, Vec<(SourceId, usize)>> = BTreeMap::new();
             for (s, evs) in per_source.iter().enumerate() {
@@ -412,6 +426,9 @@ fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
             }
             for (_, occ) in seen {
                 for w in 1..occ.len() {
+                    if covered.contains(&occ[0]) && covered.contains(&occ[w]) {
+                        continue;
+                    }
                     pairs.push(Pair {
                         name: def.name.clone(),
                         sa: occ[0].0,
@@ -677,24 +694,50 @@ pub fn correlate(
         }
         let Some((s, pts)) = best else { break };
         if timed[s] > 0 && axis == Axis::Time {
-            // A clock of its own: estimate its offset from the anchors and keep its spacing.
-            let mut diffs: Vec<f64> = pts
-                .iter()
-                // Latency shifts are for placing untimed events; a clock estimate uses the pairs as they are.
-                .filter_map(|(own, x, _)| raw[s][*own].map(|t| x - t))
-                .collect();
-            let spread = match (
-                diffs.iter().copied().reduce(f64::min),
-                diffs.iter().copied().reduce(f64::max),
-            ) {
+            // A clock of its own: estimate its offset from the anchors and keep its spacing. Anchors
+            // that record the same moment give estimates; ordered ones give bounds (a response routed
+            // in the tab comes after the server handled the request: offset >= server - tab). The
+            // estimate is the median of the same-moment pairs, or the tightest bound, kept within the
+            // bounds when they agree with each other.
+            let (mut same, mut lower, mut upper) = (Vec::new(), Vec::new(), Vec::new());
+            for (own, x, shift) in &pts {
+                let Some(t) = raw[s][*own] else { continue };
+                let d = x - t;
+                if *shift >= eps * 0.5 {
+                    lower.push(d);
+                } else if *shift <= -eps * 0.5 {
+                    upper.push(d);
+                } else {
+                    same.push(d);
+                }
+            }
+            let lo = lower.iter().copied().reduce(f64::max);
+            let hi = upper.iter().copied().reduce(f64::min);
+            let used = same.len() + lower.len() + upper.len();
+            let consistent = match (lo, hi) {
+                (Some(l), Some(h)) => l <= h,
+                _ => true,
+            };
+            let base = if !same.is_empty() {
+                median(&mut same)
+            } else if let Some(l) = lo {
+                l
+            } else {
+                hi.unwrap_or(0.0)
+            };
+            let mut off = if consistent {
+                let b = lo.map_or(base, |l| base.max(l));
+                hi.map_or(b, |h| b.min(h))
+            } else {
+                // Bounds that contradict each other: some anchor is wrong; fall back to the median.
+                let mut all: Vec<f64> = same.iter().chain(&lower).chain(&upper).copied().collect();
+                median(&mut all)
+            };
+            let mut ds: Vec<f64> = same.iter().chain(&lower).chain(&upper).copied().collect();
+            ds.sort_by(|a, b| a.total_cmp(b));
+            let spread = match (ds.first(), ds.last()) {
                 (Some(a), Some(b)) => (b - a) / NS,
                 _ => 0.0,
-            };
-            let used = diffs.len();
-            let mut off = if diffs.is_empty() {
-                0.0
-            } else {
-                median(&mut diffs)
             };
             // A date taken from another source can be a day off near midnight.
             while off > 12.0 * 3600.0 * NS {
@@ -1119,6 +1162,37 @@ mod tests {
             ff.file_date("console-export-2025-12-30_1-43-5.txt"),
             NaiveDate::from_ymd_opt(2025, 12, 30)
         );
+    }
+
+    #[test]
+    fn ordered_anchors_bound_the_offset() {
+        let reg = crate::format::Registry::load(None).unwrap();
+        // Server handles two requests; the tab (UTC+1, 1.2 s fast) routes the responses 30 ms and
+        // 900 ms later. The tab learns its connection id at 01:43:39.000; the server logs it 2 s later.
+        let server = vec![
+            ev(&format!("x request_id={U1}"), at("2025-12-30T01:43:40.000Z")),
+            ev("GetSessions: Session 4926344781773734389 for user bob_1 associated with connection aaaaaaaa-2222-4333-8444-555555555555", at("2025-12-30T01:43:41.000Z")),
+            ev(&format!("y request_id={U2}"), at("2025-12-30T01:43:50.000Z")),
+        ];
+        let tab = vec![
+            ev("Received message: {\"ServiceConnectionAccepted\":{\"cid\":0,\"request_id\":\"aaaaaaaa-2222-4333-8444-555555555555\"}}", tod("02:43:40.200")),
+            ev(&format!("Routing X by request_id {U1} -> i"), tod("02:43:41.230")),
+            ev(&format!("Routing Y by request_id {U2} -> i"), tod("02:43:52.100")),
+        ];
+        let tl = correlate(
+            vec![
+                (info("svc", "citadel-tracing"), server),
+                (info("tab", "chrome-devtools"), tab),
+            ],
+            &reg.anchors,
+            &reg.entities,
+            &Options::default(),
+        );
+        let off = tl.sources[1].offset.as_ref().unwrap();
+        assert_eq!(off.anchors, 3, "{off:?}");
+        // The tightest lower bound (the 30 ms response) wins over a median of loose pairs.
+        assert!((off.seconds + 3601.23).abs() < 1e-3, "{off:?}");
+        assert_eq!(off.zone_minutes, -60);
     }
 
     #[test]
