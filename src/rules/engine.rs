@@ -746,6 +746,14 @@ fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
             .get(src)
             .map(|s| s.label.clone())
             .unwrap_or_default();
+        // A tab is named with its user when the logs say whose it is.
+        let label = match tl.sources.get(src).and_then(|s| s.owners.first()) {
+            Some(&o) => match tl.cids.name(o) {
+                Some(n) => format!("{label} ({n})"),
+                None => label,
+            },
+            None => label,
+        };
         let extra = vec![("source_label".to_string(), Value::Str(label))];
         let merged_ref: Vec<&Hit> = vec![merged];
         if let Some(mut f) = make_finding(
