@@ -1022,6 +1022,12 @@ mod tests {
         }
     }
 
+    /// Correlate labelled sources with the built-in anchors and default options.
+    fn run(sources: Vec<(SourceInfo, Vec<Event>)>) -> Timeline {
+        let reg = crate::format::Registry::load(None).unwrap();
+        correlate(sources, &reg.anchors, &reg.entities, &Options::default())
+    }
+
     fn ev(msg: &str, ts: Option<RawTime>) -> Event {
         let reg = crate::format::Registry::load(None).unwrap();
         let mut e = Event {
@@ -1049,7 +1055,6 @@ mod tests {
 
     #[test]
     fn untimed_source_is_placed_between_anchors() {
-        let reg = crate::format::Registry::load(None).unwrap();
         let server = vec![
             ev("start", at("2025-12-30T01:00:00Z")),
             ev(
@@ -1068,15 +1073,10 @@ mod tests {
             ev("WebSocket communication task ended", None),
             ev("after", None),
         ];
-        let tl = correlate(
-            vec![
-                (info("tab", "playwright-mcp"), tab),
-                (info("svc", "citadel-tracing"), server),
-            ],
-            &reg.anchors,
-            &reg.entities,
-            &Options::default(),
-        );
+        let tl = run(vec![
+            (info("tab", "playwright-mcp"), tab),
+            (info("svc", "citadel-tracing"), server),
+        ]);
         let order: Vec<&str> = tl.events.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(
             order,
@@ -1099,7 +1099,6 @@ mod tests {
 
     #[test]
     fn clock_offset_is_estimated_from_shared_anchors() {
-        let reg = crate::format::Registry::load(None).unwrap();
         let server = vec![
             ev(
                 &format!("req request_id={U1}"),
@@ -1116,15 +1115,10 @@ mod tests {
             ev(&format!("routing {U2}"), tod("02:43:51.200")),
             ev("later", tod("02:44:01.200")),
         ];
-        let tl = correlate(
-            vec![
-                (info("svc", "citadel-tracing"), server),
-                (info("tab", "chrome-devtools"), tab),
-            ],
-            &reg.anchors,
-            &reg.entities,
-            &Options::default(),
-        );
+        let tl = run(vec![
+            (info("svc", "citadel-tracing"), server),
+            (info("tab", "chrome-devtools"), tab),
+        ]);
         let off = tl.sources[1].offset.as_ref().unwrap();
         assert_eq!(off.anchors, 2);
         assert!((off.seconds + 3601.2).abs() < 1e-3, "{off:?}");
@@ -1143,15 +1137,10 @@ mod tests {
         let f = reg.format("chrome-devtools").unwrap();
         i.file_date = f.file_date("localhost-1767145425123.log");
         assert_eq!(i.file_date, NaiveDate::from_ymd_opt(2025, 12, 31));
-        let tl = correlate(
-            vec![(
-                i,
-                vec![ev("a", tod("01:43:40.000")), ev("b", tod("01:43:41.000"))],
-            )],
-            &reg.anchors,
-            &reg.entities,
-            &Options::default(),
-        );
+        let tl = run(vec![(
+            i,
+            vec![ev("a", tod("01:43:40.000")), ev("b", tod("01:43:41.000"))],
+        )]);
         assert!(tl.dated);
         assert_eq!(
             tl.events[1].ts.unwrap().to_rfc3339(),
@@ -1166,7 +1155,6 @@ mod tests {
 
     #[test]
     fn ordered_anchors_bound_the_offset() {
-        let reg = crate::format::Registry::load(None).unwrap();
         // Server handles two requests; the tab (UTC+1, 1.2 s fast) routes the responses 30 ms and
         // 900 ms later. The tab learns its connection id at 01:43:39.000; the server logs it 2 s later.
         let server = vec![
@@ -1179,15 +1167,10 @@ mod tests {
             ev(&format!("Routing X by request_id {U1} -> i"), tod("02:43:41.230")),
             ev(&format!("Routing Y by request_id {U2} -> i"), tod("02:43:52.100")),
         ];
-        let tl = correlate(
-            vec![
-                (info("svc", "citadel-tracing"), server),
-                (info("tab", "chrome-devtools"), tab),
-            ],
-            &reg.anchors,
-            &reg.entities,
-            &Options::default(),
-        );
+        let tl = run(vec![
+            (info("svc", "citadel-tracing"), server),
+            (info("tab", "chrome-devtools"), tab),
+        ]);
         let off = tl.sources[1].offset.as_ref().unwrap();
         assert_eq!(off.anchors, 3, "{off:?}");
         // The tightest lower bound (the 30 ms response) wins over a median of loose pairs.
@@ -1197,18 +1180,12 @@ mod tests {
 
     #[test]
     fn no_time_anywhere_uses_reference_order() {
-        let reg = crate::format::Registry::load(None).unwrap();
         let server = vec![ev("a", None), ev(&format!("x {U1}"), None), ev("c", None)];
         let tab = vec![ev("t1", None), ev(&format!("y {U1}"), None), ev("t3", None)];
-        let tl = correlate(
-            vec![
-                (info("svc", "citadel-tracing"), server),
-                (info("tab", "plain"), tab),
-            ],
-            &reg.anchors,
-            &reg.entities,
-            &Options::default(),
-        );
+        let tl = run(vec![
+            (info("svc", "citadel-tracing"), server),
+            (info("tab", "plain"), tab),
+        ]);
         assert_eq!(tl.axis, Axis::Order);
         let order: Vec<&str> = tl.events.iter().map(|e| e.message.as_str()).collect();
         // After its last anchor a source with no time follows that anchor directly.

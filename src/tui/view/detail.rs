@@ -50,10 +50,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     title_row(area, buf, theme, focused, left, "Enter closes");
     let body = content(area);
-    let scroll = app
-        .detail_scroll
-        .min(lines.len().saturating_sub(1))
-        .min(u16::MAX as usize) as u16;
+    let scroll = super::scroll_within(app.detail_scroll, lines.len());
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))

@@ -63,10 +63,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     };
     Clear.render(r, buf);
     let lines = lines(theme);
-    let scroll = app
-        .help_scroll
-        .min(lines.len().saturating_sub(1))
-        .min(u16::MAX as usize) as u16;
+    let scroll = super::scroll_within(app.help_scroll, lines.len());
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))

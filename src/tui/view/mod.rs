@@ -84,6 +84,11 @@ pub(crate) fn title_row(
     }
 }
 
+/// A scroll offset kept within `len` lines, as a Paragraph wants it.
+pub(crate) fn scroll_within(scroll: usize, len: usize) -> u16 {
+    scroll.min(len.saturating_sub(1)).min(u16::MAX as usize) as u16
+}
+
 /// The content rectangle of a pane (below its title row).
 pub(crate) fn content(area: Rect) -> Rect {
     Rect {
