@@ -42,6 +42,12 @@ pub enum Command {
         #[command(subcommand)]
         cmd: RulesCmd,
     },
+    /// List the templates (kinds of lines) of the logs: level, count, first and last place, sources, an example.
+    Templates(TemplatesArgs),
+    /// Learn a healthy profile (templates and their rates) from green runs, for `--profile`.
+    Profile(ProfileArgs),
+    /// Put green runs beside a red one: new templates, gone ones (steps that never happened), changed rates.
+    Diff(DiffArgs),
     /// Inspect the log formats diag knows.
     Formats {
         /// What to do with formats.
@@ -135,6 +141,60 @@ pub struct CheckArgs {
     /// Run only these rules (repeatable).
     #[arg(long, value_name = "ID")]
     pub only: Vec<String>,
+    /// A healthy profile (from `diag profile`) added to the built-in one (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Vec<PathBuf>,
+}
+
+/// Output formats of `templates` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// For people.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `diag templates` arguments.
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Only templates at or above this level.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub level: Option<LevelArg>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+/// `diag profile` arguments.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Inputs: logs of green runs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the profile here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `diag diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Logs of green runs.
+    #[arg(value_name = "GREEN", required = true)]
+    pub green: Vec<String>,
+    /// Logs of the red run.
+    #[arg(long, value_name = "RED", num_args = 1.., required = true)]
+    pub against: Vec<String>,
+    /// A rate changed when it grew or shrank by this factor.
+    #[arg(long, default_value_t = 4.0)]
+    pub factor: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 /// `diag tui` arguments.
@@ -413,7 +473,8 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
         disable: a.disable.clone(),
         only: a.only.clone(),
     };
-    let analysis = crate::rules::run(&rules, &sel, loaded.timeline);
+    let profile = load_profile(&a.profile)?;
+    let analysis = crate::rules::run_with(&rules, &sel, loaded.timeline, &profile);
     let threshold = a.fail_on.threshold();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -440,6 +501,96 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
     // The process ends right after: freeing millions of events one by one would only add seconds.
     std::mem::forget(analysis);
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The built-in profile plus the files given with `--profile`.
+fn load_profile(files: &[PathBuf]) -> Result<crate::profile::Profile, Fatal> {
+    let mut p = crate::profile::Profile::builtin()?;
+    for f in files {
+        p.merge(crate::profile::Profile::read(f)?);
+    }
+    Ok(p)
+}
+
+fn write_out(r: io::Result<()>) -> Result<(), Fatal> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn cmd_templates(a: &TemplatesArgs) -> Result<i32, Fatal> {
+    let loaded = a.input.load()?;
+    let refused = report_problems(&loaded.problems);
+    let tl = &loaded.timeline;
+    let t = crate::templates::Templates::build(tl);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let r = match a.format {
+        ListFormat::Text => crate::report::templates::write_text(
+            &mut out,
+            tl,
+            &t,
+            a.level.map(Level::from),
+            Style::detect(io::stdout().is_terminal()),
+        ),
+        ListFormat::Json => crate::report::templates::write_json(&mut out, tl, &t),
+    };
+    write_out(r.and_then(|_| out.flush()))?;
+    Ok(if refused { 2 } else { 0 })
+}
+
+fn cmd_profile(a: &ProfileArgs) -> Result<i32, Fatal> {
+    let loaded = a.input.load()?;
+    let refused = report_problems(&loaded.problems);
+    let p = crate::profile::Profile::learn(&loaded.timeline);
+    let text = p.to_toml();
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| {
+                Fatal(format!(
+                    "cannot write {}: {e}; check the directory exists and is writable",
+                    path.display()
+                ))
+            })?;
+            eprintln!(
+                "diag: profile of {} templates from {} sources written to {}",
+                p.entries.len(),
+                p.sources,
+                path.display()
+            );
+        }
+        None => write_out(io::stdout().write_all(text.as_bytes()))?,
+    }
+    Ok(if refused { 2 } else { 0 })
+}
+
+fn cmd_diff(a: &DiffArgs) -> Result<i32, Fatal> {
+    let side = |logs: &[String]| -> Result<(crate::profile::Profile, bool), Fatal> {
+        let input = InputArgs {
+            logs: logs.to_vec(),
+            ..Default::default()
+        };
+        let loaded = input.load()?;
+        let refused = report_problems(&loaded.problems);
+        Ok((crate::profile::Profile::learn(&loaded.timeline), refused))
+    };
+    let (green, r1) = side(&a.green)?;
+    let (red, r2) = side(&a.against)?;
+    let rows = crate::profile::diff(&green, &red, a.factor, 5);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let r = match a.format {
+        ListFormat::Text => crate::report::templates::write_diff_text(
+            &mut out,
+            &rows,
+            Style::detect(io::stdout().is_terminal()),
+        ),
+        ListFormat::Json => crate::report::templates::write_diff_json(&mut out, &rows),
+    };
+    write_out(r.and_then(|_| out.flush()))?;
+    Ok(if r1 || r2 { 2 } else { 0 })
 }
 
 fn cmd_rules(cmd: &RulesCmd) -> Result<i32, Fatal> {
@@ -595,6 +746,9 @@ pub fn run() -> i32 {
             rules: None,
         }),
         Some(Command::Rules { cmd }) => cmd_rules(cmd),
+        Some(Command::Templates(a)) => cmd_templates(a),
+        Some(Command::Profile(a)) => cmd_profile(a),
+        Some(Command::Diff(a)) => cmd_diff(a),
         Some(Command::Formats { cmd }) => cmd_formats(cmd),
         // Off a terminal (CI, pipes) the bare form is a check with the default threshold.
         None => cmd_check(&CheckArgs {
@@ -604,6 +758,7 @@ pub fn run() -> i32 {
             rules: None,
             disable: vec![],
             only: vec![],
+            profile: vec![],
         }),
     };
     match r {

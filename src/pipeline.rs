@@ -272,3 +272,21 @@ pub fn load_with_progress(
         problems,
     ))
 }
+
+/// Parse and correlate in-memory sources `(label, text)` with the built-in definitions: for rule cases,
+/// profiles learned from text and tests.
+pub fn timeline_of(sources: &[(&str, &str)]) -> Result<Timeline, LoadError> {
+    let reg = Registry::load(None).map_err(|e| LoadError::NothingRead(vec![e.to_string()]))?;
+    let mut parsed = Vec::new();
+    for (label, text) in sources {
+        let p = parse_str(&reg, label, text)
+            .map_err(|e| LoadError::NothingRead(vec![e.to_string()]))?;
+        parsed.extend(p.sources);
+    }
+    Ok(correlate::correlate(
+        parsed,
+        &reg.anchors,
+        &reg.entities,
+        &correlate::Options::default(),
+    ))
+}

@@ -3,4 +3,5 @@
 pub mod check;
 pub mod ci;
 pub mod style;
+pub mod templates;
 pub mod timeline;

@@ -225,6 +225,7 @@ pub fn event_json(tl: &Timeline, ev: &Event) -> Value {
         "target": ev.target,
         "location": ev.location,
         "message": ev.message,
+        "template": crate::templates::id_of_event(ev),
         "continuation": ev.continuation,
         "cids": cids,
         "cid_refs": refs,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 const MAX_EVIDENCE: usize = 25;
 
 /// Capture names whose values are CIDs (full or truncated) and get resolved to full CIDs.
-const CID_CAPTURES: &[&str] = &[
+pub(super) const CID_CAPTURES: &[&str] = &[
     "cid",
     "target",
     "to",
@@ -31,10 +31,15 @@ pub struct Hit {
     pub event: usize,
     /// Captures, constants and per-pattern facts.
     pub caps: BTreeMap<String, String>,
+    /// The pattern marks the line as an echo of a failure logged elsewhere (not counted again).
+    pub echo: bool,
+    /// Index of the pattern that matched.
+    pub pattern: usize,
 }
 
 impl Hit {
-    fn get(&self, k: &str) -> Option<&str> {
+    /// A capture by name.
+    pub fn get(&self, k: &str) -> Option<&str> {
         self.caps.get(k).map(|s| s.as_str())
     }
 }
@@ -67,7 +72,7 @@ fn event_lookup<'a>(
 }
 
 /// Resolve a CID-like capture to a full CID string when the directory knows it.
-fn resolve_cid(tl: &Timeline, v: &str) -> String {
+pub(super) fn resolve_cid(tl: &Timeline, v: &str) -> String {
     let d = v.trim_end_matches('.').trim_end_matches('…');
     if d.is_empty() || !d.chars().all(|c| c.is_ascii_digit()) {
         return v.to_string();
@@ -111,6 +116,11 @@ pub fn hits(tl: &Timeline, pats: &[Pattern]) -> Vec<Hit> {
             if !p.levels.is_empty() && !ev.level.is_some_and(|l| p.levels.contains(&l)) {
                 continue;
             }
+            if let Some(loc) = &p.location {
+                if !ev.location.as_deref().is_some_and(|l| loc.is_match(l)) {
+                    continue;
+                }
+            }
             let text: &str = if p.multiline { scan } else { &ev.message };
             let Some(c) = p.regex.captures(text) else {
                 continue;
@@ -145,7 +155,12 @@ pub fn hits(tl: &Timeline, pats: &[Pattern]) -> Vec<Hit> {
                 }
             }
             caps.extend(facts);
-            out.push(Hit { event: i, caps });
+            out.push(Hit {
+                event: i,
+                caps,
+                echo: p.echo,
+                pattern: pi,
+            });
             break;
         }
     }
@@ -331,7 +346,7 @@ fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64
 
 /// Build a finding from a group, or None when the rule's `when` rejects it.
 #[allow(clippy::too_many_arguments)]
-fn make_finding(
+pub(super) fn make_finding(
     rule: &Rule,
     tl: &Timeline,
     hs: &[&Hit],
@@ -385,7 +400,7 @@ fn make_finding(
     })
 }
 
-fn ev_list(hs: &[&Hit], role: &str) -> Vec<Evidence> {
+pub(super) fn ev_list(hs: &[&Hit], role: &str) -> Vec<Evidence> {
     hs.iter()
         .map(|h| Evidence {
             event: h.event,
@@ -437,14 +452,22 @@ fn eval_match(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     let mut out = Vec::new();
     for (_, g) in group_hits(rule, tl, &hs) {
         let events: Vec<usize> = g.iter().map(|h| h.event).collect();
+        // Echoes (the same failure logged again at another layer) are evidence, not more failures.
+        let counted: Vec<&Hit> = g.iter().copied().filter(|h| !h.echo).collect();
+        let count = if counted.is_empty() {
+            g.len()
+        } else {
+            counted.len()
+        };
+        let extra = vec![("count".to_string(), Value::Int(count as i128))];
         if let Some(f) = make_finding(
             rule,
             tl,
             &g,
             ev_list(&g, "match"),
-            vec![],
+            extra,
             WindowBasis::None,
-            g.len(),
+            count,
             &events,
         ) {
             out.push(f);
@@ -788,6 +811,9 @@ pub fn evaluate(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
         Kind::Count => eval_count(rule, tl),
         Kind::Sequence => eval_sequence(rule, tl),
         Kind::Absence => eval_absence(rule, tl),
+        Kind::Accounting => super::generic::eval_accounting(rule, tl),
+        // Generic rules need the healthy profile and templates: `generic::evaluate` runs them.
+        Kind::Storm | Kind::Novel => Vec::new(),
     }
 }
 

@@ -20,6 +20,12 @@ pub enum Kind {
     Sequence,
     /// An expected follow-up does not occur.
     Absence,
+    /// Generic: one template repeated far above its healthy rate (profile) in a source.
+    Storm,
+    /// Generic: an error or warning template that no healthy profile has.
+    Novel,
+    /// Generic: acknowledged sends against receipts, per sender and receiver.
+    Accounting,
 }
 
 impl Kind {
@@ -30,9 +36,84 @@ impl Kind {
             Kind::Count => "count",
             Kind::Sequence => "sequence",
             Kind::Absence => "absence",
+            Kind::Storm => "storm",
+            Kind::Novel => "novel",
+            Kind::Accounting => "accounting",
+        }
+    }
+
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [Kind; 7] = [
+        Kind::Match,
+        Kind::Count,
+        Kind::Sequence,
+        Kind::Absence,
+        Kind::Storm,
+        Kind::Novel,
+        Kind::Accounting,
+    ];
+
+    /// The top-level keys a rule of this kind takes besides the common ones.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Kind::Match => &[
+                "pattern",
+                "group_by",
+                "teardown_severity",
+                "teardown_note",
+                "midrun_severity",
+                "midrun_note",
+            ],
+            Kind::Count => &[
+                "pattern",
+                "success",
+                "group_by",
+                "window",
+                "window_events",
+                "min_count",
+            ],
+            Kind::Sequence => &[
+                "trigger",
+                "consequence",
+                "group_by",
+                "window",
+                "window_events",
+                "min_consequences",
+            ],
+            Kind::Absence => &[
+                "trigger",
+                "expect",
+                "group_by",
+                "key",
+                "expect_source",
+                "require_owner",
+                "window",
+                "window_events",
+            ],
+            Kind::Storm => &["levels", "info_words", "min_count", "factor"],
+            Kind::Novel => &["levels"],
+            Kind::Accounting => &["trigger", "expect", "min_count"],
         }
     }
 }
+
+/// Keys every rule kind takes.
+const COMMON_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "kind",
+    "description",
+    "remediation",
+    "scope",
+    "title_template",
+    "position",
+    "link",
+    "facts",
+    "when",
+    "test",
+    "caused_by",
+];
 
 /// What a finding's CIDs reach: its own CIDs, the CIDs of its sources, or every connection of the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +152,10 @@ pub struct Pattern {
     pub facts: Vec<(String, Expr)>,
     /// Constant captures added when the pattern matches (e.g. an operation name the line implies).
     pub set: Vec<(String, String)>,
+    /// Only events whose call site matches.
+    pub location: Option<Regex>,
+    /// The same failure logged again at another layer: evidence, but not counted again.
+    pub echo: bool,
 }
 
 /// A test case carried by a rule file.
@@ -135,6 +220,23 @@ pub struct Rule {
     pub link: bool,
     /// The rule's own cases.
     pub tests: Vec<RuleTest>,
+    /// Storm, novel: the levels watched (default warn and error).
+    pub levels: Vec<crate::event::Level>,
+    /// Storm: INFO templates whose text reports a failure count too.
+    pub info_words: Option<Regex>,
+    /// Storm: how far above the healthy maximum per source a count must be.
+    pub factor: f64,
+    /// Match: severity when the finding is teardown (nothing fails after it, every session of its
+    /// source ended).
+    pub teardown_severity: Option<Severity>,
+    /// Match: said in the title when the finding is teardown.
+    pub teardown_note: Option<String>,
+    /// Match: severity when other sessions of its source went on (one peer vanished mid-run).
+    pub midrun_severity: Option<Severity>,
+    /// Match: said in the title when other sessions went on; `{survivors}` is their number.
+    pub midrun_note: Option<String>,
+    /// Rule ids whose findings can cause this rule's findings (the causal model).
+    pub caused_by: Vec<String>,
 }
 
 /// Where a finding sits when findings are ordered into a causal chain.
@@ -162,6 +264,10 @@ struct PatternDef {
     facts: BTreeMap<String, String>,
     #[serde(default)]
     set: BTreeMap<String, String>,
+    #[serde(default)]
+    location: Option<String>,
+    #[serde(default)]
+    echo: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,6 +337,22 @@ struct RuleDef {
     expect: Vec<PatternDef>,
     #[serde(default)]
     test: Vec<TestDef>,
+    #[serde(default)]
+    levels: Vec<String>,
+    #[serde(default)]
+    info_words: Option<String>,
+    #[serde(default)]
+    factor: Option<f64>,
+    #[serde(default)]
+    teardown_severity: Option<String>,
+    #[serde(default)]
+    teardown_note: Option<String>,
+    #[serde(default)]
+    midrun_severity: Option<String>,
+    #[serde(default)]
+    midrun_note: Option<String>,
+    #[serde(default)]
+    caused_by: Vec<String>,
 }
 
 /// Parse a window like `90s`, `5m`, `1h`, `250ms`.
@@ -357,6 +479,16 @@ fn compile_patterns(
         for (k, v) in &d.facts {
             facts.push((k.clone(), cx.expr(k, 0, v)?));
         }
+        let location = match &d.location {
+            Some(l) => Some(Regex::new(l).map_err(|e| {
+                cx.err(
+                    "location",
+                    0,
+                    format!("invalid regex in `location` of [[{section}]]: {e}"),
+                )
+            })?),
+            None => None,
+        };
         *regex_seen += 1;
         out.push(Pattern {
             regex,
@@ -365,9 +497,51 @@ fn compile_patterns(
             levels,
             facts,
             set: d.set.into_iter().collect(),
+            location,
+            echo: d.echo,
         });
     }
     Ok(out)
+}
+
+/// A key that the rule's kind does not take is an error naming the key and the kinds that take it,
+/// so that a `min_count` on a `match` rule is not silently ignored.
+fn check_keys(cx: &Ctx, kind: Kind) -> Result<(), DefError> {
+    let Ok(table) = cx.text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    for key in table.keys() {
+        if COMMON_KEYS.contains(&key.as_str()) || kind.keys().contains(&key.as_str()) {
+            continue;
+        }
+        let takers: Vec<&str> = Kind::ALL
+            .iter()
+            .filter(|k| k.keys().contains(&key.as_str()))
+            .map(|k| k.as_str())
+            .collect();
+        let hint = if takers.is_empty() {
+            String::new()
+        } else {
+            format!("; only {} rules take it", takers.join(", "))
+        };
+        let table_line = cx.text.lines().position(|l| {
+            let t = l.trim();
+            t == format!("[[{key}]]") || t == format!("[{key}]")
+        });
+        let mut e = cx.err(
+            key,
+            0,
+            format!(
+                "a `{}` rule does not take `{key}`{hint}: remove it or change `kind`",
+                kind.as_str()
+            ),
+        );
+        if let Some(l) = table_line {
+            e.line = l + 1;
+        }
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// Load one rule from TOML text.
@@ -389,13 +563,11 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
             ),
         )
     })?;
-    let kinds = ["match", "count", "sequence", "absence"];
-    let kind = match def.kind.as_str() {
-        "match" => Kind::Match,
-        "count" => Kind::Count,
-        "sequence" => Kind::Sequence,
-        "absence" => Kind::Absence,
-        other => {
+    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    let kind = match Kind::ALL.iter().find(|k| k.as_str() == def.kind) {
+        Some(k) => *k,
+        None => {
+            let other = def.kind.as_str();
             let hint = nearest(other, &kinds)
                 .map(|n| format!("did you mean {n:?}? "))
                 .unwrap_or_default();
@@ -409,6 +581,7 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
             ));
         }
     };
+    check_keys(&cx, kind)?;
     if def.id.is_empty()
         || !def
             .id
@@ -485,7 +658,49 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
             !triggers.is_empty() && !expect.is_empty(),
             "[[trigger]] and [[expect]] patterns",
         )?,
+        Kind::Accounting => need(
+            !triggers.is_empty() && !expect.is_empty(),
+            "[[trigger]] patterns (acknowledged sends, capturing `from` and `to`) and [[expect]] patterns (receipts)",
+        )?,
+        Kind::Storm | Kind::Novel => {}
     }
+    let mut levels = Vec::new();
+    for l in &def.levels {
+        levels.push(crate::event::Level::parse(l).ok_or_else(|| {
+            cx.err(
+                "levels",
+                0,
+                format!("unknown level {l:?}; use trace, debug, info, warn or error"),
+            )
+        })?);
+    }
+    if levels.is_empty() {
+        levels = vec![crate::event::Level::Warn, crate::event::Level::Error];
+    }
+    let info_words = match &def.info_words {
+        Some(w) => Some(Regex::new(w).map_err(|e| {
+            cx.err(
+                "info_words",
+                0,
+                format!("invalid regex in `info_words`: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    let sev_key = |key: &str, v: &Option<String>| -> Result<Option<Severity>, DefError> {
+        match v {
+            None => Ok(None),
+            Some(w) => Severity::parse(w).map(Some).ok_or_else(|| {
+                cx.err(
+                    key,
+                    0,
+                    format!("unknown severity {w:?}; use critical, high, medium, low or info"),
+                )
+            }),
+        }
+    };
+    let teardown_severity = sev_key("teardown_severity", &def.teardown_severity)?;
+    let midrun_severity = sev_key("midrun_severity", &def.midrun_severity)?;
     let position = match def.position.as_deref() {
         None => match kind {
             Kind::Sequence => Position::Consequence,
@@ -563,7 +778,10 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         require_owner: def.require_owner,
         window_s,
         window_events: def.window_events,
-        min_count: def.min_count.unwrap_or(1),
+        min_count: def.min_count.unwrap_or(match kind {
+            Kind::Storm => 10,
+            _ => 1,
+        }),
         min_consequences: def.min_consequences.unwrap_or(1),
         when,
         facts,
@@ -571,6 +789,14 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         position,
         link: def.link.unwrap_or(true),
         tests,
+        levels,
+        info_words,
+        factor: def.factor.unwrap_or(4.0),
+        teardown_severity,
+        teardown_note: def.teardown_note,
+        midrun_severity,
+        midrun_note: def.midrun_note,
+        caused_by: def.caused_by,
     })
 }
 

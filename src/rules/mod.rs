@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod expr;
 pub mod finding;
+pub mod generic;
 pub mod link;
 pub mod load;
 pub mod selftest;
@@ -31,16 +32,66 @@ impl Selection {
     }
 }
 
-/// Run the selected rules over a timeline, number the findings and link them into incidents.
+/// Run the selected rules over a timeline with the built-in healthy profile.
 pub fn run(rules: &[Rule], sel: &Selection, timeline: Timeline) -> Analysis {
+    let profile = crate::profile::Profile::builtin().unwrap_or_default();
+    run_with(rules, sel, timeline, &profile)
+}
+
+/// Run the selected rules over a timeline against a healthy profile, number the findings and link
+/// them into incidents. Named rules run first; generic rules then look only at what they left
+/// unexplained, so one failure gives one finding.
+pub fn run_with(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: Timeline,
+    profile: &crate::profile::Profile,
+) -> Analysis {
     let mut findings: Vec<Finding> = Vec::new();
     let active: Vec<Rule> = rules
         .iter()
         .filter(|r| sel.allows(&r.info.id))
         .cloned()
         .collect();
-    for r in &active {
-        findings.extend(engine::evaluate(r, &timeline));
+    let is_generic = |r: &Rule| matches!(r.kind, load::Kind::Storm | load::Kind::Novel);
+    let templates = crate::templates::Templates::build(&timeline);
+    let mut explained: std::collections::HashSet<usize> = Default::default();
+    for r in active.iter().filter(|r| !is_generic(r)) {
+        let found = engine::evaluate(r, &timeline);
+        if !found.is_empty() {
+            for list in [&r.patterns, &r.triggers, &r.consequences] {
+                explained.extend(engine::hits(&timeline, list).iter().map(|h| h.event));
+            }
+            for f in &found {
+                explained.extend(f.evidence.iter().map(|e| e.event));
+            }
+        }
+        findings.extend(found);
+    }
+    let cx = generic::Ctx {
+        tl: &timeline,
+        templates: &templates,
+        profile,
+        explained: &explained,
+    };
+    for f in findings.iter_mut() {
+        if let Some(r) = active.iter().find(|r| r.info.id == f.rule) {
+            generic::by_consequence(r, f, &cx);
+        }
+    }
+    let mut generic_found: Vec<Finding> = Vec::new();
+    for r in active.iter().filter(|r| is_generic(r)) {
+        generic_found.extend(generic::evaluate(r, &cx));
+    }
+    // A generic finding whose events a more severe generic finding already holds says nothing new.
+    generic_found.sort_by(|a, b| b.severity.cmp(&a.severity));
+    let mut held: std::collections::HashSet<usize> = Default::default();
+    for f in generic_found {
+        if f.evidence.iter().any(|e| held.contains(&e.event)) {
+            continue;
+        }
+        held.extend(f.evidence.iter().map(|e| e.event));
+        findings.push(f);
     }
     let first_pos = |f: &Finding| {
         f.evidence

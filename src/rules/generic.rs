@@ -1,0 +1,403 @@
+//! Generic rules: failures no named rule knows, found by comparing a run with healthy behaviour.
+//!
+//! - `storm`: one template repeated far above its healthy rate in one source;
+//! - `novel`: an error or warning template that no healthy profile has;
+//! - `accounting`: acknowledged sends against receipts per sender and receiver;
+//! - and, for named `match` rules that ask for it, severity by consequence: a connection dropped at
+//!   teardown is not the same failure as one dropped while the other sessions went on.
+//!
+//! Events that a named rule's finding already explains are left to that rule: one failure, one finding.
+
+use super::engine::{hits, make_finding, resolve_cid, Hit};
+use super::expr::Value;
+use super::finding::{Evidence, Finding, WindowBasis};
+use super::load::{Kind, Rule};
+use crate::correlate::Timeline;
+use crate::event::Level;
+use crate::profile::Profile;
+use crate::templates::Templates;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// What generic rules look at besides the timeline.
+pub struct Ctx<'a> {
+    /// The correlated timeline.
+    pub tl: &'a Timeline,
+    /// The template of every event.
+    pub templates: &'a Templates,
+    /// Healthy templates, rates and the benign list.
+    pub profile: &'a Profile,
+    /// Events that findings of named rules already account for.
+    pub explained: &'a HashSet<usize>,
+}
+
+/// Run a generic rule (`storm`, `novel`); other kinds give nothing here.
+pub fn evaluate(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
+    match rule.kind {
+        Kind::Storm => eval_storm(rule, cx),
+        Kind::Novel => eval_novel(rule, cx),
+        _ => Vec::new(),
+    }
+}
+
+/// Events of each watched template, per source, that no named finding explains.
+fn unexplained_by_template(
+    cx: &Ctx,
+    watched: &dyn Fn(usize) -> bool,
+) -> BTreeMap<(usize, usize), Vec<usize>> {
+    let mut out: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    for (i, &t) in cx.templates.of_event.iter().enumerate() {
+        let t = t as usize;
+        if !watched(t) || cx.explained.contains(&i) {
+            continue;
+        }
+        let src = cx.tl.events[i].source;
+        out.entry((t, src)).or_default().push(i);
+    }
+    out
+}
+
+fn source_label(tl: &Timeline, s: usize) -> String {
+    tl.sources
+        .get(s)
+        .map(|x| x.label.clone())
+        .unwrap_or_default()
+}
+
+fn hits_of(events: &[usize]) -> Vec<Hit> {
+    events
+        .iter()
+        .map(|&e| Hit {
+            event: e,
+            caps: BTreeMap::new(),
+            echo: false,
+            pattern: 0,
+        })
+        .collect()
+}
+
+fn short(text: &str, n: usize) -> String {
+    let mut s: String = text.chars().take(n).collect();
+    if text.chars().count() > n {
+        s.push('…');
+    }
+    s
+}
+
+fn eval_storm(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
+    let watched = |t: usize| {
+        let tp = &cx.templates.list[t];
+        tp.count >= rule.min_count
+            && (rule.levels.contains(&tp.level)
+                || (tp.level == Level::Info
+                    && rule
+                        .info_words
+                        .as_ref()
+                        .is_some_and(|w| w.is_match(&tp.text))))
+    };
+    let mut out = Vec::new();
+    for ((t, src), events) in unexplained_by_template(cx, &watched) {
+        let n = events.len();
+        if n < rule.min_count {
+            continue;
+        }
+        let tp = &cx.templates.list[t];
+        let example = &cx.tl.events[events[0]].message;
+        if cx.profile.benign_for(example, n as u64).is_some() {
+            continue;
+        }
+        let healthy = cx.profile.entry(&tp.key).map(|e| e.max_per_source);
+        if let Some(h) = healthy {
+            if (n as f64) < rule.factor * h as f64 || n as u64 <= h {
+                continue;
+            }
+        }
+        let healthy_text = match healthy {
+            Some(h) => format!("healthy runs: at most {h}"),
+            None => "never in healthy runs".to_string(),
+        };
+        let site = tp
+            .site_line
+            .as_deref()
+            .map(|s| format!(" at {}", s.rsplit('/').next().unwrap_or(s)))
+            .unwrap_or_default();
+        let hs = hits_of(&events);
+        let refs: Vec<&Hit> = hs.iter().collect();
+        let extra = vec![
+            ("count".to_string(), Value::Int(n as i128)),
+            ("template".to_string(), Value::Str(tp.id.clone())),
+            ("template_text".to_string(), Value::Str(tp.text.clone())),
+            (
+                "level".to_string(),
+                Value::Str(tp.level.as_str().to_string()),
+            ),
+            ("source".to_string(), Value::Str(source_label(cx.tl, src))),
+            (
+                "healthy_max".to_string(),
+                healthy.map_or(Value::Null, |h| Value::Int(h as i128)),
+            ),
+            ("healthy".to_string(), Value::Str(healthy_text.clone())),
+        ];
+        let evidence = events
+            .iter()
+            .map(|&e| Evidence {
+                event: e,
+                role: "match".into(),
+            })
+            .collect();
+        if let Some(mut f) = make_finding(
+            rule,
+            cx.tl,
+            &refs,
+            evidence,
+            extra,
+            WindowBasis::None,
+            n,
+            &events,
+        ) {
+            if rule.title_template.is_none() {
+                f.title = format!(
+                    "{n}× {} \"{}\"{site} in {} ({healthy_text})",
+                    tp.level.as_str().to_uppercase(),
+                    short(example, 90),
+                    source_label(cx.tl, src)
+                );
+            }
+            out.push(f);
+        }
+    }
+    merge_echoed_storms(out)
+}
+
+/// Two storms in one source with about the same count whose events interleave are one failure logged
+/// twice (a node event and its "unhandled" warning): keep the more severe-looking one.
+fn merge_echoed_storms(mut found: Vec<Finding>) -> Vec<Finding> {
+    found.sort_by_key(|f| std::cmp::Reverse(f.count));
+    let mut keep: Vec<Finding> = Vec::new();
+    'next: for f in found {
+        for k in &mut keep {
+            let same_size = f.count * 10 >= k.count * 9;
+            let near = match (k.evidence.first(), f.evidence.first()) {
+                (Some(a), Some(b)) => a.event.abs_diff(b.event) <= 4,
+                _ => false,
+            };
+            if same_size && near && k.fact("source") == f.fact("source") {
+                let also = f.fact("template_text").unwrap_or_default().to_string();
+                k.facts.push(("also_logged_as".into(), also));
+                continue 'next;
+            }
+        }
+        keep.push(f);
+    }
+    keep
+}
+
+fn eval_novel(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
+    let watched = |t: usize| {
+        let tp = &cx.templates.list[t];
+        rule.levels.contains(&tp.level) && cx.profile.entry(&tp.key).is_none()
+    };
+    let mut out = Vec::new();
+    for ((t, src), events) in unexplained_by_template(cx, &watched) {
+        let tp = &cx.templates.list[t];
+        let n = events.len();
+        let example = &cx.tl.events[events[0]].message;
+        if cx.profile.benign_for(example, n as u64).is_some() {
+            continue;
+        }
+        let hs = hits_of(&events);
+        let refs: Vec<&Hit> = hs.iter().collect();
+        let extra = vec![
+            ("count".to_string(), Value::Int(n as i128)),
+            ("template".to_string(), Value::Str(tp.id.clone())),
+            ("template_text".to_string(), Value::Str(tp.text.clone())),
+            (
+                "level".to_string(),
+                Value::Str(tp.level.as_str().to_string()),
+            ),
+            ("source".to_string(), Value::Str(source_label(cx.tl, src))),
+        ];
+        let evidence = events
+            .iter()
+            .map(|&e| Evidence {
+                event: e,
+                role: "match".into(),
+            })
+            .collect();
+        if let Some(mut f) = make_finding(
+            rule,
+            cx.tl,
+            &refs,
+            evidence,
+            extra,
+            WindowBasis::None,
+            n,
+            &events,
+        ) {
+            if rule.title_template.is_none() {
+                let times = if n > 1 {
+                    format!(" ({n}×)")
+                } else {
+                    String::new()
+                };
+                f.title = format!(
+                    "new {} in {}: \"{}\"{times}",
+                    tp.level.as_str().to_uppercase(),
+                    source_label(cx.tl, src),
+                    short(example, 100)
+                );
+            }
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Acknowledged sends against receipts, per (sender, receiver): "1040 sent A → B, 0 received".
+pub fn eval_accounting(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    let sent = hits(tl, &rule.triggers);
+    let recv = hits(tl, &rule.expect);
+    let pair = |h: &Hit| -> Option<(String, String)> {
+        let from = resolve_cid(tl, h.get("from")?);
+        let to = resolve_cid(tl, h.get("to")?);
+        Some((from, to))
+    };
+    // Per pair and pattern: distinct message ids (a send acknowledged twice is one send) or events.
+    let s = tally(&sent, &pair);
+    let r = tally(&recv, &pair);
+    let count = |m: &BTreeMap<usize, (BTreeSet<String>, Vec<&Hit>)>| {
+        m.values().map(|(ids, _)| ids.len()).max().unwrap_or(0)
+    };
+    // The logs cover a receiver when any event that is not a send names it.
+    let send_events: HashSet<usize> = sent.iter().map(|h| h.event).collect();
+    let mut seen: HashSet<u64> = HashSet::new();
+    for (i, ev) in tl.events.iter().enumerate() {
+        if send_events.contains(&i) {
+            continue;
+        }
+        seen.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
+    }
+    let mut out = Vec::new();
+    for ((from, to), per) in &s {
+        let n_sent = count(per);
+        let n_recv = r.get(&(from.clone(), to.clone())).map(count).unwrap_or(0);
+        if n_sent < rule.min_count {
+            continue;
+        }
+        let covered = to.parse::<u64>().is_ok_and(|c| seen.contains(&c));
+        let lost = n_recv == 0 || (n_sent >= 10 && n_recv * 2 < n_sent);
+        if !covered || !lost {
+            continue;
+        }
+        let hs: Vec<&Hit> = per
+            .values()
+            .max_by_key(|(ids, _)| ids.len())
+            .map(|(_, h)| h.clone())
+            .unwrap_or_default();
+        let events: Vec<usize> = hs.iter().map(|h| h.event).collect();
+        let evidence = hs
+            .iter()
+            .map(|h| Evidence {
+                event: h.event,
+                role: "sent".into(),
+            })
+            .collect();
+        let extra = vec![
+            ("sent".to_string(), Value::Int(n_sent as i128)),
+            ("received".to_string(), Value::Int(n_recv as i128)),
+            ("from".to_string(), Value::Str(from.clone())),
+            ("to".to_string(), Value::Str(to.clone())),
+            ("count".to_string(), Value::Int(n_sent as i128)),
+        ];
+        if let Some(f) = make_finding(
+            rule,
+            tl,
+            &hs,
+            evidence,
+            extra,
+            WindowBasis::None,
+            n_sent,
+            &events,
+        ) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+type Tally<'h> = BTreeMap<(String, String), BTreeMap<usize, (BTreeSet<String>, Vec<&'h Hit>)>>;
+
+fn tally<'h>(hs: &'h [Hit], pair: &dyn Fn(&Hit) -> Option<(String, String)>) -> Tally<'h> {
+    let mut m: Tally = BTreeMap::new();
+    for h in hs {
+        let Some(p) = pair(h) else { continue };
+        let e = m.entry(p).or_default().entry(h.pattern).or_default();
+        let id = h
+            .get("id")
+            .map(String::from)
+            .unwrap_or_else(|| format!("#{}", h.event));
+        e.0.insert(id);
+        e.1.push(h);
+    }
+    m
+}
+
+/// Severity by consequence for rules that ask for it (`teardown_severity`, `midrun_severity`): a
+/// failure after which nothing fails in its source and every session of the source ended is
+/// teardown; one after which other sessions went on is mid-run.
+pub fn by_consequence(rule: &Rule, f: &mut Finding, cx: &Ctx) {
+    if rule.teardown_severity.is_none() && rule.midrun_severity.is_none() {
+        return;
+    }
+    let tl = cx.tl;
+    let Some(last) = f.evidence.iter().map(|e| e.event).max() else {
+        return;
+    };
+    let src = tl.events[last].source;
+    let mine: HashSet<usize> = f.evidence.iter().map(|e| e.event).collect();
+    let mut counts: HashMap<usize, u64> = HashMap::new();
+    for (i, ev) in tl.events.iter().enumerate() {
+        if ev.source == src {
+            *counts.entry(cx.templates.of_event[i] as usize).or_default() += 1;
+        }
+    }
+    let failing_after = tl.events.iter().enumerate().skip(last + 1).any(|(i, ev)| {
+        ev.source == src
+            && !mine.contains(&i)
+            && !cx.explained.contains(&i)
+            && matches!(ev.level, Some(Level::Warn | Level::Error))
+            && {
+                let t = cx.templates.of_event[i] as usize;
+                let n = counts.get(&t).copied().unwrap_or(0);
+                cx.profile.benign_for(&ev.message, n).is_none()
+            }
+    });
+    let mut known: BTreeSet<u64> = BTreeSet::new();
+    for ev in tl.events.iter().filter(|e| e.source == src) {
+        known.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
+    }
+    let ended = f.cids.len().max(f.count);
+    let survivors = known.iter().filter(|c| !f.cids.contains(c)).count();
+    let survivors = survivors.saturating_sub(ended.saturating_sub(f.cids.len()));
+    if survivors > 0 {
+        if let Some(s) = rule.midrun_severity {
+            f.severity = s;
+            if let Some(note) = &rule.midrun_note {
+                f.title = format!(
+                    "{}: {}",
+                    f.title,
+                    note.replace("{survivors}", &survivors.to_string())
+                );
+            }
+            f.facts.push(("phase".into(), "mid-run".into()));
+            f.facts.push(("survivors".into(), survivors.to_string()));
+        }
+    } else if !failing_after {
+        if let Some(s) = rule.teardown_severity {
+            f.severity = s;
+            if let Some(note) = &rule.teardown_note {
+                f.title = format!("{}: {note}", f.title);
+            }
+            f.facts.push(("phase".into(), "teardown".into()));
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Templates: what kind of line an event is, independent of its values.
+//!
+//! A template is the event's level, its call site's file (without the line number, so that a profile
+//! learned on one build still matches the next) and its message with the values masked: CIDs, numbers,
+//! UUIDs, hex ids, paths, URLs and quoted values become placeholders, and what sits inside `(...)` and
+//! `{...}` (debug-printed payloads) is folded. The key is a pure function of the event, so the same
+//! line shape gets the same template id in every run; that is what lets a profile learned from green
+//! runs be compared with a red one. (Online Drain miners such as `logdrain` were considered: their
+//! cluster ids and templates depend on the order and history of the lines fed to them, so two runs do
+//! not key the same clusters.)
+
+use crate::correlate::Timeline;
+use crate::event::{Event, Level, SourceId};
+use regex::Regex;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Most tokens kept of a masked message: the head of a message says what it is.
+const MAX_TOKENS: usize = 14;
+/// Most bytes of a message looked at.
+const MAX_SCAN: usize = 400;
+
+/// One template and where it occurs in a timeline.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Short stable id (`t` + 8 hex digits of the key's hash).
+    pub id: String,
+    /// The full key: `level|site|masked message`.
+    pub key: String,
+    /// Level of its events.
+    pub level: Level,
+    /// Call site file (no line), when the format gives one.
+    pub site: Option<String>,
+    /// Call site with the line of its first occurrence, for display.
+    pub site_line: Option<String>,
+    /// The masked message.
+    pub text: String,
+    /// Events of this template.
+    pub count: usize,
+    /// Index of the first event in `Timeline::events`.
+    pub first: usize,
+    /// Index of the last event.
+    pub last: usize,
+    /// Events per source, in source order.
+    pub per_source: Vec<(SourceId, usize)>,
+}
+
+/// The templates of a timeline: one id per event and the list of templates.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    /// For each event, the index of its template in `list`.
+    pub of_event: Vec<u32>,
+    /// Templates in order of first occurrence.
+    pub list: Vec<Template>,
+}
+
+impl Templates {
+    /// Compute the template of every event of a timeline.
+    pub fn build(tl: &Timeline) -> Templates {
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut out = Templates {
+            of_event: Vec::with_capacity(tl.events.len()),
+            list: Vec::new(),
+        };
+        for (i, ev) in tl.events.iter().enumerate() {
+            let key = key_of(ev);
+            let t = match index.get(&key) {
+                Some(&t) => t,
+                None => {
+                    let t = out.list.len() as u32;
+                    let (level, site, text) = split_key(&key);
+                    out.list.push(Template {
+                        id: id_of(&key),
+                        level,
+                        site,
+                        site_line: ev.location.as_deref().map(short_site_line),
+                        text,
+                        key: key.clone(),
+                        count: 0,
+                        first: i,
+                        last: i,
+                        per_source: Vec::new(),
+                    });
+                    index.insert(key, t);
+                    t
+                }
+            };
+            out.of_event.push(t);
+            let tp = &mut out.list[t as usize];
+            tp.count += 1;
+            tp.last = i;
+            match tp.per_source.iter_mut().find(|(s, _)| *s == ev.source) {
+                Some((_, n)) => *n += 1,
+                None => tp.per_source.push((ev.source, 1)),
+            }
+        }
+        out
+    }
+
+    /// The template of an event.
+    pub fn of(&self, event: usize) -> Option<&Template> {
+        self.of_event
+            .get(event)
+            .and_then(|&t| self.list.get(t as usize))
+    }
+
+    /// A template by id.
+    pub fn by_id(&self, id: &str) -> Option<&Template> {
+        self.list.iter().find(|t| t.id == id)
+    }
+}
+
+/// The template key of one event.
+pub fn key_of(ev: &Event) -> String {
+    let level = ev.level.unwrap_or(Level::Info);
+    let site = ev.location.as_deref().map(site_file).unwrap_or_default();
+    format!("{}|{}|{}", level.as_str(), site, mask(&ev.message))
+}
+
+/// The template id of one event (same as its template's `id`).
+pub fn id_of_event(ev: &Event) -> String {
+    id_of(&key_of(ev))
+}
+
+/// Short id of a key: FNV-1a, so it is the same on every machine and in every run.
+pub fn id_of(key: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("t{:08x}", (h >> 32) as u32 ^ (h as u32))
+}
+
+fn split_key(key: &str) -> (Level, Option<String>, String) {
+    let mut parts = key.splitn(3, '|');
+    let level = parts.next().and_then(Level::parse).unwrap_or(Level::Info);
+    let site = parts.next().filter(|s| !s.is_empty()).map(String::from);
+    let text = parts.next().unwrap_or_default().to_string();
+    (level, site, text)
+}
+
+struct Masks {
+    registry: Regex,
+    version: Regex,
+    url_host: Regex,
+    line: Regex,
+    steps: Vec<(Regex, &'static str)>,
+}
+
+fn masks() -> &'static Masks {
+    static M: OnceLock<Masks> = OnceLock::new();
+    M.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).unwrap_or_else(|e| panic!("built-in mask {s}: {e}"));
+        Masks {
+            registry: re(r"^.*?/registry/src/[^/]+/"),
+            version: re(r"-\d+\.\d+\.\d+[^/]*/"),
+            url_host: re(r"^[a-z][a-z0-9+.-]*://[^/]*/"),
+            line: re(r"(:\d+)+$"),
+            steps: vec![
+                (re(r#"[a-z][a-z0-9+.-]*://[^\s"'<>)]+"#), "<url>"),
+                (re(r#""(?:[^"\\]|\\.)*""#), "<q>"),
+                (re(r"`[^`]*`"), "<q>"),
+                (
+                    re(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
+                    "<uuid>",
+                ),
+                (re(r"(?:[\w.\-~]*/[\w.\-~]+){2,}(?::\d+)*"), "<path>"),
+                (re(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
+                (re(r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b"), "<hex>"),
+                (re(r"\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b"), "<hex>"),
+                (re(r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?"), "${1}<n>"),
+            ],
+        }
+    })
+}
+
+/// A call site's file, without registry prefix, crate version or line: stable across builds.
+pub fn site_file(loc: &str) -> String {
+    let m = masks();
+    let s = m.registry.replace(loc, "");
+    let s = m.url_host.replace(&s, "");
+    let s = m.version.replace_all(&s, "/");
+    m.line.replace(&s, "").into_owned()
+}
+
+/// A call site for display: the file as in `site_file`, with its line.
+fn short_site_line(loc: &str) -> String {
+    let m = masks();
+    let s = m.registry.replace(loc, "");
+    let s = m.url_host.replace(&s, "");
+    m.version.replace_all(&s, "/").into_owned()
+}
+
+/// Mask the values of a message so that lines of one shape share a template.
+pub fn mask(message: &str) -> String {
+    let mut end = message.len().min(MAX_SCAN);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut s = message[..end].trim().to_string();
+    for (re, with) in &masks().steps {
+        if re.is_match(&s) {
+            s = re.replace_all(&s, *with).into_owned();
+        }
+    }
+    let s = fold_brackets(&s);
+    let mut out = String::with_capacity(s.len());
+    for (i, tok) in s.split_whitespace().enumerate() {
+        if i == MAX_TOKENS {
+            out.push_str(" …");
+            break;
+        }
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(tok);
+    }
+    out
+}
+
+/// Fold what sits inside `(...)` and `{...}`: debug-printed payloads vary, their head says what they are.
+fn fold_brackets(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '(' | '{' => {
+                if depth == 0 {
+                    out.push(c);
+                    out.push('…');
+                }
+                depth += 1;
+            }
+            ')' | '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_masked_and_the_shape_kept() {
+        assert_eq!(
+            mask("[SHUTDOWN TRIGGER] Client 2734615345280554342 shutting down rekey"),
+            "[SHUTDOWN TRIGGER] Client <n> shutting down rekey"
+        );
+        assert_eq!(
+            mask("About to connect to server 127.0.0.1:32969 for user peer.a.5e1fcd37"),
+            "About to connect to server <ip> for user peer.a.<hex>"
+        );
+        assert_eq!(
+            mask("Unhandled node result: InternalServerError(InternalServerError { ticket_opt: None })"),
+            "Unhandled node result: InternalServerError(…)"
+        );
+        assert_eq!(
+            mask("Unhandled node result: ReKeyResult(ReKeyResult { status: Success })"),
+            "Unhandled node result: ReKeyResult(…)"
+        );
+        assert_eq!(
+            mask("[P2P-MSG] sink.send() SUCCEEDED for message from 1 to Some(2)"),
+            "[P2P-MSG] sink.send(…) SUCCEEDED for message from <n> to Some(…)"
+        );
+        assert_eq!(
+            mask("Request 97d21b6a-c372-47ee-be3f-fd8e4e59cd3e for alice_1767144257 said \"x y\""),
+            "Request <uuid> for alice_<n> said <q>"
+        );
+        assert_eq!(
+            mask("error=peer closed connection without sending TLS close_notify: https://docs.rs/x#y"),
+            "error=peer closed connection without sending TLS close_notify: <url>"
+        );
+    }
+
+    #[test]
+    fn sites_drop_registry_version_and_line() {
+        assert_eq!(
+            site_file("/usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/citadel_proto-0.13.0/src/proto/session.rs:942"),
+            "citadel_proto/src/proto/session.rs"
+        );
+        assert_eq!(
+            site_file("citadel-internal-service/src/kernel/requests/message.rs:37"),
+            "citadel-internal-service/src/kernel/requests/message.rs"
+        );
+        assert_eq!(site_file("http://localhost:5173/src/w.js:1022"), "src/w.js");
+    }
+
+    #[test]
+    fn ids_are_stable_and_differ_by_shape() {
+        let a = id_of("error|x.rs|connection not found");
+        assert_eq!(a, id_of("error|x.rs|connection not found"));
+        assert_ne!(a, id_of("info|x.rs|connection not found"));
+        assert_eq!(a.len(), 9);
+    }
+
+    #[test]
+    fn a_timeline_gets_one_template_per_shape() {
+        let text = " INFO citadel: a.rs:1: Session for 1111111111111111111 cleared\n INFO citadel: a.rs:1: Session for 2222222222222222222 cleared\nERROR citadel: a.rs:9: error=connection lost\n";
+        let t = Templates::build(&crate::pipeline::timeline_of(&[("svc", text)]).unwrap());
+        assert_eq!(t.list.len(), 2);
+        assert_eq!(t.list[0].count, 2);
+        assert_eq!(t.of(1).map(|x| x.id.clone()), Some(t.list[0].id.clone()));
+        assert_eq!(t.list[1].level, Level::Error);
+    }
+}
