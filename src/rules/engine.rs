@@ -268,6 +268,11 @@ fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMa
         }
         let srcs: BTreeSet<usize> = hs.iter().map(|h| tl.events[h.event].source).collect();
         m.insert("sources".into(), Value::Int(srcs.len() as i128));
+        let labels: Vec<&str> = srcs
+            .iter()
+            .filter_map(|s| tl.sources.get(*s).map(|x| x.label.as_str()))
+            .collect();
+        m.insert("source_label".into(), Value::Str(labels.join(", ")));
     }
     for (k, v) in extra {
         m.insert(k.clone(), v.clone());
@@ -425,6 +430,43 @@ fn group_hits<'h>(rule: &Rule, tl: &Timeline, hs: &'h [Hit]) -> Vec<(Vec<String>
     groups
 }
 
+/// A group made only of echoes (a WASM abort after a panic) is the same failure as the group whose
+/// hit comes just before it in the same source; on its own it stays a finding.
+fn join_echo_groups<'h>(tl: &Timeline, groups: Vec<(Vec<String>, Vec<&'h Hit>)>) -> Vec<Vec<&'h Hit>> {
+    let mut out: Vec<Vec<&Hit>> = Vec::new();
+    let mut echoes: Vec<Vec<&Hit>> = Vec::new();
+    for (_, g) in groups {
+        if g.iter().all(|h| h.echo) {
+            echoes.push(g);
+        } else {
+            out.push(g);
+        }
+    }
+    for g in echoes {
+        let Some(first) = g.first() else { continue };
+        let src = tl.events[first.event].source;
+        let host = out
+            .iter_mut()
+            .filter_map(|o| {
+                o.iter()
+                    .map(|h| h.event)
+                    .filter(|&e| e < first.event && tl.events[e].source == src)
+                    .max()
+                    .map(|e| (e, o))
+            })
+            .max_by_key(|(e, _)| *e)
+            .map(|(_, o)| o);
+        match host {
+            Some(o) => {
+                o.extend(g);
+                o.sort_by_key(|h| h.event);
+            }
+            None => out.push(g),
+        }
+    }
+    out
+}
+
 /// Whether two key values agree: equal, or one a prefix of the other (truncated CIDs, 8-hex message ids).
 fn compatible(a: &str, b: &str) -> bool {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
@@ -450,7 +492,7 @@ fn keys_agree(rule: &Rule, a: &Hit, b: &Hit) -> bool {
 fn eval_match(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     let hs = hits(tl, &rule.patterns);
     let mut out = Vec::new();
-    for (_, g) in group_hits(rule, tl, &hs) {
+    for g in join_echo_groups(tl, group_hits(rule, tl, &hs)) {
         let events: Vec<usize> = g.iter().map(|h| h.event).collect();
         // Echoes (the same failure logged again at another layer) are evidence, not more failures.
         let counted: Vec<&Hit> = g.iter().copied().filter(|h| !h.echo).collect();

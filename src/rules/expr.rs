@@ -1191,6 +1191,13 @@ fn arith(op: ArithOp, a: Value, b: Value) -> Result<Value, EvalError> {
         return Ok(Value::Null);
     }
     let sym = op.symbol();
+    // `+` joins text: `file + ":" + line` builds a location from captures.
+    if matches!(op, ArithOp::Add)
+        && (as_num(&a).is_none() || as_num(&b).is_none())
+        && (matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)))
+    {
+        return Ok(Value::Str(format!("{a}{b}")));
+    }
     let (Some(x), Some(y)) = (as_num(&a), as_num(&b)) else {
         return Err(EvalError::Type {
             op: sym,
