@@ -208,7 +208,11 @@ fn group_key(rule: &Rule, tl: &Timeline, h: &Hit) -> Vec<String> {
                         .map(|c| c.to_string())
                 })
                 .unwrap_or_default(),
-            other => h.get(other).unwrap_or("").to_string(),
+            // `masked.NAME`: group by the value's shape, so one failure with varying ids is one group.
+            other => match other.strip_prefix("masked.") {
+                Some(name) => crate::templates::mask(h.get(name).unwrap_or("")),
+                None => h.get(other).unwrap_or("").to_string(),
+            },
         })
         .collect()
 }
@@ -432,7 +436,10 @@ fn group_hits<'h>(rule: &Rule, tl: &Timeline, hs: &'h [Hit]) -> Vec<(Vec<String>
 
 /// A group made only of echoes (a WASM abort after a panic) is the same failure as the group whose
 /// hit comes just before it in the same source; on its own it stays a finding.
-fn join_echo_groups<'h>(tl: &Timeline, groups: Vec<(Vec<String>, Vec<&'h Hit>)>) -> Vec<Vec<&'h Hit>> {
+fn join_echo_groups<'h>(
+    tl: &Timeline,
+    groups: Vec<(Vec<String>, Vec<&'h Hit>)>,
+) -> Vec<Vec<&'h Hit>> {
     let mut out: Vec<Vec<&Hit>> = Vec::new();
     let mut echoes: Vec<Vec<&Hit>> = Vec::new();
     for (_, g) in groups {
@@ -854,6 +861,7 @@ pub fn evaluate(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
         Kind::Sequence => eval_sequence(rule, tl),
         Kind::Absence => eval_absence(rule, tl),
         Kind::Accounting => super::generic::eval_accounting(rule, tl),
+        Kind::Vanished => super::generic::eval_vanished(rule, tl),
         // Generic rules need the healthy profile and templates: `generic::evaluate` runs them.
         Kind::Storm | Kind::Novel => Vec::new(),
     }

@@ -1607,17 +1607,22 @@ mod tests {
             eval_with("1e300 * 1e300", &[]),
             Err(EvalError::Overflow { op: "*" })
         );
-        let e = eval_with("a + 1", &[("a", s("abc"))]).unwrap_err();
+        // `+` joins text when a side is not a number: `file + ":" + line`.
+        assert_eq!(
+            eval_with("a + ':' + b", &[("a", s("lib.rs")), ("b", s("30"))]),
+            Ok(s("lib.rs:30"))
+        );
+        let e = eval_with("a - 1", &[("a", s("abc"))]).unwrap_err();
         assert_eq!(
             e,
             EvalError::Type {
-                op: "+",
+                op: "-",
                 operands: "string \"abc\" and int 1".to_string()
             }
         );
         assert_eq!(
             e.to_string(),
-            "cannot apply `+` to string \"abc\" and int 1"
+            "cannot apply `-` to string \"abc\" and int 1"
         );
         assert!(matches!(
             eval_with("-'x'", &[]),

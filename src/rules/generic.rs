@@ -324,6 +324,136 @@ pub fn eval_accounting(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     out
 }
 
+/// Lines at the end of a log that show whether it ended with the others.
+const TAIL_EVENTS: usize = 10;
+
+/// Multi-process runs: a process whose log stops while the others go on. Another source logs the
+/// drop of a connection (a trigger naming a CID); the source that also names that CID logs neither the
+/// drop nor its own end (no expect event naming it) after that CID last appears there: that process
+/// is the one that vanished (killed, crashed, or hung).
+pub fn eval_vanished(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    if tl.sources.len() < 2 {
+        return Vec::new();
+    }
+    let drops = hits(tl, &rule.triggers);
+    let noticed = hits(tl, &rule.expect);
+    let cids_of = |e: usize| -> BTreeSet<u64> {
+        tl.events[e]
+            .cids
+            .iter()
+            .filter_map(|c| tl.cids.resolve(c))
+            .collect()
+    };
+    // Per source: the CIDs it names, and the CIDs it saw drop or end.
+    let n = tl.sources.len();
+    let mut names: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); n];
+    for ev in &tl.events {
+        names[ev.source].extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
+    }
+    let mut saw_end: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); n];
+    for h in noticed.iter().chain(drops.iter()) {
+        saw_end[tl.events[h.event].source].extend(cids_of(h.event));
+    }
+    // A process that logged a drop or its own end among its last lines went down with the others
+    // (teardown), whatever CIDs those lines name.
+    let mut tail_end = vec![false; n];
+    for (s, ended) in tail_end.iter_mut().enumerate() {
+        let tail: Vec<usize> = tl
+            .events
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, e)| e.source == s)
+            .take(TAIL_EVENTS)
+            .map(|(i, _)| i)
+            .collect();
+        *ended = noticed
+            .iter()
+            .chain(drops.iter())
+            .any(|h| tail.contains(&h.event));
+    }
+    let mut out = Vec::new();
+    for s in 0..n {
+        if tail_end[s] {
+            continue;
+        }
+        // Evidence: drops seen by other sources for CIDs this source names and never saw end.
+        let mut ev: Vec<&Hit> = Vec::new();
+        let mut gone: BTreeSet<u64> = BTreeSet::new();
+        for h in &drops {
+            let src = tl.events[h.event].source;
+            if src == s {
+                continue;
+            }
+            let c: BTreeSet<u64> = cids_of(h.event)
+                .into_iter()
+                .filter(|c| {
+                    names[s].contains(c) && !saw_end[s].contains(c) && names[src].contains(c)
+                })
+                .collect();
+            if !c.is_empty() {
+                gone.extend(c);
+                ev.push(h);
+            }
+        }
+        if ev.is_empty() {
+            continue;
+        }
+        // The process's own last line comes first in the evidence: that is where it stopped.
+        let last = tl.events.iter().rposition(|e| e.source == s);
+        let mut evidence = Vec::new();
+        let mut events = Vec::new();
+        if let Some(l) = last {
+            evidence.push(Evidence {
+                event: l,
+                role: "last-line".into(),
+            });
+            events.push(l);
+        }
+        for h in &ev {
+            evidence.push(Evidence {
+                event: h.event,
+                role: "seen-by-others".into(),
+            });
+        }
+        let witnesses: BTreeSet<String> = ev
+            .iter()
+            .map(|h| source_label(tl, tl.events[h.event].source))
+            .collect();
+        let extra = vec![
+            ("source_label".to_string(), Value::Str(source_label(tl, s))),
+            (
+                "witnesses".to_string(),
+                Value::Str(witnesses.into_iter().collect::<Vec<_>>().join(", ")),
+            ),
+            (
+                "gone".to_string(),
+                Value::Str(
+                    gone.iter()
+                        .map(|c| tl.cids.describe(*c))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ),
+            ("count".to_string(), Value::Int(ev.len() as i128)),
+        ];
+        if let Some(mut f) = make_finding(
+            rule,
+            tl,
+            &ev,
+            evidence,
+            extra,
+            WindowBasis::Order,
+            ev.len(),
+            &events,
+        ) {
+            f.cids = gone.into_iter().collect();
+            out.push(f);
+        }
+    }
+    out
+}
+
 type Tally<'h> = BTreeMap<(String, String), BTreeMap<usize, (BTreeSet<String>, Vec<&'h Hit>)>>;
 
 fn tally<'h>(hs: &'h [Hit], pair: &dyn Fn(&Hit) -> Option<(String, String)>) -> Tally<'h> {

@@ -19,6 +19,7 @@ fn kind_rank(k: Kind) -> u8 {
         Kind::Match => 0,
         Kind::Count => 1,
         Kind::Sequence => 2,
+        Kind::Vanished => 0,
         Kind::Absence | Kind::Accounting => 3,
         Kind::Storm | Kind::Novel => 4,
     }

@@ -26,6 +26,8 @@ pub enum Kind {
     Novel,
     /// Generic: acknowledged sends against receipts, per sender and receiver.
     Accounting,
+    /// Multi-process: a log that stops while other processes see its connections drop.
+    Vanished,
 }
 
 impl Kind {
@@ -39,11 +41,12 @@ impl Kind {
             Kind::Storm => "storm",
             Kind::Novel => "novel",
             Kind::Accounting => "accounting",
+            Kind::Vanished => "vanished",
         }
     }
 
     /// Every kind, in the order the docs list them.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Match,
         Kind::Count,
         Kind::Sequence,
@@ -51,6 +54,7 @@ impl Kind {
         Kind::Storm,
         Kind::Novel,
         Kind::Accounting,
+        Kind::Vanished,
     ];
 
     /// The top-level keys a rule of this kind takes besides the common ones.
@@ -93,6 +97,7 @@ impl Kind {
             Kind::Storm => &["levels", "info_words", "min_count", "factor"],
             Kind::Novel => &["levels"],
             Kind::Accounting => &["trigger", "expect", "min_count"],
+            Kind::Vanished => &["trigger", "expect"],
         }
     }
 }
@@ -657,6 +662,10 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         Kind::Absence => need(
             !triggers.is_empty() && !expect.is_empty(),
             "[[trigger]] and [[expect]] patterns",
+        )?,
+        Kind::Vanished => need(
+            !triggers.is_empty() && !expect.is_empty(),
+            "[[trigger]] patterns (another process sees a connection drop) and [[expect]] patterns (the process itself noticed or ended)",
         )?,
         Kind::Accounting => need(
             !triggers.is_empty() && !expect.is_empty(),

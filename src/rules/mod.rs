@@ -84,7 +84,7 @@ pub fn run_with(
         generic_found.extend(generic::evaluate(r, &cx));
     }
     // A generic finding whose events a more severe generic finding already holds says nothing new.
-    generic_found.sort_by(|a, b| b.severity.cmp(&a.severity));
+    generic_found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut held: std::collections::HashSet<usize> = Default::default();
     for f in generic_found {
         if f.evidence.iter().any(|e| held.contains(&e.event)) {
