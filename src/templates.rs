@@ -153,7 +153,7 @@ fn masks() -> &'static Masks {
     M.get_or_init(|| {
         let re = |s: &str| Regex::new(s).unwrap_or_else(|e| panic!("built-in mask {s}: {e}"));
         Masks {
-            registry: re(r"^.*?/registry/src/[^/]+/"),
+            registry: re(r"^.*?/(?:registry/src/[^/]+|git/checkouts/[^/]+/[^/]+)/"),
             version: re(r"-\d+\.\d+\.\d+[^/]*/"),
             url_host: re(r"^[a-z][a-z0-9+.-]*://[^/]*/"),
             line: re(r"(:\d+)+$"),
@@ -295,6 +295,10 @@ mod tests {
             "citadel-internal-service/src/kernel/requests/message.rs"
         );
         assert_eq!(site_file("http://localhost:5173/src/w.js:1022"), "src/w.js");
+        assert_eq!(
+            site_file("/usr/local/cargo/git/checkouts/citadel-protocol-5ed557508e8a0da8/7a040b2/citadel_wire/src/standard/nat_identification.rs:509"),
+            "citadel_wire/src/standard/nat_identification.rs"
+        );
     }
 
     #[test]
