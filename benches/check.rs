@@ -15,7 +15,7 @@ mod common;
 use common::Corpus;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use diag::correlate::Options;
-use diag::format::Registry;
+use diag::defs::Registry;
 use diag::pipeline;
 use diag::report::{check as report, style::Style};
 use diag::rules::{load::load_rules, run, Selection};

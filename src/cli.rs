@@ -2,10 +2,11 @@
 //! registries, correlation options) and the commands run on it. Exit codes: 0 clean, 1 findings at or
 //! above the threshold, 2 usage or input error. A closed pipe (`diag ... | head`) ends quietly.
 
-use crate::correlate::{self, Timeline};
-use crate::event::Level;
+use crate::correlate;
+use crate::defs::Registry;
 use crate::filter::Filter;
-use crate::format::Registry;
+use crate::model::Level;
+use crate::model::Timeline;
 use crate::pipeline::{self, Problems};
 use crate::report::{check as checkr, style::Style, timeline as tlr};
 use crate::rules::{finding::Severity, load::load_rules, selftest, Selection};

@@ -9,301 +9,13 @@
 //! says how its position is known. Truncated CIDs are resolved to the one full CID they prefix and CIDs
 //! get names from the logs or `--alias`.
 
-use crate::event::{CidRef, Event, RawTime, SourceId, TsQuality};
-use crate::format::{compile, line_of_key, toml_error, DefError};
-use crate::parse::{Detection, ParseStats};
-use crate::source::ReadStats;
+use crate::model::{CidRef, Event, RawTime, SourceId, TsQuality};
+
+use crate::defs::{AnchorDef, Relation};
+use crate::model::{AnchorLink, Axis, CidDirectory, ClockOffset, Resolution, SourceInfo, Timeline};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use regex::Regex;
-use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
-
-/// How the two sides of an anchor relate in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Relation {
-    /// Both record the same moment (to within the latency of a local WebSocket).
-    Same,
-    /// The `first` side happens just before the `second` side.
-    Before,
-}
-
-/// An anchor definition from `parsers/anchors.toml`.
-#[derive(Debug, Clone)]
-pub struct AnchorDef {
-    /// Name shown with every link it makes.
-    pub name: String,
-    /// Pattern of the earlier (or same-time) side; `None` for `shared-uuid` anchors.
-    pub first: Option<Regex>,
-    /// Pattern of the later side.
-    pub second: Option<Regex>,
-    /// Capture groups that must be equal on both sides.
-    pub key: Vec<String>,
-    /// Time relation.
-    pub relation: Relation,
-    /// Pair every UUID seen in two sources instead of patterns.
-    pub shared_uuid: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnchorsFile {
-    anchor: Vec<AnchorToml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnchorToml {
-    name: String,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    first: Option<String>,
-    #[serde(default)]
-    second: Option<String>,
-    #[serde(default)]
-    key: Vec<String>,
-    #[serde(default)]
-    relation: Option<String>,
-}
-
-/// Load `anchors.toml`.
-pub fn load_anchors(file: &str, text: &str) -> Result<Vec<AnchorDef>, DefError> {
-    let def: AnchorsFile = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
-    let mut out = Vec::new();
-    let (mut nf, mut ns) = (0, 0);
-    for (i, a) in def.anchor.into_iter().enumerate() {
-        let err = |key: &str, message: String| DefError {
-            file: file.into(),
-            line: line_of_key(text, key, i),
-            message,
-        };
-        let relation = match a.relation.as_deref() {
-            None | Some("same") => Relation::Same,
-            Some("before") => Relation::Before,
-            Some(o) => {
-                return Err(err(
-                    "relation",
-                    format!("unknown relation {o:?}; use \"same\" or \"before\""),
-                ))
-            }
-        };
-        let shared_uuid = match a.kind.as_deref() {
-            None | Some("pattern") => false,
-            Some("shared-uuid") => true,
-            Some(o) => {
-                return Err(err(
-                    "kind",
-                    format!("unknown anchor kind {o:?}; use \"pattern\" or \"shared-uuid\""),
-                ))
-            }
-        };
-        let pat =
-            |key: &str, p: Option<String>, n: &mut usize| -> Result<Option<Regex>, DefError> {
-                match p {
-                    Some(p) => {
-                        let r = compile(file, text, key, *n, &p)?;
-                        *n += 1;
-                        Ok(Some(r))
-                    }
-                    None => Ok(None),
-                }
-            };
-        let first = pat("first", a.first, &mut nf)?;
-        let second = pat("second", a.second, &mut ns)?;
-        if !shared_uuid && (first.is_none() || second.is_none()) {
-            return Err(err(
-                "name",
-                format!(
-                    "anchor {:?} needs both `first` and `second` patterns",
-                    a.name
-                ),
-            ));
-        }
-        for k in &a.key {
-            for r in [&first, &second].into_iter().flatten() {
-                if !r.capture_names().flatten().any(|n| n == k) {
-                    return Err(err(
-                        "key",
-                        format!("key group {k:?} is not a named group of {:?}", r.as_str()),
-                    ));
-                }
-            }
-        }
-        out.push(AnchorDef {
-            name: a.name,
-            first,
-            second,
-            key: a.key,
-            relation,
-            shared_uuid,
-        });
-    }
-    Ok(out)
-}
-
-/// A source's clock relative to the reference source, estimated from shared anchors.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ClockOffset {
-    /// Label of the reference source.
-    pub reference: String,
-    /// Seconds to add to this source's times to get the reference clock.
-    pub seconds: f64,
-    /// Part of the offset that is a time-zone difference (whole quarter hours), in minutes.
-    pub zone_minutes: i64,
-    /// The rest: clock skew and latency, seconds.
-    pub skew_seconds: f64,
-    /// Anchor pairs the estimate rests on.
-    pub anchors: usize,
-    /// Spread (max - min) of the pairs' differences, seconds.
-    pub spread_seconds: f64,
-}
-
-/// One source after parsing: where it came from and what became of its lines.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SourceInfo {
-    /// Label shown on every event.
-    pub label: String,
-    /// Path (or `<stdin>`).
-    pub path: String,
-    /// Compose service, when the log interleaved several.
-    pub container: Option<String>,
-    /// Format and how sure.
-    pub detection: Detection,
-    /// Reading counts.
-    #[serde(skip)]
-    pub read: ReadStats,
-    /// Parsing counts.
-    pub parse: ParseStats,
-    /// Events kept.
-    pub events: usize,
-    /// How the source was placed on the timeline.
-    pub placement: String,
-    /// Clock offset, when estimated.
-    pub offset: Option<ClockOffset>,
-    /// CIDs whose own client wrote this source (a tab's user), most evident first.
-    pub owners: Vec<u64>,
-    /// Date the file's name gives (DevTools Save-as, Firefox export), for sources with times of day only.
-    #[serde(skip)]
-    pub file_date: Option<NaiveDate>,
-}
-
-/// A link between two events that record the same moment in two sources.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AnchorLink {
-    /// Anchor definition name.
-    pub name: String,
-    /// Event index (in `Timeline::events`) of the first side.
-    pub a: usize,
-    /// Event index of the second side.
-    pub b: usize,
-}
-
-/// What a truncated CID resolves to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Resolution {
-    /// The one full CID it prefixes.
-    Unique(u64),
-    /// Several full CIDs share the prefix.
-    Ambiguous(Vec<u64>),
-    /// No full CID in the logs starts with it.
-    Unknown,
-}
-
-/// Known CIDs, their names, and what truncated CIDs stand for.
-#[derive(Debug, Clone, Default)]
-pub struct CidDirectory {
-    /// Full CID → names (first is preferred).
-    pub names: BTreeMap<u64, Vec<String>>,
-    /// Prefix → resolution.
-    pub prefixes: BTreeMap<String, Resolution>,
-}
-
-impl CidDirectory {
-    /// The full CID behind a reference, when known.
-    pub fn resolve(&self, c: &CidRef) -> Option<u64> {
-        match c {
-            CidRef::Full(v) => Some(*v),
-            CidRef::Prefix(p) => match self.prefixes.get(p) {
-                Some(Resolution::Unique(v)) => Some(*v),
-                _ => None,
-            },
-            CidRef::Lost => None,
-        }
-    }
-
-    /// Preferred name of a CID.
-    pub fn name(&self, cid: u64) -> Option<&str> {
-        self.names
-            .get(&cid)
-            .and_then(|v| v.first())
-            .map(|s| s.as_str())
-    }
-
-    /// Find a CID by name, full number or unique prefix.
-    pub fn lookup(&self, q: &str) -> Option<u64> {
-        if let Ok(v) = q.parse::<u64>() {
-            if self.names.contains_key(&v) {
-                return Some(v);
-            }
-            let hits: Vec<u64> = self
-                .names
-                .keys()
-                .copied()
-                .filter(|c| c.to_string().starts_with(q))
-                .collect();
-            return if hits.len() == 1 {
-                Some(hits[0])
-            } else {
-                Some(v)
-            };
-        }
-        let ql = q.to_ascii_lowercase();
-        self.names
-            .iter()
-            .find(|(_, ns)| ns.iter().any(|n| n.to_ascii_lowercase() == ql))
-            .or_else(|| {
-                self.names
-                    .iter()
-                    .find(|(_, ns)| ns.iter().any(|n| n.to_ascii_lowercase().starts_with(&ql)))
-            })
-            .map(|(c, _)| *c)
-    }
-
-    /// `name (cid)` or the CID alone.
-    pub fn describe(&self, cid: u64) -> String {
-        match self.name(cid) {
-            Some(n) => format!("{n} ({cid})"),
-            None => cid.to_string(),
-        }
-    }
-}
-
-/// Whether the timeline's axis is real time or the order of a reference source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Axis {
-    /// Positions are nanoseconds since the epoch.
-    Time,
-    /// No source had time: positions follow the reference source's line order.
-    Order,
-}
-
-/// The correlated timeline.
-#[derive(Debug, Clone)]
-pub struct Timeline {
-    /// Sources, indexed by `Event::source`.
-    pub sources: Vec<SourceInfo>,
-    /// Events of all sources in timeline order.
-    pub events: Vec<Event>,
-    /// CIDs and names.
-    pub cids: CidDirectory,
-    /// Cross-source links.
-    pub anchors: Vec<AnchorLink>,
-    /// What positions mean.
-    pub axis: Axis,
-    /// Whether timestamps carry a real date (false when only times of day were known).
-    pub dated: bool,
-}
 
 /// Options that settle what the logs leave open.
 #[derive(Debug, Clone, Default)]
@@ -997,7 +709,7 @@ fn directory(events: &[Event], aliases: &[(String, u64)]) -> CidDirectory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::Detection;
+    use crate::model::{Detection, ParseStats, ReadStats};
 
     fn info(label: &str, format: &str) -> SourceInfo {
         SourceInfo {
@@ -1024,12 +736,12 @@ mod tests {
 
     /// Correlate labelled sources with the built-in anchors and default options.
     fn run(sources: Vec<(SourceInfo, Vec<Event>)>) -> Timeline {
-        let reg = crate::format::Registry::load(None).unwrap();
+        let reg = crate::defs::Registry::load(None).unwrap();
         correlate(sources, &reg.anchors, &reg.entities, &Options::default())
     }
 
     fn ev(msg: &str, ts: Option<RawTime>) -> Event {
-        let reg = crate::format::Registry::load(None).unwrap();
+        let reg = crate::defs::Registry::load(None).unwrap();
         let mut e = Event {
             message: msg.into(),
             raw_ts: ts,
@@ -1132,7 +844,7 @@ mod tests {
 
     #[test]
     fn a_file_name_dates_a_time_of_day_source() {
-        let reg = crate::format::Registry::load(None).unwrap();
+        let reg = crate::defs::Registry::load(None).unwrap();
         let mut i = info("tab", "chrome-devtools");
         let f = reg.format("chrome-devtools").unwrap();
         i.file_date = f.file_date("localhost-1767145425123.log");

@@ -1,7 +1,7 @@
 //! Never panic on input: arbitrary text through every format, correlation and every rule.
 
 use diag::correlate::{self, Options};
-use diag::format::Registry;
+use diag::defs::Registry;
 use diag::pipeline::{parse_reader, parse_str};
 use diag::source::from_reader;
 use proptest::prelude::*;

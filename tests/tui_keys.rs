@@ -3,7 +3,7 @@
 #[path = "tui_support/mod.rs"]
 mod support;
 
-use diag::event::Level;
+use diag::model::Level;
 use diag::tui::keys::{self, Action, Key, Mode, Pane};
 use diag::tui::state::{App, Entry, LoadState};
 use ratatui::style::{Color, Modifier};

@@ -10,7 +10,7 @@
 //! Prints load time (read, parse, correlate, rules), peak memory, the cost of a filter change and of
 //! one redraw while scrolling, on a `TestBackend` of 160x48.
 
-use diag::format::Registry;
+use diag::defs::Registry;
 use diag::tui::keys::Action;
 use diag::tui::loader::{self, Job};
 use diag::tui::state::App;

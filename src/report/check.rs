@@ -2,7 +2,7 @@
 //! that reads like a hand-written incident report.
 
 use super::style::{sanitize, Style};
-use crate::correlate::Timeline;
+use crate::model::Timeline;
 use crate::rules::finding::{Analysis, Finding, Severity};
 use serde::Serialize;
 use std::io::{self, Write};

@@ -1,9 +1,9 @@
 //! `diag timeline` output: a text story for people and NDJSON (one object per event) for machines.
 
 use super::style::{sanitize, Style};
-use crate::correlate::{Axis, Resolution, Timeline};
-use crate::event::{CidRef, Event};
 use crate::filter::Filter;
+use crate::model::{Axis, Resolution, Timeline};
+use crate::model::{CidRef, Event};
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 
@@ -17,7 +17,7 @@ pub fn time_column(tl: &Timeline, ev: &Event) -> String {
         (Axis::Time, None) => {
             // Times of day without a date: show the time the line carried.
             match ev.raw_ts {
-                Some(crate::event::RawTime::TimeOfDay(t)) => t.format("%H:%M:%S%.3f").to_string(),
+                Some(crate::model::RawTime::TimeOfDay(t)) => t.format("%H:%M:%S%.3f").to_string(),
                 _ => "--:--:--.---".to_string(),
             }
         }

@@ -4,8 +4,8 @@
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
 use super::load::{ExpectSource, Kind, Pattern, Position, Rule, Scope};
-use crate::correlate::{Axis, Timeline};
-use crate::event::{CidRef, Event};
+use crate::model::{Axis, Timeline};
+use crate::model::{CidRef, Event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Evidence kept per finding (the count says how many matched in all).

@@ -3,7 +3,7 @@
 
 use super::expr::{self, Expr};
 use super::finding::{RuleInfo, Severity};
-use crate::format::{builtin_rules, line_of_key, read_toml_dir, toml_error, DefError};
+use crate::defs::{builtin_rules, line_of_key, read_toml_dir, toml_error, DefError};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -66,7 +66,7 @@ pub struct Pattern {
     /// Match against message plus continuation lines instead of the message line.
     pub multiline: bool,
     /// Only events at these levels.
-    pub levels: Vec<crate::event::Level>,
+    pub levels: Vec<crate::model::Level>,
     /// Facts computed from this pattern's captures (name → expression).
     pub facts: Vec<(String, Expr)>,
     /// Constant captures added when the pattern matches (e.g. an operation name the line implies).
@@ -345,7 +345,7 @@ fn compile_patterns(
         };
         let mut levels = Vec::new();
         for l in &d.levels {
-            levels.push(crate::event::Level::parse(l).ok_or_else(|| {
+            levels.push(crate::model::Level::parse(l).ok_or_else(|| {
                 cx.err(
                     "levels",
                     0,

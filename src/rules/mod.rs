@@ -10,7 +10,7 @@ pub mod link;
 pub mod load;
 pub mod selftest;
 
-use crate::correlate::Timeline;
+use crate::model::Timeline;
 use finding::{Analysis, Finding};
 use load::Rule;
 
@@ -70,7 +70,7 @@ pub fn run(rules: &[Rule], sel: &Selection, timeline: Timeline) -> Analysis {
 pub fn analyze(
     timeline: &Timeline,
     dir: Option<&std::path::Path>,
-) -> Result<Analysis, crate::format::DefError> {
+) -> Result<Analysis, crate::defs::DefError> {
     let rules = load::load_rules(dir)?;
     Ok(run(&rules, &Selection::default(), timeline.clone()))
 }

@@ -4,7 +4,7 @@
 use super::super::state::App;
 use super::super::text::pad;
 use super::theme::Theme;
-use crate::correlate::Axis;
+use crate::model::Axis;
 use crate::rules::finding::Severity;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -7,7 +7,7 @@ use super::super::state::{App, LoadState};
 use super::super::text::{bytes, fit, pad, safe};
 use super::theme::Theme;
 use super::{content, title_row};
-use crate::event::{CidRef, Event, Level};
+use crate::model::{CidRef, Event, Level};
 use crate::report::timeline::time_column;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -1,0 +1,48 @@
+//! Collector prefixes (docker, compose, CI runners, cargo test): peeled off a line first, keeping their
+//! timestamp and container.
+
+use crate::defs::Registry;
+use chrono::{DateTime, Utc};
+
+/// What a collector prefix told about a line.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Prefix {
+    /// Collector timestamp.
+    pub ts: Option<DateTime<Utc>>,
+    /// Compose service (`internal-service-1`).
+    pub container: Option<String>,
+}
+
+/// Strip collector prefixes from a line (ANSI already removed).
+pub fn strip_collectors<'l>(reg: &Registry, mut line: &'l str) -> (&'l str, Prefix) {
+    let mut p = Prefix::default();
+    // Prefixes nest (a CI runner's time, then compose's service, then docker's time): peel until none fits.
+    for _ in 0..4 {
+        let mut hit = false;
+        for c in &reg.collectors {
+            if let Some(caps) = c.regex.captures(line) {
+                let Some(m) = caps.get(0) else { continue };
+                if m.start() != 0 || m.end() == 0 {
+                    continue;
+                }
+                if let Some(ts) = caps.name("ts") {
+                    if p.ts.is_none() || c.name != "github-actions" {
+                        if let Ok(t) = DateTime::parse_from_rfc3339(ts.as_str()) {
+                            p.ts = Some(t.with_timezone(&Utc));
+                        }
+                    }
+                }
+                if let Some(ct) = caps.name("container") {
+                    p.container = Some(ct.as_str().to_string());
+                }
+                line = &line[m.end()..];
+                hit = true;
+                break;
+            }
+        }
+        if !hit {
+            break;
+        }
+    }
+    (line, p)
+}
