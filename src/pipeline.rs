@@ -167,6 +167,7 @@ pub fn parse_reader(
                 offset: None,
                 owners: Vec::new(),
                 file_date: file_name.and_then(|n| fmt.file_date(n)),
+                role: fmt.role,
             };
             (info, evs)
         })

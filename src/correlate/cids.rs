@@ -2,7 +2,7 @@
 //! each truncated CID resolves to, and which CIDs own each source (a tab's user).
 
 use crate::entities::{Extractors, Owner};
-use crate::model::{CidDirectory, CidRef, Event, Resolution, SourceInfo};
+use crate::model::{CidDirectory, CidRef, Event, Resolution, Role, SourceInfo};
 use std::collections::BTreeMap;
 
 /// Which CIDs own each source, from the owner lines of `entities.toml` (service logs serve many CIDs
@@ -18,11 +18,11 @@ pub fn set_owners(
         let Some(info) = infos.get(ev.source) else {
             continue;
         };
-        if info.detection.format.starts_with("citadel") {
+        if info.role == Role::Service {
             continue;
         }
         let cid = match extract.owner(&ev.message) {
-            Some(Owner::Cid(d)) if d.len() >= 15 => d.parse::<u64>().ok(),
+            Some(Owner::Cid(d)) if extract.cid_shape.is_full_digits(&d) => d.parse::<u64>().ok(),
             Some(Owner::Cid(d)) => dir.resolve(&CidRef::Prefix(d)),
             Some(Owner::Name(n)) => dir
                 .names

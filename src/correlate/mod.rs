@@ -18,7 +18,7 @@ pub mod placement;
 
 use crate::defs::AnchorDef;
 use crate::entities::Extractors;
-use crate::model::{AnchorLink, Axis, Event, RawTime, SourceInfo, Timeline};
+use crate::model::{AnchorLink, Axis, Event, RawTime, Role, SourceInfo, Timeline};
 use chrono::{FixedOffset, NaiveDate};
 use placement::ReferenceRank;
 
@@ -61,7 +61,7 @@ pub fn correlate(
                 .count(),
             timed: raw[s].iter().filter(|x| x.is_some()).count(),
             anchors: pairs.iter().filter(|p| p.touches(s)).count(),
-            service: infos[s].detection.format.starts_with("citadel"),
+            service: infos[s].role == Role::Service,
             events: per_source[s].len(),
         })
         .collect();
@@ -86,7 +86,8 @@ pub fn correlate(
         })
         .collect();
     let events = merged.events;
-    let cids = cids::directory(&events, &opts.aliases);
+    let mut cids = cids::directory(&events, &opts.aliases);
+    cids.shape = extract.cid_shape.clone();
     cids::set_owners(&mut infos, &events, &cids, extract);
     Timeline {
         sources: infos,
@@ -126,6 +127,10 @@ mod tests {
             offset: None,
             owners: Vec::new(),
             file_date: None,
+            role: crate::defs::Registry::load(None)
+                .unwrap()
+                .format(format)
+                .map_or(Role::Other, |f| f.role),
         }
     }
 

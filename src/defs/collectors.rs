@@ -12,6 +12,9 @@ pub struct Collector {
     pub name: String,
     /// Anchored pattern; groups `ts` (RFC 3339) and `container` are kept.
     pub regex: Regex,
+    /// Whether a time this prefix gives yields to one an outer prefix already gave (an outer CI
+    /// runner's time over a container's own). By default the innermost time wins.
+    pub outer_time_wins: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +27,8 @@ struct CollectorsDef {
 struct CollectorDef {
     name: String,
     regex: String,
+    #[serde(default)]
+    outer_time_wins: bool,
 }
 
 /// Load `collectors.toml`.
@@ -34,6 +39,7 @@ pub fn load_collectors(file: &str, text: &str) -> Result<Vec<Collector>, DefErro
         collectors.push(Collector {
             regex: compile(file, text, "regex", i, &c.regex)?,
             name: c.name,
+            outer_time_wins: c.outer_time_wins,
         });
     }
     Ok(collectors)

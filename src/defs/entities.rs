@@ -2,6 +2,7 @@
 //! users, name bindings, fields, owner lines), compiled. `entities` applies them to events.
 
 use super::text::{compile, line_of_key, toml_error, DefError};
+use crate::model::CidShape;
 use regex::Regex;
 use serde::Deserialize;
 
@@ -32,6 +33,17 @@ struct Def {
     field: Vec<Pat>,
     #[serde(default)]
     owner: Vec<Pat>,
+    #[serde(default)]
+    cids: CidsDef,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CidsDef {
+    #[serde(default)]
+    full_min_digits: usize,
+    #[serde(default)]
+    captures: Vec<String>,
 }
 
 /// Compiled extractors; each pattern's group `v` (or `name`/`cid`, `k`/`v`) is what it extracts.
@@ -46,6 +58,8 @@ pub struct Extractors {
     pub(crate) alias: Vec<Regex>,
     pub(crate) field: Vec<Regex>,
     pub(crate) owner: Vec<Regex>,
+    /// What full and truncated CIDs look like (`[cids]`).
+    pub cid_shape: CidShape,
 }
 
 impl Extractors {
@@ -81,6 +95,10 @@ impl Extractors {
             alias: comp(&def.alias, &["name", "cid"])?,
             field: comp(&def.field, &["k", "v"])?,
             owner: comp(&def.owner, &[])?,
+            cid_shape: CidShape {
+                full_min_digits: def.cids.full_min_digits,
+                captures: def.cids.captures,
+            },
         })
     }
 }

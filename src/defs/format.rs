@@ -6,7 +6,7 @@
 //! (`parse::samples`), so a definition whose sample does not parse is refused, naming file and sample.
 
 use super::text::{compile, line_of, line_of_key, toml_error, DefError};
-use crate::model::Level;
+use crate::model::{Level, Role};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -70,6 +70,8 @@ struct FormatDef {
     description: String,
     #[serde(default = "default_kind")]
     kind: String,
+    #[serde(default)]
+    role: Option<String>,
     #[serde(default)]
     priority: i32,
     #[serde(default = "yes")]
@@ -168,6 +170,8 @@ pub struct Format {
     pub description: String,
     /// Where it was defined (`<builtin>/x.toml` or a path).
     pub origin: String,
+    /// What writes this format (`role = "service"`: a server's log, the preferred reference clock).
+    pub role: Role,
     /// Higher wins ties and claims a line first during detection.
     pub priority: i32,
     /// Whether collector prefixes are stripped first.
@@ -300,6 +304,16 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             ))
         }
     };
+    let role = match def.role.as_deref() {
+        None | Some("other") => Role::Other,
+        Some("service") => Role::Service,
+        Some(other) => {
+            return Err(err(
+                line_of_key(text, "role", 0),
+                format!("unknown role {other:?}; use \"service\" or \"other\""),
+            ))
+        }
+    };
     let json = match (def.kind.as_str(), def.json) {
         ("lines", _) => None,
         ("json", Some(j)) => Some(JsonPaths {
@@ -381,6 +395,7 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
         title: def.title,
         description: def.description,
         origin: file.to_string(),
+        role,
         priority: def.priority,
         collectors: def.collectors,
         mode,

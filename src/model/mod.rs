@@ -6,5 +6,5 @@ pub mod source;
 pub mod timeline;
 
 pub use event::{CidRef, Event, Level, RawTime, SourceId, TsQuality};
-pub use source::{ClockOffset, Detection, ParseStats, ReadStats, SourceInfo};
-pub use timeline::{AnchorLink, Axis, CidDirectory, Resolution, Timeline};
+pub use source::{ClockOffset, Detection, ParseStats, ReadStats, Role, SourceInfo};
+pub use timeline::{AnchorLink, Axis, CidDirectory, CidShape, Resolution, Timeline};

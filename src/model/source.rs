@@ -102,4 +102,18 @@ pub struct SourceInfo {
     /// Date the file's name gives (DevTools Save-as, Firefox export), for sources with times of day only.
     #[serde(skip)]
     pub file_date: Option<NaiveDate>,
+    /// What its format says the source is (a service log sets the reference clock and owns no CIDs).
+    #[serde(skip)]
+    pub role: Role,
+}
+
+/// What kind of program writes a format's logs, as its definition says (`role = "service"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// A server that many clients talk to: its clock is the preferred reference, and its log serves
+    /// many CIDs while owning none.
+    Service,
+    /// Anything else (a browser tab, a client, an unknown log).
+    #[default]
+    Other,
 }

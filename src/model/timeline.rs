@@ -27,9 +27,39 @@ pub enum Resolution {
     Unknown,
 }
 
+/// What a CID looks like, from `parsers/entities.toml`: when a number is a full CID rather than a
+/// truncated one, and which rule captures hold CIDs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CidShape {
+    /// Digits from which a decimal number is a full CID (fewer: a truncated prefix).
+    pub full_min_digits: usize,
+    /// Names of rule captures whose values are CIDs (resolved to full CIDs).
+    pub captures: Vec<String>,
+}
+
+impl CidShape {
+    /// Whether a string of digits is long enough to be a full CID.
+    pub fn is_full_digits(&self, digits: &str) -> bool {
+        digits.len() >= self.full_min_digits
+    }
+
+    /// Whether a number is large enough to be a full CID.
+    pub fn is_full(&self, v: u64) -> bool {
+        let digits = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+        digits >= self.full_min_digits
+    }
+
+    /// Whether a rule capture of this name holds a CID.
+    pub fn is_capture(&self, name: &str) -> bool {
+        self.captures.iter().any(|c| c == name)
+    }
+}
+
 /// Known CIDs, their names, and what truncated CIDs stand for.
 #[derive(Debug, Clone, Default)]
 pub struct CidDirectory {
+    /// What full and truncated CIDs look like.
+    pub shape: CidShape,
     /// Full CID → names (first is preferred).
     pub names: BTreeMap<u64, Vec<String>>,
     /// Prefix → resolution.

@@ -26,7 +26,7 @@ pub fn strip_collectors<'l>(reg: &Registry, mut line: &'l str) -> (&'l str, Pref
                     continue;
                 }
                 if let Some(ts) = caps.name("ts") {
-                    if p.ts.is_none() || c.name != "github-actions" {
+                    if p.ts.is_none() || !c.outer_time_wins {
                         if let Ok(t) = DateTime::parse_from_rfc3339(ts.as_str()) {
                             p.ts = Some(t.with_timezone(&Utc));
                         }
