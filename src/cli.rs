@@ -3,14 +3,14 @@
 //! above the threshold, 2 usage or input error. A closed pipe (`diag ... | head`) ends quietly.
 
 use crate::correlate;
-use crate::defs::Registry;
+use crate::defs::{DefError, Registry};
 use crate::filter::Filter;
 use crate::model::Level;
 use crate::model::Timeline;
-use crate::pipeline::{self, Problems};
+use crate::pipeline::{self, LoadError, Problems};
 use crate::report::{check as checkr, style::Style, timeline as tlr};
 use crate::rules::{finding::Severity, load::load_rules, selftest, Selection};
-use crate::source;
+use crate::source::{self, InputError};
 use chrono::{FixedOffset, NaiveDate};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
@@ -251,13 +251,34 @@ pub struct TimelineArgs {
     pub format: TimelineFormat,
 }
 
-/// An error that ends the run with exit code 2.
-#[derive(Debug)]
-pub struct Fatal(pub String);
+/// An error that ends the run: the library's typed errors, plus what the command line itself refuses.
+/// `run` turns each into its message and exit code, in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum Fatal {
+    /// A flag's value or a combination of flags the command line refuses.
+    #[error("{0}")]
+    Usage(String),
+    /// A malformed format or rule definition (file, line and fix).
+    #[error(transparent)]
+    Def(#[from] DefError),
+    /// An input that cannot be read, or LOGS that expand to nothing.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Loading stopped (an unknown forced format, nothing readable).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// Writing the output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The terminal could not be set up or restored for the TUI.
+    #[error("terminal: {0}")]
+    Terminal(io::Error),
+}
 
-impl<E: std::fmt::Display> From<E> for Fatal {
-    fn from(e: E) -> Fatal {
-        Fatal(e.to_string())
+impl Fatal {
+    /// Exit code: every error that ends a run is a usage or input error.
+    pub fn exit_code(&self) -> i32 {
+        2
     }
 }
 
@@ -274,13 +295,13 @@ pub struct Loaded {
 fn parse_tz(s: &str) -> Result<FixedOffset, Fatal> {
     let t = s.trim();
     if t.eq_ignore_ascii_case("utc") || t == "Z" {
-        return FixedOffset::east_opt(0).ok_or_else(|| Fatal("bad zone".into()));
+        return FixedOffset::east_opt(0).ok_or_else(|| Fatal::Usage("bad zone".into()));
     }
     let (sign, rest) = match t.as_bytes().first() {
         Some(b'+') => (1, &t[1..]),
         Some(b'-') => (-1, &t[1..]),
         _ => {
-            return Err(Fatal(format!(
+            return Err(Fatal::Usage(format!(
                 "--tz {s:?}: give an offset like +01:00, -05:30 or UTC"
             )))
         }
@@ -289,37 +310,36 @@ fn parse_tz(s: &str) -> Result<FixedOffset, Fatal> {
     let (h, m): (i32, i32) = match (h.parse(), m.parse()) {
         (Ok(h), Ok(m)) if h <= 14 && m < 60 => (h, m),
         _ => {
-            return Err(Fatal(format!(
+            return Err(Fatal::Usage(format!(
                 "--tz {s:?}: give an offset like +01:00, -05:30 or UTC"
             )))
         }
     };
     FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-        .ok_or_else(|| Fatal(format!("--tz {s:?} is out of range")))
+        .ok_or_else(|| Fatal::Usage(format!("--tz {s:?} is out of range")))
 }
 
 impl InputArgs {
     /// Correlation options from the flags.
     pub fn options(&self) -> Result<correlate::Options, Fatal> {
-        let date = match &self.date {
-            Some(d) => Some(
-                NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| Fatal(format!("--date {d:?}: give a date like 2025-12-30")))?,
-            ),
-            None => None,
-        };
+        let date =
+            match &self.date {
+                Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    Fatal::Usage(format!("--date {d:?}: give a date like 2025-12-30"))
+                })?),
+                None => None,
+            };
         let tz = self.tz.as_deref().map(parse_tz).transpose()?;
         let mut aliases = Vec::new();
         for a in &self.alias {
             let (n, c) = a.split_once('=').ok_or_else(|| {
-                Fatal(format!(
+                Fatal::Usage(format!(
                     "--alias {a:?}: give NAME=CID, e.g. alice=2140228971562830034"
                 ))
             })?;
-            let cid: u64 = c
-                .trim()
-                .parse()
-                .map_err(|_| Fatal(format!("--alias {a:?}: the CID must be a full decimal u64")))?;
+            let cid: u64 = c.trim().parse().map_err(|_| {
+                Fatal::Usage(format!("--alias {a:?}: the CID must be a full decimal u64"))
+            })?;
             aliases.push((n.trim().to_string(), cid));
         }
         Ok(correlate::Options { date, tz, aliases })
@@ -328,7 +348,7 @@ impl InputArgs {
     /// Expand, read, parse and correlate.
     pub fn load(&self) -> Result<Loaded, Fatal> {
         if self.logs.is_empty() {
-            return Err(Fatal("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
+            return Err(Fatal::Usage("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
         }
         let registry = Registry::load(self.parsers.as_deref())?;
         let inputs = source::expand(&self.logs)?;
@@ -369,13 +389,13 @@ fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
     if let Some(c) = &a.cid {
         let q = c.trim_end_matches('.').trim_end_matches('…');
         filter.cid = Some(tl.cids.lookup(q).ok_or_else(|| {
-            Fatal(format!(
+            Fatal::Usage(format!(
                 "--cid {c:?}: no CID or name like that in these logs"
             ))
         })?);
     }
     if let Some(g) = &a.grep {
-        filter.grep = Some(regex::Regex::new(g).map_err(|e| Fatal(format!("--grep: {e}")))?);
+        filter.grep = Some(regex::Regex::new(g).map_err(|e| Fatal::Usage(format!("--grep: {e}")))?);
     }
     let refused = report_problems(&loaded.problems);
     let stdout = io::stdout();
@@ -403,7 +423,7 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
     let rules = load_rules(a.rules.as_deref())?;
     for id in a.disable.iter().chain(&a.only) {
         if !rules.iter().any(|r| &r.info.id == id) {
-            return Err(Fatal(format!(
+            return Err(Fatal::Usage(format!(
                 "no rule with id {id:?}; `diag rules list` shows them"
             )));
         }
@@ -560,7 +580,7 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
 /// hand them to the TUI, which loads in the background.
 fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
     if a.input.logs.is_empty() {
-        return Err(Fatal(
+        return Err(Fatal::Usage(
             "no LOGS given; pass files, directories, globs or - for stdin (try `diag tui samples/seed`)"
                 .into(),
         ));
@@ -572,7 +592,7 @@ fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
         options: a.input.options()?,
         rules: load_rules(a.rules.as_deref())?,
     };
-    crate::tui::run(job).map_err(|e| Fatal(format!("terminal: {e}")))?;
+    crate::tui::run(job).map_err(Fatal::Terminal)?;
     Ok(0)
 }
 
@@ -609,9 +629,9 @@ pub fn run() -> i32 {
     };
     match r {
         Ok(c) => c,
-        Err(Fatal(m)) => {
-            eprintln!("diag: error: {m}");
-            2
+        Err(e) => {
+            eprintln!("diag: error: {e}");
+            e.exit_code()
         }
     }
 }
