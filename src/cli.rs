@@ -8,7 +8,10 @@ use crate::filter::Filter;
 use crate::model::Level;
 use crate::model::Timeline;
 use crate::pipeline::{self, LoadError, Problems};
-use crate::report::{check as checkr, style::Style, timeline as tlr};
+use crate::report::{
+    json::Json, junit::Junit, ndjson::Ndjson, sarif::Sarif, style::Style, text::Text, CheckWriter,
+    TimelineWriter,
+};
 use crate::rules::{finding::Severity, load::load_rules, selftest, Selection};
 use crate::source::{self, InputError};
 use chrono::{FixedOffset, NaiveDate};
@@ -400,15 +403,15 @@ fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
     let refused = report_problems(&loaded.problems);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let r = match a.format {
-        TimelineFormat::Text => tlr::write_text(
-            &mut out,
-            tl,
-            &filter,
-            Style::detect(io::stdout().is_terminal()),
-        ),
-        TimelineFormat::Ndjson => tlr::write_ndjson(&mut out, tl, &filter),
+    let style = Style::detect(io::stdout().is_terminal());
+    let writer: &dyn TimelineWriter = match a.format {
+        TimelineFormat::Text => &Text {
+            style,
+            fail_on: None,
+        },
+        TimelineFormat::Ndjson => &Ndjson,
     };
+    let r = writer.write_timeline(&mut out, tl, &filter);
     match r.and_then(|_| out.flush()) {
         Ok(()) => {}
         Err(e) if is_broken_pipe(&e) => return Ok(0),
@@ -438,17 +441,17 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
     let threshold = a.fail_on.threshold();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let r = match a.format {
-        CheckFormat::Text => checkr::write_text(
-            &mut out,
-            &analysis,
-            threshold,
-            Style::detect(io::stdout().is_terminal()),
-        ),
-        CheckFormat::Json => checkr::write_json(&mut out, &analysis),
-        CheckFormat::Junit => crate::report::ci::write_junit(&mut out, &analysis, threshold),
-        CheckFormat::Sarif => crate::report::ci::write_sarif(&mut out, &analysis),
+    let style = Style::detect(io::stdout().is_terminal());
+    let writer: &dyn CheckWriter = match a.format {
+        CheckFormat::Text => &Text {
+            style,
+            fail_on: threshold,
+        },
+        CheckFormat::Json => &Json,
+        CheckFormat::Junit => &Junit { fail_on: threshold },
+        CheckFormat::Sarif => &Sarif,
     };
+    let r = writer.write_check(&mut out, &analysis);
     match r.and_then(|_| out.flush()) {
         Ok(()) => {}
         Err(e) if is_broken_pipe(&e) => {}

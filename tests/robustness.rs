@@ -18,7 +18,7 @@ fn run_all(reg: &Registry, rules: &[diag::rules::load::Rule], texts: &[String]) 
     }
     let tl = correlate::correlate(sources, &reg.anchors, &reg.entities, &Options::default());
     let a = diag::rules::run(rules, &Default::default(), tl);
-    let _ = diag::report::check::build(&a);
+    let _ = diag::report::wire::build(&a);
 }
 
 // Pieces of real shapes, so that random mixes reach deep into the parsers and rules.

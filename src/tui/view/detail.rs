@@ -10,7 +10,7 @@ use super::theme::Theme;
 use super::{content, title_row};
 use crate::model::Resolution;
 use crate::model::{CidRef, Event};
-use crate::report::timeline::time_column;
+use crate::report::fields::time_column;
 use crate::rules::finding::{Finding, Incident};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

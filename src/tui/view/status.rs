@@ -6,7 +6,7 @@ use super::super::query;
 use super::super::state::{App, LoadState, PromptKind};
 use super::super::text::{bytes, safe, safe_all};
 use super::theme::Theme;
-use crate::report::timeline::time_column;
+use crate::report::fields::time_column;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};

@@ -8,7 +8,7 @@ use super::super::text::{bytes, fit, pad, safe};
 use super::theme::Theme;
 use super::{content, title_row};
 use crate::model::{CidRef, Event, Level};
-use crate::report::timeline::time_column;
+use crate::report::fields::time_column;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
