@@ -108,7 +108,7 @@ fn measure_large_input() {
     app.update(Action::Submit);
     println!(
         "filter level:error: {} of {events} rows in {:.0} ms",
-        app.rows.len(),
+        app.events.rows.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
     let t = Instant::now();

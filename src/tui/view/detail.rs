@@ -50,7 +50,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     title_row(area, buf, theme, focused, left, "Enter closes");
     let body = content(area);
-    let scroll = super::scroll_within(app.detail_scroll, lines.len());
+    let scroll = super::scroll_within(app.detail.scroll, lines.len());
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
@@ -211,7 +211,7 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
             out.push(Line::raw(format!("names CID {c} as {}", safe_all(n))));
         }
     }
-    if let Some(links) = app.anchors_of.get(&i) {
+    if let Some(links) = app.derived.anchors_of.get(&i) {
         out.push(heading("Anchored to", theme));
         for &k in links {
             let Some(a) = tl.anchors.get(k) else { continue };

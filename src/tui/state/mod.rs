@@ -4,6 +4,13 @@
 //!
 //! The filtered index (`rows`, event indices in timeline order) is rebuilt only when filters change, so
 //! moving around a million events costs nothing but the rows on screen.
+//!
+//! Each pane's own state is in [`panes`] (timeline, findings, detail, help), the indexes derived from a
+//! load in [`derived`], the one scroll clamp in [`window`]; `App` holds them and moves between them.
+
+pub mod derived;
+pub mod panes;
+pub mod window;
 
 use super::histogram::Histogram;
 use super::keys::{Action, Mode, Pane};
@@ -12,10 +19,11 @@ use super::query;
 use crate::filter::Filter;
 use crate::model::Level;
 use crate::model::{Axis, CidDirectory, Timeline};
-use crate::rules::finding::{Analysis, Severity};
+use crate::rules::finding::Analysis;
+use derived::Derived;
+pub use panes::{DetailPane, Entry, EventsPane, FindingsPane, HelpPane};
 use ratatui::layout::Rect;
 use regex::Regex;
-use std::collections::HashMap;
 
 /// Rows an incremental search looks at per keystroke (Enter and `n` look at all of them).
 const PREVIEW_ROWS: usize = 200_000;
@@ -69,15 +77,6 @@ pub struct Prompt {
     pub error: Option<String>,
 }
 
-/// A line of the findings list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// `Analysis::incidents[i]`.
-    Incident(usize),
-    /// `Analysis::findings[i]`.
-    Finding(usize),
-}
-
 /// What the detail pane describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
@@ -91,7 +90,7 @@ pub enum Subject {
     Incident(usize),
 }
 
-/// The whole state of the TUI.
+/// The whole state of the TUI: what is shown, and each pane's state.
 #[derive(Debug, Clone)]
 pub struct App {
     /// What is shown (empty while loading).
@@ -110,46 +109,18 @@ pub struct App {
     pub areas: Areas,
     /// Pane with the keyboard focus.
     pub focus: Pane,
-    /// Whether the detail pane is shown.
-    pub detail_open: bool,
-    /// Which pane the detail describes.
-    pub detail_from: Pane,
-    /// First line of the detail shown.
-    pub detail_scroll: usize,
-    /// Filtered index: event indices in timeline order.
-    pub rows: Vec<usize>,
-    /// Cursor, as an index into `rows`.
-    pub cursor: usize,
-    /// First row shown.
-    pub scroll: usize,
-    /// Filters in force.
-    pub filter: Filter,
-    /// Search in force.
-    pub search: Option<Regex>,
+    /// The timeline pane.
+    pub events: EventsPane,
+    /// The findings pane.
+    pub findings: FindingsPane,
+    /// The detail pane.
+    pub detail: DetailPane,
+    /// The help screen.
+    pub help: HelpPane,
     /// Prompt being typed.
     pub prompt: Option<Prompt>,
-    /// Findings list: incidents, then findings by severity.
-    pub entries: Vec<Entry>,
-    /// Selected entry.
-    pub selected: Option<usize>,
-    /// First entry shown.
-    pub entries_scroll: usize,
-    /// Evidence events of the selected entry, sorted.
-    pub marked: Vec<usize>,
-    /// Evidence events of all findings, sorted.
-    pub evidence: Vec<usize>,
-    /// Axis position and severity of each finding's first evidence (overview marks).
-    pub finding_marks: Vec<(f64, Severity)>,
-    /// Counts of the filtered events over the axis.
-    pub hist: Histogram,
-    /// Event index → indices into `Timeline::anchors` that involve it.
-    pub anchors_of: HashMap<usize, Vec<usize>>,
-    /// Width of the source column.
-    pub label_width: usize,
-    /// Whether the help screen is open.
-    pub help: bool,
-    /// First help line shown.
-    pub help_scroll: usize,
+    /// Indexes derived from the load.
+    pub derived: Derived,
     /// Whether growing files are re-read.
     pub follow: bool,
     /// Whether every input can be re-read (stdin cannot).
@@ -177,6 +148,16 @@ pub fn empty_analysis() -> Analysis {
     }
 }
 
+/// The findings list of an analysis: incidents, then findings by severity.
+fn entries(a: &Analysis) -> Vec<Entry> {
+    let mut by_sev: Vec<usize> = (0..a.findings.len()).collect();
+    by_sev.sort_by_key(|&i| std::cmp::Reverse(a.findings[i].severity));
+    (0..a.incidents.len())
+        .map(Entry::Incident)
+        .chain(by_sev.into_iter().map(Entry::Finding))
+        .collect()
+}
+
 impl App {
     /// A TUI waiting for its first load.
     pub fn new(color: bool, size: (u16, u16)) -> App {
@@ -189,26 +170,12 @@ impl App {
             size,
             areas: Areas::default(),
             focus: Pane::Timeline,
-            detail_open: false,
-            detail_from: Pane::Timeline,
-            detail_scroll: 0,
-            rows: Vec::new(),
-            cursor: 0,
-            scroll: 0,
-            filter: Filter::default(),
-            search: None,
+            events: EventsPane::default(),
+            findings: FindingsPane::default(),
+            detail: DetailPane::default(),
+            help: HelpPane::default(),
             prompt: None,
-            entries: Vec::new(),
-            selected: None,
-            entries_scroll: 0,
-            marked: Vec::new(),
-            evidence: Vec::new(),
-            finding_marks: Vec::new(),
-            hist: Histogram::default(),
-            anchors_of: HashMap::new(),
-            label_width: 6,
-            help: false,
-            help_scroll: 0,
+            derived: Derived::default(),
             follow: false,
             can_follow: true,
             message: None,
@@ -234,7 +201,7 @@ impl App {
     pub fn mode(&self) -> Mode {
         if self.prompt.is_some() {
             Mode::Prompt
-        } else if self.help {
+        } else if self.help.open {
             Mode::Help
         } else {
             Mode::Normal
@@ -268,98 +235,62 @@ impl App {
                 .sources
                 .get(ev.source)
                 .map(|s| s.label.clone());
-            (label, ev.line, self.cursor + 1 == self.rows.len())
+            (
+                label,
+                ev.line,
+                self.events.cursor + 1 == self.events.rows.len(),
+            )
         });
-        let old_scroll_offset = self.cursor.saturating_sub(self.scroll);
+        let old_scroll_offset = self.events.cursor.saturating_sub(self.events.scroll);
         self.analysis = loaded.analysis;
         self.rules_error = loaded.rules_error;
         self.problems = loaded.problems;
         self.load = LoadState::Ready;
-        let tl = &self.analysis.timeline;
-        self.label_width = tl
-            .sources
-            .iter()
-            .map(|s| s.label.chars().count())
-            .max()
-            .unwrap_or(6)
-            .clamp(4, 16);
-        self.anchors_of.clear();
-        for (k, a) in tl.anchors.iter().enumerate() {
-            self.anchors_of.entry(a.a).or_default().push(k);
-            self.anchors_of.entry(a.b).or_default().push(k);
-        }
-        self.index_findings();
+        self.findings.entries = entries(&self.analysis);
         // A CID filter names a CID, not an index, so it survives a reload.
-        self.rows = self.filtered();
-        self.hist = Histogram::build(&self.analysis.timeline.events, &self.rows);
-        self.cursor = 0;
-        self.scroll = 0;
+        self.events.rows = self.filtered();
+        self.derived = Derived::build(&self.analysis, &self.events.rows);
+        self.events.cursor = 0;
+        self.events.scroll = 0;
         if let Some((label, line, at_end)) = keep {
             let tl = &self.analysis.timeline;
             let found = if at_end {
                 None
             } else {
-                self.rows.iter().position(|&i| {
+                self.events.rows.iter().position(|&i| {
                     let ev = &tl.events[i];
                     ev.line == line && tl.sources.get(ev.source).map(|s| &s.label) == label.as_ref()
                 })
             };
-            self.cursor = match found {
+            self.events.cursor = match found {
                 Some(r) => r,
-                None if at_end => self.rows.len().saturating_sub(1),
+                None if at_end => self.events.rows.len().saturating_sub(1),
                 None => 0,
             };
-            self.scroll = self.cursor.saturating_sub(old_scroll_offset);
+            self.events.scroll = self.events.cursor.saturating_sub(old_scroll_offset);
         }
-        if let Some(s) = self.selected {
-            if s >= self.entries.len() {
-                self.selected = None;
+        if let Some(s) = self.findings.selected {
+            if s >= self.findings.entries.len() {
+                self.findings.selected = None;
             }
         }
-        self.marked = self
+        self.findings.marked = self
+            .findings
             .selected
             .map(|s| self.entry_evidence(s))
             .unwrap_or_default();
         self.relayout();
     }
 
-    fn index_findings(&mut self) {
-        let a = &self.analysis;
-        let mut by_sev: Vec<usize> = (0..a.findings.len()).collect();
-        by_sev.sort_by_key(|&i| std::cmp::Reverse(a.findings[i].severity));
-        self.entries = (0..a.incidents.len())
-            .map(Entry::Incident)
-            .chain(by_sev.into_iter().map(Entry::Finding))
-            .collect();
-        let mut ev: Vec<usize> = a
-            .findings
-            .iter()
-            .flat_map(|f| f.evidence.iter().map(|e| e.event))
-            .filter(|&i| i < a.timeline.events.len())
-            .collect();
-        ev.sort_unstable();
-        ev.dedup();
-        self.evidence = ev;
-        self.finding_marks = a
-            .findings
-            .iter()
-            .filter_map(|f| {
-                let e = f.evidence.first()?;
-                let ev = a.timeline.events.get(e.event)?;
-                Some((ev.pos, f.severity))
-            })
-            .collect();
-    }
-
     fn filtered(&self) -> Vec<usize> {
         let tl = &self.analysis.timeline;
-        if self.filter.is_empty() {
+        if self.events.filter.is_empty() {
             return (0..tl.events.len()).collect();
         }
         tl.events
             .iter()
             .enumerate()
-            .filter(|(_, ev)| self.filter.matches(tl, ev))
+            .filter(|(_, ev)| self.events.filter.matches(tl, ev))
             .map(|(i, _)| i)
             .collect()
     }
@@ -368,18 +299,18 @@ impl App {
     /// next one shown.
     fn refilter(&mut self) {
         let here = self.current_event();
-        self.rows = self.filtered();
-        self.hist = Histogram::build(&self.analysis.timeline.events, &self.rows);
+        self.events.rows = self.filtered();
+        self.derived.hist = Histogram::build(&self.analysis.timeline.events, &self.events.rows);
         match here {
             Some(ev) => {
                 self.jump_to_event(ev, false);
             }
             None => {
-                self.cursor = 0;
-                self.scroll = 0;
+                self.events.cursor = 0;
+                self.events.scroll = 0;
             }
         }
-        if self.rows.is_empty() {
+        if self.events.rows.is_empty() {
             self.message = Some("no events pass the filters; x drops them".into());
         }
     }
@@ -393,15 +324,18 @@ impl App {
     /// What the layout depends on.
     pub fn shape(&self) -> Shape {
         Shape {
-            detail_open: self.detail_open,
-            detail_from: self.detail_from,
-            entries: self.entries.len(),
+            detail_open: self.detail.open,
+            detail_from: self.detail.from,
+            entries: self.findings.entries.len(),
         }
     }
 
     fn relayout(&mut self) {
         self.areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1), self.shape());
-        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        self.events.cursor = self
+            .events
+            .cursor
+            .min(self.events.rows.len().saturating_sub(1));
         self.keep_cursor_visible();
         self.keep_selection_visible();
     }
@@ -413,37 +347,27 @@ impl App {
 
     fn keep_cursor_visible(&mut self) {
         let page = self.page();
-        if self.cursor < self.scroll {
-            self.scroll = self.cursor;
-        } else if self.cursor >= self.scroll + page {
-            self.scroll = self.cursor + 1 - page;
-        }
-        self.scroll = self.scroll.min(self.rows.len().saturating_sub(page));
+        self.events.keep_cursor_visible(page);
     }
 
     fn keep_selection_visible(&mut self) {
         let page = self.areas.rows(Pane::Findings).max(1);
-        if let Some(s) = self.selected {
-            if s < self.entries_scroll {
-                self.entries_scroll = s;
-            } else if s >= self.entries_scroll + page {
-                self.entries_scroll = s + 1 - page;
-            }
-        }
-        self.entries_scroll = self
-            .entries_scroll
-            .min(self.entries.len().saturating_sub(page));
+        self.findings.keep_selection_visible(page);
     }
 
     /// Event index under the timeline cursor.
     pub fn current_event(&self) -> Option<usize> {
-        self.rows.get(self.cursor).copied()
+        self.events.current()
     }
 
     /// What the detail pane describes.
     pub fn subject(&self) -> Subject {
-        match self.detail_from {
-            Pane::Findings => match self.selected.and_then(|s| self.entries.get(s)) {
+        match self.detail.from {
+            Pane::Findings => match self
+                .findings
+                .selected
+                .and_then(|s| self.findings.entries.get(s))
+            {
                 Some(Entry::Finding(f)) => Subject::Finding(*f),
                 Some(Entry::Incident(i)) => Subject::Incident(*i),
                 None => Subject::Nothing,
@@ -458,25 +382,13 @@ impl App {
     /// Put the cursor on an event (or the next one the filters show), with some context above it;
     /// false when the filters hide the event itself.
     fn jump_to_event(&mut self, ev: usize, center: bool) -> bool {
-        if self.rows.is_empty() {
-            return false;
-        }
-        let r = self
-            .rows
-            .partition_point(|&i| i < ev)
-            .min(self.rows.len() - 1);
-        self.cursor = r;
-        if center {
-            self.scroll = r.saturating_sub(self.page() / 3);
-        }
-        self.keep_cursor_visible();
-        self.rows[r] == ev
+        let page = self.page();
+        self.events.jump_to_event(ev, center, page)
     }
 
     fn move_cursor(&mut self, delta: isize) {
-        let last = self.rows.len().saturating_sub(1) as isize;
-        self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
-        self.keep_cursor_visible();
+        let page = self.page();
+        self.events.move_cursor(delta, page);
     }
 
     fn finding_index(&self, id: &str) -> Option<usize> {
@@ -485,7 +397,7 @@ impl App {
 
     fn entry_evidence(&self, s: usize) -> Vec<usize> {
         let a = &self.analysis;
-        let mut ev: Vec<usize> = match self.entries.get(s) {
+        let mut ev: Vec<usize> = match self.findings.entries.get(s) {
             Some(Entry::Finding(f)) => a.findings[*f].evidence.iter().map(|e| e.event).collect(),
             Some(Entry::Incident(i)) => a.incidents[*i]
                 .findings
@@ -503,7 +415,7 @@ impl App {
     /// The event a findings entry is about: a finding's first evidence, an incident's root's.
     fn entry_target(&self, s: usize) -> Option<usize> {
         let a = &self.analysis;
-        let f = match self.entries.get(s)? {
+        let f = match self.findings.entries.get(s)? {
             Entry::Finding(f) => *f,
             Entry::Incident(i) => self.finding_index(&a.incidents[*i].root)?,
         };
@@ -512,39 +424,37 @@ impl App {
 
     /// Select a findings entry: mark its evidence and jump the timeline to it.
     fn select(&mut self, s: usize) {
-        if self.entries.is_empty() {
+        if self.findings.entries.is_empty() {
             self.message = Some(match &self.rules_error {
                 Some(e) => format!("no findings: {e}"),
                 None => "no findings".into(),
             });
             return;
         }
-        let s = s.min(self.entries.len() - 1);
-        self.selected = Some(s);
-        self.marked = self.entry_evidence(s);
+        let s = s.min(self.findings.entries.len() - 1);
+        self.findings.selected = Some(s);
+        self.findings.marked = self.entry_evidence(s);
         if let Some(ev) = self.entry_target(s) {
             if !self.jump_to_event(ev, true) {
                 self.message = Some("its evidence is hidden by the filters; x drops them".into());
             }
         }
-        self.detail_scroll = 0;
+        self.detail.scroll = 0;
         self.keep_selection_visible();
     }
 
     fn move_selection(&mut self, delta: isize) {
-        let last = self.entries.len().saturating_sub(1) as isize;
-        let s = match self.selected {
-            Some(s) => (s as isize + delta).clamp(0, last.max(0)) as usize,
-            None if delta < 0 => last.max(0) as usize,
-            None => 0,
-        };
-        self.select(s);
+        self.select(self.findings.step_target(delta));
     }
 
     /// Select the root finding of the current (or first) incident and jump to its trigger.
     fn root(&mut self) {
         let a = &self.analysis;
-        let incident = match self.selected.and_then(|s| self.entries.get(s)) {
+        let incident = match self
+            .findings
+            .selected
+            .and_then(|s| self.findings.entries.get(s))
+        {
             Some(Entry::Incident(i)) => Some(*i),
             Some(Entry::Finding(f)) => {
                 let id = &a.findings[*f].id;
@@ -557,9 +467,13 @@ impl App {
             Some(i) => self.finding_index(&a.incidents[i].root),
             None => {
                 // No incident: follow `caused_by` up from the selected (or most severe) finding.
-                let mut f = match self.selected.and_then(|s| self.entries.get(s)) {
+                let mut f = match self
+                    .findings
+                    .selected
+                    .and_then(|s| self.findings.entries.get(s))
+                {
                     Some(Entry::Finding(f)) => Some(*f),
-                    _ => self.entries.iter().find_map(|e| match e {
+                    _ => self.findings.entries.iter().find_map(|e| match e {
                         Entry::Finding(f) => Some(*f),
                         Entry::Incident(_) => None,
                     }),
@@ -576,10 +490,16 @@ impl App {
                 f
             }
         };
-        match root.and_then(|f| self.entries.iter().position(|e| *e == Entry::Finding(f))) {
+        match root.and_then(|f| {
+            self.findings
+                .entries
+                .iter()
+                .position(|e| *e == Entry::Finding(f))
+        }) {
             Some(s) => {
                 self.select(s);
-                if let (Some(i), Some(Entry::Finding(f))) = (incident, self.entries.get(s)) {
+                if let (Some(i), Some(Entry::Finding(f))) = (incident, self.findings.entries.get(s))
+                {
                     let a = &self.analysis;
                     self.message = Some(format!(
                         "root cause of {}: {} {}",
@@ -605,7 +525,7 @@ impl App {
         limit: usize,
         test: impl Fn(usize) -> bool,
     ) -> Option<usize> {
-        let n = self.rows.len();
+        let n = self.events.rows.len();
         (0..n.min(limit))
             .map(|k| {
                 if forward {
@@ -614,29 +534,29 @@ impl App {
                     (from + n - k % n) % n
                 }
             })
-            .find(|&r| test(self.rows[r]))
+            .find(|&r| test(self.events.rows[r]))
     }
 
     fn search_step(&mut self, forward: bool) {
-        let Some(re) = self.search.clone() else {
+        let Some(re) = self.events.search.clone() else {
             self.message = Some("no search yet; press / to search".into());
             return;
         };
-        if self.rows.is_empty() {
+        if self.events.rows.is_empty() {
             return;
         }
-        let n = self.rows.len();
+        let n = self.events.rows.len();
         let from = if forward {
-            (self.cursor + 1) % n
+            (self.events.cursor + 1) % n
         } else {
-            (self.cursor + n - 1) % n
+            (self.events.cursor + n - 1) % n
         };
         match self.find_row(from, forward, usize::MAX, |i| self.event_hits(&re, i)) {
             Some(r) => {
-                if (forward && r <= self.cursor) || (!forward && r >= self.cursor) {
+                if (forward && r <= self.events.cursor) || (!forward && r >= self.events.cursor) {
                     self.message = Some("search wrapped around".into());
                 }
-                self.cursor = r;
+                self.events.cursor = r;
                 self.keep_cursor_visible();
             }
             None => self.message = Some(format!("no match for /{}/", re.as_str())),
@@ -646,16 +566,16 @@ impl App {
     fn error_step(&mut self, forward: bool) {
         let tl = &self.analysis.timeline;
         let found = if forward {
-            (self.cursor + 1..self.rows.len())
-                .find(|&r| tl.events[self.rows[r]].level == Some(Level::Error))
+            (self.events.cursor + 1..self.events.rows.len())
+                .find(|&r| tl.events[self.events.rows[r]].level == Some(Level::Error))
         } else {
-            (0..self.cursor)
+            (0..self.events.cursor)
                 .rev()
-                .find(|&r| tl.events[self.rows[r]].level == Some(Level::Error))
+                .find(|&r| tl.events[self.events.rows[r]].level == Some(Level::Error))
         };
         match found {
             Some(r) => {
-                self.cursor = r;
+                self.events.cursor = r;
                 self.keep_cursor_visible();
             }
             None => self.message = Some("no more errors that way".into()),
@@ -680,6 +600,7 @@ impl App {
             return;
         }
         let next = match self
+            .events
             .filter
             .cid
             .and_then(|c| cids.iter().position(|&x| x == c))
@@ -688,7 +609,7 @@ impl App {
             Some(_) => None,
             None => Some(cids[0]),
         };
-        self.filter.cid = next;
+        self.events.filter.cid = next;
         self.message = Some(match next {
             Some(c) => format!("only CID {}", tl.cids.describe(c)),
             None => "CID filter dropped".into(),
@@ -700,7 +621,7 @@ impl App {
         self.prompt = Some(Prompt {
             kind,
             text: String::new(),
-            origin: (self.cursor, self.scroll),
+            origin: (self.events.cursor, self.events.scroll),
             error: None,
         });
     }
@@ -709,8 +630,8 @@ impl App {
     fn preview_search(&mut self) {
         let Some(p) = &self.prompt else { return };
         let (origin, text) = (p.origin, p.text.clone());
-        (self.cursor, self.scroll) = origin;
-        if text.is_empty() || self.rows.is_empty() {
+        (self.events.cursor, self.events.scroll) = origin;
+        if text.is_empty() || self.events.rows.is_empty() {
             return;
         }
         match query::pattern(&text) {
@@ -719,10 +640,10 @@ impl App {
                     self.find_row(origin.0, true, PREVIEW_ROWS, |i| self.event_hits(&re, i));
                 match found {
                     Some(r) => {
-                        self.cursor = r;
+                        self.events.cursor = r;
                         self.keep_cursor_visible();
                     }
-                    None if self.rows.len() > PREVIEW_ROWS => {
+                    None if self.events.rows.len() > PREVIEW_ROWS => {
                         self.message = Some("no hit nearby; Enter searches everything".into());
                     }
                     None => self.message = Some("no match".into()),
@@ -750,7 +671,7 @@ impl App {
             Action::EraseAll => p.text.clear(),
             Action::Cancel => {
                 if kind == PromptKind::Search {
-                    (self.cursor, self.scroll) = p.origin;
+                    (self.events.cursor, self.events.scroll) = p.origin;
                 }
                 self.prompt = None;
                 return;
@@ -759,7 +680,7 @@ impl App {
                 let text = p.text.clone();
                 match kind {
                     PromptKind::Search if text.is_empty() => {
-                        self.search = None;
+                        self.events.search = None;
                         self.prompt = None;
                     }
                     PromptKind::Search => match query::pattern(&text) {
@@ -770,14 +691,14 @@ impl App {
                             if !found {
                                 self.message = Some(format!("no match for /{text}/"));
                             }
-                            self.search = Some(re);
+                            self.events.search = Some(re);
                             self.prompt = None;
                         }
                         Err(e) => p.error = Some(e),
                     },
                     PromptKind::Filter if text.trim().is_empty() => {
                         self.prompt = None;
-                        self.filter = Filter::default();
+                        self.events.filter = Filter::default();
                         self.refilter();
                         self.message = Some("all filters dropped".into());
                     }
@@ -786,7 +707,7 @@ impl App {
                         Ok(changes) => {
                             self.prompt = None;
                             for c in changes {
-                                c.apply(&mut self.filter);
+                                c.apply(&mut self.events.filter);
                             }
                             self.refilter();
                         }
@@ -805,7 +726,7 @@ impl App {
     }
 
     fn cycle_focus(&mut self, forward: bool) {
-        let order: &[Pane] = if self.detail_open {
+        let order: &[Pane] = if self.detail.open {
             &[Pane::Timeline, Pane::Findings, Pane::Detail]
         } else {
             &[Pane::Timeline, Pane::Findings]
@@ -817,32 +738,23 @@ impl App {
         } else {
             (k + n - 1) % n
         }];
-        if self.focus != Pane::Detail && self.detail_from != self.focus {
-            self.detail_from = self.focus;
-            self.detail_scroll = 0;
+        if self.focus != Pane::Detail && self.detail.from != self.focus {
+            self.detail.from = self.focus;
+            self.detail.scroll = 0;
         }
     }
 
     fn scroll_pane(&mut self, pane: Pane, delta: isize) {
         match pane {
             Pane::Timeline => {
-                let max = self.rows.len().saturating_sub(self.page()) as isize;
-                self.scroll = (self.scroll as isize + delta).clamp(0, max.max(0)) as usize;
                 let page = self.page();
-                self.cursor = self
-                    .cursor
-                    .clamp(self.scroll, (self.scroll + page - 1).max(self.scroll))
-                    .min(self.rows.len().saturating_sub(1));
+                self.events.scroll_by(delta, page);
             }
             Pane::Findings => {
                 let page = self.areas.rows(Pane::Findings).max(1);
-                let max = self.entries.len().saturating_sub(page) as isize;
-                self.entries_scroll =
-                    (self.entries_scroll as isize + delta).clamp(0, max.max(0)) as usize;
+                self.findings.scroll_by(delta, page);
             }
-            Pane::Detail => {
-                self.detail_scroll = (self.detail_scroll as isize + delta).max(0) as usize;
-            }
+            Pane::Detail => self.detail.scroll_by(delta),
         }
     }
 
@@ -852,18 +764,6 @@ impl App {
             Pane::Timeline => self.move_cursor(delta),
             Pane::Findings => self.move_selection(delta),
             Pane::Detail => self.scroll_pane(Pane::Detail, delta),
-        }
-    }
-
-    fn help_action(&mut self, a: Action) {
-        match a {
-            Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
-            Action::Down => self.help_scroll += 1,
-            Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
-            Action::PageDown => self.help_scroll += 10,
-            Action::Top => self.help_scroll = 0,
-            Action::Help | Action::Back | Action::Quit => self.help = false,
-            _ => {}
         }
     }
 
@@ -879,8 +779,8 @@ impl App {
             self.relayout();
             return;
         }
-        if self.help {
-            self.help_action(a);
+        if self.help.open {
+            self.help.update(a);
             return;
         }
         let page = match self.focus {
@@ -893,7 +793,7 @@ impl App {
             Action::PageUp => self.step(-page),
             Action::PageDown => self.step(page),
             Action::Top => match self.focus {
-                Pane::Detail => self.detail_scroll = 0,
+                Pane::Detail => self.detail.scroll = 0,
                 _ => self.step(-(isize::MAX / 2)),
             },
             Action::Bottom => self.step(isize::MAX / 2),
@@ -901,30 +801,33 @@ impl App {
             Action::PrevPane => self.cycle_focus(false),
             Action::Enter => match self.focus {
                 Pane::Detail => {
-                    self.detail_open = false;
-                    self.focus = self.detail_from;
+                    self.detail.open = false;
+                    self.focus = self.detail.from;
                 }
-                f if self.detail_open && self.detail_from == f => self.detail_open = false,
+                f if self.detail.open && self.detail.from == f => self.detail.open = false,
                 f => {
-                    if f == Pane::Findings && self.selected.is_none() && !self.entries.is_empty() {
+                    if f == Pane::Findings
+                        && self.findings.selected.is_none()
+                        && !self.findings.entries.is_empty()
+                    {
                         self.select(0);
                     }
-                    self.detail_open = true;
-                    self.detail_from = f;
-                    self.detail_scroll = 0;
+                    self.detail.open = true;
+                    self.detail.from = f;
+                    self.detail.scroll = 0;
                 }
             },
             Action::Back => {
-                if self.detail_open {
-                    self.detail_open = false;
+                if self.detail.open {
+                    self.detail.open = false;
                     if self.focus == Pane::Detail {
-                        self.focus = self.detail_from;
+                        self.focus = self.detail.from;
                     }
-                } else if self.search.is_some() {
-                    self.search = None;
+                } else if self.events.search.is_some() {
+                    self.events.search = None;
                 } else {
-                    self.selected = None;
-                    self.marked.clear();
+                    self.findings.selected = None;
+                    self.findings.marked.clear();
                 }
             }
             Action::Search => self.open_prompt(PromptKind::Search),
@@ -932,7 +835,7 @@ impl App {
             Action::SearchPrev => self.search_step(false),
             Action::Filter => self.open_prompt(PromptKind::Filter),
             Action::ClearFilters => {
-                self.filter = Filter::default();
+                self.events.filter = Filter::default();
                 self.refilter();
                 self.message = Some("all filters dropped".into());
             }
@@ -956,8 +859,8 @@ impl App {
                 }
             }
             Action::Help => {
-                self.help = true;
-                self.help_scroll = 0;
+                self.help.open = true;
+                self.help.scroll = 0;
             }
             Action::Quit | Action::Interrupt => self.quit = true,
             Action::Scroll(pane, n) => self.scroll_pane(pane, n as isize),
@@ -965,18 +868,18 @@ impl App {
                 self.focus = pane;
                 match pane {
                     Pane::Timeline => {
-                        let r = self.scroll + row as usize;
-                        if r < self.rows.len() {
-                            self.cursor = r;
+                        let r = self.events.scroll + row as usize;
+                        if r < self.events.rows.len() {
+                            self.events.cursor = r;
                         }
-                        self.detail_from = pane;
+                        self.detail.from = pane;
                     }
                     Pane::Findings => {
-                        let s = self.entries_scroll + row as usize;
-                        if s < self.entries.len() {
+                        let s = self.findings.scroll + row as usize;
+                        if s < self.findings.entries.len() {
                             self.select(s);
                         }
-                        self.detail_from = pane;
+                        self.detail.from = pane;
                     }
                     Pane::Detail => {}
                 }
