@@ -110,4 +110,31 @@ mod tests {
         assert_eq!(e.line, 3, "{e}");
         assert!(e.message.contains("strat"), "{e}");
     }
+
+    #[test]
+    fn roles_are_data() {
+        let r = Registry::load_with(None, &|_| Ok(())).unwrap();
+        let service: Vec<&str> = r
+            .formats
+            .iter()
+            .filter(|f| f.role == crate::model::Role::Service)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(service, vec!["citadel-tracing", "citadel-pasted"]);
+        let text = "name = \"x\"\ntitle = \"X\"\nrole = \"server\"\nmode = \"single\"\n";
+        let e = format::load_format("x.toml", text).unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("unknown role"), "{e}");
+    }
+
+    #[test]
+    fn the_cid_shape_is_data() {
+        let r = Registry::load_with(None, &|_| Ok(())).unwrap();
+        let shape = &r.entities.cid_shape;
+        assert!(shape.is_full_digits("100000000000000"));
+        assert!(!shape.is_full_digits("21402289"));
+        assert!(shape.is_full(100_000_000_000_000));
+        assert!(!shape.is_full(99_999_999_999_999));
+        assert!(shape.is_capture("peer_cid") && !shape.is_capture("user"));
+    }
 }

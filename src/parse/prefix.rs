@@ -46,3 +46,44 @@ pub fn strip_collectors<'l>(reg: &Registry, mut line: &'l str) -> (&'l str, Pref
     }
     (line, p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defs::{Collector, Extractors};
+    use regex::Regex;
+
+    fn registry(outer_time_wins: bool) -> Registry {
+        let ts = Regex::new(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ").unwrap();
+        Registry {
+            formats: vec![],
+            collectors: vec![
+                Collector {
+                    name: "runner".into(),
+                    regex: ts.clone(),
+                    outer_time_wins,
+                },
+                Collector {
+                    name: "container".into(),
+                    regex: Regex::new(r"^(?P<container>svc-1) \| ").unwrap(),
+                    outer_time_wins: false,
+                },
+            ],
+            entities: Extractors::default(),
+            anchors: vec![],
+        }
+    }
+
+    #[test]
+    fn nested_times_are_settled_by_data() {
+        let line = "2025-12-30T01:00:00Z svc-1 | 2025-12-30T02:00:00Z hello";
+        // By default the innermost time (the container's own) wins.
+        let (rest, p) = strip_collectors(&registry(false), line);
+        assert_eq!(rest, "hello");
+        assert_eq!(p.container.as_deref(), Some("svc-1"));
+        assert_eq!(p.ts.unwrap().to_rfc3339(), "2025-12-30T02:00:00+00:00");
+        // A collector that says so keeps the outer time.
+        let (_, p) = strip_collectors(&registry(true), line);
+        assert_eq!(p.ts.unwrap().to_rfc3339(), "2025-12-30T01:00:00+00:00");
+    }
+}
