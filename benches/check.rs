@@ -15,9 +15,9 @@ mod common;
 use common::Corpus;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use diag::correlate::Options;
-use diag::format::Registry;
+use diag::defs::Registry;
 use diag::pipeline;
-use diag::report::{check as report, style::Style};
+use diag::report::{style::Style, text};
 use diag::rules::{load::load_rules, run, Selection};
 use diag::source;
 use std::time::Duration;
@@ -80,7 +80,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("end_to_end", |b| {
         b.iter_with_large_drop(|| {
             let a = run(&rules, &sel, load());
-            report::write_text(&mut std::io::sink(), &a, None, Style::detect(false))
+            text::write_check(&mut std::io::sink(), &a, None, Style::detect(false))
                 .expect("report writes");
             a
         })

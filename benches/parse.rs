@@ -9,7 +9,7 @@ mod common;
 
 use common::Kind;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use diag::format::Registry;
+use diag::defs::Registry;
 use diag::pipeline::{parse_reader, ParsedInput};
 use diag::source;
 use std::io::Cursor;

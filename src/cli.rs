@@ -2,14 +2,18 @@
 //! registries, correlation options) and the commands run on it. Exit codes: 0 clean, 1 findings at or
 //! above the threshold, 2 usage or input error. A closed pipe (`diag ... | head`) ends quietly.
 
-use crate::correlate::{self, Timeline};
-use crate::event::Level;
+use crate::correlate;
+use crate::defs::{DefError, Registry};
 use crate::filter::Filter;
-use crate::format::Registry;
-use crate::pipeline::{self, Problems};
-use crate::report::{check as checkr, style::Style, timeline as tlr};
+use crate::model::Level;
+use crate::model::Timeline;
+use crate::pipeline::{self, LoadError, Problems};
+use crate::report::{
+    json::Json, junit::Junit, ndjson::Ndjson, sarif::Sarif, style::Style, text::Text, CheckWriter,
+    TimelineWriter,
+};
 use crate::rules::{finding::Severity, load::load_rules, selftest, Selection};
-use crate::source;
+use crate::source::{self, InputError};
 use chrono::{FixedOffset, NaiveDate};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
@@ -310,13 +314,34 @@ pub struct TimelineArgs {
     pub format: TimelineFormat,
 }
 
-/// An error that ends the run with exit code 2.
-#[derive(Debug)]
-pub struct Fatal(pub String);
+/// An error that ends the run: the library's typed errors, plus what the command line itself refuses.
+/// `run` turns each into its message and exit code, in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum Fatal {
+    /// A flag's value or a combination of flags the command line refuses.
+    #[error("{0}")]
+    Usage(String),
+    /// A malformed format or rule definition (file, line and fix).
+    #[error(transparent)]
+    Def(#[from] DefError),
+    /// An input that cannot be read, or LOGS that expand to nothing.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Loading stopped (an unknown forced format, nothing readable).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// Writing the output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The terminal could not be set up or restored for the TUI.
+    #[error("terminal: {0}")]
+    Terminal(io::Error),
+}
 
-impl<E: std::fmt::Display> From<E> for Fatal {
-    fn from(e: E) -> Fatal {
-        Fatal(e.to_string())
+impl Fatal {
+    /// Exit code: every error that ends a run is a usage or input error.
+    pub fn exit_code(&self) -> i32 {
+        2
     }
 }
 
@@ -333,13 +358,13 @@ pub struct Loaded {
 fn parse_tz(s: &str) -> Result<FixedOffset, Fatal> {
     let t = s.trim();
     if t.eq_ignore_ascii_case("utc") || t == "Z" {
-        return FixedOffset::east_opt(0).ok_or_else(|| Fatal("bad zone".into()));
+        return FixedOffset::east_opt(0).ok_or_else(|| Fatal::Usage("bad zone".into()));
     }
     let (sign, rest) = match t.as_bytes().first() {
         Some(b'+') => (1, &t[1..]),
         Some(b'-') => (-1, &t[1..]),
         _ => {
-            return Err(Fatal(format!(
+            return Err(Fatal::Usage(format!(
                 "--tz {s:?}: give an offset like +01:00, -05:30 or UTC"
             )))
         }
@@ -348,37 +373,36 @@ fn parse_tz(s: &str) -> Result<FixedOffset, Fatal> {
     let (h, m): (i32, i32) = match (h.parse(), m.parse()) {
         (Ok(h), Ok(m)) if h <= 14 && m < 60 => (h, m),
         _ => {
-            return Err(Fatal(format!(
+            return Err(Fatal::Usage(format!(
                 "--tz {s:?}: give an offset like +01:00, -05:30 or UTC"
             )))
         }
     };
     FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-        .ok_or_else(|| Fatal(format!("--tz {s:?} is out of range")))
+        .ok_or_else(|| Fatal::Usage(format!("--tz {s:?} is out of range")))
 }
 
 impl InputArgs {
     /// Correlation options from the flags.
     pub fn options(&self) -> Result<correlate::Options, Fatal> {
-        let date = match &self.date {
-            Some(d) => Some(
-                NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| Fatal(format!("--date {d:?}: give a date like 2025-12-30")))?,
-            ),
-            None => None,
-        };
+        let date =
+            match &self.date {
+                Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    Fatal::Usage(format!("--date {d:?}: give a date like 2025-12-30"))
+                })?),
+                None => None,
+            };
         let tz = self.tz.as_deref().map(parse_tz).transpose()?;
         let mut aliases = Vec::new();
         for a in &self.alias {
             let (n, c) = a.split_once('=').ok_or_else(|| {
-                Fatal(format!(
+                Fatal::Usage(format!(
                     "--alias {a:?}: give NAME=CID, e.g. alice=2140228971562830034"
                 ))
             })?;
-            let cid: u64 = c
-                .trim()
-                .parse()
-                .map_err(|_| Fatal(format!("--alias {a:?}: the CID must be a full decimal u64")))?;
+            let cid: u64 = c.trim().parse().map_err(|_| {
+                Fatal::Usage(format!("--alias {a:?}: the CID must be a full decimal u64"))
+            })?;
             aliases.push((n.trim().to_string(), cid));
         }
         Ok(correlate::Options { date, tz, aliases })
@@ -387,7 +411,7 @@ impl InputArgs {
     /// Expand, read, parse and correlate.
     pub fn load(&self) -> Result<Loaded, Fatal> {
         if self.logs.is_empty() {
-            return Err(Fatal("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
+            return Err(Fatal::Usage("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
         }
         let registry = Registry::load(self.parsers.as_deref())?;
         let inputs = source::expand(&self.logs)?;
@@ -428,26 +452,26 @@ fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
     if let Some(c) = &a.cid {
         let q = c.trim_end_matches('.').trim_end_matches('…');
         filter.cid = Some(tl.cids.lookup(q).ok_or_else(|| {
-            Fatal(format!(
+            Fatal::Usage(format!(
                 "--cid {c:?}: no CID or name like that in these logs"
             ))
         })?);
     }
     if let Some(g) = &a.grep {
-        filter.grep = Some(regex::Regex::new(g).map_err(|e| Fatal(format!("--grep: {e}")))?);
+        filter.grep = Some(regex::Regex::new(g).map_err(|e| Fatal::Usage(format!("--grep: {e}")))?);
     }
     let refused = report_problems(&loaded.problems);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let r = match a.format {
-        TimelineFormat::Text => tlr::write_text(
-            &mut out,
-            tl,
-            &filter,
-            Style::detect(io::stdout().is_terminal()),
-        ),
-        TimelineFormat::Ndjson => tlr::write_ndjson(&mut out, tl, &filter),
+    let style = Style::detect(io::stdout().is_terminal());
+    let writer: &dyn TimelineWriter = match a.format {
+        TimelineFormat::Text => &Text {
+            style,
+            fail_on: None,
+        },
+        TimelineFormat::Ndjson => &Ndjson,
     };
+    let r = writer.write_timeline(&mut out, tl, &filter);
     match r.and_then(|_| out.flush()) {
         Ok(()) => {}
         Err(e) if is_broken_pipe(&e) => return Ok(0),
@@ -462,7 +486,7 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
     let rules = load_rules(a.rules.as_deref())?;
     for id in a.disable.iter().chain(&a.only) {
         if !rules.iter().any(|r| &r.info.id == id) {
-            return Err(Fatal(format!(
+            return Err(Fatal::Usage(format!(
                 "no rule with id {id:?}; `diag rules list` shows them"
             )));
         }
@@ -478,17 +502,17 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
     let threshold = a.fail_on.threshold();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let r = match a.format {
-        CheckFormat::Text => checkr::write_text(
-            &mut out,
-            &analysis,
-            threshold,
-            Style::detect(io::stdout().is_terminal()),
-        ),
-        CheckFormat::Json => checkr::write_json(&mut out, &analysis),
-        CheckFormat::Junit => crate::report::ci::write_junit(&mut out, &analysis, threshold),
-        CheckFormat::Sarif => crate::report::ci::write_sarif(&mut out, &analysis),
+    let style = Style::detect(io::stdout().is_terminal());
+    let writer: &dyn CheckWriter = match a.format {
+        CheckFormat::Text => &Text {
+            style,
+            fail_on: threshold,
+        },
+        CheckFormat::Json => &Json,
+        CheckFormat::Junit => &Junit { fail_on: threshold },
+        CheckFormat::Sarif => &Sarif,
     };
+    let r = writer.write_check(&mut out, &analysis);
     match r.and_then(|_| out.flush()) {
         Ok(()) => {}
         Err(e) if is_broken_pipe(&e) => {}
@@ -549,7 +573,7 @@ fn cmd_profile(a: &ProfileArgs) -> Result<i32, Fatal> {
     match &a.output {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| {
-                Fatal(format!(
+                Fatal::Usage(format!(
                     "cannot write {}: {e}; check the directory exists and is writable",
                     path.display()
                 ))
@@ -710,7 +734,7 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
 /// hand them to the TUI, which loads in the background.
 fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
     if a.input.logs.is_empty() {
-        return Err(Fatal(
+        return Err(Fatal::Usage(
             "no LOGS given; pass files, directories, globs or - for stdin (try `diag tui samples/seed`)"
                 .into(),
         ));
@@ -722,7 +746,7 @@ fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
         options: a.input.options()?,
         rules: load_rules(a.rules.as_deref())?,
     };
-    crate::tui::run(job).map_err(|e| Fatal(format!("terminal: {e}")))?;
+    crate::tui::run(job).map_err(Fatal::Terminal)?;
     Ok(0)
 }
 
@@ -763,9 +787,9 @@ pub fn run() -> i32 {
     };
     match r {
         Ok(c) => c,
-        Err(Fatal(m)) => {
-            eprintln!("diag: error: {m}");
-            2
+        Err(e) => {
+            eprintln!("diag: error: {e}");
+            e.exit_code()
         }
     }
 }

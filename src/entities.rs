@@ -2,42 +2,11 @@
 //! CIDs, lost CIDs, UUIDs, message-id prefixes, usernames, name bindings and `key=value` fields in any
 //! record, whatever its format.
 
-use crate::event::{CidRef, Event};
-use crate::format::{compile, toml_error, DefError};
-use regex::Regex;
-use serde::Deserialize;
+pub use crate::defs::Extractors;
+use crate::model::{CidRef, Event};
 
 /// Longest text an extractor looks at in one record (stack traces can be huge and carry no ids).
 const SCAN_LIMIT: usize = 8 * 1024;
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Pat {
-    regex: String,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Def {
-    #[serde(default)]
-    cid: Vec<Pat>,
-    #[serde(default)]
-    cid_prefix: Vec<Pat>,
-    #[serde(default)]
-    cid_lost: Vec<Pat>,
-    #[serde(default)]
-    uuid: Vec<Pat>,
-    #[serde(default)]
-    msgid_prefix: Vec<Pat>,
-    #[serde(default)]
-    user: Vec<Pat>,
-    #[serde(default)]
-    alias: Vec<Pat>,
-    #[serde(default)]
-    field: Vec<Pat>,
-    #[serde(default)]
-    owner: Vec<Pat>,
-}
 
 /// What an owner line names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,20 +17,6 @@ pub enum Owner {
     Name(String),
 }
 
-/// Compiled extractors; each pattern's group `v` (or `name`/`cid`, `k`/`v`) is what it extracts.
-#[derive(Debug, Clone, Default)]
-pub struct Extractors {
-    cid: Vec<Regex>,
-    cid_prefix: Vec<Regex>,
-    cid_lost: Vec<Regex>,
-    uuid: Vec<Regex>,
-    msgid_prefix: Vec<Regex>,
-    user: Vec<Regex>,
-    alias: Vec<Regex>,
-    field: Vec<Regex>,
-    owner: Vec<Regex>,
-}
-
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);
@@ -69,41 +24,6 @@ fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
 }
 
 impl Extractors {
-    /// Load from TOML text; every regex must name the groups its kind needs.
-    pub fn load(file: &str, text: &str) -> Result<Extractors, DefError> {
-        let def: Def = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
-        let mut nth = 0;
-        let mut comp = |pats: &[Pat], groups: &[&str]| -> Result<Vec<Regex>, DefError> {
-            let mut out = Vec::new();
-            for p in pats {
-                let r = compile(file, text, "regex", nth, &p.regex)?;
-                for g in groups {
-                    if !r.capture_names().flatten().any(|n| n == *g) {
-                        return Err(DefError {
-                            file: file.into(),
-                            line: crate::format::line_of_key(text, "regex", nth),
-                            message: format!("this extractor needs a named group (?P<{g}>...)"),
-                        });
-                    }
-                }
-                nth += 1;
-                out.push(r);
-            }
-            Ok(out)
-        };
-        Ok(Extractors {
-            cid: comp(&def.cid, &["v"])?,
-            cid_prefix: comp(&def.cid_prefix, &["v"])?,
-            cid_lost: comp(&def.cid_lost, &[])?,
-            uuid: comp(&def.uuid, &["v"])?,
-            msgid_prefix: comp(&def.msgid_prefix, &["v"])?,
-            user: comp(&def.user, &["v"])?,
-            alias: comp(&def.alias, &["name", "cid"])?,
-            field: comp(&def.field, &["k", "v"])?,
-            owner: comp(&def.owner, &[])?,
-        })
-    }
-
     /// Who a line says its source belongs to: a CID (full or truncated) or a username.
     pub fn owner(&self, message: &str) -> Option<Owner> {
         for r in &self.owner {
@@ -210,7 +130,7 @@ impl Extractors {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::Registry;
+    use crate::defs::Registry;
 
     fn ev(msg: &str) -> Event {
         let reg = Registry::load(None).unwrap();

@@ -1,7 +1,7 @@
 //! Filters shared by `diag timeline` and the TUI: CID (or name), source, minimum level, text.
 
-use crate::correlate::Timeline;
-use crate::event::{Event, Level};
+use crate::model::Timeline;
+use crate::model::{Event, Level};
 use regex::Regex;
 
 /// What to keep; empty parts keep everything.

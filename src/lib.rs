@@ -1,25 +1,47 @@
-//! diag: read → parse → correlate → rules → report, for the logs of a Citadel P2P messenger.
+//! diag: read → parse → correlate → rules → report, for the logs of a P2P messenger's service and tabs.
 //!
-//! - [`source`] turns LOGS arguments into labelled inputs and inputs into lines (gz, stdin, caps);
-//! - [`format`] loads the format definitions of `parsers/` (data), [`parse`] cuts lines into records,
-//!   [`entities`] finds CIDs, UUIDs and names in them, giving [`event::Event`]s;
-//! - [`correlate`] aligns the sources on one [`correlate::Timeline`] (clocks, anchors, CID resolution);
-//! - [`pipeline`] is the one place where these meet;
-//! - [`rules`] evaluate `rules/*.toml` over the timeline into findings and incidents;
-//! - [`report`] writes text, JSON and NDJSON; [`tui`] is the interactive view; [`cli`] is the command line.
+//! The modules are one-way layers: each uses only those listed above it (the cargo features `cli` and
+//! `tui`, on by default, add the front ends; without them the engine builds without clap, ratatui
+//! and crossterm).
+//!
+//! | layer | module | owns |
+//! |---|---|---|
+//! | data | [`model`] | `Event`, `Timeline`, `SourceInfo`, `ClockOffset`, `AnchorLink`, `CidDirectory`, stats: data only |
+//! | definitions | [`defs`] | loading every data file (`parsers/*.toml`, rules' TOML text), the embedded built-ins, `DefError` |
+//! | input | [`source`] | LOGS arguments → labelled inputs → lines (gz, stdin, globs, line caps) |
+//! | | [`filter`] | which timeline events a view shows (CID, source, level, regex) |
+//! | records | [`parse`] | lines → records → `Event`s: ANSI, collector prefixes, time, JSON paths, detection, samples |
+//! | | [`entities`] | CIDs, UUIDs, names and fields found in events by the shared extractors |
+//! | timeline | [`correlate`] | sources → one `Timeline`: dates, anchor pairs, clock offsets, placement, merge, CIDs |
+//! | | [`pipeline`] | the one place where read, parse and correlate meet (in parallel, per input) |
+//! | analysis | [`rules`] | `rules/*.toml` over the timeline → findings, linked into incidents |
+//! | output | [`report`] | one module per output format behind `CheckWriter` / `TimelineWriter` |
+//! | front ends | `tui`, `cli` | the interactive view and the command line (features `tui`, `cli`) |
+//!
+//! What is specific to one product (which format is a service log, what a CID looks like, which
+//! collector's time wins) is data in `parsers/`, not code.
 #![warn(missing_docs)]
 
-pub mod cli;
-pub mod correlate;
-pub mod entities;
-pub mod event;
+pub mod model;
+
+pub mod defs;
 pub mod filter;
-pub mod format;
-pub mod parse;
-pub mod pipeline;
-pub mod profile;
-pub mod report;
-pub mod rules;
 pub mod source;
+
+pub mod entities;
+pub mod parse;
+
+pub mod correlate;
+pub mod pipeline;
+
+pub mod profile;
 pub mod templates;
+
+pub mod rules;
+
+pub mod report;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "tui")]
 pub mod tui;

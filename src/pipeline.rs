@@ -4,10 +4,11 @@
 //! format is detected from its first lines unless forced; interleaved compose services become sources of
 //! their own; then everything is handed to `correlate`.
 
-use crate::correlate::{self, SourceInfo, Timeline};
-use crate::event::Event;
-use crate::format::Registry;
-use crate::parse::{detect, Detection, SourceParser, DETECT_LINES};
+use crate::correlate;
+use crate::defs::Registry;
+use crate::model::Event;
+use crate::model::{Detection, SourceInfo, Timeline};
+use crate::parse::{detect, SourceParser, DETECT_LINES};
 use crate::source::{self, Input, InputError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -166,6 +167,7 @@ pub fn parse_reader(
                 offset: None,
                 owners: Vec::new(),
                 file_date: file_name.and_then(|n| fmt.file_date(n)),
+                role: fmt.role,
             };
             (info, evs)
         })

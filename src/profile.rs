@@ -6,9 +6,9 @@
 //! Generic rules compare a run against both: a template far above its healthy rate is a storm, an
 //! error template no profile has is new.
 
-use crate::correlate::Timeline;
-use crate::event::Level;
-use crate::format::{line_of_key, toml_error, DefError};
+use crate::defs::{line_of_key, toml_error, DefError};
+use crate::model::Level;
+use crate::model::Timeline;
 use crate::templates::Templates;
 use regex::Regex;
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+pub use crate::model::ReadStats;
+
 /// Longest line kept; the rest of a longer line is dropped and counted.
 pub const MAX_LINE: usize = 1 << 20;
 
@@ -191,23 +193,6 @@ fn disambiguate(inputs: &mut [Input]) {
             inp.label = format!("{}#{}", inp.label, n + 1);
         }
     }
-}
-
-/// Per-input counts of what reading had to mend.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReadStats {
-    /// Physical lines read.
-    pub lines: u64,
-    /// Bytes read (after decompression).
-    pub bytes: u64,
-    /// Lines that held invalid UTF-8 (read lossily).
-    pub invalid_utf8: u64,
-    /// Lines longer than `MAX_LINE`, cut.
-    pub truncated: u64,
-    /// Whether the input was gzip-compressed.
-    pub gzip: bool,
-    /// A read error that ended the input early (a truncated gz), if any.
-    pub error: Option<String>,
 }
 
 /// Open an input: gzip is recognised by its magic bytes, binary input is refused.

@@ -9,8 +9,8 @@
 //! cluster ids and templates depend on the order and history of the lines fed to them, so two runs do
 //! not key the same clusters.)
 
-use crate::correlate::Timeline;
-use crate::event::{Event, Level, SourceId};
+use crate::model::Timeline;
+use crate::model::{Event, Level, SourceId};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;

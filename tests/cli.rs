@@ -628,3 +628,67 @@ fn real_service_logs() {
         Some("peer-connection-dropped"),
     );
 }
+
+/// Issue 7: which source is the service (the reference clock, owner of no CIDs) comes from its format's
+/// `role = "service"`, not from its name. The built-in service format renamed in a `--parsers` dir
+/// gives the same timeline; without its role it does not.
+#[test]
+fn the_service_is_known_by_its_role_not_its_name() {
+    let logs = tempfile::tempdir().expect("tempdir");
+    // No time anywhere: the reference is chosen by anchors, then by role. The tab has more lines, so
+    // only the role keeps the service first; the service's send line would otherwise make it an owner.
+    let svc = logs.path().join("svc.log");
+    let tab = logs.path().join("tab.txt");
+    std::fs::write(
+        &svc,
+        " INFO app_service: svc.rs:10: handling request_id=11111111-2222-4333-8444-555555555555\n \
+         INFO app_service: svc.rs:11: Sending reliable P2P message from 2140228971562830034 to 4926344781773734389\n \
+         INFO app_service: svc.rs:12: done\n",
+    )
+    .expect("write");
+    std::fs::write(
+        &tab,
+        "tab starts\nrouting 11111111-2222-4333-8444-555555555555\nsecond\nthird\nfourth\n",
+    )
+    .expect("write");
+    let builtin = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("parsers/citadel-tracing.toml"),
+    )
+    .expect("read the built-in service format");
+    assert!(builtin.contains("\nrole = \"service\"\n"));
+    let renamed = builtin.replacen("name = \"citadel-tracing\"", "name = \"acme-server\"", 1);
+    let with_role = tempfile::tempdir().expect("tempdir");
+    let without_role = tempfile::tempdir().expect("tempdir");
+    // Same file name: the user's file replaces the built-in one.
+    std::fs::write(with_role.path().join("citadel-tracing.toml"), &renamed).expect("write");
+    std::fs::write(
+        without_role.path().join("citadel-tracing.toml"),
+        renamed.replacen("\nrole = \"service\"\n", "\n", 1),
+    )
+    .expect("write");
+    let (svc, tab) = (svc.to_str().unwrap(), tab.to_str().unwrap());
+    for (cmd, format) in [
+        ("timeline", "ndjson"),
+        ("timeline", "text"),
+        ("check", "json"),
+    ] {
+        let run = |parsers: Option<&Path>| {
+            let mut args = vec![cmd, "--format", format];
+            if let Some(p) = parsers {
+                args.extend(["--parsers", p.to_str().unwrap()]);
+            }
+            args.extend([svc, tab]);
+            stdout(&diag(&args)).replace("acme-server", "citadel-tracing")
+        };
+        let original = run(None);
+        assert!(!original.is_empty());
+        assert_eq!(
+            original,
+            run(Some(with_role.path())),
+            "{cmd} --format {format}"
+        );
+        if cmd == "check" {
+            assert_ne!(original, run(Some(without_role.path())), "the role decides");
+        }
+    }
+}

@@ -3,8 +3,8 @@
 //! is compared with an insta snapshot (`INSTA_UPDATE=always cargo test --test formats` accepts; then read
 //! the snapshots). Explicit tests pin the tricky shapes and the detected format of every sample.
 
-use diag::event::{CidRef, Event, RawTime};
-use diag::format::Registry;
+use diag::defs::Registry;
+use diag::model::{CidRef, Event, RawTime};
 use diag::parse::parse_text;
 use diag::pipeline::parse_input;
 use diag::source::Input;

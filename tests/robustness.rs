@@ -1,7 +1,7 @@
 //! Never panic on input: arbitrary text through every format, correlation and every rule.
 
 use diag::correlate::{self, Options};
-use diag::format::Registry;
+use diag::defs::Registry;
 use diag::pipeline::{parse_reader, parse_str};
 use diag::source::from_reader;
 use proptest::prelude::*;
@@ -18,7 +18,7 @@ fn run_all(reg: &Registry, rules: &[diag::rules::load::Rule], texts: &[String]) 
     }
     let tl = correlate::correlate(sources, &reg.anchors, &reg.entities, &Options::default());
     let a = diag::rules::run(rules, &Default::default(), tl);
-    let _ = diag::report::check::build(&a);
+    let _ = diag::report::wire::build(&a);
 }
 
 // Pieces of real shapes, so that random mixes reach deep into the parsers and rules.

@@ -10,7 +10,7 @@
 //! Prints load time (read, parse, correlate, rules), peak memory, the cost of a filter change and of
 //! one redraw while scrolling, on a `TestBackend` of 160x48.
 
-use diag::format::Registry;
+use diag::defs::Registry;
 use diag::tui::keys::Action;
 use diag::tui::loader::{self, Job};
 use diag::tui::state::App;
@@ -108,7 +108,7 @@ fn measure_large_input() {
     app.update(Action::Submit);
     println!(
         "filter level:error: {} of {events} rows in {:.0} ms",
-        app.rows.len(),
+        app.events.rows.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
     let t = Instant::now();

@@ -58,7 +58,7 @@ fn assert_clean(a: &App) {
 fn escape_sequences_never_reach_the_buffer_raw() {
     for (w, h) in [(80, 24), (160, 48)] {
         let mut a = hostile_app(w, h);
-        for r in 0..a.rows.len() {
+        for r in 0..a.events.rows.len() {
             // Every row as the parsers left it, then the raw one.
             a.update(if r == 0 { Action::Top } else { Action::Down });
             assert_clean(&a);

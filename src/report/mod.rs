@@ -1,7 +1,32 @@
-//! Report: what people, CI and dashboards read. Each output format is one module; none of them reaches
-//! back into parsing or rules.
-pub mod check;
-pub mod ci;
+//! Report: what people, CI and dashboards read. Each output format is one module behind one of two small
+//! traits: [`CheckWriter`] for the result of `diag check` (text, JSON, JUnit, SARIF) and
+//! [`TimelineWriter`] for `diag timeline` (text, NDJSON). The `diag.report/v1` wire types live apart in
+//! [`wire`]. None of them reaches back into parsing or rules: they only read what the engine produced.
+
+pub mod fields;
+pub mod json;
+pub mod junit;
+pub mod ndjson;
+pub mod sarif;
 pub mod style;
 pub mod templates;
-pub mod timeline;
+pub mod text;
+pub mod wire;
+
+use crate::filter::Filter;
+use crate::model::Timeline;
+use crate::rules::finding::Analysis;
+use std::io::{self, Write};
+
+/// Writes the result of a check (findings, incidents, sources) in one output format.
+pub trait CheckWriter {
+    /// Write one analysis.
+    fn write_check(&self, out: &mut dyn Write, a: &Analysis) -> io::Result<()>;
+}
+
+/// Writes a timeline, filtered, in one output format.
+pub trait TimelineWriter {
+    /// Write the events `filter` keeps.
+    fn write_timeline(&self, out: &mut dyn Write, tl: &Timeline, filter: &Filter)
+        -> io::Result<()>;
+}

@@ -1,6 +1,6 @@
 //! Terminal styling for text reports: colour only on a terminal, never with `NO_COLOR`.
 
-use crate::event::Level;
+use crate::model::Level;
 
 /// Whether to colour, settled once from the terminal and the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

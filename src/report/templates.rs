@@ -1,6 +1,6 @@
 //! `diag templates` and `diag diff`: the kinds of lines in a run, and how a red run differs from green ones.
 
-use crate::correlate::Timeline;
+use crate::model::Timeline;
 use crate::profile::{Change, DiffRow};
 use crate::report::style::Style;
 use crate::templates::{id_of, Templates};
@@ -49,7 +49,7 @@ pub fn write_text(
     out: &mut dyn Write,
     tl: &Timeline,
     t: &Templates,
-    min_level: Option<crate::event::Level>,
+    min_level: Option<crate::model::Level>,
     style: Style,
 ) -> io::Result<()> {
     let shown: Vec<usize> = ordered(t)

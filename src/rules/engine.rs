@@ -4,25 +4,12 @@
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
 use super::load::{ExpectSource, Kind, Pattern, Position, Rule, Scope};
-use crate::correlate::{Axis, Timeline};
-use crate::event::{CidRef, Event};
+use crate::model::{Axis, Timeline};
+use crate::model::{CidRef, Event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Evidence kept per finding (the count says how many matched in all).
 const MAX_EVIDENCE: usize = 25;
-
-/// Capture names whose values are CIDs (full or truncated) and get resolved to full CIDs.
-pub(super) const CID_CAPTURES: &[&str] = &[
-    "cid",
-    "target",
-    "to",
-    "from",
-    "peer",
-    "peer_cid",
-    "session",
-    "recipient",
-    "sender",
-];
 
 /// One event matched by one pattern.
 #[derive(Debug, Clone)]
@@ -77,7 +64,7 @@ pub(super) fn resolve_cid(tl: &Timeline, v: &str) -> String {
     if d.is_empty() || !d.chars().all(|c| c.is_ascii_digit()) {
         return v.to_string();
     }
-    if d.len() >= 15 {
+    if tl.cids.shape.is_full_digits(d) {
         return d.to_string();
     }
     match tl.cids.resolve(&CidRef::Prefix(d.to_string())) {
@@ -129,7 +116,7 @@ pub fn hits(tl: &Timeline, pats: &[Pattern]) -> Vec<Hit> {
             for name in p.regex.capture_names().flatten() {
                 if let Some(m) = c.name(name) {
                     let v = m.as_str();
-                    let v = if CID_CAPTURES.contains(&name) {
+                    let v = if tl.cids.shape.is_capture(name) {
                         resolve_cid(tl, v)
                     } else {
                         v.to_string()
@@ -342,9 +329,9 @@ fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64
         }
     }
     for h in hs {
-        for k in CID_CAPTURES {
+        for k in &tl.cids.shape.captures {
             if let Some(v) = h.get(k).and_then(|v| v.parse::<u64>().ok()) {
-                if v >= 100_000_000_000_000 {
+                if tl.cids.shape.is_full(v) {
                     set.insert(v);
                 }
             }

@@ -149,7 +149,7 @@ pub struct RuleInfo {
 #[derive(Debug, Clone)]
 pub struct Analysis {
     /// The correlated timeline.
-    pub timeline: crate::correlate::Timeline,
+    pub timeline: crate::model::Timeline,
     /// Findings, most severe first, then by time.
     pub findings: Vec<Finding>,
     /// Incidents, most severe root first.

@@ -5,7 +5,7 @@
 use super::engine::effective_pos;
 use super::finding::{Finding, Incident};
 use super::load::{Kind, Position, Rule, Scope};
-use crate::correlate::{Axis, Timeline};
+use crate::model::{Axis, Timeline};
 use std::collections::BTreeSet;
 
 /// Two findings further apart than this (seconds, on a time axis) are not linked.

@@ -3,7 +3,7 @@
 
 use super::expr::{self, Expr};
 use super::finding::{RuleInfo, Severity};
-use crate::format::{builtin_rules, line_of_key, read_toml_dir, toml_error, DefError};
+use crate::defs::{builtin_rules, line_of_key, read_toml_dir, toml_error, DefError};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -152,7 +152,7 @@ pub struct Pattern {
     /// Match against message plus continuation lines instead of the message line.
     pub multiline: bool,
     /// Only events at these levels.
-    pub levels: Vec<crate::event::Level>,
+    pub levels: Vec<crate::model::Level>,
     /// Facts computed from this pattern's captures (name → expression).
     pub facts: Vec<(String, Expr)>,
     /// Constant captures added when the pattern matches (e.g. an operation name the line implies).
@@ -226,7 +226,7 @@ pub struct Rule {
     /// The rule's own cases.
     pub tests: Vec<RuleTest>,
     /// Storm, novel: the levels watched (default warn and error).
-    pub levels: Vec<crate::event::Level>,
+    pub levels: Vec<crate::model::Level>,
     /// Storm: INFO templates whose text reports a failure count too.
     pub info_words: Option<Regex>,
     /// Storm: how far above the healthy maximum per source a count must be.
@@ -472,7 +472,7 @@ fn compile_patterns(
         };
         let mut levels = Vec::new();
         for l in &d.levels {
-            levels.push(crate::event::Level::parse(l).ok_or_else(|| {
+            levels.push(crate::model::Level::parse(l).ok_or_else(|| {
                 cx.err(
                     "levels",
                     0,
@@ -675,7 +675,7 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
     }
     let mut levels = Vec::new();
     for l in &def.levels {
-        levels.push(crate::event::Level::parse(l).ok_or_else(|| {
+        levels.push(crate::model::Level::parse(l).ok_or_else(|| {
             cx.err(
                 "levels",
                 0,
@@ -684,7 +684,7 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         })?);
     }
     if levels.is_empty() {
-        levels = vec![crate::event::Level::Warn, crate::event::Level::Error];
+        levels = vec![crate::model::Level::Warn, crate::model::Level::Error];
     }
     let info_words = match &def.info_words {
         Some(w) => Some(Regex::new(w).map_err(|e| {

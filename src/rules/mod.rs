@@ -11,7 +11,7 @@ pub mod link;
 pub mod load;
 pub mod selftest;
 
-use crate::correlate::Timeline;
+use crate::model::Timeline;
 use finding::{Analysis, Finding};
 use load::Rule;
 
@@ -121,7 +121,7 @@ pub fn run_with(
 pub fn analyze(
     timeline: &Timeline,
     dir: Option<&std::path::Path>,
-) -> Result<Analysis, crate::format::DefError> {
+) -> Result<Analysis, crate::defs::DefError> {
     let rules = load::load_rules(dir)?;
     Ok(run(&rules, &Selection::default(), timeline.clone()))
 }

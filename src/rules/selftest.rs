@@ -4,7 +4,7 @@
 use super::load::Rule;
 use super::{run, Selection};
 use crate::correlate::{self, Options};
-use crate::format::Registry;
+use crate::defs::Registry;
 use crate::pipeline::parse_str;
 
 /// Outcome of one case.

@@ -2,7 +2,7 @@
 //! time), counted once per filter change into fixed bins so that drawing the overview strip never walks
 //! the events.
 
-use crate::event::{Event, Level};
+use crate::model::{Event, Level};
 
 /// Bins counted per filter change; the strip merges them into as many columns as it has.
 pub const BINS: usize = 2048;

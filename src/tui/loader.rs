@@ -2,8 +2,9 @@
 //! answering keys, reports the bytes read as it goes, and notices when followed files grow.
 
 use super::state::Loaded;
-use crate::correlate::{self, Timeline};
-use crate::format::Registry;
+use crate::correlate;
+use crate::defs::Registry;
+use crate::model::Timeline;
 use crate::pipeline;
 use crate::rules::finding::Analysis;
 use crate::rules::load::Rule;

@@ -5,9 +5,9 @@
 //! `level>=warn`), `text:"channel closed"`. A bare term is read as a level word, then a CID (number,
 //! prefix or name), then a source label, then text. `key:` with no value drops that part.
 
-use crate::correlate::Timeline;
-use crate::event::Level;
 use crate::filter::Filter;
+use crate::model::Level;
+use crate::model::Timeline;
 use regex::Regex;
 
 /// A regex from what the user typed; all lower case means case does not matter.

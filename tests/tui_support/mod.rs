@@ -2,8 +2,9 @@
 //! rules say), and rendering into a `TestBackend`.
 #![allow(dead_code)]
 
-use diag::correlate::{self, Timeline};
-use diag::format::Registry;
+use diag::correlate;
+use diag::defs::Registry;
+use diag::model::Timeline;
 use diag::pipeline;
 use diag::rules::finding::{
     Analysis, Evidence, Finding, Incident, RuleInfo, Severity, WindowBasis,

@@ -8,9 +8,9 @@ use super::super::text::safe_all;
 use super::findings::sev_tag;
 use super::theme::Theme;
 use super::{content, title_row};
-use crate::correlate::Resolution;
-use crate::event::{CidRef, Event};
-use crate::report::timeline::time_column;
+use crate::model::Resolution;
+use crate::model::{CidRef, Event};
+use crate::report::fields::time_column;
 use crate::rules::finding::{Finding, Incident};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -50,7 +50,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     title_row(area, buf, theme, focused, left, "Enter closes");
     let body = content(area);
-    let scroll = super::scroll_within(app.detail_scroll, lines.len());
+    let scroll = super::scroll_within(app.detail.scroll, lines.len());
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
@@ -211,7 +211,7 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
             out.push(Line::raw(format!("names CID {c} as {}", safe_all(n))));
         }
     }
-    if let Some(links) = app.anchors_of.get(&i) {
+    if let Some(links) = app.derived.anchors_of.get(&i) {
         out.push(heading("Anchored to", theme));
         for &k in links {
             let Some(a) = tl.anchors.get(k) else { continue };

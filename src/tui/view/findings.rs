@@ -47,7 +47,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     if body.height == 0 {
         return;
     }
-    if app.entries.is_empty() {
+    if app.findings.entries.is_empty() {
         let msg = match (&app.load, &app.rules_error) {
             (LoadState::Ready, Some(e)) => format!("Rules did not run: {}", safe(e, 400)),
             (LoadState::Ready, None) => "No findings: no rule matched.".to_string(),
@@ -56,11 +56,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         buf.set_string(body.x + 1, body.y, msg, theme.dim());
         return;
     }
-    let end = (app.entries_scroll + body.height as usize).min(app.entries.len());
-    for (k, s) in (app.entries_scroll..end).enumerate() {
-        let mut line = entry_line(app, app.entries[s], theme);
+    let end = (app.findings.scroll + body.height as usize).min(app.findings.entries.len());
+    for (k, s) in (app.findings.scroll..end).enumerate() {
+        let mut line = entry_line(app, app.findings.entries[s], theme);
         let y = body.y + k as u16;
-        if app.selected == Some(s) {
+        if app.findings.selected == Some(s) {
             let st = if focused {
                 theme.selected()
             } else {

@@ -63,7 +63,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     };
     Clear.render(r, buf);
     let lines = lines(theme);
-    let scroll = super::scroll_within(app.help_scroll, lines.len());
+    let scroll = super::scroll_within(app.help.scroll, lines.len());
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))

@@ -49,7 +49,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     status::render_status(app, a.status, buf, theme);
     status::render_footer(app, a.footer, buf, theme);
-    if app.help {
+    if app.help.open {
         help::render(app, area, buf, theme);
     }
 }

@@ -4,7 +4,7 @@
 use super::super::state::App;
 use super::super::text::pad;
 use super::theme::Theme;
-use crate::correlate::Axis;
+use crate::model::Axis;
 use crate::rules::finding::Severity;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -45,7 +45,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let start = if app.timeline().events.is_empty() {
         String::new()
     } else {
-        axis_label(app, app.hist.lo)
+        axis_label(app, app.derived.hist.lo)
     };
     buf.set_string(area.x, area.y, pad(" events", lw as usize), theme.dim());
     buf.set_string(area.x, area.y + 1, pad(" errors", lw as usize), theme.dim());
@@ -55,7 +55,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         pad(&format!(" {start}"), lw as usize),
         theme.dim(),
     );
-    let cols = app.hist.columns(w);
+    let cols = app.derived.hist.columns(w);
     let max_e = cols.iter().map(|c| c.0).max().unwrap_or(0);
     let max_x = cols.iter().map(|c| c.1).max().unwrap_or(0);
     for (k, (e, x)) in cols.iter().enumerate() {
@@ -70,8 +70,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     // The window the timeline shows, then the findings over it.
     let mut marks: Vec<Option<Severity>> = vec![None; w];
-    for (pos, sev) in &app.finding_marks {
-        let c = app.hist.column(*pos, w);
+    for (pos, sev) in &app.derived.finding_marks {
+        let c = app.derived.hist.column(*pos, w);
         if marks[c].is_none_or(|s| *sev > s) {
             marks[c] = Some(*sev);
         }
@@ -91,15 +91,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
 /// Columns of the first and last row the timeline pane shows.
 fn window(app: &App, w: usize) -> (usize, usize) {
     let events = &app.timeline().events;
-    if app.rows.is_empty() || w == 0 {
+    if app.events.rows.is_empty() || w == 0 {
         return (usize::MAX, 0);
     }
-    let first = app.rows[app.scroll.min(app.rows.len() - 1)];
-    let last = app.rows[(app.scroll + app.page()).min(app.rows.len()) - 1];
+    let first = app.events.rows[app.events.scroll.min(app.events.rows.len() - 1)];
+    let last = app.events.rows[(app.events.scroll + app.page()).min(app.events.rows.len()) - 1];
     let col = |i: usize| {
         events
             .get(i)
-            .map(|e| app.hist.column(e.pos, w))
+            .map(|e| app.derived.hist.column(e.pos, w))
             .unwrap_or(0)
     };
     (col(first), col(last))

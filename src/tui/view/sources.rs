@@ -5,7 +5,7 @@ use super::super::state::App;
 use super::super::text::safe_all;
 use super::theme::Theme;
 use super::{content, title_row};
-use crate::correlate::Axis;
+use crate::model::Axis;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

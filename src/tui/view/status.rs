@@ -6,7 +6,7 @@ use super::super::query;
 use super::super::state::{App, LoadState, PromptKind};
 use super::super::text::{bytes, safe, safe_all};
 use super::theme::Theme;
-use crate::report::timeline::time_column;
+use crate::report::fields::time_column;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -44,7 +44,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
             spans.push(Span::styled(format!("✗ {}", safe(e, 200)), theme.error()));
         } else if p.kind == PromptKind::Filter {
             spans.push(Span::styled(
-                query::preview(&p.text, app.timeline(), &app.filter),
+                query::preview(&p.text, app.timeline(), &app.events.filter),
                 theme.bar(),
             ));
         } else if let Some(m) = &app.message {
@@ -60,13 +60,13 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     if let Some(m) = &app.message {
         left.push(safe(m, 300));
     }
-    if !app.filter.is_empty() {
+    if !app.events.filter.is_empty() {
         left.push(format!(
             "filter {}",
-            safe(&query::describe(&app.filter, tl), 200)
+            safe(&query::describe(&app.events.filter, tl), 200)
         ));
     }
-    if let Some(re) = &app.search {
+    if let Some(re) = &app.events.search {
         left.push(format!(
             "/{}/",
             safe(re.as_str().trim_start_matches("(?i)"), 60)
@@ -82,7 +82,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         )),
         LoadState::Loading { bytes: b, .. } => left.push(format!("loading {}", bytes(*b))),
         LoadState::Failed(_) => left.push("load failed".into()),
-        LoadState::Ready if app.filter.is_empty() => left.push(format!(
+        LoadState::Ready if app.events.filter.is_empty() => left.push(format!(
             "{} events · {} sources",
             tl.events.len(),
             tl.sources.len()

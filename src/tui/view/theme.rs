@@ -2,7 +2,7 @@
 //! (`NO_COLOR`) selection and focus fall back to reverse, bold and underline, and nothing else relies on
 //! colour alone (levels and severities are also written out, marks are distinct symbols).
 
-use crate::event::Level;
+use crate::model::Level;
 use crate::rules::finding::Severity;
 use ratatui::style::{Color, Modifier, Style};
 

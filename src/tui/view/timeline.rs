@@ -7,8 +7,8 @@ use super::super::state::{App, LoadState};
 use super::super::text::{bytes, fit, pad, safe};
 use super::theme::Theme;
 use super::{content, title_row};
-use crate::event::{CidRef, Event, Level};
-use crate::report::timeline::time_column;
+use crate::model::{CidRef, Event, Level};
+use crate::report::fields::time_column;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -23,16 +23,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let focused = app.focus == Pane::Timeline;
     let tl = app.timeline();
     let mut left = vec![Span::styled("Timeline", theme.title(focused))];
-    if app.load == LoadState::Ready && !app.rows.is_empty() {
+    if app.load == LoadState::Ready && !app.events.rows.is_empty() {
         left.push(Span::styled(
-            format!("  {}/{}", app.cursor + 1, app.rows.len()),
+            format!("  {}/{}", app.events.cursor + 1, app.events.rows.len()),
             theme.title(focused),
         ));
     }
-    let right = if app.filter.is_empty() {
+    let right = if app.events.filter.is_empty() {
         String::new()
     } else {
-        format!("{} of {} events", app.rows.len(), tl.events.len())
+        format!("{} of {} events", app.events.rows.len(), tl.events.len())
     };
     title_row(area, buf, theme, focused, left, &right);
     let body = content(area);
@@ -54,7 +54,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         }
         LoadState::Ready => {}
     }
-    if app.rows.is_empty() {
+    if app.events.rows.is_empty() {
         let msg = if tl.events.is_empty() {
             "No events in these inputs."
         } else {
@@ -64,11 +64,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         return;
     }
     let narrow = area.width < NARROW;
-    let end = (app.scroll + body.height as usize).min(app.rows.len());
-    for (k, r) in (app.scroll..end).enumerate() {
-        let i = app.rows[r];
+    let end = (app.events.scroll + body.height as usize).min(app.events.rows.len());
+    for (k, r) in (app.events.scroll..end).enumerate() {
+        let i = app.events.rows[r];
         let mut line = row(app, theme, i, body.width as usize, narrow);
-        if r == app.cursor {
+        if r == app.events.cursor {
             line = line.patch_style(if focused {
                 theme.selected()
             } else {
@@ -76,7 +76,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
             });
         }
         let y = body.y + k as u16;
-        if r == app.cursor {
+        if r == app.events.cursor {
             // The whole row shows the cursor, not just its text.
             buf.set_style(Rect::new(body.x, y, body.width, 1), line.style);
         }
@@ -185,9 +185,9 @@ pub fn with_hits<'a>(
 pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) -> Line<'a> {
     let tl = app.timeline();
     let ev = &tl.events[i];
-    let (gutter, gstyle) = if app.marked.binary_search(&i).is_ok() {
+    let (gutter, gstyle) = if app.findings.marked.binary_search(&i).is_ok() {
         ("●", theme.marked())
-    } else if app.evidence.binary_search(&i).is_ok() {
+    } else if app.derived.evidence.binary_search(&i).is_ok() {
         ("◆", theme.dim())
     } else {
         (" ", theme.text())
@@ -198,9 +198,9 @@ pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) ->
         .map(|s| s.label.as_str())
         .unwrap_or("?");
     let lw = if narrow {
-        app.label_width.min(12)
+        app.derived.label_width.min(12)
     } else {
-        app.label_width
+        app.derived.label_width
     };
     let mut spans = vec![
         Span::styled(gutter, gstyle),
@@ -233,7 +233,7 @@ pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) ->
     }
     spans.extend(with_hits(
         safe(&ev.message, room),
-        app.search.as_ref(),
+        app.events.search.as_ref(),
         theme.text(),
         theme.hit(),
     ));

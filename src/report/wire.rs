@@ -1,11 +1,9 @@
-//! `diag check` output: the `diag.report/v1` JSON contract for dashboards and a text report for people
-//! that reads like a hand-written incident report.
+//! The `diag.report/v1` wire types: what `diag check --format json` writes, apart from the crate's
+//! own types so they can change without changing the schema (CIDs as strings: they exceed 2^53).
 
-use super::style::{sanitize, Style};
-use crate::correlate::Timeline;
+use crate::model::Timeline;
 use crate::rules::finding::{Analysis, Finding, Severity};
 use serde::Serialize;
-use std::io::{self, Write};
 
 /// Schema name of the JSON report; bumped only when a field changes meaning.
 pub const SCHEMA: &str = "diag.report/v1";
@@ -150,7 +148,7 @@ pub fn summarize(findings: &[Finding]) -> Summary {
     s
 }
 
-fn label(tl: &Timeline, ev: usize) -> String {
+pub(super) fn label(tl: &Timeline, ev: usize) -> String {
     tl.events
         .get(ev)
         .and_then(|e| tl.sources.get(e.source))
@@ -238,145 +236,4 @@ pub fn build(a: &Analysis) -> Report {
         incidents,
         summary: summarize(&a.findings),
     }
-}
-
-/// Write the JSON report.
-pub fn write_json(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &build(a))?;
-    out.write_all(b"\n")
-}
-
-fn sev_style(style: Style, s: Severity) -> String {
-    let code = match s {
-        Severity::Critical => "1;41;97",
-        Severity::High => "1;31",
-        Severity::Medium => "33",
-        Severity::Low => "36",
-        Severity::Info => "2",
-    };
-    style.paint(code, &format!("{:<8}", s.as_str().to_ascii_uppercase()))
-}
-
-fn cid_list(tl: &Timeline, cids: &[u64]) -> String {
-    cids.iter()
-        .map(|c| tl.cids.describe(*c))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Write the text report.
-pub fn write_text(
-    out: &mut dyn Write,
-    a: &Analysis,
-    fail_on: Option<Severity>,
-    style: Style,
-) -> io::Result<()> {
-    let tl = &a.timeline;
-    let s = summarize(&a.findings);
-    let failed = fail_on.is_some_and(|t| a.findings.iter().any(|f| f.severity >= t));
-    writeln!(
-        out,
-        "{} {} critical, {} high, {} medium, {} low, {} info — {}",
-        style.bold("diag check:"),
-        s.critical,
-        s.high,
-        s.medium,
-        s.low,
-        s.info,
-        if failed {
-            style.paint("1;31", "FAIL")
-        } else {
-            style.paint("1;32", "PASS")
-        }
-    )?;
-    for inc in &a.incidents {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{}",
-            style.bold(&format!(
-                "Incident {} (CIDs: {})",
-                inc.id,
-                cid_list(tl, &inc.cids)
-            ))
-        )?;
-        writeln!(out, "  {}", sanitize(&inc.summary))?;
-        for (n, id) in inc.findings.iter().enumerate() {
-            if let Some(f) = a.findings.iter().find(|f| &f.id == id) {
-                let arrow = if n == 0 { "root" } else { "  ↳ " };
-                writeln!(
-                    out,
-                    "  {arrow} {} {} {}",
-                    f.id,
-                    sev_style(style, f.severity),
-                    sanitize(&f.title)
-                )?;
-            }
-        }
-    }
-    if !a.findings.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{}", style.bold("Findings"))?;
-    }
-    for f in &a.findings {
-        writeln!(
-            out,
-            "{} {} [{}] {}",
-            sev_style(style, f.severity),
-            f.id,
-            f.rule,
-            sanitize(&f.title)
-        )?;
-        if !f.cids.is_empty() {
-            writeln!(out, "         CIDs: {}", cid_list(tl, &f.cids))?;
-        }
-        if let Some(c) = &f.caused_by {
-            writeln!(out, "         caused by {c}")?;
-        }
-        let mut facts: Vec<String> = f.facts.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        match f.window_basis {
-            crate::rules::finding::WindowBasis::Time => {
-                facts.push("window measured in time".into())
-            }
-            crate::rules::finding::WindowBasis::Order => {
-                facts.push("window measured in event order (no times)".into())
-            }
-            crate::rules::finding::WindowBasis::None => {}
-        }
-        if !facts.is_empty() {
-            writeln!(out, "         {}", style.dim(&sanitize(&facts.join("  "))))?;
-        }
-        for e in f.evidence.iter().take(4) {
-            if let Some(ev) = tl.events.get(e.event) {
-                let t = super::timeline::time_column(tl, ev);
-                writeln!(
-                    out,
-                    "         {} {} {}:{} {}",
-                    style.dim(&t),
-                    style.dim(&format!("{:<11}", e.role)),
-                    label(tl, e.event),
-                    ev.line,
-                    sanitize(&ev.message.chars().take(160).collect::<String>())
-                )?;
-                if e.role == "match" || e.role == "trigger" {
-                    if let Some(c) = ev.continuation.first() {
-                        writeln!(out, "         {:>24} {}", "", style.dim(&sanitize(c)))?;
-                    }
-                }
-            }
-        }
-        if f.evidence.len() > 4 || f.count > f.evidence.len() {
-            writeln!(
-                out,
-                "         {}",
-                style.dim(&format!(
-                    "… {} events in all",
-                    f.count.max(f.evidence.len())
-                ))
-            )?;
-        }
-    }
-    writeln!(out)?;
-    super::timeline::write_source_summary(out, tl, style)?;
-    Ok(())
 }

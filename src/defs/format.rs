@@ -2,87 +2,14 @@
 //!
 //! A definition names the patterns that start (or end) a record, the parts of a line (level, target,
 //! location, time, message), meta lines to skip, level words and hints, and samples that must parse as
-//! stated: a definition whose sample does not parse is refused at load, naming file and sample.
-//! `parsers/collectors.toml` holds the collector prefixes (docker, compose, CI runners, cargo test) that
-//! are stripped before any format sees a line; `parsers/entities.toml` and `parsers/anchors.toml` are read
-//! by `entities` and `correlate`.
+//! stated. The samples are kept here with their lines; the parser checks them when the registry loads
+//! (`parse::samples`), so a definition whose sample does not parse is refused, naming file and sample.
 
-use crate::event::Level;
+use super::text::{compile, line_of, line_of_key, toml_error, DefError};
+use crate::model::{Level, Role};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
-
-mod builtin {
-    include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
-}
-
-/// Built-in rule files, embedded at compile time: (file name, contents).
-pub fn builtin_rules() -> &'static [(&'static str, &'static str)] {
-    builtin::RULES
-}
-
-/// Built-in parser files, embedded at compile time: (file name, contents).
-pub fn builtin_parsers() -> &'static [(&'static str, &'static str)] {
-    builtin::PARSERS
-}
-
-/// An error in a definition file, naming file, line and the fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
-pub struct DefError {
-    /// File name.
-    pub file: String,
-    /// 1-based line of the problem (1 when unknown).
-    pub line: usize,
-    /// What is wrong and what to do.
-    pub message: String,
-}
-
-/// Line of a byte offset in `text` (1-based).
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// Line on which `key = ` (or `[key]`) first appears after `from`, for pointing at a value.
-pub fn line_of_key(text: &str, key: &str, nth: usize) -> usize {
-    let mut seen = 0;
-    for (i, l) in text.lines().enumerate() {
-        let t = l.trim_start();
-        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
-            if seen == nth {
-                return i + 1;
-            }
-            seen += 1;
-        }
-    }
-    1
-}
-
-/// Turn a TOML deserialisation error into a `DefError` with a line.
-pub fn toml_error(file: &str, text: &str, e: toml::de::Error) -> DefError {
-    let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-    DefError {
-        file: file.to_string(),
-        line,
-        message: e.message().trim().to_string(),
-    }
-}
-
-/// Compile a regex from a definition, pointing at its line on error.
-pub fn compile(
-    file: &str,
-    text: &str,
-    key: &str,
-    nth: usize,
-    pat: &str,
-) -> Result<Regex, DefError> {
-    Regex::new(pat).map_err(|e| DefError {
-        file: file.to_string(),
-        line: line_of_key(text, key, nth),
-        message: format!("invalid regex in `{key}`: {e}"),
-    })
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +70,8 @@ struct FormatDef {
     description: String,
     #[serde(default = "default_kind")]
     kind: String,
+    #[serde(default)]
+    role: Option<String>,
     #[serde(default)]
     priority: i32,
     #[serde(default = "yes")]
@@ -241,6 +170,8 @@ pub struct Format {
     pub description: String,
     /// Where it was defined (`<builtin>/x.toml` or a path).
     pub origin: String,
+    /// What writes this format (`role = "service"`: a server's log, the preferred reference clock).
+    pub role: Role,
     /// Higher wins ties and claims a line first during detection.
     pub priority: i32,
     /// Whether collector prefixes are stripped first.
@@ -272,6 +203,49 @@ pub struct Format {
     pub level_hints: Vec<(Regex, Level)>,
     /// Accepted time formats for the `ts` group / JSON path.
     pub time_formats: Vec<String>,
+    /// The definition's own test lines, checked by the parser at load.
+    pub samples: Vec<Sample>,
+}
+
+/// A sample line of a definition and what it must parse to.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Line of the definition file where the sample stands.
+    pub def_line: usize,
+    /// The log line.
+    pub line: String,
+    /// Expected level word, as written.
+    pub level: Option<String>,
+    /// Line to point at when the level word is unknown.
+    pub level_line: usize,
+    /// Expected message.
+    pub message: Option<String>,
+    /// Expected target.
+    pub target: Option<String>,
+}
+
+impl Sample {
+    /// The expected level, or an error naming the file and line when the word is unknown.
+    pub fn expected_level(&self, file: &str) -> Result<Option<Level>, DefError> {
+        match &self.level {
+            Some(w) => Level::parse(w)
+                .map(Some)
+                .ok_or_else(|| unknown_level(file, self.level_line, w)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn unknown_level(file: &str, line: usize, w: &str) -> DefError {
+    DefError {
+        file: file.into(),
+        line,
+        message: format!("unknown level {w:?}; use one of trace, debug, info, warn, error"),
+    }
+}
+
+fn level_line(text: &str, key: &str, w: &str) -> usize {
+    line_of_key(text, key, 0).max(line_of(text, text.find(w).unwrap_or(0)))
 }
 
 impl Format {
@@ -297,22 +271,10 @@ impl Format {
         let num = |k: &str| c.name(k).and_then(|m| m.as_str().parse::<u32>().ok());
         chrono::NaiveDate::from_ymd_opt(num("y")? as i32, num("m")?, num("d")?)
     }
-
-    /// Whether a line is one of this format's signatures.
-    pub fn detects(&self, line: &str) -> bool {
-        if let Some(j) = &self.json {
-            return crate::parse::json_matches(j, line);
-        }
-        self.detect.iter().any(|r| r.is_match(line))
-    }
 }
 
 fn level_word(file: &str, text: &str, key: &str, w: &str) -> Result<Level, DefError> {
-    Level::parse(w).ok_or_else(|| DefError {
-        file: file.into(),
-        line: line_of_key(text, key, 0).max(line_of(text, text.find(w).unwrap_or(0))),
-        message: format!("unknown level {w:?}; use one of trace, debug, info, warn, error"),
-    })
+    Level::parse(w).ok_or_else(|| unknown_level(file, level_line(text, key, w), w))
 }
 
 const KNOWN_TIME_FORMATS: &[&str] = &[
@@ -339,6 +301,16 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             return Err(err(
                 line_of_key(text, "mode", 0),
                 format!("unknown mode {other:?}; use \"start\", \"end\" or \"single\""),
+            ))
+        }
+    };
+    let role = match def.role.as_deref() {
+        None | Some("other") => Role::Other,
+        Some("service") => Role::Service,
+        Some(other) => {
+            return Err(err(
+                line_of_key(text, "role", 0),
+                format!("unknown role {other:?}; use \"service\" or \"other\""),
             ))
         }
     };
@@ -418,11 +390,12 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             ));
         }
     }
-    let fmt = Format {
+    Ok(Format {
         name: def.name,
         title: def.title,
         description: def.description,
         origin: file.to_string(),
+        role,
         priority: def.priority,
         collectors: def.collectors,
         mode,
@@ -449,210 +422,21 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
         levels,
         level_hints,
         time_formats: def.time_formats,
-    };
-    // Samples are the definition's own test: each must parse as stated.
-    for (i, s) in def.sample.iter().enumerate() {
-        let line = line_of_key(text, "line", i);
-        let ev = crate::parse::parse_sample(&fmt, &s.line).ok_or_else(|| {
-            err(
-                line,
-                format!("sample {} does not parse as a record of this format", i + 1),
-            )
-        })?;
-        let want_level = match &s.level {
-            Some(w) => Some(level_word(file, text, "level", w)?),
-            None => None,
-        };
-        if want_level.is_some() && ev.level != want_level {
-            return Err(err(
-                line,
-                format!(
-                    "sample {} parses with level {:?}, the sample says {:?}",
-                    i + 1,
-                    ev.level.map(|l| l.as_str()),
-                    s.level
-                ),
-            ));
-        }
-        if let Some(m) = &s.message {
-            if &ev.message != m {
-                return Err(err(
-                    line,
-                    format!(
-                        "sample {} parses with message {:?}, the sample says {m:?}",
-                        i + 1,
-                        ev.message
-                    ),
-                ));
-            }
-        }
-        if let Some(t) = &s.target {
-            if ev.target.as_deref() != Some(t.as_str()) {
-                return Err(err(
-                    line,
-                    format!(
-                        "sample {} parses with target {:?}, the sample says {t:?}",
-                        i + 1,
-                        ev.target
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(fmt)
-}
-
-/// The `*.toml` files of a user directory, sorted: (path, file name, text). `what` names the directory
-/// in errors (`parsers`, `rules`).
-pub fn read_toml_dir(dir: &Path, what: &str) -> Result<Vec<(String, String, String)>, DefError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| DefError {
-        file: dir.display().to_string(),
-        line: 1,
-        message: format!("cannot read the {what} directory: {e}; check the path"),
-    })?;
-    let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for p in paths
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-    {
-        let text = std::fs::read_to_string(&p).map_err(|e| DefError {
-            file: p.display().to_string(),
-            line: 1,
-            message: format!("cannot read: {e}"),
-        })?;
-        let base = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_string();
-        out.push((p.display().to_string(), base, text));
-    }
-    Ok(out)
-}
-
-/// A collector prefix (docker, compose, CI runner, cargo test) stripped before formats see a line.
-#[derive(Debug, Clone)]
-pub struct Collector {
-    /// Name.
-    pub name: String,
-    /// Anchored pattern; groups `ts` (RFC 3339) and `container` are kept.
-    pub regex: Regex,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CollectorsDef {
-    collector: Vec<CollectorDef>,
-}
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CollectorDef {
-    name: String,
-    regex: String,
-}
-
-/// Every loaded definition: formats, collectors, entity extractors, anchors.
-#[derive(Debug, Clone)]
-pub struct Registry {
-    /// Formats, highest priority first.
-    pub formats: Vec<Format>,
-    /// Collector prefixes.
-    pub collectors: Vec<Collector>,
-    /// Shared entity extractors.
-    pub entities: crate::entities::Extractors,
-    /// Cross-source anchor definitions.
-    pub anchors: Vec<crate::correlate::AnchorDef>,
-}
-
-impl Registry {
-    /// The built-in definitions plus, when given, a user directory that adds or overrides (same `name`).
-    pub fn load(extra: Option<&Path>) -> Result<Registry, DefError> {
-        let mut files: Vec<(String, String)> = builtin_parsers()
-            .iter()
-            .map(|(n, t)| (format!("<builtin>/parsers/{n}"), t.to_string()))
-            .collect();
-        if let Some(dir) = extra {
-            for (path, base, text) in read_toml_dir(dir, "parsers")? {
-                // A user file with a built-in's file name replaces it outright.
-                files.retain(|(f, _)| !f.ends_with(&format!("/parsers/{base}")));
-                files.push((path, text));
-            }
-        }
-        let mut formats: Vec<Format> = Vec::new();
-        let mut collectors = Vec::new();
-        let mut entities = None;
-        let mut anchors = Vec::new();
-        for (file, text) in &files {
-            let base = file.rsplit('/').next().unwrap_or(file);
-            match base {
-                "collectors.toml" => {
-                    let def: CollectorsDef =
-                        toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
-                    for (i, c) in def.collector.into_iter().enumerate() {
-                        collectors.push(Collector {
-                            regex: compile(file, text, "regex", i, &c.regex)?,
-                            name: c.name,
-                        });
-                    }
-                }
-                "entities.toml" => entities = Some(crate::entities::Extractors::load(file, text)?),
-                "anchors.toml" => anchors = crate::correlate::load_anchors(file, text)?,
-                _ => {
-                    let f = load_format(file, text)?;
-                    formats.retain(|g| g.name != f.name);
-                    formats.push(f);
-                }
-            }
-        }
-        formats.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.name.cmp(&b.name)));
-        Ok(Registry {
-            formats,
-            collectors,
-            entities: entities.unwrap_or_default(),
-            anchors,
-        })
-    }
-
-    /// A format by name.
-    pub fn format(&self, name: &str) -> Option<&Format> {
-        self.formats.iter().find(|f| f.name == name)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtins_load() {
-        let r = Registry::load(None).unwrap();
-        assert!(r.format("citadel-tracing").is_some());
-        assert!(!r.collectors.is_empty());
-    }
-
-    #[test]
-    fn bad_regex_names_file_and_line() {
-        let text = "name = \"x\"\ntitle = \"X\"\n[[start]]\nregex = '(unclosed'\n";
-        let e = load_format("x.toml", text).unwrap_err();
-        assert_eq!(e.line, 4, "{e}");
-        assert!(e.to_string().starts_with("x.toml:4: invalid regex"), "{e}");
-    }
-
-    #[test]
-    fn unknown_key_names_line() {
-        let text = "name = \"x\"\ntitle = \"X\"\nstrat = []\n";
-        let e = load_format("x.toml", text).unwrap_err();
-        assert_eq!(e.line, 3, "{e}");
-        assert!(e.message.contains("strat"), "{e}");
-    }
-
-    #[test]
-    fn failing_sample_is_refused() {
-        let text = "name = \"x\"\ntitle = \"X\"\n[[start]]\nregex = '^(?P<level>INFO) (?P<message>.*)$'\n[[sample]]\nline = \"INFO hello\"\nmessage = \"bye\"\n";
-        let e = load_format("x.toml", text).unwrap_err();
-        assert_eq!(e.line, 6, "{e}");
-        assert!(e.message.contains("bye"), "{e}");
-    }
+        samples: def
+            .sample
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| Sample {
+                def_line: line_of_key(text, "line", i),
+                level_line: s
+                    .level
+                    .as_deref()
+                    .map_or(1, |w| level_line(text, "level", w)),
+                line: s.line,
+                level: s.level,
+                message: s.message,
+                target: s.target,
+            })
+            .collect(),
+    })
 }

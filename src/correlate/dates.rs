@@ -1,0 +1,101 @@
+//! Dates and instants: every raw time of a source as nanoseconds since the epoch, once the date of
+//! time-of-day sources is settled (`--date`, the earliest full instant anywhere, a file name's date).
+
+use super::Options;
+use crate::model::{Event, RawTime, SourceInfo};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+/// Nanoseconds per second: positions on a time axis are nanoseconds since the epoch.
+pub const NS: f64 = 1e9;
+
+/// What the sources and options settle about dates and zones.
+#[derive(Debug, Clone, Copy)]
+pub struct Dating {
+    /// Zone of local times.
+    pub tz: FixedOffset,
+    /// Whether timestamps carry a real date (false when only times of day were known).
+    pub dated: bool,
+    /// Day on which times of day are laid (an arbitrary one when nothing gives a date).
+    pub work_date: Option<NaiveDate>,
+}
+
+/// Settle the date for time-of-day sources: `--date`, else the earliest full instant anywhere, else a
+/// file name's date.
+pub fn settle(per_source: &[Vec<Event>], infos: &[SourceInfo], opts: &Options) -> Dating {
+    let earliest_instant = per_source
+        .iter()
+        .flatten()
+        .filter_map(|e| match e.raw_ts {
+            Some(RawTime::Instant(t)) => Some(t),
+            _ => None,
+        })
+        .min();
+    let tz = opts
+        .tz
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"));
+    // Last resort: the date in a file's name (the save moment comes after the lines, so near midnight
+    // it can be a day late; an anchored source's offset estimate folds that back).
+    let base_date = opts
+        .date
+        .or_else(|| earliest_instant.map(|t| t.with_timezone(&tz).date_naive()))
+        .or_else(|| infos.iter().find_map(|i| i.file_date));
+    // Without any date, times of day still order events: lay them on an arbitrary day.
+    Dating {
+        tz,
+        dated: base_date.is_some(),
+        work_date: base_date.or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1)),
+    }
+}
+
+pub(super) fn instant_ns(t: &DateTime<Utc>) -> f64 {
+    t.timestamp() as f64 * NS + t.timestamp_subsec_nanos() as f64
+}
+
+pub(super) fn ns_to_dt(ns: f64) -> Option<DateTime<Utc>> {
+    if !ns.is_finite() {
+        return None;
+    }
+    let secs = (ns / NS).floor();
+    let nanos = (ns - secs * NS).clamp(0.0, 999_999_999.0) as u32;
+    Utc.timestamp_opt(secs as i64, nanos).single()
+}
+
+/// Raw times of one source as instants, where the date can be settled.
+pub fn source_instants(
+    events: &[Event],
+    base_date: Option<NaiveDate>,
+    tz: FixedOffset,
+) -> Vec<Option<f64>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut day_shift = 0i64;
+    let mut last_local: Option<NaiveDateTime> = None;
+    let local_to_ns = |ndt: NaiveDateTime| -> Option<f64> {
+        tz.from_local_datetime(&ndt)
+            .single()
+            .map(|t| instant_ns(&t.with_timezone(&Utc)))
+    };
+    for ev in events {
+        let v = match ev.raw_ts {
+            Some(RawTime::Instant(t)) => Some(instant_ns(&t)),
+            Some(RawTime::Local(ndt)) => local_to_ns(ndt),
+            Some(RawTime::MonthDay(m, d, t)) => base_date
+                .and_then(|b| NaiveDate::from_ymd_opt(chrono::Datelike::year(&b), m, d))
+                .and_then(|date| local_to_ns(date.and_time(t))),
+            Some(RawTime::TimeOfDay(t)) => base_date.and_then(|b| {
+                let mut ndt = (b + Duration::days(day_shift)).and_time(t);
+                // Midnight roll-over: the clock going back by hours means a new day.
+                if let Some(prev) = last_local {
+                    if ndt + Duration::hours(6) < prev {
+                        day_shift += 1;
+                        ndt += Duration::days(1);
+                    }
+                }
+                last_local = Some(ndt);
+                local_to_ns(ndt)
+            }),
+            None => None,
+        };
+        out.push(v);
+    }
+    out
+}

@@ -1,0 +1,170 @@
+//! Anchor pairs: events of two sources that `parsers/anchors.toml` says record the same moment, or
+//! one just before the other.
+
+use crate::defs::{AnchorDef, Relation};
+use crate::model::{Event, SourceId};
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// An event of one source, before the merge: (source, index in that source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct At {
+    /// Source.
+    pub source: SourceId,
+    /// Index of the event in its source.
+    pub index: usize,
+}
+
+/// A candidate anchor pair between two sources.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// Anchor definition name.
+    pub name: String,
+    /// The earlier (or same-moment) side.
+    pub first: At,
+    /// The later side.
+    pub second: At,
+    /// How the two sides relate in time.
+    pub relation: Relation,
+}
+
+/// Where a source's event stands against its partner in an anchor pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Both record the same moment.
+    Same,
+    /// This event happens before its partner (an upper bound on its clock's offset).
+    Before,
+    /// This event happens after its partner (a lower bound).
+    After,
+}
+
+impl Pair {
+    /// For a pair that involves `source`: its own event index, the partner event, and where its own
+    /// event stands against the partner.
+    pub fn seen_from(&self, source: SourceId) -> Option<(usize, At, Side)> {
+        let ordered = self.relation == Relation::Before;
+        if self.first.source == source {
+            let side = if ordered { Side::Before } else { Side::Same };
+            Some((self.first.index, self.second, side))
+        } else if self.second.source == source {
+            let side = if ordered { Side::After } else { Side::Same };
+            Some((self.second.index, self.first, side))
+        } else {
+            None
+        }
+    }
+
+    /// Whether either side is in `source`.
+    pub fn touches(&self, source: SourceId) -> bool {
+        self.first.source == source || self.second.source == source
+    }
+}
+
+/// Every anchor pair between the sources: pattern anchors first, then shared UUIDs not yet paired.
+pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
+    let mut pairs = Vec::new();
+    // Pattern anchors first: they know which side comes first. A shared UUID then only pairs events
+    // that no pattern anchor has paired already.
+    let ordered: Vec<&AnchorDef> = defs
+        .iter()
+        .filter(|d| !d.shared_uuid)
+        .chain(defs.iter().filter(|d| d.shared_uuid))
+        .collect();
+    let mut covered: HashSet<At> = HashSet::new();
+    for def in ordered {
+        if def.shared_uuid {
+            covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first, p.second]));
+            // uuid → per source, first event mentioning it
+            let mut seen: BTreeMap<&str, Vec<At>> = BTreeMap::new();
+            for (s, evs) in per_source.iter().enumerate() {
+                for (i, ev) in evs.iter().enumerate() {
+                    for u in &ev.uuids {
+                        let e = seen.entry(u.as_str()).or_default();
+                        if !e.iter().any(|at| at.source == s) {
+                            e.push(At {
+                                source: s,
+                                index: i,
+                            });
+                        }
+                    }
+                }
+            }
+            for (_, occ) in seen {
+                for w in 1..occ.len() {
+                    if covered.contains(&occ[0]) && covered.contains(&occ[w]) {
+                        continue;
+                    }
+                    pairs.push(Pair {
+                        name: def.name.clone(),
+                        first: occ[0],
+                        second: occ[w],
+                        relation: def.relation,
+                    });
+                }
+            }
+            continue;
+        }
+        let (Some(fr), Some(sr)) = (&def.first, &def.second) else {
+            continue;
+        };
+        let keyed = |re: &Regex, ev: &Event| -> Option<String> {
+            let c = re.captures(&ev.message)?;
+            Some(
+                def.key
+                    .iter()
+                    .map(|k| c.name(k).map(|m| m.as_str()).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("\u{1}"),
+            )
+        };
+        // key → occurrences per source, in order
+        let mut firsts: HashMap<(SourceId, String), Vec<usize>> = HashMap::new();
+        let mut seconds: HashMap<(SourceId, String), Vec<usize>> = HashMap::new();
+        for (s, evs) in per_source.iter().enumerate() {
+            for (i, ev) in evs.iter().enumerate() {
+                if let Some(k) = keyed(fr, ev) {
+                    firsts.entry((s, k)).or_default().push(i);
+                }
+                if let Some(k) = keyed(sr, ev) {
+                    seconds.entry((s, k)).or_default().push(i);
+                }
+            }
+        }
+        let mut keys: Vec<_> = firsts.keys().cloned().collect();
+        keys.sort();
+        for (sa, k) in keys {
+            for sb in 0..per_source.len() {
+                if sb == sa {
+                    continue;
+                }
+                let (Some(fa), Some(sbv)) =
+                    (firsts.get(&(sa, k.clone())), seconds.get(&(sb, k.clone())))
+                else {
+                    continue;
+                };
+                // Unkeyed anchors (a panic and the disconnects after it) pair first with first only.
+                let n = if def.key.is_empty() {
+                    1
+                } else {
+                    fa.len().min(sbv.len())
+                };
+                for j in 0..n {
+                    pairs.push(Pair {
+                        name: def.name.clone(),
+                        first: At {
+                            source: sa,
+                            index: fa[j],
+                        },
+                        second: At {
+                            source: sb,
+                            index: sbv[j],
+                        },
+                        relation: def.relation,
+                    });
+                }
+            }
+        }
+    }
+    pairs
+}

@@ -1,0 +1,104 @@
+//! `parsers/entities.toml`: the shared extractors (CIDs, truncated CIDs, UUIDs, message-id prefixes,
+//! users, name bindings, fields, owner lines), compiled. `entities` applies them to events.
+
+use super::text::{compile, line_of_key, toml_error, DefError};
+use crate::model::CidShape;
+use regex::Regex;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Pat {
+    regex: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Def {
+    #[serde(default)]
+    cid: Vec<Pat>,
+    #[serde(default)]
+    cid_prefix: Vec<Pat>,
+    #[serde(default)]
+    cid_lost: Vec<Pat>,
+    #[serde(default)]
+    uuid: Vec<Pat>,
+    #[serde(default)]
+    msgid_prefix: Vec<Pat>,
+    #[serde(default)]
+    user: Vec<Pat>,
+    #[serde(default)]
+    alias: Vec<Pat>,
+    #[serde(default)]
+    field: Vec<Pat>,
+    #[serde(default)]
+    owner: Vec<Pat>,
+    #[serde(default)]
+    cids: CidsDef,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CidsDef {
+    #[serde(default)]
+    full_min_digits: usize,
+    #[serde(default)]
+    captures: Vec<String>,
+}
+
+/// Compiled extractors; each pattern's group `v` (or `name`/`cid`, `k`/`v`) is what it extracts.
+#[derive(Debug, Clone, Default)]
+pub struct Extractors {
+    pub(crate) cid: Vec<Regex>,
+    pub(crate) cid_prefix: Vec<Regex>,
+    pub(crate) cid_lost: Vec<Regex>,
+    pub(crate) uuid: Vec<Regex>,
+    pub(crate) msgid_prefix: Vec<Regex>,
+    pub(crate) user: Vec<Regex>,
+    pub(crate) alias: Vec<Regex>,
+    pub(crate) field: Vec<Regex>,
+    pub(crate) owner: Vec<Regex>,
+    /// What full and truncated CIDs look like (`[cids]`).
+    pub cid_shape: CidShape,
+}
+
+impl Extractors {
+    /// Load from TOML text; every regex must name the groups its kind needs.
+    pub fn load(file: &str, text: &str) -> Result<Extractors, DefError> {
+        let def: Def = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
+        let mut nth = 0;
+        let mut comp = |pats: &[Pat], groups: &[&str]| -> Result<Vec<Regex>, DefError> {
+            let mut out = Vec::new();
+            for p in pats {
+                let r = compile(file, text, "regex", nth, &p.regex)?;
+                for g in groups {
+                    if !r.capture_names().flatten().any(|n| n == *g) {
+                        return Err(DefError {
+                            file: file.into(),
+                            line: line_of_key(text, "regex", nth),
+                            message: format!("this extractor needs a named group (?P<{g}>...)"),
+                        });
+                    }
+                }
+                nth += 1;
+                out.push(r);
+            }
+            Ok(out)
+        };
+        Ok(Extractors {
+            cid: comp(&def.cid, &["v"])?,
+            cid_prefix: comp(&def.cid_prefix, &["v"])?,
+            cid_lost: comp(&def.cid_lost, &[])?,
+            uuid: comp(&def.uuid, &["v"])?,
+            msgid_prefix: comp(&def.msgid_prefix, &["v"])?,
+            user: comp(&def.user, &["v"])?,
+            alias: comp(&def.alias, &["name", "cid"])?,
+            field: comp(&def.field, &["k", "v"])?,
+            owner: comp(&def.owner, &[])?,
+            cid_shape: CidShape {
+                full_min_digits: def.cids.full_min_digits,
+                captures: def.cids.captures,
+            },
+        })
+    }
+}

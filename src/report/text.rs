@@ -1,0 +1,307 @@
+//! Text output for people: the check report that reads like a hand-written incident report, and the
+//! timeline as one story with a per-source summary. Colour only through `Style` (terminal, NO_COLOR).
+
+use super::fields::{cid_notes, time_column};
+use super::style::{sanitize, Style};
+use super::wire::{label, summarize};
+use super::{CheckWriter, TimelineWriter};
+use crate::filter::Filter;
+use crate::model::Timeline;
+use crate::rules::finding::{Analysis, Severity};
+use std::io::{self, Write};
+
+/// The text writer.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    /// Colours or not.
+    pub style: Style,
+    /// The `--fail-on` threshold, which the check report's verdict line names.
+    pub fail_on: Option<Severity>,
+}
+
+impl CheckWriter for Text {
+    fn write_check(&self, out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
+        write_check(out, a, self.fail_on, self.style)
+    }
+}
+
+impl TimelineWriter for Text {
+    fn write_timeline(
+        &self,
+        out: &mut dyn Write,
+        tl: &Timeline,
+        filter: &Filter,
+    ) -> io::Result<()> {
+        write_timeline(out, tl, filter, self.style)
+    }
+}
+
+fn sev_style(style: Style, s: Severity) -> String {
+    let code = match s {
+        Severity::Critical => "1;41;97",
+        Severity::High => "1;31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    };
+    style.paint(code, &format!("{:<8}", s.as_str().to_ascii_uppercase()))
+}
+
+fn cid_list(tl: &Timeline, cids: &[u64]) -> String {
+    cids.iter()
+        .map(|c| tl.cids.describe(*c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Write the check report as text.
+pub fn write_check(
+    out: &mut dyn Write,
+    a: &Analysis,
+    fail_on: Option<Severity>,
+    style: Style,
+) -> io::Result<()> {
+    let tl = &a.timeline;
+    let s = summarize(&a.findings);
+    let failed = fail_on.is_some_and(|t| a.findings.iter().any(|f| f.severity >= t));
+    writeln!(
+        out,
+        "{} {} critical, {} high, {} medium, {} low, {} info — {}",
+        style.bold("diag check:"),
+        s.critical,
+        s.high,
+        s.medium,
+        s.low,
+        s.info,
+        if failed {
+            style.paint("1;31", "FAIL")
+        } else {
+            style.paint("1;32", "PASS")
+        }
+    )?;
+    for inc in &a.incidents {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            style.bold(&format!(
+                "Incident {} (CIDs: {})",
+                inc.id,
+                cid_list(tl, &inc.cids)
+            ))
+        )?;
+        writeln!(out, "  {}", sanitize(&inc.summary))?;
+        for (n, id) in inc.findings.iter().enumerate() {
+            if let Some(f) = a.findings.iter().find(|f| &f.id == id) {
+                let arrow = if n == 0 { "root" } else { "  ↳ " };
+                writeln!(
+                    out,
+                    "  {arrow} {} {} {}",
+                    f.id,
+                    sev_style(style, f.severity),
+                    sanitize(&f.title)
+                )?;
+            }
+        }
+    }
+    if !a.findings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Findings"))?;
+    }
+    for f in &a.findings {
+        writeln!(
+            out,
+            "{} {} [{}] {}",
+            sev_style(style, f.severity),
+            f.id,
+            f.rule,
+            sanitize(&f.title)
+        )?;
+        if !f.cids.is_empty() {
+            writeln!(out, "         CIDs: {}", cid_list(tl, &f.cids))?;
+        }
+        if let Some(c) = &f.caused_by {
+            writeln!(out, "         caused by {c}")?;
+        }
+        let mut facts: Vec<String> = f.facts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        match f.window_basis {
+            crate::rules::finding::WindowBasis::Time => {
+                facts.push("window measured in time".into())
+            }
+            crate::rules::finding::WindowBasis::Order => {
+                facts.push("window measured in event order (no times)".into())
+            }
+            crate::rules::finding::WindowBasis::None => {}
+        }
+        if !facts.is_empty() {
+            writeln!(out, "         {}", style.dim(&sanitize(&facts.join("  "))))?;
+        }
+        for e in f.evidence.iter().take(4) {
+            if let Some(ev) = tl.events.get(e.event) {
+                let t = time_column(tl, ev);
+                writeln!(
+                    out,
+                    "         {} {} {}:{} {}",
+                    style.dim(&t),
+                    style.dim(&format!("{:<11}", e.role)),
+                    label(tl, e.event),
+                    ev.line,
+                    sanitize(&ev.message.chars().take(160).collect::<String>())
+                )?;
+                if e.role == "match" || e.role == "trigger" {
+                    if let Some(c) = ev.continuation.first() {
+                        writeln!(out, "         {:>24} {}", "", style.dim(&sanitize(c)))?;
+                    }
+                }
+            }
+        }
+        if f.evidence.len() > 4 || f.count > f.evidence.len() {
+            writeln!(
+                out,
+                "         {}",
+                style.dim(&format!(
+                    "… {} events in all",
+                    f.count.max(f.evidence.len())
+                ))
+            )?;
+        }
+    }
+    writeln!(out)?;
+    write_source_summary(out, tl, style)?;
+    Ok(())
+}
+
+/// How many continuation lines the text view shows under a record.
+const CONT_LINES: usize = 4;
+
+/// Write the timeline as text.
+pub fn write_timeline(
+    out: &mut dyn Write,
+    tl: &Timeline,
+    filter: &Filter,
+    style: Style,
+) -> io::Result<()> {
+    let width = tl
+        .sources
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(6)
+        .min(28);
+    let mut last_date = None;
+    let mut shown = 0usize;
+    for ev in &tl.events {
+        if !filter.matches(tl, ev) {
+            continue;
+        }
+        shown += 1;
+        if let Some(t) = ev.ts {
+            let d = t.date_naive();
+            if last_date != Some(d) {
+                writeln!(out, "{}", style.dim(&format!("── {d} (UTC) ──")))?;
+                last_date = Some(d);
+            }
+        }
+        let label = tl
+            .sources
+            .get(ev.source)
+            .map(|s| s.label.as_str())
+            .unwrap_or("?");
+        let lvl = ev
+            .level
+            .map(|l| l.as_str().to_ascii_uppercase())
+            .unwrap_or_else(|| "-".into());
+        let notes = cid_notes(tl, ev);
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", style.dim(&format!("⟨{}⟩", notes.join(", "))))
+        };
+        writeln!(
+            out,
+            "{}{} {} {} {}{}",
+            time_column(tl, ev),
+            ev.ts_quality.mark(),
+            style.source(ev.source, &format!("{label:<width$}")),
+            style.level(ev.level, &format!("{lvl:<5}")),
+            sanitize(&ev.message),
+            notes
+        )?;
+        for (i, c) in ev.continuation.iter().enumerate() {
+            if i == CONT_LINES {
+                writeln!(
+                    out,
+                    "{}",
+                    style.dim(&format!(
+                        "{:>w$}│ … {} more lines",
+                        "",
+                        ev.continuation.len() - CONT_LINES,
+                        w = 14
+                    ))
+                )?;
+                break;
+            }
+            writeln!(
+                out,
+                "{}",
+                style.dim(&format!("{:>w$}│ {}", "", sanitize(c), w = 14))
+            )?;
+        }
+    }
+    writeln!(out)?;
+    write_source_summary(out, tl, style)?;
+    if !filter.is_empty() {
+        writeln!(
+            out,
+            "{} of {} events shown ({})",
+            shown,
+            tl.events.len(),
+            filter.describe(tl)
+        )?;
+    }
+    Ok(())
+}
+
+/// Per-source summary: format, events, unparsed lines, placement, clock offset.
+pub fn write_source_summary(out: &mut dyn Write, tl: &Timeline, style: Style) -> io::Result<()> {
+    writeln!(out, "{}", style.bold("Sources"))?;
+    for (i, s) in tl.sources.iter().enumerate() {
+        writeln!(
+            out,
+            "  {}  {} ({}{}), {} events, {} unparsed, {} meta lines",
+            style.source(i, &s.label),
+            s.path,
+            s.detection.format,
+            if s.detection.forced { ", forced" } else { "" },
+            s.events,
+            s.parse.unparsed,
+            s.parse.meta,
+        )?;
+        let mut how = format!("    placed: {}", s.placement);
+        if let Some(owner) = s.owners.first() {
+            how = format!(
+                "    tab of {}; placed: {}",
+                tl.cids.describe(*owner),
+                s.placement
+            );
+        }
+        if let Some(o) = &s.offset {
+            how.push_str(&format!(
+                "; clock offset {:+.3} s vs {} (zone {:+} min, skew {:+.3} s, {} anchors, spread {:.3} s)",
+                o.seconds, o.reference, o.zone_minutes, o.skew_seconds, o.anchors, o.spread_seconds
+            ));
+        }
+        writeln!(out, "{}", style.dim(&how))?;
+    }
+    let named: Vec<String> = tl
+        .cids
+        .names
+        .iter()
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(c, n)| format!("{}={c}", n.join("/")))
+        .collect();
+    if !named.is_empty() {
+        writeln!(out, "  names: {}", named.join(", "))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! Indexes derived from a load, rebuilt whenever one is installed: never edited by keys.
+
+use super::super::histogram::Histogram;
+use crate::rules::finding::{Analysis, Severity};
+use std::collections::HashMap;
+
+/// What the views look up often, computed once per load.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    /// Evidence events of all findings, sorted.
+    pub evidence: Vec<usize>,
+    /// Axis position and severity of each finding's first evidence (overview marks).
+    pub finding_marks: Vec<(f64, Severity)>,
+    /// Counts of the filtered events over the axis (rebuilt when the filters change).
+    pub hist: Histogram,
+    /// Event index → indices into `Timeline::anchors` that involve it.
+    pub anchors_of: HashMap<usize, Vec<usize>>,
+    /// Width of the source column.
+    pub label_width: usize,
+}
+
+impl Default for Derived {
+    fn default() -> Self {
+        Derived {
+            evidence: Vec::new(),
+            finding_marks: Vec::new(),
+            hist: Histogram::default(),
+            anchors_of: HashMap::new(),
+            label_width: 6,
+        }
+    }
+}
+
+impl Derived {
+    /// The indexes of an analysis; `rows` are the events the filters show.
+    pub fn build(a: &Analysis, rows: &[usize]) -> Derived {
+        let tl = &a.timeline;
+        let label_width = tl
+            .sources
+            .iter()
+            .map(|s| s.label.chars().count())
+            .max()
+            .unwrap_or(6)
+            .clamp(4, 16);
+        let mut anchors_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (k, an) in tl.anchors.iter().enumerate() {
+            anchors_of.entry(an.a).or_default().push(k);
+            anchors_of.entry(an.b).or_default().push(k);
+        }
+        let mut evidence: Vec<usize> = a
+            .findings
+            .iter()
+            .flat_map(|f| f.evidence.iter().map(|e| e.event))
+            .filter(|&i| i < tl.events.len())
+            .collect();
+        evidence.sort_unstable();
+        evidence.dedup();
+        let finding_marks = a
+            .findings
+            .iter()
+            .filter_map(|f| {
+                let e = f.evidence.first()?;
+                let ev = tl.events.get(e.event)?;
+                Some((ev.pos, f.severity))
+            })
+            .collect();
+        Derived {
+            evidence,
+            finding_marks,
+            hist: Histogram::build(&tl.events, rows),
+            anchors_of,
+            label_width,
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The prompt line: typing a search or filter, and what Enter and Esc do with it.
+
+use super::{App, Prompt, PromptKind};
+use crate::filter::Filter;
+use crate::tui::keys::Action;
+use crate::tui::query;
+
+impl App {
+    pub(super) fn open_prompt(&mut self, kind: PromptKind) {
+        self.prompt = Some(Prompt {
+            kind,
+            text: String::new(),
+            origin: (self.events.cursor, self.events.scroll),
+            error: None,
+        });
+    }
+
+    pub(super) fn prompt_action(&mut self, a: Action) {
+        let Some(p) = &mut self.prompt else { return };
+        let kind = p.kind;
+        match a {
+            Action::Input(c) => p.text.push(c),
+            Action::Erase => {
+                p.text.pop();
+            }
+            Action::EraseAll => p.text.clear(),
+            Action::Cancel => {
+                if kind == PromptKind::Search {
+                    (self.events.cursor, self.events.scroll) = p.origin;
+                }
+                self.prompt = None;
+                return;
+            }
+            Action::Submit => {
+                let text = p.text.clone();
+                match kind {
+                    PromptKind::Search if text.is_empty() => {
+                        self.events.search = None;
+                        self.prompt = None;
+                    }
+                    PromptKind::Search => match query::pattern(&text) {
+                        Ok(re) => {
+                            let found = self
+                                .current_event()
+                                .is_some_and(|i| self.event_hits(&re, i));
+                            if !found {
+                                self.message = Some(format!("no match for /{text}/"));
+                            }
+                            self.events.search = Some(re);
+                            self.prompt = None;
+                        }
+                        Err(e) => p.error = Some(e),
+                    },
+                    PromptKind::Filter if text.trim().is_empty() => {
+                        self.prompt = None;
+                        self.events.filter = Filter::default();
+                        self.refilter();
+                        self.message = Some("all filters dropped".into());
+                    }
+                    PromptKind::Filter => match query::parse_filter(&text, &self.analysis.timeline)
+                    {
+                        Ok(changes) => {
+                            self.prompt = None;
+                            for c in changes {
+                                c.apply(&mut self.events.filter);
+                            }
+                            self.refilter();
+                        }
+                        Err(e) => p.error = Some(e),
+                    },
+                }
+                return;
+            }
+            _ => return,
+        }
+        if kind == PromptKind::Search {
+            self.preview_search();
+        } else if let Some(p) = &mut self.prompt {
+            p.error = None;
+        }
+    }
+}
