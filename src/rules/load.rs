@@ -896,6 +896,44 @@ log = "v1 n2"
     }
 
     #[test]
+    fn a_key_its_kind_does_not_take_is_an_error_naming_the_kinds_that_do() {
+        // (kind, a key it does not take, a kind that takes it)
+        let cases = [
+            ("match", "min_count = 5", "count"),
+            ("match", "expect_source = \"same\"", "absence"),
+            ("count", "key = [\"cid\"]", "absence"),
+            ("sequence", "factor = 2.0", "storm"),
+            ("absence", "min_consequences = 2", "sequence"),
+            ("storm", "group_by = [\"cid\"]", "match"),
+            ("novel", "group_by = [\"cid\"]", "match"),
+            ("accounting", "info_words = 'x'", "storm"),
+            ("vanished", "min_count = 2", "count"),
+        ];
+        for (kind, line, taker) in cases {
+            let text = OK
+                .replace("kind = \"match\"", &format!("kind = \"{kind}\""))
+                .replace(
+                    "remediation = \"r\"\n",
+                    &format!("remediation = \"r\"\n{line}\n"),
+                );
+            let e = load_rule("k.toml", &text).unwrap_err();
+            let key = line.split(' ').next().unwrap();
+            assert_eq!((e.file.as_str(), e.line), ("k.toml", 7), "{kind}: {e}");
+            assert!(e.message.contains(&format!("`{key}`")), "{kind}: {e}");
+            assert!(e.message.contains(taker), "{kind}: {e}");
+        }
+        let e = load_rule(
+            "k.toml",
+            &OK.replace("[[pattern]]", "[[trigger]]\nregex = 'x'\n[[pattern]]"),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("`trigger`") && e.message.contains("absence"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn windows() {
         assert_eq!(parse_window("90s"), Some(90.0));
         assert_eq!(parse_window("5m"), Some(300.0));
