@@ -569,7 +569,9 @@ fn cmd_profile(a: &ProfileArgs) -> Result<i32, Fatal> {
     let loaded = a.input.load()?;
     let refused = report_problems(&loaded.problems);
     let p = crate::profile::Profile::learn(&loaded.timeline);
-    let text = p.to_toml();
+    let text = p
+        .to_toml()
+        .map_err(|e| Fatal::Usage(format!("cannot write the profile as TOML: {e}")))?;
     match &a.output {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| {

@@ -275,15 +275,14 @@ pub fn load_with_progress(
     ))
 }
 
-/// Parse and correlate in-memory sources `(label, text)` with the built-in definitions: for rule cases,
-/// profiles learned from text and tests.
-pub fn timeline_of(sources: &[(&str, &str)]) -> Result<Timeline, LoadError> {
-    let reg = Registry::load(None).map_err(|e| LoadError::NothingRead(vec![e.to_string()]))?;
+/// Parse and correlate in-memory sources `(label, text)`: rule cases, profiles learned from text, tests.
+pub fn timeline_from_texts(
+    reg: &Registry,
+    sources: &[(impl AsRef<str>, impl AsRef<str>)],
+) -> Result<Timeline, InputError> {
     let mut parsed = Vec::new();
     for (label, text) in sources {
-        let p = parse_str(&reg, label, text)
-            .map_err(|e| LoadError::NothingRead(vec![e.to_string()]))?;
-        parsed.extend(p.sources);
+        parsed.extend(parse_str(reg, label.as_ref(), text.as_ref())?.sources);
     }
     Ok(correlate::correlate(
         parsed,
@@ -291,4 +290,10 @@ pub fn timeline_of(sources: &[(&str, &str)]) -> Result<Timeline, LoadError> {
         &reg.entities,
         &correlate::Options::default(),
     ))
+}
+
+/// `timeline_from_texts` with the built-in definitions.
+pub fn timeline_of(sources: &[(&str, &str)]) -> Result<Timeline, LoadError> {
+    let reg = Registry::load(None).map_err(|e| LoadError::NothingRead(vec![e.to_string()]))?;
+    timeline_from_texts(&reg, sources).map_err(|e| LoadError::NothingRead(vec![e.to_string()]))
 }

@@ -14,6 +14,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// Schema name written in profile files.
 pub const SCHEMA: &str = "diag.profile/v1";
@@ -85,9 +86,15 @@ struct BenignFile {
 impl Profile {
     /// The built-in profile and benign list.
     pub fn builtin() -> Result<Profile, DefError> {
-        let mut p = Profile::parse("<builtin>/profiles/builtin.toml", BUILTIN_PROFILE)?;
-        p.benign = parse_benign("<builtin>/profiles/benign.toml", BUILTIN_BENIGN)?;
-        Ok(p)
+        // Parsed once per process: every run (and every rule case) starts from it.
+        static BUILTIN: OnceLock<Result<Profile, DefError>> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                let mut p = Profile::parse("<builtin>/profiles/builtin.toml", BUILTIN_PROFILE)?;
+                p.benign = parse_benign("<builtin>/profiles/benign.toml", BUILTIN_BENIGN)?;
+                Ok(p)
+            })
+            .clone()
     }
 
     /// Learn a profile from a timeline: every template of every source, with its count.
@@ -169,14 +176,14 @@ impl Profile {
     }
 
     /// The profile as TOML, templates sorted by key.
-    pub fn to_toml(&self) -> String {
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         let f = ProfileFile {
             schema: SCHEMA.to_string(),
             sources: self.sources,
             template: self.entries.values().cloned().collect(),
         };
-        let body = toml::to_string(&f).unwrap_or_default();
-        format!("# A healthy profile for diag: templates of green runs and their most events per source.\n# Written by `diag profile`; read with `--profile FILE`.\n{body}")
+        let body = toml::to_string(&f)?;
+        Ok(format!("# A healthy profile for diag: templates of green runs and their most events per source.\n# Written by `diag profile`; read with `--profile FILE`.\n{body}"))
     }
 
     /// What the profile knows of a template key.
@@ -314,7 +321,7 @@ mod tests {
         let p = Profile::builtin().unwrap();
         assert!(p.sources > 0 && !p.entries.is_empty());
         assert!(!p.benign.is_empty());
-        let again = Profile::parse("x", &p.to_toml()).unwrap();
+        let again = Profile::parse("x", &p.to_toml().unwrap()).unwrap();
         assert_eq!(again.entries, p.entries);
     }
 

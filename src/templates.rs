@@ -140,12 +140,17 @@ fn split_key(key: &str) -> (Level, Option<String>, String) {
     (level, site, text)
 }
 
+/// A byte test that says whether a mask's regex can match, the regex, and its replacement.
+type MaskStep = (fn(&[u8]) -> bool, Regex, &'static str);
+
 struct Masks {
     registry: Regex,
     version: Regex,
     url_host: Regex,
     line: Regex,
-    steps: Vec<(Regex, &'static str)>,
+    /// Mask steps in order: a byte test that must pass before the regex is worth running, the regex,
+    /// and what replaces its matches.
+    steps: Vec<MaskStep>,
 }
 
 fn masks() -> &'static Masks {
@@ -158,21 +163,34 @@ fn masks() -> &'static Masks {
             url_host: re(r"^[a-z][a-z0-9+.-]*://[^/]*/"),
             line: re(r"(:\d+)+$"),
             steps: vec![
-                (re(r#"[a-z][a-z0-9+.-]*://[^\s"'<>)]+"#), "<url>"),
-                (re(r#""(?:[^"\\]|\\.)*""#), "<q>"),
-                (re(r"`[^`]*`"), "<q>"),
+                (has_url, re(r#"[a-z][a-z0-9+.-]*://[^\s"'<>)]+"#), "<url>"),
+                (|b| b.contains(&b'"'), re(r#""(?:[^"\\]|\\.)*""#), "<q>"),
+                (|b| b.contains(&b'`'), re(r"`[^`]*`"), "<q>"),
                 (
+                    |b| b.contains(&b'-') && has_digit(b),
                     re(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
                     "<uuid>",
                 ),
-                (re(r"(?:[\w.\-~]*/[\w.\-~]+){2,}(?::\d+)*"), "<path>"),
-                (re(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-                (re(r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b"), "<hex>"),
-                (re(r"\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b"), "<hex>"),
-                (re(r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?"), "${1}<n>"),
+                (|b| b.contains(&b'/'), re(r"(?:[\w.\-~]*/[\w.\-~]+){2,}(?::\d+)*"), "<path>"),
+                (
+                    |b| b.contains(&b'.') && has_digit(b),
+                    re(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),
+                    "<ip>",
+                ),
+                (has_digit, re(r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b"), "<hex>"),
+                (has_digit, re(r"\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b"), "<hex>"),
+                (has_digit, re(r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?"), "${1}<n>"),
             ],
         }
     })
+}
+
+fn has_digit(b: &[u8]) -> bool {
+    b.iter().any(u8::is_ascii_digit)
+}
+
+fn has_url(b: &[u8]) -> bool {
+    memchr::memmem::find(b, b"://").is_some()
 }
 
 /// A call site's file, without registry prefix, crate version or line: stable across builds.
@@ -199,9 +217,13 @@ pub fn mask(message: &str) -> String {
         end -= 1;
     }
     let mut s = message[..end].trim().to_string();
-    for (re, with) in &masks().steps {
-        if re.is_match(&s) {
-            s = re.replace_all(&s, *with).into_owned();
+    // Most lines need only a few of the steps: a byte test skips the others without a regex scan.
+    for (worth, re, with) in &masks().steps {
+        if !worth(s.as_bytes()) {
+            continue;
+        }
+        if let std::borrow::Cow::Owned(o) = re.replace_all(&s, *with) {
+            s = o;
         }
     }
     let s = fold_brackets(&s);

@@ -5,7 +5,7 @@ use regex::Regex;
 use std::path::Path;
 
 /// An error in a definition file, naming file, line and the fix.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
 pub struct DefError {
     /// File name.

@@ -16,10 +16,11 @@ fn position(tl: &Timeline, event: usize) -> String {
         .get(ev.source)
         .map(|s| s.label.as_str())
         .unwrap_or("");
-    match ev.ts {
-        Some(t) => format!("{} {label}:{}", t.format("%H:%M:%S%.3f"), ev.line),
-        None => format!("{label}:{}", ev.line),
-    }
+    format!(
+        "{} {label}:{}",
+        crate::report::fields::time_column(tl, ev).trim_end(),
+        ev.line
+    )
 }
 
 fn sources(tl: &Timeline, per: &[(usize, usize)]) -> Vec<String> {

@@ -483,10 +483,10 @@ fn keys_agree(rule: &Rule, a: &Hit, b: &Hit) -> bool {
     shared > 0 || rule.key.is_empty()
 }
 
-fn eval_match(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
-    let hs = hits(tl, &rule.patterns);
+fn eval_match(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
+    let hs = &m.patterns;
     let mut out = Vec::new();
-    for g in join_echo_groups(tl, group_hits(rule, tl, &hs)) {
+    for g in join_echo_groups(tl, group_hits(rule, tl, hs)) {
         let events: Vec<usize> = g.iter().map(|h| h.event).collect();
         // Echoes (the same failure logged again at another layer) are evidence, not more failures.
         let counted: Vec<&Hit> = g.iter().copied().filter(|h| !h.echo).collect();
@@ -512,11 +512,10 @@ fn eval_match(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     out
 }
 
-fn eval_count(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
-    let hs = hits(tl, &rule.patterns);
-    let succ = hits(tl, &rule.success);
+fn eval_count(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
+    let (hs, succ) = (&m.patterns, &m.success);
     let mut out = Vec::new();
-    for (key, g) in group_hits(rule, tl, &hs) {
+    for (key, g) in group_hits(rule, tl, hs) {
         // Bursts: each hit within the window of the burst's first hit.
         let mut i = 0;
         while i < g.len() {
@@ -566,9 +565,8 @@ fn eval_count(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     out
 }
 
-fn eval_sequence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
-    let trig = hits(tl, &rule.triggers);
-    let cons = hits(tl, &rule.consequences);
+fn eval_sequence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
+    let (trig, cons) = (&m.triggers, &m.consequences);
     let mut used = vec![false; cons.len()];
     let mut absorbed = vec![false; trig.len()];
     let mut out = Vec::new();
@@ -679,9 +677,8 @@ impl TriggerGroup<'_> {
 /// Groups of triggers the rule looks at when deciding whether a new trigger joins an old one.
 const OPEN_GROUPS: usize = 32;
 
-fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
-    let trig = hits(tl, &rule.triggers);
-    let exp = hits(tl, &rule.expect);
+fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
+    let (trig, exp) = (&m.triggers, &m.expect);
     let mut out = Vec::new();
     // Follow-ups by source (event indices, ascending) and by key value.
     let mut exp_by_source: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -711,7 +708,7 @@ fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     // Merge triggers of one source that agree on their keys and have no follow-up between them.
     let mut groups: Vec<TriggerGroup> = Vec::new();
     let mut open: HashMap<usize, Vec<usize>> = HashMap::new();
-    for t in &trig {
+    for t in trig {
         let src = tl.events[t.event].source;
         let recent = open.entry(src).or_default();
         let joined = recent.iter().rev().take(OPEN_GROUPS).copied().find(|&gi| {
@@ -840,15 +837,59 @@ fn eval_absence(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     out
 }
 
+/// The hits of a rule's pattern lists, computed once per rule and shared by its evaluation and by
+/// the run's record of which events named rules explain.
+#[derive(Debug, Default)]
+pub struct Matched {
+    /// `[[pattern]]` hits (match, count).
+    pub patterns: Vec<Hit>,
+    /// `[[success]]` hits (count).
+    pub success: Vec<Hit>,
+    /// `[[trigger]]` hits (sequence, absence, accounting, vanished).
+    pub triggers: Vec<Hit>,
+    /// `[[consequence]]` hits (sequence).
+    pub consequences: Vec<Hit>,
+    /// `[[expect]]` hits (absence, accounting, vanished).
+    pub expect: Vec<Hit>,
+}
+
+impl Matched {
+    /// Match every pattern list of a rule against the timeline.
+    pub fn of(rule: &Rule, tl: &Timeline) -> Matched {
+        Matched {
+            patterns: hits(tl, &rule.patterns),
+            success: hits(tl, &rule.success),
+            triggers: hits(tl, &rule.triggers),
+            consequences: hits(tl, &rule.consequences),
+            expect: hits(tl, &rule.expect),
+        }
+    }
+
+    /// Events that the rule's findings account for: what its patterns, triggers and consequences
+    /// matched (not successes or expected follow-ups, which are not failures).
+    pub fn explained(&self) -> impl Iterator<Item = usize> + '_ {
+        self.patterns
+            .iter()
+            .chain(&self.triggers)
+            .chain(&self.consequences)
+            .map(|h| h.event)
+    }
+}
+
 /// Run one rule.
 pub fn evaluate(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+    evaluate_matched(rule, tl, &Matched::of(rule, tl))
+}
+
+/// Run one rule on hits already matched.
+pub fn evaluate_matched(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     match rule.kind {
-        Kind::Match => eval_match(rule, tl),
-        Kind::Count => eval_count(rule, tl),
-        Kind::Sequence => eval_sequence(rule, tl),
-        Kind::Absence => eval_absence(rule, tl),
-        Kind::Accounting => super::generic::eval_accounting(rule, tl),
-        Kind::Vanished => super::generic::eval_vanished(rule, tl),
+        Kind::Match => eval_match(rule, tl, m),
+        Kind::Count => eval_count(rule, tl, m),
+        Kind::Sequence => eval_sequence(rule, tl, m),
+        Kind::Absence => eval_absence(rule, tl, m),
+        Kind::Accounting => super::generic::eval_accounting(rule, tl, m),
+        Kind::Vanished => super::generic::eval_vanished(rule, tl, m),
         // Generic rules need the healthy profile and templates: `generic::evaluate` runs them.
         Kind::Storm | Kind::Novel => Vec::new(),
     }

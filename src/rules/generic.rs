@@ -8,7 +8,7 @@
 //!
 //! Events that a named rule's finding already explains are left to that rule: one failure, one finding.
 
-use super::engine::{hits, make_finding, resolve_cid, Hit};
+use super::engine::{make_finding, resolve_cid, Hit, Matched};
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
 use super::load::{Kind, Rule};
@@ -16,7 +16,7 @@ use crate::model::Level;
 use crate::model::Timeline;
 use crate::profile::Profile;
 use crate::templates::Templates;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// What generic rules look at besides the timeline.
 pub struct Ctx<'a> {
@@ -83,6 +83,75 @@ fn short(text: &str, n: usize) -> String {
     s
 }
 
+/// A finding for the events of one template in one source. Its title template can use `count`,
+/// `template` (id), `template_text`, `level`, `level_word` (upper case), `source`, `example` (the first
+/// line, shortened), `site` (` at file:line` or nothing) and whatever the rule adds in `extra`.
+fn template_finding(
+    rule: &Rule,
+    cx: &Ctx,
+    t: usize,
+    src: usize,
+    events: &[usize],
+    example_chars: usize,
+    extra: Vec<(String, Value)>,
+) -> Option<Finding> {
+    let tp = &cx.templates.list[t];
+    let example = events
+        .first()
+        .map(|&e| cx.tl.events[e].message.as_str())
+        .unwrap_or("");
+    let site = tp
+        .site_line
+        .as_deref()
+        .map(|s| format!(" at {}", s.rsplit('/').next().unwrap_or(s)))
+        .unwrap_or_default();
+    let mut vals = vec![
+        ("count".to_string(), Value::Int(events.len() as i128)),
+        ("template".to_string(), Value::Str(tp.id.clone())),
+        ("template_text".to_string(), Value::Str(tp.text.clone())),
+        (
+            "level".to_string(),
+            Value::Str(tp.level.as_str().to_string()),
+        ),
+        (
+            "level_word".to_string(),
+            Value::Str(tp.level.as_str().to_uppercase()),
+        ),
+        ("source".to_string(), Value::Str(source_label(cx.tl, src))),
+        (
+            "example".to_string(),
+            Value::Str(short(example, example_chars)),
+        ),
+        ("site".to_string(), Value::Str(site)),
+    ];
+    vals.extend(extra);
+    let hs = hits_of(events);
+    let refs: Vec<&Hit> = hs.iter().collect();
+    let evidence = events
+        .iter()
+        .map(|&e| Evidence {
+            event: e,
+            role: "match".into(),
+        })
+        .collect();
+    let mut f = make_finding(
+        rule,
+        cx.tl,
+        &refs,
+        evidence,
+        vals,
+        WindowBasis::None,
+        events.len(),
+        events,
+    )?;
+    // Values that only shape the title are not facts.
+    f.facts.retain(|(k, _)| !TITLE_ONLY.contains(&k.as_str()));
+    Some(f)
+}
+
+/// Values `template_finding` offers to titles only.
+const TITLE_ONLY: [&str; 4] = ["level_word", "example", "site", "times"];
+
 fn eval_storm(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
     let watched = |t: usize| {
         let tp = &cx.templates.list[t];
@@ -101,8 +170,11 @@ fn eval_storm(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
             continue;
         }
         let tp = &cx.templates.list[t];
-        let example = &cx.tl.events[events[0]].message;
-        if cx.profile.benign_for(example, n as u64).is_some() {
+        if cx
+            .profile
+            .benign_for(&cx.tl.events[events[0]].message, n as u64)
+            .is_some()
+        {
             continue;
         }
         let healthy = cx.profile.entry(&tp.key).map(|e| e.max_per_source);
@@ -115,55 +187,14 @@ fn eval_storm(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
             Some(h) => format!("healthy runs: at most {h}"),
             None => "never in healthy runs".to_string(),
         };
-        let site = tp
-            .site_line
-            .as_deref()
-            .map(|s| format!(" at {}", s.rsplit('/').next().unwrap_or(s)))
-            .unwrap_or_default();
-        let hs = hits_of(&events);
-        let refs: Vec<&Hit> = hs.iter().collect();
         let extra = vec![
-            ("count".to_string(), Value::Int(n as i128)),
-            ("template".to_string(), Value::Str(tp.id.clone())),
-            ("template_text".to_string(), Value::Str(tp.text.clone())),
-            (
-                "level".to_string(),
-                Value::Str(tp.level.as_str().to_string()),
-            ),
-            ("source".to_string(), Value::Str(source_label(cx.tl, src))),
             (
                 "healthy_max".to_string(),
                 healthy.map_or(Value::Null, |h| Value::Int(h as i128)),
             ),
-            ("healthy".to_string(), Value::Str(healthy_text.clone())),
+            ("healthy".to_string(), Value::Str(healthy_text)),
         ];
-        let evidence = events
-            .iter()
-            .map(|&e| Evidence {
-                event: e,
-                role: "match".into(),
-            })
-            .collect();
-        if let Some(mut f) = make_finding(
-            rule,
-            cx.tl,
-            &refs,
-            evidence,
-            extra,
-            WindowBasis::None,
-            n,
-            &events,
-        ) {
-            if rule.title_template.is_none() {
-                f.title = format!(
-                    "{n}× {} \"{}\"{site} in {} ({healthy_text})",
-                    tp.level.as_str().to_uppercase(),
-                    short(example, 90),
-                    source_label(cx.tl, src)
-                );
-            }
-            out.push(f);
-        }
+        out.extend(template_finding(rule, cx, t, src, &events, 90, extra));
     }
     merge_echoed_storms(out)
 }
@@ -198,72 +229,36 @@ fn eval_novel(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     for ((t, src), events) in unexplained_by_template(cx, &watched) {
-        let tp = &cx.templates.list[t];
         let n = events.len();
-        let example = &cx.tl.events[events[0]].message;
-        if cx.profile.benign_for(example, n as u64).is_some() {
+        if cx
+            .profile
+            .benign_for(&cx.tl.events[events[0]].message, n as u64)
+            .is_some()
+        {
             continue;
         }
-        let hs = hits_of(&events);
-        let refs: Vec<&Hit> = hs.iter().collect();
-        let extra = vec![
-            ("count".to_string(), Value::Int(n as i128)),
-            ("template".to_string(), Value::Str(tp.id.clone())),
-            ("template_text".to_string(), Value::Str(tp.text.clone())),
-            (
-                "level".to_string(),
-                Value::Str(tp.level.as_str().to_string()),
-            ),
-            ("source".to_string(), Value::Str(source_label(cx.tl, src))),
-        ];
-        let evidence = events
-            .iter()
-            .map(|&e| Evidence {
-                event: e,
-                role: "match".into(),
-            })
-            .collect();
-        if let Some(mut f) = make_finding(
-            rule,
-            cx.tl,
-            &refs,
-            evidence,
-            extra,
-            WindowBasis::None,
-            n,
-            &events,
-        ) {
-            if rule.title_template.is_none() {
-                let times = if n > 1 {
-                    format!(" ({n}×)")
-                } else {
-                    String::new()
-                };
-                f.title = format!(
-                    "new {} in {}: \"{}\"{times}",
-                    tp.level.as_str().to_uppercase(),
-                    source_label(cx.tl, src),
-                    short(example, 100)
-                );
-            }
-            out.push(f);
-        }
+        let times = if n > 1 {
+            format!(" ({n}×)")
+        } else {
+            String::new()
+        };
+        let extra = vec![("times".to_string(), Value::Str(times))];
+        out.extend(template_finding(rule, cx, t, src, &events, 100, extra));
     }
     out
 }
 
 /// Acknowledged sends against receipts, per (sender, receiver): "1040 sent A → B, 0 received".
-pub fn eval_accounting(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
-    let sent = hits(tl, &rule.triggers);
-    let recv = hits(tl, &rule.expect);
+pub fn eval_accounting(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
+    let (sent, recv) = (&m.triggers, &m.expect);
     let pair = |h: &Hit| -> Option<(String, String)> {
         let from = resolve_cid(tl, h.get("from")?);
         let to = resolve_cid(tl, h.get("to")?);
         Some((from, to))
     };
     // Per pair and pattern: distinct message ids (a send acknowledged twice is one send) or events.
-    let s = tally(&sent, &pair);
-    let r = tally(&recv, &pair);
+    let s = tally(sent, &pair);
+    let r = tally(recv, &pair);
     let count = |m: &BTreeMap<usize, (BTreeSet<String>, Vec<&Hit>)>| {
         m.values().map(|(ids, _)| ids.len()).max().unwrap_or(0)
     };
@@ -283,9 +278,9 @@ pub fn eval_accounting(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
         if n_sent < rule.min_count {
             continue;
         }
-        let covered = to.parse::<u64>().is_ok_and(|c| seen.contains(&c));
-        let lost = n_recv == 0 || (n_sent >= 10 && n_recv * 2 < n_sent);
-        if !covered || !lost {
+        // Only a receiver the logs cover can be said not to have received; how much loss counts is
+        // the rule's `when`.
+        if !to.parse::<u64>().is_ok_and(|c| seen.contains(&c)) {
             continue;
         }
         let hs: Vec<&Hit> = per
@@ -331,12 +326,11 @@ const TAIL_EVENTS: usize = 10;
 /// drop of a connection (a trigger naming a CID); the source that also names that CID logs neither the
 /// drop nor its own end (no expect event naming it) after that CID last appears there: that process
 /// is the one that vanished (killed, crashed, or hung).
-pub fn eval_vanished(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
+pub fn eval_vanished(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     if tl.sources.len() < 2 {
         return Vec::new();
     }
-    let drops = hits(tl, &rule.triggers);
-    let noticed = hits(tl, &rule.expect);
+    let (drops, noticed) = (&m.triggers, &m.expect);
     let cids_of = |e: usize| -> BTreeSet<u64> {
         tl.events[e]
             .cids
@@ -356,22 +350,23 @@ pub fn eval_vanished(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
     }
     // A process that logged a drop or its own end among its last lines went down with the others
     // (teardown), whatever CIDs those lines name.
-    let mut tail_end = vec![false; n];
-    for (s, ended) in tail_end.iter_mut().enumerate() {
-        let tail: Vec<usize> = tl
-            .events
-            .iter()
-            .enumerate()
-            .rev()
-            .filter(|(_, e)| e.source == s)
-            .take(TAIL_EVENTS)
-            .map(|(i, _)| i)
-            .collect();
-        *ended = noticed
-            .iter()
-            .chain(drops.iter())
-            .any(|h| tail.contains(&h.event));
+    let mut tails: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, e) in tl.events.iter().enumerate().rev() {
+        if let Some(t) = tails.get_mut(e.source) {
+            if t.len() < TAIL_EVENTS {
+                t.push(i);
+            }
+        }
     }
+    let tail_end: Vec<bool> = tails
+        .iter()
+        .map(|tail| {
+            noticed
+                .iter()
+                .chain(drops.iter())
+                .any(|h| tail.contains(&h.event))
+        })
+        .collect();
     let mut out = Vec::new();
     for s in 0..n {
         if tail_end[s] {
@@ -380,7 +375,7 @@ pub fn eval_vanished(rule: &Rule, tl: &Timeline) -> Vec<Finding> {
         // Evidence: drops seen by other sources for CIDs this source names and never saw end.
         let mut ev: Vec<&Hit> = Vec::new();
         let mut gone: BTreeSet<u64> = BTreeSet::new();
-        for h in &drops {
+        for h in drops {
             let src = tl.events[h.event].source;
             if src == s {
                 continue;
@@ -484,20 +479,18 @@ pub fn by_consequence(rule: &Rule, f: &mut Finding, cx: &Ctx) {
     };
     let src = tl.events[last].source;
     let mine: HashSet<usize> = f.evidence.iter().map(|e| e.event).collect();
-    let mut counts: HashMap<usize, u64> = HashMap::new();
-    for (i, ev) in tl.events.iter().enumerate() {
-        if ev.source == src {
-            *counts.entry(cx.templates.of_event[i] as usize).or_default() += 1;
-        }
-    }
     let failing_after = tl.events.iter().enumerate().skip(last + 1).any(|(i, ev)| {
         ev.source == src
             && !mine.contains(&i)
             && !cx.explained.contains(&i)
             && matches!(ev.level, Some(Level::Warn | Level::Error))
             && {
-                let t = cx.templates.of_event[i] as usize;
-                let n = counts.get(&t).copied().unwrap_or(0);
+                // Benign up to a count per source: the template's count in this source decides.
+                let n = cx
+                    .templates
+                    .of(i)
+                    .and_then(|t| t.per_source.iter().find(|(s, _)| *s == src))
+                    .map_or(0, |(_, n)| *n as u64);
                 cx.profile.benign_for(&ev.message, n).is_none()
             }
     });
@@ -505,6 +498,8 @@ pub fn by_consequence(rule: &Rule, f: &mut Finding, cx: &Ctx) {
     for ev in tl.events.iter().filter(|e| e.source == src) {
         known.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
     }
+    // Drops whose lines name no CID still ended a session each: they use up that many of the CIDs
+    // the source knows besides the ones the finding names.
     let ended = f.cids.len().max(f.count);
     let survivors = known.iter().filter(|c| !f.cids.contains(c)).count();
     let survivors = survivors.saturating_sub(ended.saturating_sub(f.cids.len()));

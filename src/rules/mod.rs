@@ -57,11 +57,10 @@ pub fn run_with(
     let templates = crate::templates::Templates::build(&timeline);
     let mut explained: std::collections::HashSet<usize> = Default::default();
     for r in active.iter().filter(|r| !is_generic(r)) {
-        let found = engine::evaluate(r, &timeline);
+        let matched = engine::Matched::of(r, &timeline);
+        let found = engine::evaluate_matched(r, &timeline, &matched);
         if !found.is_empty() {
-            for list in [&r.patterns, &r.triggers, &r.consequences] {
-                explained.extend(engine::hits(&timeline, list).iter().map(|h| h.event));
-            }
+            explained.extend(matched.explained());
             for f in &found {
                 explained.extend(f.evidence.iter().map(|e| e.event));
             }

@@ -3,9 +3,7 @@
 
 use super::load::Rule;
 use super::{run, Selection};
-use crate::correlate::{self, Options};
 use crate::defs::Registry;
-use crate::pipeline::parse_str;
 
 /// Outcome of one case.
 #[derive(Debug, Clone)]
@@ -36,23 +34,9 @@ pub fn run_all(reg: &Registry, rules: &[Rule]) -> Vec<CaseResult> {
     let mut out = Vec::new();
     for rule in rules {
         for t in &rule.tests {
-            let mut sources = Vec::new();
-            let mut err = None;
-            for (label, text) in &t.sources {
-                match parse_str(reg, label, text) {
-                    Ok(p) => sources.extend(p.sources),
-                    Err(e) => err = Some(e.to_string()),
-                }
-            }
-            let (got, titles) = match err {
-                Some(e) => (Err(e), vec![]),
-                None => {
-                    let tl = correlate::correlate(
-                        sources,
-                        &reg.anchors,
-                        &reg.entities,
-                        &Options::default(),
-                    );
+            let (got, titles) = match crate::pipeline::timeline_from_texts(reg, &t.sources) {
+                Err(e) => (Err(e.to_string()), vec![]),
+                Ok(tl) => {
                     let sel = Selection {
                         only: vec![rule.info.id.clone()],
                         ..Default::default()
