@@ -65,6 +65,7 @@ pub fn write_sarif(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
                     "severity": f.severity.as_str(),
                     "cids": f.cids.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                     "caused_by": f.caused_by,
+                    "causes": f.causes,
                     "count": f.count,
                 },
             })

@@ -93,7 +93,20 @@ pub fn write_check(
         writeln!(out, "  {}", sanitize(&inc.summary))?;
         for (n, id) in inc.findings.iter().enumerate() {
             if let Some(f) = a.findings.iter().find(|f| &f.id == id) {
-                let arrow = if n == 0 { "root" } else { "  ↳ " };
+                // The incident is a tree: each consequence sits under its cause.
+                let depth = std::iter::successors(f.caused_by.as_deref(), |c| {
+                    a.findings
+                        .iter()
+                        .find(|x| x.id == *c)
+                        .and_then(|x| x.caused_by.as_deref())
+                })
+                .take(a.findings.len())
+                .count();
+                let arrow = if n == 0 {
+                    "root".to_string()
+                } else {
+                    format!("{}↳ ", "  ".repeat(depth))
+                };
                 writeln!(
                     out,
                     "  {arrow} {} {} {}",

@@ -78,6 +78,8 @@ pub struct FindingOut {
     pub evidence: Vec<EvidenceOut>,
     /// Id of the causing finding.
     pub caused_by: Option<String>,
+    /// Ids of the findings this one caused (its children in the incident tree).
+    pub causes: Vec<String>,
     /// Extra facts (gap, attempts, location...).
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// Whether windows were measured in time or event order.
@@ -209,6 +211,7 @@ pub fn build(a: &Analysis) -> Report {
                     })
                     .collect(),
                 caused_by: f.caused_by.clone(),
+                causes: f.causes.clone(),
                 facts,
                 window_basis: f.window_basis,
             }

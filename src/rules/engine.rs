@@ -272,8 +272,37 @@ fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMa
 }
 
 /// Fill `{name}` placeholders; `{name|cid}` shows a CID value with its username when one is known.
+/// `[...]` around placeholders is an optional part: left out when a value inside it is unknown. An
+/// unknown value outside such a part reads `unknown`: a title says what it knows in words.
 fn render(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> String {
     let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('[') {
+        let inner_end = rest[i + 1..].find(']').map(|j| i + 1 + j);
+        match inner_end {
+            Some(e) if rest[i + 1..e].contains('{') => {
+                out.push_str(&fill(&rest[..i], vals, tl).0);
+                let (part, missing) = fill(&rest[i + 1..e], vals, tl);
+                if !missing {
+                    out.push_str(&part);
+                }
+                rest = &rest[e + 1..];
+            }
+            // Brackets without a placeholder are text.
+            _ => {
+                out.push_str(&fill(&rest[..=i], vals, tl).0);
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(&fill(rest, vals, tl).0);
+    out
+}
+
+/// Fill the placeholders of a piece of a title; also says whether a value was unknown.
+fn fill(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> (String, bool) {
+    let mut out = String::new();
+    let mut missing = false;
     let mut rest = template;
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
@@ -297,7 +326,10 @@ fn render(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> Strin
                     (Some(Value::Float(f)), _) => {
                         out.push_str(&format!("{}", (f * 1000.0).round() / 1000.0))
                     }
-                    (Some(Value::Null) | None, _) => out.push('?'),
+                    (Some(Value::Null) | None, _) => {
+                        missing = true;
+                        out.push_str("unknown");
+                    }
                     (Some(v), _) => out.push_str(&v.to_string()),
                 }
                 rest = &after[j + 1..];
@@ -309,7 +341,7 @@ fn render(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> Strin
         }
     }
     out.push_str(rest);
-    out
+    (out, missing)
 }
 
 /// CIDs of a set of events (resolved), plus owners of their sources when the scope says so.
@@ -393,6 +425,7 @@ pub(super) fn make_finding(
         facts,
         window_basis: basis,
         caused_by: None,
+        causes: Vec::new(),
     })
 }
 

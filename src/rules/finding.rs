@@ -91,6 +91,8 @@ pub struct Finding {
     pub window_basis: WindowBasis,
     /// The finding that caused this one, by id.
     pub caused_by: Option<String>,
+    /// The findings this one caused, by id (its children in the incident tree).
+    pub causes: Vec<String>,
 }
 
 /// How a rule's window was measured.

@@ -466,22 +466,33 @@ fn tally<'h>(hs: &'h [Hit], pair: &dyn Fn(&Hit) -> Option<(String, String)>) -> 
     m
 }
 
-/// Severity by consequence for rules that ask for it (`teardown_severity`, `midrun_severity`): a
-/// failure after which nothing fails in its source and every session of the source ended is
-/// teardown; one after which other sessions went on is mid-run.
-pub fn by_consequence(rule: &Rule, f: &mut Finding, cx: &Ctx) {
+/// Where a failure sits in the run, for rules whose severity follows its consequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing fails after it and every session of its sources ended: the run's own teardown.
+    Teardown,
+    /// Other sessions of its sources went on (how many): one peer vanished mid-run.
+    MidRun(usize),
+}
+
+/// The phase of a finding of a rule that asks for it (`teardown_severity`, `midrun_severity`), given
+/// every finding of the run: after it, in each source it was seen in, does anything fail (a warning
+/// or error that is not benign, or another rule's finding), and do sessions it did not end go on?
+pub fn phase(rule: &Rule, f: &Finding, all: &[Finding], cx: &Ctx) -> Option<Phase> {
     if rule.teardown_severity.is_none() && rule.midrun_severity.is_none() {
-        return;
+        return None;
     }
     let tl = cx.tl;
-    let Some(last) = f.evidence.iter().map(|e| e.event).max() else {
-        return;
-    };
-    let src = tl.events[last].source;
     let mine: HashSet<usize> = f.evidence.iter().map(|e| e.event).collect();
-    let failing_after = tl.events.iter().enumerate().skip(last + 1).any(|(i, ev)| {
-        ev.source == src
-            && !mine.contains(&i)
+    // The last evidence line in each source of the finding.
+    let mut last_in: BTreeMap<usize, usize> = BTreeMap::new();
+    for &e in &mine {
+        let l = last_in.entry(tl.events[e].source).or_insert(e);
+        *l = (*l).max(e);
+    }
+    let failing_event = |i: usize, src: usize| {
+        let ev = &tl.events[i];
+        !mine.contains(&i)
             && !cx.explained.contains(&i)
             && matches!(ev.level, Some(Level::Warn | Level::Error))
             && {
@@ -493,36 +504,63 @@ pub fn by_consequence(rule: &Rule, f: &mut Finding, cx: &Ctx) {
                     .map_or(0, |(_, n)| *n as u64);
                 cx.profile.benign_for(&ev.message, n).is_none()
             }
+    };
+    let failing_after = last_in.iter().any(|(&src, &last)| {
+        tl.events
+            .iter()
+            .enumerate()
+            .skip(last + 1)
+            .any(|(i, ev)| ev.source == src && failing_event(i, src))
+            || all.iter().any(|o| {
+                o.rule != f.rule
+                    && o.evidence
+                        .first()
+                        .is_some_and(|e| e.event > last && tl.events[e.event].source == src)
+            })
     });
     let mut known: BTreeSet<u64> = BTreeSet::new();
-    for ev in tl.events.iter().filter(|e| e.source == src) {
+    for ev in tl.events.iter().filter(|e| last_in.contains_key(&e.source)) {
         known.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
     }
     // Drops whose lines name no CID still ended a session each: they use up that many of the CIDs
-    // the source knows besides the ones the finding names.
+    // the sources know besides the ones the finding names.
     let ended = f.cids.len().max(f.count);
     let survivors = known.iter().filter(|c| !f.cids.contains(c)).count();
     let survivors = survivors.saturating_sub(ended.saturating_sub(f.cids.len()));
     if survivors > 0 {
-        if let Some(s) = rule.midrun_severity {
-            f.severity = s;
-            if let Some(note) = &rule.midrun_note {
-                f.title = format!(
-                    "{}: {}",
-                    f.title,
-                    note.replace("{survivors}", &survivors.to_string())
-                );
-            }
-            f.facts.push(("phase".into(), "mid-run".into()));
-            f.facts.push(("survivors".into(), survivors.to_string()));
-        }
+        Some(Phase::MidRun(survivors))
     } else if !failing_after {
-        if let Some(s) = rule.teardown_severity {
-            f.severity = s;
-            if let Some(note) = &rule.teardown_note {
-                f.title = format!("{}: {note}", f.title);
+        Some(Phase::Teardown)
+    } else {
+        None
+    }
+}
+
+/// Set a finding's severity, title note and `phase` fact from its phase, as its rule says.
+pub fn apply_phase(rule: &Rule, f: &mut Finding, phase: Phase) {
+    match phase {
+        Phase::MidRun(survivors) => {
+            if let Some(s) = rule.midrun_severity {
+                f.severity = s;
+                if let Some(note) = &rule.midrun_note {
+                    f.title = format!(
+                        "{}: {}",
+                        f.title,
+                        note.replace("{survivors}", &survivors.to_string())
+                    );
+                }
+                f.facts.push(("phase".into(), "mid-run".into()));
+                f.facts.push(("survivors".into(), survivors.to_string()));
             }
-            f.facts.push(("phase".into(), "teardown".into()));
+        }
+        Phase::Teardown => {
+            if let Some(s) = rule.teardown_severity {
+                f.severity = s;
+                if let Some(note) = &rule.teardown_note {
+                    f.title = format!("{}: {note}", f.title);
+                }
+                f.facts.push(("phase".into(), "teardown".into()));
+            }
         }
     }
 }

@@ -240,8 +240,12 @@ pub struct Rule {
     pub midrun_severity: Option<Severity>,
     /// Match: said in the title when other sessions went on; `{survivors}` is their number.
     pub midrun_note: Option<String>,
-    /// Rule ids whose findings can cause this rule's findings (the causal model).
+    /// Rule ids whose findings can cause this rule's findings (the causal model), most likely first.
     pub caused_by: Vec<String>,
+    /// Whether the file says `caused_by` at all (`caused_by = []`: nothing causes it, a root kind).
+    pub caused_by_declared: bool,
+    /// Line of `caused_by` in its file, for errors.
+    pub caused_by_line: usize,
 }
 
 /// Where a finding sits when findings are ordered into a causal chain.
@@ -357,7 +361,7 @@ struct RuleDef {
     #[serde(default)]
     midrun_note: Option<String>,
     #[serde(default)]
-    caused_by: Vec<String>,
+    caused_by: Option<Vec<String>>,
 }
 
 /// Parse a window like `90s`, `5m`, `1h`, `250ms`.
@@ -805,7 +809,9 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         teardown_note: def.teardown_note,
         midrun_severity,
         midrun_note: def.midrun_note,
-        caused_by: def.caused_by,
+        caused_by_declared: def.caused_by.is_some(),
+        caused_by_line: line_of_key(text, "caused_by", 0),
+        caused_by: def.caused_by.unwrap_or_default(),
     })
 }
 
@@ -825,6 +831,24 @@ pub fn load_rules(extra: Option<&Path>) -> Result<Vec<Rule>, DefError> {
     if let Some(dir) = extra {
         for (path, _, text) in read_toml_dir(dir, "rules")? {
             add(load_rule(&path, &text)?, &mut rules);
+        }
+    }
+    // A cause that names no loaded rule is a typo: the chain would silently miss a link.
+    for r in &rules {
+        for c in &r.caused_by {
+            if !rules.iter().any(|o| &o.info.id == c) {
+                let ids: Vec<&str> = rules.iter().map(|o| o.info.id.as_str()).collect();
+                let hint = nearest(c, &ids)
+                    .map(|n| format!("did you mean {n:?}? "))
+                    .unwrap_or_default();
+                return Err(DefError {
+                    file: r.origin.clone(),
+                    line: r.caused_by_line,
+                    message: format!(
+                        "caused_by names {c:?}, which no rule has; {hint}`diag rules list` shows the ids"
+                    ),
+                });
+            }
         }
     }
     Ok(rules)

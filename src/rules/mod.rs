@@ -73,11 +73,6 @@ pub fn run_with(
         profile,
         explained: &explained,
     };
-    for f in findings.iter_mut() {
-        if let Some(r) = active.iter().find(|r| r.info.id == f.rule) {
-            generic::by_consequence(r, f, &cx);
-        }
-    }
     let mut generic_found: Vec<Finding> = Vec::new();
     for r in active.iter().filter(|r| is_generic(r)) {
         generic_found.extend(generic::evaluate(r, &cx));
@@ -91,6 +86,21 @@ pub fn run_with(
         }
         held.extend(f.evidence.iter().map(|e| e.event));
         findings.push(f);
+    }
+    // Severity by consequence, once every finding is known.
+    let phases: Vec<Option<generic::Phase>> = findings
+        .iter()
+        .map(|f| {
+            active
+                .iter()
+                .find(|r| r.info.id == f.rule)
+                .and_then(|r| generic::phase(r, f, &findings, &cx))
+        })
+        .collect();
+    for (f, p) in findings.iter_mut().zip(phases) {
+        if let (Some(p), Some(r)) = (p, active.iter().find(|r| r.info.id == f.rule)) {
+            generic::apply_phase(r, f, p);
+        }
     }
     let first_pos = |f: &Finding| {
         f.evidence
@@ -107,7 +117,7 @@ pub fn run_with(
     for (i, f) in findings.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
-    let incidents = link::link(&mut findings, &active, &timeline);
+    let incidents = link::link(&mut findings, rules, &timeline);
     Analysis {
         timeline,
         findings,

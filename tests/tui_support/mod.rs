@@ -73,6 +73,7 @@ fn finding(
         facts: vec![("gap".into(), "9".into())],
         window_basis: WindowBasis::Time,
         caused_by: caused_by.map(String::from),
+        causes: Vec::new(),
     }
 }
 

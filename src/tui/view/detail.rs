@@ -303,6 +303,9 @@ fn finding_lines<'a>(app: &App, f: &Finding, theme: Theme) -> Vec<Line<'a>> {
     if let Some(c) = &f.caused_by {
         facts.push(format!("caused by {}", safe_all(c)));
     }
+    if !f.causes.is_empty() {
+        facts.push(format!("led to {}", safe_all(&f.causes.join(", "))));
+    }
     if let Some(inc) = app
         .analysis
         .incidents
