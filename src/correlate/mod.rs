@@ -300,11 +300,15 @@ mod tests {
         ]);
         assert_eq!(tl.axis, Axis::Order);
         let order: Vec<&str> = tl.events.iter().map(|e| e.message.as_str()).collect();
-        // After its last anchor a source with no time follows that anchor directly.
-        assert_eq!(
-            order,
-            vec!["a", "t1", &format!("x {U1}"), &format!("y {U1}"), "t3", "c"]
+        // Around its anchor a source with no time keeps its own pace (one reference line per event),
+        // instead of piling up right after the anchor.
+        let at = |m: &str| order.iter().position(|x| *x == m).unwrap();
+        assert!(
+            at("t1") < at(&format!("x {U1}")) && at(&format!("x {U1}")) < at(&format!("y {U1}"))
         );
+        let pos = |m: &str| tl.events.iter().find(|e| e.message == m).unwrap().pos;
+        assert!((pos("t3") - pos(&format!("y {U1}")) - 1.0).abs() < 1e-6);
+        assert!((pos("t3") - pos("c")).abs() < 0.01, "t3 runs alongside c");
         assert!(tl.events.iter().all(|e| e.ts.is_none()));
     }
 

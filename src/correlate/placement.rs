@@ -160,7 +160,23 @@ impl Placer<'_> {
                 *q = TsQuality::Inferred;
             }
         }
-        self.pos[s] = Some(interpolate(self.per_source[s].len(), &p, self.eps));
+        // On an order axis (processes that log no time), a source keeps its own pace beyond its first
+        // and last anchor, one reference line per event, instead of piling up at the anchor. On a
+        // time axis nothing says how fast a source without time went beyond its anchors; it stays
+        // next to them (and its quality says its place is inferred).
+        let len = self.per_source[s].len();
+        let mut pos = interpolate(len, &p, self.eps);
+        let pace = (self.axis == Axis::Order).then_some(1.0);
+        if let (Some(pace), Some(&(fi, fx)), Some(&(li, lx))) = (pace, p.first(), p.last()) {
+            for (i, x) in pos.iter_mut().enumerate() {
+                if i < fi {
+                    *x = fx - (fi - i) as f64 * pace;
+                } else if i > li {
+                    *x = lx + (i - li) as f64 * pace;
+                }
+            }
+        }
+        self.pos[s] = Some(pos);
         p.len()
     }
 }

@@ -958,6 +958,20 @@ log = "v1 n2"
     }
 
     #[test]
+    fn a_cause_no_rule_has_is_an_error_naming_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = OK.replace(
+            "remediation = \"r\"\n",
+            "remediation = \"r\"\ncaused_by = [\"panik\"]\n",
+        );
+        std::fs::write(dir.path().join("x.toml"), text).unwrap();
+        let e = load_rules(Some(dir.path())).unwrap_err();
+        assert!(e.file.ends_with("x.toml"), "{e}");
+        assert_eq!(e.line, 7, "{e}");
+        assert!(e.message.contains("did you mean \"panic\""), "{e}");
+    }
+
+    #[test]
     fn windows() {
         assert_eq!(parse_window("90s"), Some(90.0));
         assert_eq!(parse_window("5m"), Some(300.0));
