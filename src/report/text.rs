@@ -94,14 +94,7 @@ pub fn write_check(
         for (n, id) in inc.findings.iter().enumerate() {
             if let Some(f) = a.findings.iter().find(|f| &f.id == id) {
                 // The incident is a tree: each consequence sits under its cause.
-                let depth = std::iter::successors(f.caused_by.as_deref(), |c| {
-                    a.findings
-                        .iter()
-                        .find(|x| x.id == *c)
-                        .and_then(|x| x.caused_by.as_deref())
-                })
-                .take(a.findings.len())
-                .count();
+                let depth = a.depth(&f.id);
                 let arrow = if n == 0 {
                     "root".to_string()
                 } else {

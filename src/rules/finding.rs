@@ -159,3 +159,17 @@ pub struct Analysis {
     /// The rules that ran.
     pub rules: Vec<RuleInfo>,
 }
+
+impl Analysis {
+    /// How many causes lie above a finding in its incident tree (0 for a root or a lone finding).
+    pub fn depth(&self, id: &str) -> usize {
+        std::iter::successors(self.findings.iter().find(|f| f.id == id), |f| {
+            f.caused_by
+                .as_deref()
+                .and_then(|c| self.findings.iter().find(|x| x.id == c))
+        })
+        .take(self.findings.len() + 1)
+        .count()
+        .saturating_sub(1)
+    }
+}

@@ -343,7 +343,12 @@ fn incident_lines<'a>(app: &App, inc: &Incident, theme: Theme) -> Vec<Line<'a>> 
     out.extend(cids_line(app, &inc.cids, theme));
     out.push(heading("Chain, root first", theme));
     for (k, id) in inc.findings.iter().enumerate() {
-        let arrow = if k == 0 { "root " } else { "  →  " };
+        // Each consequence sits under its cause: the incident is a tree.
+        let arrow = if k == 0 {
+            "root ".to_string()
+        } else {
+            format!("{}→  ", "  ".repeat(app.analysis.depth(id)))
+        };
         match app.analysis.findings.iter().find(|f| &f.id == id) {
             Some(f) => out.push(Line::from(vec![
                 Span::styled(arrow, theme.dim()),
