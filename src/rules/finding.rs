@@ -172,4 +172,83 @@ impl Analysis {
         .count()
         .saturating_sub(1)
     }
+
+    /// The run-independent fingerprint of a finding: its rule and the template of its key evidence.
+    ///
+    /// CIDs, times, line numbers and UUIDs are left out on purpose: the same failure in the next run has
+    /// other CIDs (they are assigned at registration), and baselines and the history of runs must still
+    /// recognise it. SARIF, the baseline and the history all key on this value.
+    pub fn fingerprint(&self, f: &Finding) -> String {
+        let template = f
+            .evidence
+            .first()
+            .and_then(|e| self.timeline.events.get(e.event))
+            .map(crate::templates::key_of)
+            .unwrap_or_default();
+        fnv_hex(&format!("{}\u{1f}{}", f.rule, template))
+    }
+
+    /// The fingerprint narrowed to this run's clients: [`Analysis::fingerprint`] plus the sorted CIDs.
+    pub fn cid_fingerprint(&self, f: &Finding) -> String {
+        let mut cids = f.cids.clone();
+        cids.sort_unstable();
+        cids.dedup();
+        let cids: Vec<String> = cids.iter().map(u64::to_string).collect();
+        fnv_hex(&format!("{}\u{1f}{}", self.fingerprint(f), cids.join(",")))
+    }
+}
+
+/// 16 hex digits of FNV-1a 64: the same on every machine, in every run, with no dependency.
+fn fnv_hex(s: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pipeline::timeline_of;
+
+    const SEED: &str = include_str!("../../samples/seed/internal-service.log");
+
+    /// The seed's service log as another run would write it: other CIDs, another panic line.
+    fn rerun() -> String {
+        SEED.replace("2140228971562830034", "3141592653589793238")
+            .replace("4926344781773734389", "2718281828459045235")
+            .replace("session.rs:2254:18", "session.rs:2301:18")
+    }
+
+    fn fingerprints(text: &str) -> Vec<(String, String, String)> {
+        let tl = timeline_of(&[("svc.log", text)]).expect("timeline");
+        let a = crate::rules::analyze(&tl, None).expect("rules");
+        let mut v: Vec<_> = a
+            .findings
+            .iter()
+            .map(|f| (f.rule.clone(), a.fingerprint(f), a.cid_fingerprint(f)))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn fingerprints_ignore_cids_and_numbers_but_cid_fingerprints_do_not() {
+        let one = fingerprints(SEED);
+        let two = fingerprints(&rerun());
+        assert!(one.iter().any(|(r, _, _)| r == "panic"), "{one:?}");
+        let stable = |v: &[(String, String, String)]| -> Vec<(String, String)> {
+            v.iter().map(|(r, f, _)| (r.clone(), f.clone())).collect()
+        };
+        assert_eq!(stable(&one), stable(&two));
+        assert!(one.iter().all(|(_, f, _)| f.len() == 16));
+        let with_cids = |v: &[(String, String, String)]| -> Vec<String> {
+            v.iter()
+                .filter(|(r, _, _)| r == "ratchet-version-gap")
+                .map(|(_, _, c)| c.clone())
+                .collect()
+        };
+        assert_ne!(with_cids(&one), with_cids(&two));
+    }
 }
