@@ -260,3 +260,40 @@ fn titles_never_show_a_question_mark_for_a_missing_value() {
         }
     }
 }
+
+/// A chain passes through a kind only when that kind did not run: a kind that ran and found nothing
+/// shows the failure in the middle did not happen, so an early refused request is not blamed for
+/// errors logged at teardown, hundreds of lines later, in the same process.
+#[test]
+fn chains_pass_only_through_rules_that_did_not_run() {
+    let dir = std::env::temp_dir().join(format!("diag-causes-ran-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let svc = dir.join("svc-x.log");
+    let mut log = String::from(
+        " INFO citadel: citadel-internal-service/src/kernel/requests/register.rs:29: About to connect to server 10.1.2.3:4000 for user u.one\n \
+         INFO citadel: citadel-internal-service/src/kernel/responses/mod.rs:18: NODE EVENT RECEIVED WITH MESSAGE: InternalServerError(InternalServerError { ticket_opt: Some(Ticket(77)), message: \"Upload refused: quota exceeded\", cid_opt: Some(8123456789012345678) })\n",
+    );
+    for i in 0..300 {
+        log.push_str(&format!(
+            " INFO citadel: citadel-internal-service/src/kernel/responses/mod.rs:18: NODE EVENT RECEIVED WITH MESSAGE: ChannelMessage {i}\n"
+        ));
+    }
+    log.push_str(
+        "ERROR citadel: /usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/citadel_proto-0.13.0/src/proto/session.rs:942: error=socket torn down mid-frame\n",
+    );
+    std::fs::write(&svc, log).expect("write log");
+    let rule_of_cause = |r: &Value| -> Option<String> {
+        let f = findings(r);
+        let novel = f.iter().find(|x| x["rule"] == "new-error-template")?;
+        cause_rule(&f, novel)
+    };
+    let ran = check(&[], std::slice::from_ref(&svc));
+    let f = findings(&ran);
+    assert!(f.iter().any(|x| x["rule"] == "request-failed"), "{ran:#}");
+    assert!(f.iter().any(|x| x["rule"] == "new-error-template"), "{ran:#}");
+    assert_eq!(rule_of_cause(&ran), None, "{ran:#}");
+    // With panic disabled nothing shows whether a panic came between: request → panic → new error holds.
+    let disabled = check(&["--disable", "panic"], std::slice::from_ref(&svc));
+    assert_eq!(rule_of_cause(&disabled).as_deref(), Some("request-failed"), "{disabled:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -34,9 +34,10 @@ fn kind_rank(k: Kind) -> u8 {
 }
 
 /// Kinds that can cause a rule's findings, nearest first: the declared ones in their order, then,
-/// through kinds that found nothing in this run (disabled, or silent), the ones those declare, and so
-/// on (breadth first). `None` when the rule declares nothing: any kind.
-fn upstream(rule: &str, rules: &[Rule], present: &BTreeSet<&str>) -> Option<Vec<String>> {
+/// through kinds that did not run (disabled), the ones those declare, and so on (breadth first).
+/// A kind that ran and found nothing is not passed through: it shows that the failure in the middle
+/// of such a chain did not happen. `None` when the rule declares nothing: any kind.
+fn upstream(rule: &str, rules: &[Rule], ran: &BTreeSet<&str>) -> Option<Vec<String>> {
     let start = rules.iter().find(|r| r.info.id == rule)?;
     if start.caused_by.is_empty() && !start.caused_by_declared {
         return None;
@@ -48,7 +49,7 @@ fn upstream(rule: &str, rules: &[Rule], present: &BTreeSet<&str>) -> Option<Vec<
             continue;
         }
         out.push(id.to_string());
-        if present.contains(id) {
+        if ran.contains(id) {
             continue;
         }
         if let Some(r) = rules.iter().find(|r| r.info.id == id) {
@@ -59,8 +60,14 @@ fn upstream(rule: &str, rules: &[Rule], present: &BTreeSet<&str>) -> Option<Vec<
 }
 
 /// Set `caused_by` and `causes` on findings and build incidents. Findings must already carry their
-/// ids; `rules` are all loaded rules (disabled ones too: their `caused_by` keeps chains connected).
-pub fn link(findings: &mut [Finding], rules: &[Rule], tl: &Timeline) -> Vec<Incident> {
+/// ids; `rules` are all loaded rules (disabled ones too: their `caused_by` keeps chains connected),
+/// `ran` the ids of those that ran.
+pub fn link(
+    findings: &mut [Finding],
+    rules: &[Rule],
+    ran: &BTreeSet<&str>,
+    tl: &Timeline,
+) -> Vec<Incident> {
     let rule_of = |f: &Finding| rules.iter().find(|r| r.info.id == f.rule);
     let n = findings.len();
     // Where a finding sits as an effect (an absence is certain only at the end of the logs) and
@@ -148,7 +155,6 @@ pub fn link(findings: &mut [Finding], rules: &[Rule], tl: &Timeline) -> Vec<Inci
             _ => false,
         }
     };
-    let present: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
     let mut ups: HashMap<String, Option<Vec<String>>> = HashMap::new();
     let mut cause: Vec<Option<usize>> = vec![None; n];
     for &b in &order {
@@ -157,7 +163,7 @@ pub fn link(findings: &mut [Finding], rules: &[Rule], tl: &Timeline) -> Vec<Inci
         }
         let up = ups
             .entry(findings[b].rule.clone())
-            .or_insert_with(|| upstream(&findings[b].rule, rules, &present))
+            .or_insert_with(|| upstream(&findings[b].rule, rules, ran))
             .clone();
         // (priority of the cause's kind, how far back it is): the smallest wins.
         let mut best: Option<((usize, f64), usize)> = None;

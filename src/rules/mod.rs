@@ -117,7 +117,8 @@ pub fn run_with(
     for (i, f) in findings.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
-    let incidents = link::link(&mut findings, rules, &timeline);
+    let ran: std::collections::BTreeSet<&str> = active.iter().map(|r| r.info.id.as_str()).collect();
+    let incidents = link::link(&mut findings, rules, &ran, &timeline);
     Analysis {
         timeline,
         findings,
