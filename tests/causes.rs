@@ -290,10 +290,17 @@ fn chains_pass_only_through_rules_that_did_not_run() {
     let ran = check(&[], std::slice::from_ref(&svc));
     let f = findings(&ran);
     assert!(f.iter().any(|x| x["rule"] == "request-failed"), "{ran:#}");
-    assert!(f.iter().any(|x| x["rule"] == "new-error-template"), "{ran:#}");
+    assert!(
+        f.iter().any(|x| x["rule"] == "new-error-template"),
+        "{ran:#}"
+    );
     assert_eq!(rule_of_cause(&ran), None, "{ran:#}");
     // With panic disabled nothing shows whether a panic came between: request → panic → new error holds.
     let disabled = check(&["--disable", "panic"], std::slice::from_ref(&svc));
-    assert_eq!(rule_of_cause(&disabled).as_deref(), Some("request-failed"), "{disabled:#}");
+    assert_eq!(
+        rule_of_cause(&disabled).as_deref(),
+        Some("request-failed"),
+        "{disabled:#}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,6 +14,18 @@ struct Expect {
     must: Vec<Must>,
     #[serde(default)]
     must_not: Vec<MustNot>,
+    /// The incident the run must hold, when the sample is about how causes link.
+    incident: Option<IncidentExpect>,
+}
+
+/// One incident: its root's rule, rules it must contain, how many sources its evidence spans.
+#[derive(Debug, Deserialize)]
+struct IncidentExpect {
+    root: String,
+    #[serde(default)]
+    includes: Vec<String>,
+    #[serde(default)]
+    min_sources: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,14 +54,66 @@ fn rank(s: &str) -> u8 {
 
 /// Run `diag check --format json` on inputs; the exit code and the findings.
 fn check(inputs: &[PathBuf]) -> (Option<i32>, Vec<Value>) {
+    let (code, report) = check_report(inputs);
+    (
+        code,
+        report["findings"].as_array().cloned().unwrap_or_default(),
+    )
+}
+
+/// Whether some incident of the report has the expected root and members, and its evidence spans
+/// enough sources; `Err` says what the incidents were instead.
+fn incident_matches(report: &Value, want: &IncidentExpect) -> Result<(), String> {
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let rule_of = |id: &Value| -> String {
+        findings
+            .iter()
+            .find(|f| &f["id"] == id)
+            .and_then(|f| f["rule"].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let incidents = report["incidents"].as_array().cloned().unwrap_or_default();
+    let mut seen = Vec::new();
+    for inc in &incidents {
+        let members: Vec<&Value> = inc["findings"]
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        let rules: Vec<String> = members.iter().map(|m| rule_of(m)).collect();
+        let sources: std::collections::BTreeSet<String> = findings
+            .iter()
+            .filter(|f| members.contains(&&f["id"]))
+            .flat_map(|f| f["evidence"].as_array().cloned().unwrap_or_default())
+            .filter_map(|e| e["source"].as_str().map(str::to_string))
+            .collect();
+        if rule_of(&inc["root"]) == want.root
+            && want.includes.iter().all(|r| rules.contains(r))
+            && sources.len() >= want.min_sources
+        {
+            return Ok(());
+        }
+        seen.push(format!(
+            "root {} with {rules:?} over {} sources",
+            rule_of(&inc["root"]),
+            sources.len()
+        ));
+    }
+    Err(format!(
+        "no incident rooted in {} with {:?} over {}+ sources; incidents: {seen:?}",
+        want.root, want.includes, want.min_sources
+    ))
+}
+
+/// Run `diag check --format json` on inputs; the exit code and the whole report.
+fn check_report(inputs: &[PathBuf]) -> (Option<i32>, Value) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_diag"));
     cmd.arg("check").arg("--format").arg("json");
     cmd.args(inputs);
     let o = cmd.output().expect("run diag");
     let v: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{inputs:?}: {e}: {}", String::from_utf8_lossy(&o.stderr)));
-    let findings = v["findings"].as_array().cloned().unwrap_or_default();
-    (o.status.code(), findings)
+    (o.status.code(), v)
 }
 
 fn titles(f: &[Value]) -> Vec<String> {
@@ -73,7 +137,13 @@ fn every_fault_sample_says_what_its_expect_toml_demands() {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?");
         let text = std::fs::read_to_string(dir.join("expect.toml")).expect("read expect.toml");
         let exp: Expect = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (code, findings) = check(std::slice::from_ref(dir));
+        let (code, report) = check_report(std::slice::from_ref(dir));
+        let findings = report["findings"].as_array().cloned().unwrap_or_default();
+        if let Some(want) = &exp.incident {
+            if let Err(e) = incident_matches(&report, want) {
+                failures.push(format!("{name}: {e}"));
+            }
+        }
         let want = if exp.verdict == "fail" { 1 } else { 0 };
         if code != Some(want) {
             failures.push(format!(

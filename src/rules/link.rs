@@ -127,6 +127,14 @@ pub fn link(
             .iter()
             .any(|&e| e <= y && tl.events[e].source == src)
     };
+    // Whether a finding is a fact about the whole run, certain only at its end (something never
+    // happened): a failure its rule declares as a cause, in any process of the run, explains it even
+    // when the two processes share no clock and no identifier (a service that was never asked to
+    // connect because the other one could not).
+    let judged_at_end = |b: usize| -> bool {
+        rule_of(&findings[b])
+            .is_some_and(|r| r.kind == Kind::Absence || r.position == Position::End)
+    };
     let related = |a: usize, b: usize| -> bool {
         if strongly_related(a, b) {
             return true;
@@ -166,7 +174,7 @@ pub fn link(
             .or_insert_with(|| upstream(&findings[b].rule, rules, ran))
             .clone();
         // (priority of the cause's kind, how far back it is): the smallest wins.
-        let mut best: Option<((usize, f64), usize)> = None;
+        let mut best: Option<((usize, usize, f64), usize)> = None;
         for a in 0..n {
             if a == b || !takes_part(a) || findings[a].rule == findings[b].rule {
                 continue;
@@ -203,11 +211,20 @@ pub fn link(
                 if !ok {
                     continue;
                 }
-            } else if !(direct && (strongly_related(a, b) || witnessed_before(a, b))) {
+            } else if !(direct
+                && (strongly_related(a, b) || witnessed_before(a, b) || judged_at_end(b)))
+            {
                 continue;
             }
-            let score = (priority, back.abs());
-            if best.is_none_or(|(s, _)| score.0 < s.0 || (score.0 == s.0 && score.1 < s.1)) {
+            // A cause found only because the effect is a fact about the whole run comes last.
+            let by_run = usize::from(
+                !comparable(a, b) && !strongly_related(a, b) && !witnessed_before(a, b),
+            );
+            let score = (by_run, priority, back.abs());
+            if best.is_none_or(|(s, _)| {
+                (score.0, score.1) < (s.0, s.1)
+                    || ((score.0, score.1) == (s.0, s.1) && score.2 < s.2)
+            }) {
                 best = Some((score, a));
             }
         }
