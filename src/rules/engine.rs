@@ -4,6 +4,7 @@
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
 use super::load::{ExpectSource, Kind, Pattern, Position, Rule, Scope};
+use super::prefilter::Prefilter;
 use crate::model::{Axis, Timeline};
 use crate::model::{CidRef, Event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -75,83 +76,122 @@ pub(super) fn resolve_cid(tl: &Timeline, v: &str) -> String {
 
 /// All hits of a pattern list, in timeline order.
 pub fn hits(tl: &Timeline, pats: &[Pattern]) -> Vec<Hit> {
+    hits_in(tl, pats, None)
+}
+
+/// All hits of a pattern list, in timeline order, trying only the events a prefilter names when it
+/// can (each event gives at most one hit: its first matching pattern).
+pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<Hit> {
     let mut out = Vec::new();
     if pats.is_empty() {
+        return out;
+    }
+    let any_multiline = pats.iter().any(|p| p.multiline);
+    if let Some(cands) = pf.and_then(|pf| pf.candidates(pats)) {
+        for group in cands.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(e, _)) = group.first() else {
+                continue;
+            };
+            let i = e as usize;
+            let Some(ev) = tl.events.get(i) else {
+                continue;
+            };
+            let scan = scan_text(ev, any_multiline);
+            if let Some(h) = group
+                .iter()
+                .find_map(|&(_, pi)| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
+            {
+                out.push(h);
+            }
+        }
         return out;
     }
     // One pass of a set over each event finds the candidate patterns; only those run with captures.
     // The patterns compiled alone, so the set of the same patterns cannot fail; if it ever does,
     // every pattern is simply tried.
     let set = regex::RegexSet::new(pats.iter().map(|p| p.regex.as_str())).ok();
-    let any_multiline = pats.iter().any(|p| p.multiline);
     let mut candidates: Vec<usize> = Vec::with_capacity(pats.len());
     for (i, ev) in tl.events.iter().enumerate() {
-        let full_text;
-        let scan: &str = if any_multiline && !ev.continuation.is_empty() {
-            full_text = ev.full_text();
-            &full_text
-        } else {
-            &ev.message
-        };
+        let scan = scan_text(ev, any_multiline);
         candidates.clear();
         match &set {
-            Some(set) => candidates.extend(set.matches(scan).iter()),
+            Some(set) => candidates.extend(set.matches(&scan).iter()),
             None => candidates.extend(0..pats.len()),
         }
-        for &pi in &candidates {
-            let p = &pats[pi];
-            if !p.levels.is_empty() && !ev.level.is_some_and(|l| p.levels.contains(&l)) {
-                continue;
-            }
-            if let Some(loc) = &p.location {
-                if !ev.location.as_deref().is_some_and(|l| loc.is_match(l)) {
-                    continue;
-                }
-            }
-            let text: &str = if p.multiline { scan } else { &ev.message };
-            let Some(c) = p.regex.captures(text) else {
-                continue;
-            };
-            let mut caps = BTreeMap::new();
-            for name in p.regex.capture_names().flatten() {
-                if let Some(m) = c.name(name) {
-                    let v = m.as_str();
-                    let v = if tl.cids.shape.is_capture(name) {
-                        resolve_cid(tl, v)
-                    } else {
-                        v.to_string()
-                    };
-                    caps.insert(name.to_string(), v);
-                }
-            }
-            for (k, v) in &p.set {
-                caps.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-            if let Some(cond) = &p.condition {
-                if !cond.matches(&event_lookup(tl, ev, &caps)) {
-                    continue;
-                }
-            }
-            let mut facts = Vec::new();
-            for (k, e) in &p.facts {
-                let lk = event_lookup(tl, ev, &caps);
-                if let Ok(v) = e.eval(&lk) {
-                    if !v.is_null() {
-                        facts.push((k.clone(), v.to_string()));
-                    }
-                }
-            }
-            caps.extend(facts);
-            out.push(Hit {
-                event: i,
-                caps,
-                echo: p.echo,
-                pattern: pi,
-            });
-            break;
+        if let Some(h) = candidates
+            .iter()
+            .find_map(|&pi| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
+        {
+            out.push(h);
         }
     }
     out
+}
+
+/// The text patterns of a list look at: the whole record when one of them is multi-line.
+fn scan_text(ev: &Event, any_multiline: bool) -> std::borrow::Cow<'_, str> {
+    if any_multiline && !ev.continuation.is_empty() {
+        std::borrow::Cow::Owned(ev.full_text())
+    } else {
+        std::borrow::Cow::Borrowed(ev.message.as_str())
+    }
+}
+
+/// One pattern against one event: the hit with its captures, set values and facts, if it matches.
+fn try_pattern(
+    tl: &Timeline,
+    i: usize,
+    ev: &Event,
+    scan: &str,
+    pi: usize,
+    p: &Pattern,
+) -> Option<Hit> {
+    if !p.levels.is_empty() && !ev.level.is_some_and(|l| p.levels.contains(&l)) {
+        return None;
+    }
+    if let Some(loc) = &p.location {
+        if !ev.location.as_deref().is_some_and(|l| loc.is_match(l)) {
+            return None;
+        }
+    }
+    let text: &str = if p.multiline { scan } else { &ev.message };
+    let c = p.regex.captures(text)?;
+    let mut caps = BTreeMap::new();
+    for name in p.regex.capture_names().flatten() {
+        if let Some(m) = c.name(name) {
+            let v = m.as_str();
+            let v = if tl.cids.shape.is_capture(name) {
+                resolve_cid(tl, v)
+            } else {
+                v.to_string()
+            };
+            caps.insert(name.to_string(), v);
+        }
+    }
+    for (k, v) in &p.set {
+        caps.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    if let Some(cond) = &p.condition {
+        if !cond.matches(&event_lookup(tl, ev, &caps)) {
+            return None;
+        }
+    }
+    let mut facts = Vec::new();
+    for (k, e) in &p.facts {
+        let lk = event_lookup(tl, ev, &caps);
+        if let Ok(v) = e.eval(&lk) {
+            if !v.is_null() {
+                facts.push((k.clone(), v.to_string()));
+            }
+        }
+    }
+    caps.extend(facts);
+    Some(Hit {
+        event: i,
+        caps,
+        echo: p.echo,
+        pattern: pi,
+    })
 }
 
 /// The rule's window between two events: Some(true/false) and the basis it was measured on.
@@ -889,12 +929,17 @@ pub struct Matched {
 impl Matched {
     /// Match every pattern list of a rule against the timeline.
     pub fn of(rule: &Rule, tl: &Timeline) -> Matched {
+        Matched::with(rule, tl, None)
+    }
+
+    /// Match every pattern list of a rule, trying only the events a prefilter names where it can.
+    pub fn with(rule: &Rule, tl: &Timeline, pf: Option<&Prefilter>) -> Matched {
         Matched {
-            patterns: hits(tl, &rule.patterns),
-            success: hits(tl, &rule.success),
-            triggers: hits(tl, &rule.triggers),
-            consequences: hits(tl, &rule.consequences),
-            expect: hits(tl, &rule.expect),
+            patterns: hits_in(tl, &rule.patterns, pf),
+            success: hits_in(tl, &rule.success, pf),
+            triggers: hits_in(tl, &rule.triggers, pf),
+            consequences: hits_in(tl, &rule.consequences, pf),
+            expect: hits_in(tl, &rule.expect, pf),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod finding;
 pub mod generic;
 pub mod link;
 pub mod load;
+pub mod prefilter;
 pub mod selftest;
 
 use crate::model::Timeline;
@@ -47,6 +48,27 @@ pub fn run_with(
     timeline: Timeline,
     profile: &crate::profile::Profile,
 ) -> Analysis {
+    run_engine(rules, sel, timeline, profile, true)
+}
+
+/// [`run_with`] with every pattern tried on every event (no literal prefilter): the reference the
+/// differential tests hold the prefiltered engine to.
+pub fn run_full_scan(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: Timeline,
+    profile: &crate::profile::Profile,
+) -> Analysis {
+    run_engine(rules, sel, timeline, profile, false)
+}
+
+fn run_engine(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: Timeline,
+    profile: &crate::profile::Profile,
+    prefiltered: bool,
+) -> Analysis {
     let mut findings: Vec<Finding> = Vec::new();
     let active: Vec<Rule> = rules
         .iter()
@@ -56,8 +78,9 @@ pub fn run_with(
     let is_generic = |r: &Rule| matches!(r.kind, load::Kind::Storm | load::Kind::Novel);
     let templates = crate::templates::Templates::build(&timeline);
     let mut explained: std::collections::HashSet<usize> = Default::default();
+    let prefilter = prefiltered.then(|| prefilter::Prefilter::build(&timeline, &active));
     for r in active.iter().filter(|r| !is_generic(r)) {
-        let matched = engine::Matched::of(r, &timeline);
+        let matched = engine::Matched::with(r, &timeline, prefilter.as_ref());
         let found = engine::evaluate_matched(r, &timeline, &matched);
         if !found.is_empty() {
             explained.extend(matched.explained());

@@ -1,0 +1,140 @@
+//! Differential: the prefiltered rule engine (`rules::run_with`) gives exactly the findings of the full
+//! scan (`rules::run_full_scan`, every pattern tried on every event): rule, severity, title, CIDs,
+//! counts, evidence events and causes, on every sample, every real log when present, and generated
+//! corpora with planted incidents (ratchet gaps, panics, cascades, retry storms).
+
+#[path = "../benches/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use diag::rules::{self, Selection};
+use std::path::{Path, PathBuf};
+
+type Summary = Vec<(
+    String,
+    String,
+    String,
+    Vec<u64>,
+    usize,
+    Vec<usize>,
+    Option<String>,
+)>;
+
+fn summarise(a: &rules::finding::Analysis) -> Summary {
+    a.findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.clone(),
+                f.severity.to_string(),
+                f.title.clone(),
+                f.cids.clone(),
+                f.count,
+                f.evidence.iter().map(|e| e.event).collect(),
+                f.caused_by.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Findings with and without the prefilter for one run's files.
+fn both(files: &[(String, String)]) -> (Summary, Summary) {
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(l, t)| (l.as_str(), t.as_str()))
+        .collect();
+    let tl = diag::pipeline::timeline_of(&refs).expect("timeline");
+    let rules = rules::load::load_rules(None).expect("rules");
+    let profile = diag::profile::Profile::builtin().unwrap_or_default();
+    let sel = Selection::default();
+    let fast = rules::run_with(&rules, &sel, tl.clone(), &profile);
+    let full = rules::run_full_scan(&rules, &sel, tl, &profile);
+    (summarise(&fast), summarise(&full))
+}
+
+fn read_dir_files(dir: &Path) -> Vec<(String, String)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .filter_map(|p| {
+            let text = std::fs::read(&p).ok()?;
+            let label = p.file_stem()?.to_string_lossy().into_owned();
+            Some((label, String::from_utf8_lossy(&text).into_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn prefiltered_engine_equals_full_scan_on_every_sample() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut dirs = vec![root.join("seed"), root.join("healthy")];
+    let mut faults: Vec<PathBuf> = std::fs::read_dir(root.join("faults"))
+        .expect("samples/faults")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    faults.sort();
+    dirs.extend(faults);
+    let mut with_findings = 0;
+    for d in &dirs {
+        let files = read_dir_files(d);
+        assert!(!files.is_empty(), "{}", d.display());
+        let (fast, full) = both(&files);
+        assert_eq!(fast, full, "{}", d.display());
+        with_findings += usize::from(!fast.is_empty());
+    }
+    assert!(
+        with_findings >= 10,
+        "only {with_findings} samples with findings"
+    );
+}
+
+#[test]
+fn prefiltered_engine_equals_full_scan_on_real_logs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-logs");
+    if !dir.is_dir() {
+        eprintln!("skipping: {} is not here", dir.display());
+        return;
+    }
+    let all = read_dir_files(&dir);
+    for f in &all {
+        let (fast, full) = both(std::slice::from_ref(f));
+        assert_eq!(fast, full, "{}", f.0);
+    }
+    // Multi-process runs, given together: files that share the part of the name before `__`.
+    let mut runs: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for f in &all {
+        if let Some((run, _)) = f.0.split_once("__") {
+            runs.entry(run.to_string()).or_default().push(f.clone());
+        }
+    }
+    for (run, files) in runs.into_iter().filter(|(_, f)| f.len() > 1) {
+        let (fast, full) = both(&files);
+        assert_eq!(fast, full, "{run}");
+    }
+}
+
+#[test]
+fn prefiltered_engine_equals_full_scan_on_generated_corpora_with_planted_incidents() {
+    for seed in [7, 1234] {
+        // Large enough to hold several planted incidents (one about every 1,500 steps).
+        let c = common::Corpus::generate(3_000_000, seed);
+        let files: Vec<(String, String)> = c
+            .files()
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let (fast, full) = both(&files);
+        assert!(
+            fast.iter().any(|f| f.0 == "ratchet-version-gap")
+                && fast.iter().any(|f| f.0 == "panic"),
+            "seed {seed}: planted incidents not found: {:?}",
+            fast.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        assert_eq!(fast, full, "seed {seed}");
+    }
+}
