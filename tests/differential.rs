@@ -4,7 +4,6 @@
 //! corpora with planted incidents (ratchet gaps, panics, cascades, retry storms).
 
 #[path = "../benches/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use diag::rules::{self, Selection};
