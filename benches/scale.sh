@@ -41,9 +41,9 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
 log "building diag and the generator (release)"
-(cd "$ROOT" && cargo build --release --quiet --bin diag --example gen_logs)
+(cd "$ROOT" && cargo build --release --quiet --bin diag && cargo build --release --quiet --manifest-path benches/gen/Cargo.toml)
 DIAG=$ROOT/target/release/diag
-GEN=$ROOT/target/release/examples/gen_logs
+GEN=$ROOT/benches/gen/target/release/diag-gen
 
 # Patterns of the built-in rules (rg speaks the same regex dialect), matched in one pass.
 RG_PATTERNS=(

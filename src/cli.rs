@@ -78,6 +78,13 @@ pub enum RulesCmd {
         #[arg(long, value_name = "DIR", env = "DIAG_PARSERS")]
         parsers: Option<PathBuf>,
     },
+    /// Print the literals the prefilter searches for (one per line), and the patterns it cannot
+    /// narrow (every event is tried for them) on stderr: what `rg -F -f` needs to do the same pass.
+    Literals {
+        /// A directory of rule files that adds to or overrides the built-in ones.
+        #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
+        rules: Option<PathBuf>,
+    },
 }
 
 /// Output formats of `check`.
@@ -634,6 +641,17 @@ fn cmd_rules(cmd: &RulesCmd) -> Result<i32, Fatal> {
                     r.info.title,
                     r.origin
                 )?;
+            }
+            Ok(0)
+        }
+        RulesCmd::Literals { rules } => {
+            let rules = load_rules(rules.as_deref())?;
+            let (literals, open) = crate::rules::prefilter::literal_report(&rules);
+            for l in literals {
+                writeln!(out, "{l}")?;
+            }
+            for (rule, re) in open {
+                eprintln!("diag: {rule}: no required literal in `{re}` (tried on every event)");
             }
             Ok(0)
         }

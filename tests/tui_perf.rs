@@ -1,7 +1,7 @@
 //! Measurements of the TUI on a large input (not a test of speed: nothing here asserts a time).
 //!
 //! ```text
-//! cargo run --release --example gen_logs -- --size 300M --out /tmp/diag-big
+//! cargo run --release --manifest-path benches/gen/Cargo.toml -- --size 300M --out /tmp/diag-big
 //! DIAG_TUI_PERF=/tmp/diag-big cargo test --release --test tui_perf -- --ignored --nocapture
 //! ```
 //!

@@ -1,4 +1,4 @@
-//! Deterministic generators of realistic diag inputs, shared by the benches and `examples/gen_logs.rs`.
+//! Deterministic generators of realistic diag inputs, shared by the benches, the differential tests and the generator `benches/gen`.
 //!
 //! One simulation of a Citadel deployment renders into four channels:
 //!

@@ -113,6 +113,33 @@ impl Prefilter {
     }
 }
 
+/// The distinct literals of every pattern of `rules` (sorted, lossy UTF-8), and the (rule, regex)
+/// pairs that have none.
+pub fn literal_report(rules: &[Rule]) -> (Vec<String>, Vec<(String, String)>) {
+    let mut lits: Vec<String> = Vec::new();
+    let mut open: Vec<(String, String)> = Vec::new();
+    for r in rules {
+        for p in r
+            .patterns
+            .iter()
+            .chain(&r.success)
+            .chain(&r.triggers)
+            .chain(&r.consequences)
+            .chain(&r.expect)
+        {
+            match required_literals(p.regex.as_str()) {
+                Some(l) => lits.extend(l.iter().map(|b| String::from_utf8_lossy(b).into_owned())),
+                None => open.push((r.info.id.clone(), p.regex.as_str().to_string())),
+            }
+        }
+    }
+    lits.sort_unstable();
+    lits.dedup();
+    open.sort_unstable();
+    open.dedup();
+    (lits, open)
+}
+
 /// Literals one of which every match of `re` holds; `None` when there is no short list of useful ones.
 pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
     let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;

@@ -1,7 +1,7 @@
 //! Write a generated corpus to disk for scale tests (`benches/scale.sh`).
 //!
 //! ```text
-//! cargo run --release --example gen_logs -- --size 1G --out /tmp/diag-bench [--seed N] [--kind KIND]
+//! cargo run --release --manifest-path benches/gen/Cargo.toml -- --size 1G --out /tmp/diag-bench [--seed N] [--kind KIND]
 //! ```
 //!
 //! `--size` is the total of all files written (`100M`, `1G`, `512MiB`, bytes). Without `--kind` the
@@ -10,7 +10,7 @@
 //! (`citadel-tracing`, `playwright-mcp`, `chrome-devtools`, `tracing-json`) one file of that format.
 //! Same seed, same bytes. Prints the files, their sizes and line counts.
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../../common/mod.rs"]
 mod common;
 
 use common::{parse_size, Kind, Sim};
@@ -22,7 +22,7 @@ use std::path::PathBuf;
 const FLUSH: usize = 1 << 20;
 
 fn usage() -> ! {
-    eprintln!("usage: gen_logs --size SIZE --out DIR [--seed N] [--kind citadel-tracing|playwright-mcp|chrome-devtools|tracing-json]");
+    eprintln!("usage: diag-gen --size SIZE --out DIR [--seed N] [--kind citadel-tracing|playwright-mcp|chrome-devtools|tracing-json]");
     std::process::exit(2)
 }
 
