@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 /// Severity of an event, as normalised from every format's own words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -139,10 +140,11 @@ pub struct Event {
     pub pos: f64,
     /// Normalised level, when the format says or implies one.
     pub level: Option<Level>,
-    /// Logger target (`citadel`, a module path, a console anchor).
-    pub target: Option<String>,
-    /// Code location (`file.rs:123`, `app.js:12`).
-    pub location: Option<String>,
+    /// Logger target (`citadel`, a module path, a console anchor); shared between the events of a
+    /// source that name the same one (a handful of distinct values over millions of lines).
+    pub target: Option<Arc<str>>,
+    /// Code location (`file.rs:123`, `app.js:12`); shared like `target`.
+    pub location: Option<Arc<str>>,
     /// The message: first line of the record's text.
     pub message: String,
     /// Further lines of the record (panic payloads, stack frames), without collector prefixes.

@@ -9,7 +9,8 @@ use crate::defs::{Extractors, Format, JsonPaths, Mode, Registry};
 use crate::model::{Event, ParseStats, RawTime};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 const UNPARSED_SAMPLES: usize = 5;
 
@@ -34,7 +35,13 @@ pub struct SourceParser<'a> {
     pub stats: ParseStats,
     // Finished events per container, in order of each container's first event.
     out: Vec<(Option<String>, Vec<Event>)>,
+    // One copy of each target and location: a source names a few hundred over millions of lines.
+    shared: HashSet<Arc<str>>,
 }
+
+/// Distinct targets and locations kept shared per source; past this (hostile or unusual input where
+/// every line names a new one) each event keeps its own copy, so the set cannot grow without bound.
+const MAX_SHARED: usize = 16_384;
 
 impl<'a> SourceParser<'a> {
     /// A parser for one source in format `fmt`.
@@ -47,6 +54,7 @@ impl<'a> SourceParser<'a> {
             order: Vec::new(),
             stats: ParseStats::default(),
             out: Vec::new(),
+            shared: HashSet::new(),
         }
     }
 
@@ -64,7 +72,19 @@ impl<'a> SourceParser<'a> {
         }
     }
 
-    fn finish_event(&self, mut ev: Event) -> Event {
+    /// The shared copy of a target or location.
+    fn share(&mut self, v: Option<Arc<str>>) -> Option<Arc<str>> {
+        let v = v?;
+        if let Some(s) = self.shared.get(&v) {
+            return Some(Arc::clone(s));
+        }
+        if self.shared.len() < MAX_SHARED {
+            self.shared.insert(Arc::clone(&v));
+        }
+        Some(v)
+    }
+
+    fn finish_event(&mut self, mut ev: Event) -> Event {
         // Trailing blank lines belong to the gap between records, not to the record.
         while ev.continuation.last().is_some_and(|l| l.trim().is_empty()) {
             ev.continuation.pop();
@@ -89,6 +109,8 @@ impl<'a> SourceParser<'a> {
             }
         }
         self.extract.apply(&mut ev);
+        ev.target = self.share(ev.target.take());
+        ev.location = self.share(ev.location.take());
         // Events are kept for the whole run: give back what the vectors reserved while growing.
         ev.fields.shrink_to_fit();
         ev.cids.shrink_to_fit();
@@ -266,7 +288,7 @@ impl<'a> SourceParser<'a> {
                 ev.continuation.pop();
             }
             if ev.location.is_none() {
-                ev.location = cut.location;
+                ev.location = cut.location.map(Arc::from);
             }
             ev.fields.extend(cut.fields);
             p.closed = true;
@@ -294,7 +316,7 @@ impl<'a> SourceParser<'a> {
                             ev.level = Some(l);
                         }
                     }
-                    "target" => ev.target = Some(v.to_string()),
+                    "target" => ev.target = Some(Arc::from(v)),
                     "message" => message = Some(v.trim_end().to_string()),
                     other => {
                         if !loc.take(other, v) {
@@ -303,7 +325,7 @@ impl<'a> SourceParser<'a> {
                     }
                 }
             }
-            ev.location = loc.location();
+            ev.location = loc.location().map(Arc::from);
             ev.message = message.unwrap_or_else(|| line.trim_end().to_string());
             return Some((ev, sp.weak));
         }
@@ -336,10 +358,10 @@ impl<'a> SourceParser<'a> {
         ev.message = lines.next().unwrap_or("").to_string();
         ev.continuation = lines.map(|l| l.to_string()).collect();
         ev.level = first(&j.level).and_then(|l| self.fmt.level_of(&l));
-        ev.target = first(&j.target).map(|c| c.into_owned());
+        ev.target = first(&j.target).map(|c| Arc::from(c.as_ref()));
         ev.location = first(&j.location).map(|c| match first(&j.srcline) {
-            Some(l) => format!("{c}:{l}"),
-            None => c.into_owned(),
+            Some(l) => Arc::from(format!("{c}:{l}")),
+            None => Arc::from(c.as_ref()),
         });
         ev.raw_ts = first(&j.ts).and_then(|s| parse_time(&self.fmt.time_formats, &s));
         for p in &j.fields {
