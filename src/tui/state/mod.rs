@@ -8,6 +8,7 @@
 //! Each pane's own state is in [`panes`] (timeline, findings, detail, help), the indexes derived from a
 //! load in [`derived`], the one scroll clamp in [`window`]; `App` holds them and moves between them.
 
+mod command;
 pub mod derived;
 mod filters;
 pub mod panes;
@@ -18,8 +19,8 @@ pub mod window;
 
 use super::keys::{Action, Mode, Pane};
 use super::layout::{self, Areas, Shape};
-use crate::filter::Filter;
-use crate::model::{Axis, CidDirectory, Timeline};
+use crate::templates::Templates;
+use crate::model::{Axis, CidDirectory, Level, Timeline};
 use crate::rules::finding::Analysis;
 use derived::Derived;
 pub use panes::{DetailPane, Entry, EventsPane, FindingsPane, HelpPane};
@@ -62,6 +63,8 @@ pub enum PromptKind {
     Search,
     /// `f`: filter terms.
     Filter,
+    /// `:`: a command.
+    Command,
 }
 
 /// A line being typed.
@@ -121,6 +124,8 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// Indexes derived from the load.
     pub derived: Derived,
+    /// Templates of the loaded events, computed the first time a template is filtered on.
+    pub templates: Option<Templates>,
     /// Whether growing files are re-read.
     pub follow: bool,
     /// Whether every input can be re-read (stdin cannot).
@@ -176,6 +181,7 @@ impl App {
             help: HelpPane::default(),
             prompt: None,
             derived: Derived::default(),
+            templates: None,
             follow: false,
             can_follow: true,
             message: None,
@@ -247,8 +253,10 @@ impl App {
         self.problems = loaded.problems;
         self.load = LoadState::Ready;
         self.findings.entries = entries(&self.analysis);
-        // A CID filter names a CID, not an index, so it survives a reload.
+        self.templates = None;
+        // A CID filter names a CID, not an index (a template filter an id), so it survives a reload.
         self.events.rows = self.filtered();
+        self.find_hits();
         self.derived = Derived::build(&self.analysis, &self.events.rows);
         self.events.cursor = 0;
         self.events.scroll = 0;
@@ -413,7 +421,8 @@ impl App {
             return;
         }
         if self.help.open {
-            self.help.update(a);
+            let max = crate::tui::view::help::max_scroll(self.size);
+            self.help.update(a, max);
             return;
         }
         let page = match self.focus {
@@ -457,7 +466,7 @@ impl App {
                         self.focus = self.detail.from;
                     }
                 } else if self.events.search.is_some() {
-                    self.events.search = None;
+                    self.set_search(None);
                 } else {
                     self.findings.selected = None;
                     self.findings.marked.clear();
@@ -467,17 +476,18 @@ impl App {
             Action::SearchNext => self.search_step(true),
             Action::SearchPrev => self.search_step(false),
             Action::Filter => self.open_prompt(PromptKind::Filter),
-            Action::ClearFilters => {
-                self.events.filter = Filter::default();
-                self.refilter();
-                self.message = Some("all filters dropped".into());
-            }
+            Action::ClearFilters => self.clear_filters(),
+            Action::Command => self.open_prompt(PromptKind::Command),
+            Action::OnlyTemplate => self.template_filter(false),
+            Action::HideTemplate => self.template_filter(true),
             Action::FocusCid => self.focus_cid(),
             Action::NextFinding => self.move_selection(1),
             Action::PrevFinding => self.move_selection(-1),
             Action::Root => self.root(),
-            Action::NextError => self.error_step(true),
-            Action::PrevError => self.error_step(false),
+            Action::NextError => self.level_step(true, Level::Error),
+            Action::PrevError => self.level_step(false, Level::Error),
+            Action::NextWarning => self.level_step(true, Level::Warn),
+            Action::PrevWarning => self.level_step(false, Level::Warn),
             Action::Follow => {
                 if self.can_follow {
                     self.follow = !self.follow;

@@ -1,7 +1,6 @@
-//! The prompt line: typing a search or filter, and what Enter and Esc do with it.
+//! The prompt line: typing a search, a filter or a command, and what Enter and Esc do with it.
 
 use super::{App, Prompt, PromptKind};
-use crate::filter::Filter;
 use crate::tui::keys::Action;
 use crate::tui::query;
 
@@ -35,27 +34,27 @@ impl App {
                 let text = p.text.clone();
                 match kind {
                     PromptKind::Search if text.is_empty() => {
-                        self.events.search = None;
+                        self.set_search(None);
                         self.prompt = None;
                     }
                     PromptKind::Search => match query::pattern(&text) {
                         Ok(re) => {
-                            let found = self
-                                .current_event()
-                                .is_some_and(|i| self.event_hits(&re, i));
-                            if !found {
-                                self.message = Some(format!("no match for /{text}/"));
-                            }
-                            self.events.search = Some(re);
+                            let here = self.current_event();
                             self.prompt = None;
+                            self.set_search(Some(re));
+                            if self.events.hits.is_empty() {
+                                self.message = Some(format!("no match for /{text}/"));
+                            } else if here.is_none_or(|i| self.events.hits.binary_search(&i).is_err())
+                            {
+                                // The preview looks only nearby: Enter finds the next hit anywhere.
+                                self.search_step(true);
+                            }
                         }
                         Err(e) => p.error = Some(e),
                     },
                     PromptKind::Filter if text.trim().is_empty() => {
                         self.prompt = None;
-                        self.events.filter = Filter::default();
-                        self.refilter();
-                        self.message = Some("all filters dropped".into());
+                        self.clear_filters();
                     }
                     PromptKind::Filter => match query::parse_filter(&text, &self.analysis.timeline)
                     {
@@ -68,6 +67,7 @@ impl App {
                         }
                         Err(e) => p.error = Some(e),
                     },
+                    PromptKind::Command => self.submit_command(&text),
                 }
                 return;
             }
