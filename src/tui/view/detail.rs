@@ -174,7 +174,6 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
     for c in &ev.continuation {
         out.push(Line::raw(safe_all(c)));
     }
-    out.extend(template_lines(app, i, theme));
     if !ev.fields.is_empty() {
         out.push(heading("Fields", theme));
         for (k, v) in &ev.fields {
@@ -248,6 +247,7 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
             rule_lines(app, f, theme, &mut out, false);
         }
     }
+    out.extend(template_lines(app, i, theme));
     out
 }
 
