@@ -172,7 +172,10 @@ pub fn parse(text: &str) -> Result<Command, String> {
     };
     let needs = |what: &str| -> Result<(), String> {
         if rest.is_empty() {
-            Err(format!("{} needs {what}: :{} {}", s.names[0], s.names[0], s.args))
+            Err(format!(
+                "{} needs {what}: :{} {}",
+                s.names[0], s.names[0], s.args
+            ))
         } else {
             Ok(())
         }
@@ -234,14 +237,27 @@ mod tests {
 
     #[test]
     fn commands_read_their_arguments() {
-        assert!(matches!(parse("filter-in panic"), Ok(Command::FilterIn(r)) if r.is_match("PANIC")));
-        assert!(matches!(parse("filter-out  Ping "), Ok(Command::FilterOut(r)) if r.as_str() == "Ping"));
+        assert!(
+            matches!(parse("filter-in panic"), Ok(Command::FilterIn(r)) if r.is_match("PANIC"))
+        );
+        assert!(
+            matches!(parse("filter-out  Ping "), Ok(Command::FilterOut(r)) if r.as_str() == "Ping")
+        );
         assert!(matches!(parse("q"), Ok(Command::Quit)));
         assert!(matches!(parse("clear-filters"), Ok(Command::ClearFilters)));
-        assert!(matches!(parse("set-min-log-level warn"), Ok(Command::MinLevel(Level::Warn))));
-        assert!(matches!(parse("goto 12"), Ok(Command::Goto(Target::Row(12)))));
+        assert!(matches!(
+            parse("set-min-log-level warn"),
+            Ok(Command::MinLevel(Level::Warn))
+        ));
+        assert!(matches!(
+            parse("goto 12"),
+            Ok(Command::Goto(Target::Row(12)))
+        ));
         assert!(matches!(parse("goto 50%"), Ok(Command::Goto(Target::Percent(p))) if p == 50.0));
-        assert!(matches!(parse("goto 12:30"), Ok(Command::Goto(Target::Time(_)))));
+        assert!(matches!(
+            parse("goto 12:30"),
+            Ok(Command::Goto(Target::Time(_)))
+        ));
         assert!(
             matches!(parse("goto bob-tab1:40"), Ok(Command::Goto(Target::Line(n, 40))) if n == "bob-tab1")
         );

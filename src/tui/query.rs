@@ -93,7 +93,11 @@ pub fn nearest<'a>(word: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<
     if w.is_empty() {
         return Vec::new();
     }
-    let starts: Vec<&str> = names.iter().copied().filter(|n| n.starts_with(&w)).collect();
+    let starts: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.starts_with(&w))
+        .collect();
     if !starts.is_empty() {
         return starts;
     }
@@ -125,7 +129,9 @@ pub fn did_you_mean(close: &[&str], prefix: &str) -> String {
 pub fn is_template_id(v: &str) -> bool {
     v.len() == 9
         && v.starts_with('t')
-        && v[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        && v[1..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -387,8 +393,13 @@ mod tests {
         assert_eq!(nearest("filter", names), vec!["filter-in", "filter-out"]);
         assert_eq!(nearest("fliter-out", names), vec!["filter-out"]);
         assert_eq!(nearest("qiut", names), vec!["quit"]);
-        assert!(nearest("cnt", names).is_empty(), "a short word is not close to everything");
+        assert!(
+            nearest("cnt", names).is_empty(),
+            "a short word is not close to everything"
+        );
         assert_eq!(did_you_mean(&["goto"], ":"), "; did you mean :goto?");
-        assert!(is_template_id("t0a1b2c3d") && !is_template_id("t0A1B2C3D") && !is_template_id("tx"));
+        assert!(
+            is_template_id("t0a1b2c3d") && !is_template_id("t0A1B2C3D") && !is_template_id("tx")
+        );
     }
 }

@@ -19,9 +19,9 @@ pub mod window;
 
 use super::keys::{Action, Mode, Pane};
 use super::layout::{self, Areas, Shape};
-use crate::templates::Templates;
 use crate::model::{Axis, CidDirectory, Level, Timeline};
 use crate::rules::finding::Analysis;
+use crate::templates::Templates;
 use derived::Derived;
 pub use panes::{DetailPane, Entry, EventsPane, FindingsPane, HelpPane};
 use ratatui::layout::Rect;

@@ -44,7 +44,8 @@ impl App {
                             self.set_search(Some(re));
                             if self.events.hits.is_empty() {
                                 self.message = Some(format!("no match for /{text}/"));
-                            } else if here.is_none_or(|i| self.events.hits.binary_search(&i).is_err())
+                            } else if here
+                                .is_none_or(|i| self.events.hits.binary_search(&i).is_err())
                             {
                                 // The preview looks only nearby: Enter finds the next hit anywhere.
                                 self.search_step(true);

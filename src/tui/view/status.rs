@@ -50,7 +50,10 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
                 theme.bar(),
             ));
         } else if p.kind == PromptKind::Command {
-            spans.push(Span::styled(safe(&command::hint(&p.text), 200), theme.bar()));
+            spans.push(Span::styled(
+                safe(&command::hint(&p.text), 200),
+                theme.bar(),
+            ));
         } else if let Some(m) = &app.message {
             spans.push(Span::styled(safe(m, 200), theme.bar()));
         } else {
