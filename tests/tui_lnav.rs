@@ -307,6 +307,13 @@ fn colon_commands_set_levels_hide_files_go_places_and_quit() {
     assert!(status(&a).contains("no source named like \"nobody\""));
     command(&mut a, "show-file alice");
     assert_eq!(a.events.rows.len(), all);
+    // `-source:alice` keeps the label it resolved to; show-file finds it by either name.
+    filter(&mut a, "-source:alice -source:bob");
+    assert_eq!(a.events.filter.hide.sources, vec!["alice-tab0", "bob-tab1"]);
+    command(&mut a, "show-file alice");
+    assert_eq!(a.events.filter.hide.sources, vec!["bob-tab1"]);
+    command(&mut a, "show-file");
+    assert_eq!(a.events.rows.len(), all);
 
     command(&mut a, "goto 10");
     assert_eq!(a.events.cursor, 9, "rows count from 1 as the title does");

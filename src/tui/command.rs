@@ -96,7 +96,11 @@ pub fn hint(text: &str) -> String {
         return "a command: filter-in, filter-out, goto, clear-filter, q … (? lists them)".into();
     }
     if let Some(s) = spec(name) {
-        return format!("{} {} — {}", s.names[0], s.args, s.help);
+        return if s.args.is_empty() {
+            format!("{} — {}", s.names[0], s.help)
+        } else {
+            format!("{} {} — {}", s.names[0], s.args, s.help)
+        };
     }
     let close: Vec<&str> = COMMANDS
         .iter()

@@ -268,21 +268,20 @@ fn term(key: &str, value: &str, hide: bool, tl: &Timeline) -> Result<Change, Str
                 Change::Template(t)
             }
         }
-        "" => {
-            if let Some(l) = level_word(value) {
-                if hide {
-                    Change::HideLevel(Some(l))
-                } else {
-                    Change::Level(Some(l))
-                }
-            } else if let Some(c) = cid_of(tl, value) {
-                term("cid", &c.to_string(), hide, tl)?
-            } else if let Some(s) = source_of(tl, value) {
-                term("source", &s, hide, tl)?
-            } else {
-                term("text", value, hide, tl)?
-            }
-        }
+        "" => match (
+            level_word(value),
+            cid_of(tl, value),
+            source_of(tl, value),
+            hide,
+        ) {
+            (Some(l), _, _, false) => Change::Level(Some(l)),
+            (Some(l), _, _, true) => Change::HideLevel(Some(l)),
+            (None, Some(c), _, false) => Change::Cid(Some(c)),
+            (None, Some(c), _, true) => Change::HideCid(Some(c)),
+            (None, None, Some(s), false) => Change::Source(Some(s)),
+            (None, None, Some(s), true) => Change::HideSource(Some(s)),
+            (None, None, None, _) => term("text", value, hide, tl)?,
+        },
         other => {
             return Err(format!(
                 "unknown filter {other:?}{}; use cid:, source:, level:, text: or template: (- before one hides)",

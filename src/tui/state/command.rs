@@ -81,7 +81,11 @@ impl App {
             }
             Command::ShowFile(name) => {
                 match name {
-                    Some(n) => f.hide.sources.retain(|s| *s != n),
+                    // `-source:alice` keeps the label it resolved to (`alice-tab0`): either way matches.
+                    Some(n) => f
+                        .hide
+                        .sources
+                        .retain(|s| !s.contains(n.as_str()) && !n.contains(s.as_str())),
                     None => f.hide.sources.clear(),
                 }
                 self.refilter();
