@@ -433,3 +433,70 @@ fn t_keeps_and_shift_t_hides_the_template_under_the_cursor() {
     enter(&mut a);
     assert!(prompt_error(&a).contains("not a template id"));
 }
+
+#[test]
+fn write_to_and_append_to_save_the_rows_shown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("panics.log");
+    let mut a = app(160, 30);
+    command(&mut a, "filter-in panicked|ratchet v9");
+    let rows = a.events.rows.len();
+    let continued: usize = a
+        .events
+        .rows
+        .iter()
+        .map(|&i| a.timeline().events[i].continuation.len())
+        .sum();
+    command(&mut a, &format!("write-to {}", out.display()));
+    assert!(
+        status(&a).contains(&format!("wrote {rows} rows to")),
+        "{}",
+        status(&a)
+    );
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert_eq!(text.lines().count(), rows + continued);
+    let heads: Vec<&str> = text.lines().filter(|l| !l.starts_with("    ")).collect();
+    assert_eq!(heads.len(), rows);
+    assert!(heads
+        .iter()
+        .all(|l| l.contains("panicked") || l.contains("ratchet v9")));
+    assert!(heads.iter().any(|l| l.contains("internal-service")));
+    command(&mut a, &format!("append-to {}", out.display()));
+    let again = std::fs::read_to_string(&out).expect("appended");
+    assert_eq!(again.lines().count(), 2 * (rows + continued));
+    command(&mut a, &format!("write-to {}", out.display()));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        text,
+        "write-to replaces"
+    );
+    // A path that cannot be written says so and keeps everything else as it was.
+    let bad = dir.path().join("no/such/dir/x.log");
+    command(&mut a, &format!("write-to {}", bad.display()));
+    assert!(status(&a).contains("cannot write"), "{}", status(&a));
+    assert_eq!(a.events.rows.len(), rows);
+}
+
+#[test]
+fn tab_completes_command_names_and_filter_keys() {
+    let mut a = app(120, 30);
+    press(&mut a, ":");
+    type_text(&mut a, "filter-o");
+    a.update(keys::action(a.mode(), Key::Tab).expect("Tab is bound in a prompt"));
+    assert_eq!(a.prompt.as_ref().unwrap().text, "filter-out ");
+    type_text(&mut a, "Ping");
+    enter(&mut a);
+    assert_eq!(a.events.filter.hide.text.len(), 1);
+    press(&mut a, "f");
+    type_text(&mut a, "-lev");
+    a.update(Action::Complete);
+    type_text(&mut a, "debug");
+    assert_eq!(a.prompt.as_ref().unwrap().text, "-level:debug");
+    enter(&mut a);
+    assert_eq!(a.events.filter.hide.levels, vec![Level::Debug]);
+    // Nothing to complete: the line stays as typed.
+    press(&mut a, "/");
+    type_text(&mut a, "abc");
+    a.update(Action::Complete);
+    assert_eq!(a.prompt.as_ref().unwrap().text, "abc");
+}

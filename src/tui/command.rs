@@ -28,6 +28,13 @@ pub enum Command {
     ShowFile(Option<String>),
     /// Move the cursor.
     Goto(Target),
+    /// Write the rows shown to a file (`append`: after what it holds).
+    WriteTo {
+        /// Where.
+        path: String,
+        /// `:append-to` rather than `:write-to`.
+        append: bool,
+    },
     /// Open the help screen.
     Help,
     /// Quit.
@@ -76,6 +83,8 @@ pub const COMMANDS: &[Spec] = &[
     c(&["hide-file"], "NAME", "hide the sources whose label contains NAME"),
     c(&["show-file"], "[NAME]", "show hidden sources again (all when no NAME)"),
     c(&["goto"], "ROW|N%|HH:MM[:SS]|SOURCE:LINE|F3|I1", "jump to a row, a share, a time of day, a source line or a finding"),
+    c(&["write-to"], "FILE", "write the rows shown (filters applied) to a file, replacing it"),
+    c(&["append-to"], "FILE", "add the rows shown to the end of a file"),
     c(&["help"], "", "this help"),
     c(&["quit", "q", "q!", "quit!", "exit"], "", "quit"),
 ];
@@ -112,6 +121,15 @@ pub fn hint(text: &str) -> String {
     } else {
         close.join(" · ")
     }
+}
+
+/// Tab on the command line: complete the command's name.
+pub fn complete(text: &str) -> Option<String> {
+    if text.contains(char::is_whitespace) {
+        return None;
+    }
+    let names: Vec<&str> = COMMANDS.iter().map(|s| s.names[0]).collect();
+    query::complete_word(text, &names, " ")
 }
 
 fn unknown(name: &str) -> String {
@@ -223,6 +241,13 @@ pub fn parse(text: &str) -> Result<Command, String> {
         "goto" => {
             needs("where to go")?;
             Command::Goto(target(rest)?)
+        }
+        "write-to" | "append-to" => {
+            needs("a file")?;
+            Command::WriteTo {
+                path: rest.to_string(),
+                append: s.names[0] == "append-to",
+            }
         }
         "help" => {
             no_args()?;

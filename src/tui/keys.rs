@@ -93,6 +93,8 @@ pub enum Action {
     Submit,
     /// Close the prompt without applying it.
     Cancel,
+    /// Complete the word being typed (a command name, a filter key).
+    Complete,
 }
 
 /// A key as the tables name it.
@@ -209,6 +211,7 @@ pub const PROMPT: &[Binding] = &[
     b(&[Key::Enter], "Enter", Action::Submit, "apply (an empty filter drops all filters)", "apply"),
     b(&[Key::Esc], "Esc", Action::Cancel, "cancel", "cancel"),
     b(&[Key::Backspace], "Bksp", Action::Erase, "delete a character", ""),
+    b(&[Key::Tab], "Tab", Action::Complete, "complete a command name or a filter key", ""),
     b(&[Key::Ctrl('u')], "^U", Action::EraseAll, "clear the line", "clear"),
     b(&[Key::Ctrl('c')], "^C", Action::Interrupt, "quit", ""),
 ];

@@ -5,13 +5,14 @@
 //! - [`state`] holds what is shown and applies actions ([`state::App::update`]);
 //! - [`view`] draws the state (pure functions); [`layout`] says where panes go;
 //! - [`loader`] loads in the background and notices growing files; [`query`] reads search and filter
-//!   input, [`command`] the `:` command line, [`filterset`] holds the filters; [`histogram`] counts the
-//!   overview; [`text`] makes log text safe to draw.
+//!   input, [`command`] the `:` command line, [`filterset`] holds the filters, [`export`] writes rows
+//!   to a file; [`histogram`] counts the overview; [`text`] makes log text safe to draw.
 //!
 //! This module owns the terminal: raw mode, alternate screen and mouse capture, restored on quit, on
 //! error, on Ctrl-C (a key in raw mode) and on a panic of the UI thread.
 
 pub mod command;
+pub mod export;
 pub mod filterset;
 pub mod histogram;
 pub mod keys;

@@ -125,6 +125,45 @@ pub fn did_you_mean(close: &[&str], prefix: &str) -> String {
     }
 }
 
+/// The longest text all `names` that begin with `typed` share (a name and a `sep` when only one does);
+/// `None` when that adds nothing.
+pub fn complete_word(typed: &str, names: &[&str], sep: &str) -> Option<String> {
+    let hits: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.starts_with(typed))
+        .collect();
+    let out = match hits.as_slice() {
+        [] => return None,
+        [one] => format!("{one}{sep}"),
+        [first, rest @ ..] => {
+            let mut common = first.to_string();
+            for n in rest {
+                while !n.starts_with(common.as_str()) {
+                    common.pop();
+                }
+            }
+            common
+        }
+    };
+    (out.len() > typed.len()).then_some(out)
+}
+
+/// Tab in the filter prompt: complete the key of the last term (`lev` → `level:`, `-so` → `-source:`).
+pub fn complete_filter(text: &str) -> Option<String> {
+    let start = text.rfind(' ').map_or(0, |k| k + 1);
+    let (head, last) = text.split_at(start);
+    let (minus, word) = match last.strip_prefix('-') {
+        Some(w) => ("-", w),
+        None => ("", last),
+    };
+    if word.is_empty() || word.contains([':', '=', '"']) {
+        return None;
+    }
+    let keys = ["cid:", "source:", "level:", "text:", "template:"];
+    complete_word(word, &keys, "").map(|w| format!("{head}{minus}{w}"))
+}
+
 /// Whether a word is a template id as the detail pane shows it (`t` and 8 hex digits).
 pub fn is_template_id(v: &str) -> bool {
     v.len() == 9
@@ -384,6 +423,26 @@ mod tests {
     fn quoted_words_stay_together() {
         assert_eq!(words(r#"a "b c" d"#), vec!["a", "b c", "d"]);
         assert_eq!(words("text:\"x y\""), vec!["text:x y"]);
+    }
+
+    #[test]
+    fn tab_completes_keys_and_names() {
+        assert_eq!(
+            complete_filter("level:warn -so").as_deref(),
+            Some("level:warn -source:")
+        );
+        assert_eq!(complete_filter("t").as_deref(), Some("te"));
+        assert_eq!(complete_filter("tem").as_deref(), Some("template:"));
+        assert_eq!(complete_filter("text:x"), None);
+        assert_eq!(
+            complete_word("q", &["quit", "goto"], " ").as_deref(),
+            Some("quit ")
+        );
+        assert_eq!(
+            complete_word("fil", &["filter-in", "filter-out"], " ").as_deref(),
+            Some("filter-")
+        );
+        assert_eq!(complete_word("x", &["quit"], " "), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use super::{App, Entry};
 use crate::model::Axis;
 use crate::model::RawTime;
 use crate::tui::command::{self, Command, Target};
+use crate::tui::export;
 use crate::tui::query;
 
 impl App {
@@ -91,6 +92,21 @@ impl App {
                 self.refilter();
             }
             Command::Goto(t) => self.goto(t),
+            Command::WriteTo { path, append } => {
+                let file = export::expand(&path);
+                let rows = &self.events.rows;
+                self.message = Some(
+                    match export::to_file(&file, append, &self.analysis.timeline, rows) {
+                        Ok(()) => format!(
+                            "{} {} rows to {}",
+                            if append { "appended" } else { "wrote" },
+                            rows.len(),
+                            file.display()
+                        ),
+                        Err(e) => e,
+                    },
+                );
+            }
             Command::Help => {
                 self.help.open = true;
                 self.help.scroll = 0;

@@ -531,7 +531,8 @@ impl App {
             | Action::Erase
             | Action::EraseAll
             | Action::Submit
-            | Action::Cancel => {}
+            | Action::Cancel
+            | Action::Complete => {}
         }
         self.relayout();
     }

@@ -1,6 +1,7 @@
 //! The prompt line: typing a search, a filter or a command, and what Enter and Esc do with it.
 
 use super::{App, Prompt, PromptKind};
+use crate::tui::command;
 use crate::tui::keys::Action;
 use crate::tui::query;
 
@@ -23,6 +24,17 @@ impl App {
                 p.text.pop();
             }
             Action::EraseAll => p.text.clear(),
+            Action::Complete => {
+                let done = match kind {
+                    PromptKind::Command => command::complete(&p.text),
+                    PromptKind::Filter => query::complete_filter(&p.text),
+                    PromptKind::Search => None,
+                };
+                match done {
+                    Some(t) => p.text = t,
+                    None => return,
+                }
+            }
             Action::Cancel => {
                 if kind == PromptKind::Search {
                     (self.events.cursor, self.events.scroll) = p.origin;
