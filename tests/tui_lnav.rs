@@ -500,3 +500,41 @@ fn tab_completes_command_names_and_filter_keys() {
     a.update(Action::Complete);
     assert_eq!(a.prompt.as_ref().unwrap().text, "abc");
 }
+
+#[test]
+fn up_and_down_recall_what_was_typed_at_each_prompt() {
+    let mut a = app(120, 30);
+    command(&mut a, "filter-out Ping");
+    command(&mut a, "goto 5");
+    filter(&mut a, "level:warn");
+    let up = || keys::action(Mode::Prompt, Key::Up).expect("↑ is bound in a prompt");
+    let down = || keys::action(Mode::Prompt, Key::Down).expect("↓ is bound in a prompt");
+    press(&mut a, ":");
+    a.update(up());
+    assert_eq!(a.prompt.as_ref().unwrap().text, "goto 5");
+    a.update(up());
+    assert_eq!(a.prompt.as_ref().unwrap().text, "filter-out Ping");
+    a.update(up());
+    assert_eq!(
+        a.prompt.as_ref().unwrap().text,
+        "filter-out Ping",
+        "stops at the oldest"
+    );
+    a.update(down());
+    assert_eq!(a.prompt.as_ref().unwrap().text, "goto 5");
+    a.update(down());
+    assert_eq!(
+        a.prompt.as_ref().unwrap().text,
+        "",
+        "past the newest: an empty line"
+    );
+    a.update(Action::Cancel);
+    // Each prompt has its own history.
+    press(&mut a, "f");
+    a.update(up());
+    assert_eq!(a.prompt.as_ref().unwrap().text, "level:warn");
+    a.update(Action::Cancel);
+    press(&mut a, "/");
+    a.update(up());
+    assert_eq!(a.prompt.as_ref().unwrap().text, "", "no search typed yet");
+}

@@ -212,6 +212,8 @@ pub const PROMPT: &[Binding] = &[
     b(&[Key::Esc], "Esc", Action::Cancel, "cancel", "cancel"),
     b(&[Key::Backspace], "Bksp", Action::Erase, "delete a character", ""),
     b(&[Key::Tab], "Tab", Action::Complete, "complete a command name or a filter key", ""),
+    b(&[Key::Up], "↑", Action::Up, "the line typed before (history of this prompt)", ""),
+    b(&[Key::Down], "↓", Action::Down, "the line typed after", ""),
     b(&[Key::Ctrl('u')], "^U", Action::EraseAll, "clear the line", "clear"),
     b(&[Key::Ctrl('c')], "^C", Action::Interrupt, "quit", ""),
 ];

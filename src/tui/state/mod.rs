@@ -78,6 +78,8 @@ pub struct Prompt {
     pub origin: (usize, usize),
     /// Why the last Enter was refused.
     pub error: Option<String>,
+    /// Which line of the history is shown (`None`: the line being typed).
+    pub recall: Option<usize>,
 }
 
 /// What the detail pane describes.
@@ -122,6 +124,8 @@ pub struct App {
     pub help: HelpPane,
     /// Prompt being typed.
     pub prompt: Option<Prompt>,
+    /// Lines entered at each prompt, oldest first (↑ recalls them).
+    pub history: Vec<(PromptKind, String)>,
     /// Indexes derived from the load.
     pub derived: Derived,
     /// Templates of the loaded events, computed the first time a template is filtered on.
@@ -180,6 +184,7 @@ impl App {
             detail: DetailPane::default(),
             help: HelpPane::default(),
             prompt: None,
+            history: Vec::new(),
             derived: Derived::default(),
             templates: None,
             follow: false,

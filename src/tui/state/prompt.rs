@@ -12,7 +12,41 @@ impl App {
             text: String::new(),
             origin: (self.events.cursor, self.events.scroll),
             error: None,
+            recall: None,
         });
+    }
+
+    /// ↑ / ↓ in a prompt: the lines entered before at this prompt, newest first.
+    fn recall(&mut self, older: bool) {
+        let Some(p) = &mut self.prompt else { return };
+        let lines: Vec<&String> = self
+            .history
+            .iter()
+            .filter(|(k, _)| *k == p.kind)
+            .map(|(_, t)| t)
+            .collect();
+        if lines.is_empty() {
+            return;
+        }
+        let next = match (p.recall, older) {
+            (None, true) => Some(lines.len() - 1),
+            (None, false) => None,
+            (Some(k), true) => Some(k.saturating_sub(1)),
+            (Some(k), false) if k + 1 < lines.len() => Some(k + 1),
+            (Some(_), false) => None,
+        };
+        p.text = next.map(|k| lines[k].clone()).unwrap_or_default();
+        p.recall = next;
+    }
+
+    fn remember(&mut self, kind: PromptKind, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let last = self.history.iter().rev().find(|(k, _)| *k == kind);
+        if last.is_none_or(|(_, t)| t != text) {
+            self.history.push((kind, text.to_string()));
+        }
     }
 
     pub(super) fn prompt_action(&mut self, a: Action) {
@@ -24,6 +58,7 @@ impl App {
                 p.text.pop();
             }
             Action::EraseAll => p.text.clear(),
+            Action::Up | Action::Down => self.recall(a == Action::Up),
             Action::Complete => {
                 let done = match kind {
                     PromptKind::Command => command::complete(&p.text),
@@ -44,6 +79,8 @@ impl App {
             }
             Action::Submit => {
                 let text = p.text.clone();
+                self.remember(kind, &text);
+                let Some(p) = &mut self.prompt else { return };
                 match kind {
                     PromptKind::Search if text.is_empty() => {
                         self.set_search(None);
