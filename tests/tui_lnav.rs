@@ -538,3 +538,44 @@ fn up_and_down_recall_what_was_typed_at_each_prompt() {
     a.update(up());
     assert_eq!(a.prompt.as_ref().unwrap().text, "", "no search typed yet");
 }
+
+#[test]
+fn m_marks_lines_u_goes_through_them_and_write_to_takes_them() {
+    let mut a = app(120, 30);
+    command(&mut a, "goto 5");
+    press(&mut a, "m");
+    let first = a.current_event().unwrap();
+    assert!(status(&a).contains("marked (1 in all"), "{}", status(&a));
+    command(&mut a, "goto 40");
+    press(&mut a, "m");
+    let second = a.current_event().unwrap();
+    assert_eq!(a.events.marks, vec![first, second]);
+    let s = screen(&a);
+    assert!(s.contains('▸'), "a marked line shows in the gutter\n{s}");
+    press(&mut a, "g");
+    press(&mut a, "u");
+    assert_eq!(a.current_event(), Some(first));
+    press(&mut a, "u");
+    assert_eq!(a.current_event(), Some(second));
+    press(&mut a, "u");
+    assert!(status(&a).contains("no more marked lines that way"));
+    press(&mut a, "U");
+    assert_eq!(a.current_event(), Some(first));
+    // :write-to takes the marked lines, as in lnav.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("marked.log");
+    command(&mut a, &format!("write-to {}", out.display()));
+    assert!(status(&a).contains("wrote 2 marked rows"), "{}", status(&a));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let heads = text.lines().filter(|l| !l.starts_with("    ")).count();
+    assert_eq!(heads, 2);
+    // A reload keeps the marks on their lines; m again unmarks; C drops them all.
+    a.install(support::seed());
+    assert_eq!(a.events.marks, vec![first, second]);
+    press(&mut a, "m");
+    assert_eq!(a.events.marks, vec![second]);
+    press(&mut a, "C");
+    assert!(a.events.marks.is_empty());
+    press(&mut a, "u");
+    assert!(status(&a).contains("no marks yet"));
+}

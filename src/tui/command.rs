@@ -83,8 +83,8 @@ pub const COMMANDS: &[Spec] = &[
     c(&["hide-file"], "NAME", "hide the sources whose label contains NAME"),
     c(&["show-file"], "[NAME]", "show hidden sources again (all when no NAME)"),
     c(&["goto"], "ROW|N%|HH:MM[:SS]|SOURCE:LINE|F3|I1", "jump to a row, a share, a time of day, a source line or a finding"),
-    c(&["write-to"], "FILE", "write the rows shown (filters applied) to a file, replacing it"),
-    c(&["append-to"], "FILE", "add the rows shown to the end of a file"),
+    c(&["write-to"], "FILE", "write the marked rows (none marked: the rows shown) to a file, replacing it"),
+    c(&["append-to"], "FILE", "add the marked rows (or the rows shown) to the end of a file"),
     c(&["help"], "", "this help"),
     c(&["quit", "q", "q!", "quit!", "exit"], "", "quit"),
 ];

@@ -67,6 +67,14 @@ pub enum Action {
     PrevWarning,
     /// Open the command line (lnav's `:` commands).
     Command,
+    /// Mark or unmark the line under the cursor (lnav's bookmarks).
+    ToggleMark,
+    /// Next marked line.
+    NextMark,
+    /// Previous marked line.
+    PrevMark,
+    /// Drop every mark.
+    ClearMarks,
     /// Show only events of the template of the event under the cursor (again: all templates).
     OnlyTemplate,
     /// Hide events of the template of the event under the cursor.
@@ -198,6 +206,10 @@ pub const NORMAL: &[Binding] = &[
     b(&[Key::Char('W')], "W", Action::PrevWarning, "previous warning or error", ""),
     b(&[Key::Char('t')], "t", Action::OnlyTemplate, "only lines of this line's template (again: all)", ""),
     b(&[Key::Char('T')], "T", Action::HideTemplate, "hide lines of this line's template", ""),
+    b(&[Key::Char('m')], "m", Action::ToggleMark, "mark or unmark this line (▸ in the gutter)", ""),
+    b(&[Key::Char('u')], "u", Action::NextMark, "next marked line", ""),
+    b(&[Key::Char('U')], "U", Action::PrevMark, "previous marked line", ""),
+    b(&[Key::Char('C')], "C", Action::ClearMarks, "drop all marks", ""),
     b(&[Key::Char(':')], ":", Action::Command, "command line: filter-in, filter-out, goto, … (below)", "cmd"),
     b(&[Key::Char('F')], "F", Action::Follow, "follow growing files (re-read every second)", "follow"),
     b(&[Key::Char('?')], "?", Action::Help, "this help", "help"),

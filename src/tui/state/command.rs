@@ -94,13 +94,16 @@ impl App {
             Command::Goto(t) => self.goto(t),
             Command::WriteTo { path, append } => {
                 let file = export::expand(&path);
-                let rows = &self.events.rows;
+                // As lnav: the marked lines when there are some, else every row shown.
+                let marked = self.marked_rows();
+                let rows = marked.as_deref().unwrap_or(&self.events.rows);
                 self.message = Some(
                     match export::to_file(&file, append, &self.analysis.timeline, rows) {
                         Ok(()) => format!(
-                            "{} {} rows to {}",
+                            "{} {} {}rows to {}",
                             if append { "appended" } else { "wrote" },
                             rows.len(),
+                            if marked.is_some() { "marked " } else { "" },
                             file.display()
                         ),
                         Err(e) => e,

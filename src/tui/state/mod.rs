@@ -11,6 +11,7 @@
 mod command;
 pub mod derived;
 mod filters;
+mod marks;
 pub mod panes;
 mod prompt;
 mod search;
@@ -253,12 +254,14 @@ impl App {
             )
         });
         let old_scroll_offset = self.events.cursor.saturating_sub(self.events.scroll);
+        let marks = self.mark_places();
         self.analysis = loaded.analysis;
         self.rules_error = loaded.rules_error;
         self.problems = loaded.problems;
         self.load = LoadState::Ready;
         self.findings.entries = entries(&self.analysis);
         self.templates = None;
+        self.events.marks = self.place_marks(&marks);
         // A CID filter names a CID, not an index (a template filter an id), so it survives a reload.
         self.events.rows = self.filtered();
         self.find_hits();
@@ -482,6 +485,14 @@ impl App {
             Action::SearchPrev => self.search_step(false),
             Action::Filter => self.open_prompt(PromptKind::Filter),
             Action::ClearFilters => self.clear_filters(),
+            Action::ToggleMark => self.toggle_mark(),
+            Action::NextMark => self.mark_step(true),
+            Action::PrevMark => self.mark_step(false),
+            Action::ClearMarks => {
+                let n = self.events.marks.len();
+                self.events.marks.clear();
+                self.message = Some(format!("{n} marks dropped"));
+            }
             Action::Command => self.open_prompt(PromptKind::Command),
             Action::OnlyTemplate => self.template_filter(false),
             Action::HideTemplate => self.template_filter(true),

@@ -30,6 +30,8 @@ pub struct EventsPane {
     pub search: Option<Regex>,
     /// Events among `rows` that the search hits, in order (for `3/17` and `n`/`N`).
     pub hits: Vec<usize>,
+    /// Events the user marked (`m`), in order; filters do not drop them.
+    pub marks: Vec<usize>,
 }
 
 impl EventsPane {

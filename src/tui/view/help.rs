@@ -59,7 +59,7 @@ pub fn lines<'a>(theme: Theme) -> Vec<Line<'a>> {
     out.push(Line::raw(""));
     out.push(Line::styled("Marks", theme.heading()));
     for l in [
-        "  ●  evidence of the selected finding     ◆  evidence of some finding",
+        "  ●  evidence of the selected finding     ◆  evidence of some finding     ▸  marked (m)",
         "  +N  record with N more lines (Enter shows them)   ⟨name⟩  CIDs it mentions",
         "  time marks:  (blank) exact   · time of day only   ~ inferred from anchors   ? order only",
         "  overview: events, errors, then ◆ findings and ━ the rows on screen",

@@ -187,6 +187,8 @@ pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) ->
     let ev = &tl.events[i];
     let (gutter, gstyle) = if app.findings.marked.binary_search(&i).is_ok() {
         ("●", theme.marked())
+    } else if app.events.marks.binary_search(&i).is_ok() {
+        ("▸", theme.key())
     } else if app.derived.evidence.binary_search(&i).is_ok() {
         ("◆", theme.dim())
     } else {
