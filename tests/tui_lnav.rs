@@ -579,3 +579,47 @@ fn m_marks_lines_u_goes_through_them_and_write_to_takes_them() {
     press(&mut a, "u");
     assert!(status(&a).contains("no marks yet"));
 }
+
+#[test]
+fn hide_lines_before_and_after_a_time_of_day() {
+    use diag::tui::filterset::time_of_day;
+    let mut a = app(160, 30);
+    let all = a.events.rows.len();
+    let tl = a.timeline();
+    let panic = find(tl, "panicked at");
+    let at = time_of_day(&tl.events[panic]).expect("the panic has a time");
+    let minute = at.format("%H:%M").to_string();
+    command(&mut a, &format!("hide-lines-before {minute}"));
+    let shown = a.events.rows.len();
+    assert!(shown < all && shown > 0, "{shown} of {all}");
+    let tl = a.timeline();
+    let start = time_of_day(&tl.events[a.events.rows[0]]);
+    assert!(a
+        .events
+        .rows
+        .iter()
+        .filter_map(|&i| time_of_day(&tl.events[i]))
+        .all(|t| t.format("%H:%M").to_string() >= minute));
+    assert!(start.is_some());
+    assert!(
+        status(&a).contains(&format!("from={minute}:00")),
+        "{}",
+        status(&a)
+    );
+    command(&mut a, &format!("hide-lines-after {at}"));
+    assert!(a.events.rows.len() < shown);
+    assert!(a.events.rows.contains(&panic), "a line at the limit stays");
+    let tl = a.timeline();
+    assert!(a
+        .events
+        .rows
+        .iter()
+        .filter_map(|&i| time_of_day(&tl.events[i]))
+        .all(|t| t <= at));
+    command(&mut a, "show-lines-before-and-after");
+    assert_eq!(a.events.rows.len(), all);
+    press(&mut a, ":");
+    type_text(&mut a, "hide-lines-after noon");
+    enter(&mut a);
+    assert!(prompt_error(&a).contains("not a time of day"));
+}

@@ -28,6 +28,15 @@ pub enum Command {
     ShowFile(Option<String>),
     /// Move the cursor.
     Goto(Target),
+    /// Hide lines before (or after) a time of day.
+    HideLines {
+        /// `hide-lines-before` rather than `hide-lines-after`.
+        before: bool,
+        /// The time of day.
+        at: NaiveTime,
+    },
+    /// Drop both time limits.
+    ShowAllLines,
     /// Write the rows shown to a file (`append`: after what it holds).
     WriteTo {
         /// Where.
@@ -82,6 +91,9 @@ pub const COMMANDS: &[Spec] = &[
     c(&["set-min-log-level"], "LEVEL", "hide lines below error, warn, info, debug or trace"),
     c(&["hide-file"], "NAME", "hide the sources whose label contains NAME"),
     c(&["show-file"], "[NAME]", "show hidden sources again (all when no NAME)"),
+    c(&["hide-lines-before"], "HH:MM[:SS]", "hide lines before a time of day"),
+    c(&["hide-lines-after"], "HH:MM[:SS]", "hide lines after a time of day"),
+    c(&["show-lines-before-and-after"], "", "drop both time limits"),
     c(&["goto"], "ROW|N%|HH:MM[:SS]|SOURCE:LINE|F3|I1", "jump to a row, a share, a time of day, a source line or a finding"),
     c(&["write-to"], "FILE", "write the marked rows (none marked: the rows shown) to a file, replacing it"),
     c(&["append-to"], "FILE", "add the marked rows (or the rows shown) to the end of a file"),
@@ -238,6 +250,19 @@ pub fn parse(text: &str) -> Result<Command, String> {
             Command::HideFile(rest.to_string())
         }
         "show-file" => Command::ShowFile((!rest.is_empty()).then(|| rest.to_string())),
+        "hide-lines-before" | "hide-lines-after" => {
+            needs("a time of day")?;
+            Command::HideLines {
+                before: s.names[0] == "hide-lines-before",
+                at: time_of_day(rest).ok_or_else(|| {
+                    format!("{rest:?} is not a time of day; use HH:MM or HH:MM:SS")
+                })?,
+            }
+        }
+        "show-lines-before-and-after" => {
+            no_args()?;
+            Command::ShowAllLines
+        }
         "goto" => {
             needs("where to go")?;
             Command::Goto(target(rest)?)

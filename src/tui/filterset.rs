@@ -5,7 +5,8 @@
 //! Text patterns kept combine as lnav's `filter-in` do: a line passes when any of them matches. Every
 //! other part must hold, and nothing hidden may match.
 
-use crate::model::{Event, Level, Timeline};
+use crate::model::{Event, Level, RawTime, Timeline};
+use chrono::NaiveTime;
 use regex::Regex;
 
 /// What to hide; each list hides what any of its entries matches.
@@ -49,6 +50,19 @@ pub struct Filters {
     pub template: Option<String>,
     /// What to hide.
     pub hide: Hide,
+    /// Hide lines before this time of day (lnav's `:hide-lines-before`).
+    pub from: Option<NaiveTime>,
+    /// Hide lines after this time of day (lnav's `:hide-lines-after`).
+    pub until: Option<NaiveTime>,
+}
+
+/// The time of day a line is shown at, when it has one.
+pub fn time_of_day(ev: &Event) -> Option<NaiveTime> {
+    match (ev.ts, &ev.raw_ts) {
+        (Some(ts), _) => Some(ts.time()),
+        (None, Some(RawTime::TimeOfDay(t))) => Some(*t),
+        _ => None,
+    }
 }
 
 fn mentions(tl: &Timeline, ev: &Event, cid: u64) -> bool {
@@ -75,6 +89,8 @@ impl Filters {
             && self.text.is_empty()
             && self.template.is_none()
             && self.hide.is_empty()
+            && self.from.is_none()
+            && self.until.is_none()
     }
 
     /// Whether a part of the filter is about templates (the caller then looks them up).
@@ -112,6 +128,14 @@ impl Filters {
         }
         if template.is_some_and(|t| self.hide.templates.iter().any(|h| h == t)) {
             return false;
+        }
+        if self.from.is_some() || self.until.is_some() {
+            // Lines without a time cannot be placed before or after: they stay.
+            if let Some(t) = time_of_day(ev) {
+                if self.from.is_some_and(|f| t < f) || self.until.is_some_and(|u| t > u) {
+                    return false;
+                }
+            }
         }
         if !self.text.is_empty() && !self.text.iter().any(|re| text_hits(re, ev)) {
             return false;

@@ -383,6 +383,12 @@ pub fn describe(f: &Filters, tl: &Timeline) -> String {
     parts.extend(h.levels.iter().map(|l| format!("-level={l}")));
     parts.extend(h.text.iter().map(|r| format!("-text={}", regex_text(r))));
     parts.extend(h.templates.iter().map(|t| format!("-template={t}")));
+    if let Some(t) = f.from {
+        parts.push(format!("from={t}"));
+    }
+    if let Some(t) = f.until {
+        parts.push(format!("until={t}"));
+    }
     parts.join(" ")
 }
 

@@ -3,9 +3,9 @@
 
 use super::{App, Entry};
 use crate::model::Axis;
-use crate::model::RawTime;
 use crate::tui::command::{self, Command, Target};
 use crate::tui::export;
+use crate::tui::filterset::time_of_day;
 use crate::tui::query;
 
 impl App {
@@ -92,6 +92,24 @@ impl App {
                 self.refilter();
             }
             Command::Goto(t) => self.goto(t),
+            Command::HideLines { before, at } => {
+                if self.analysis.timeline.axis == Axis::Order {
+                    self.message =
+                        Some("these logs carry no times; filter by text or level".into());
+                    return;
+                }
+                if before {
+                    f.from = Some(at);
+                } else {
+                    f.until = Some(at);
+                }
+                self.refilter();
+            }
+            Command::ShowAllLines => {
+                f.from = None;
+                f.until = None;
+                self.refilter();
+            }
             Command::WriteTo { path, append } => {
                 let file = export::expand(&path);
                 // As lnav: the marked lines when there are some, else every row shown.
@@ -134,15 +152,11 @@ impl App {
                     self.message = Some("these logs carry no times; goto a row or a line".into());
                     return;
                 }
-                let found = self.events.rows.iter().position(|&i| {
-                    let ev = &tl.events[i];
-                    let at = match (ev.ts, &ev.raw_ts) {
-                        (Some(ts), _) => Some(ts.time()),
-                        (None, Some(RawTime::TimeOfDay(t))) => Some(*t),
-                        _ => None,
-                    };
-                    at.is_some_and(|at| at >= want)
-                });
+                let found = self
+                    .events
+                    .rows
+                    .iter()
+                    .position(|&i| time_of_day(&tl.events[i]).is_some_and(|at| at >= want));
                 if found.is_none() {
                     self.message = Some(format!("no row at or after {want}"));
                 }
