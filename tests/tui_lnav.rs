@@ -623,3 +623,31 @@ fn hide_lines_before_and_after_a_time_of_day() {
     enter(&mut a);
     assert!(prompt_error(&a).contains("not a time of day"));
 }
+
+#[test]
+fn a_reload_under_a_template_filter_brings_its_templates() {
+    use diag::tui::loader::{self, Job};
+    let job = Job {
+        registry: diag::defs::Registry::load(None).expect("formats"),
+        inputs: diag::source::expand(&["samples/seed".to_string()]).expect("inputs"),
+        forced: None,
+        options: Default::default(),
+        rules: Vec::new(),
+    };
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    let plain = loader::load(&job, &progress).expect("load");
+    assert!(plain.templates.is_none(), "templates only when asked for");
+    let with = loader::load_with(&job, &progress, true).expect("load");
+    let t = with.templates.as_ref().expect("templates");
+    assert_eq!(t.of_event.len(), with.analysis.timeline.events.len());
+    let mut a = App::with(plain, true, (120, 30));
+    press(&mut a, "T");
+    let hidden = a.events.filter.hide.templates.clone();
+    let rows = a.events.rows.clone();
+    assert_eq!(hidden.len(), 1);
+    // The reload installs the templates it brought; the filter holds on the same rows.
+    a.install(with);
+    assert!(a.templates.is_some());
+    assert_eq!(a.events.filter.hide.templates, hidden);
+    assert_eq!(a.events.rows, rows);
+}

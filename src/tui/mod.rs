@@ -176,7 +176,8 @@ fn event_loop(
         if app.follow && loader.is_none() && last_check.elapsed() >= FOLLOW_EVERY {
             last_check = Instant::now();
             if watch.changed() {
-                loader = Some(Loader::start(job.clone()));
+                let templates = app.events.filter.uses_templates();
+                loader = Some(Loader::start_with(job.clone(), templates));
             }
         }
         if dirty {

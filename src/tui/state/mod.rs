@@ -39,6 +39,8 @@ pub struct Loaded {
     pub rules_error: Option<String>,
     /// Inputs skipped or mended while reading.
     pub problems: Vec<String>,
+    /// Templates of the events, when the load was asked for them (a template filter is in force).
+    pub templates: Option<Templates>,
 }
 
 /// Where loading stands.
@@ -260,7 +262,7 @@ impl App {
         self.problems = loaded.problems;
         self.load = LoadState::Ready;
         self.findings.entries = entries(&self.analysis);
-        self.templates = None;
+        self.templates = loaded.templates;
         self.events.marks = self.place_marks(&marks);
         // A CID filter names a CID, not an index (a template filter an id), so it survives a reload.
         self.events.rows = self.filtered();
