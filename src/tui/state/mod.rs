@@ -1,12 +1,14 @@
 //! State: everything the TUI shows that is not in the [`Analysis`]: panes, cursor and scroll, filters and
-//! the filtered index, search, the selected finding and its marked evidence, follow. [`App::update`]
-//! applies one [`Action`]; the views only read this state.
+//! the filtered index, search and its hits, the selected finding and its marked evidence, the user's
+//! marks, what was typed at each prompt, follow. [`App::update`] applies one [`Action`]; the views only
+//! read this state.
 //!
 //! The filtered index (`rows`, event indices in timeline order) is rebuilt only when filters change, so
 //! moving around a million events costs nothing but the rows on screen.
 //!
 //! Each pane's own state is in [`panes`] (timeline, findings, detail, help), the indexes derived from a
 //! load in [`derived`], the one scroll clamp in [`window`]; `App` holds them and moves between them.
+//! The `:` command line is applied in `command`, marks in `marks`.
 
 mod command;
 pub mod derived;
