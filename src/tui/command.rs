@@ -94,9 +94,9 @@ pub const COMMANDS: &[Spec] = &[
     c(&["hide-lines-before"], "HH:MM[:SS]", "hide lines before a time of day"),
     c(&["hide-lines-after"], "HH:MM[:SS]", "hide lines after a time of day"),
     c(&["show-lines-before-and-after"], "", "drop both time limits"),
-    c(&["goto"], "ROW|N%|HH:MM[:SS]|SOURCE:LINE|F3|I1", "jump to a row, a share, a time of day, a source line or a finding"),
-    c(&["write-to"], "FILE", "write the marked rows (none marked: the rows shown) to a file, replacing it"),
-    c(&["append-to"], "FILE", "add the marked rows (or the rows shown) to the end of a file"),
+    c(&["goto"], "ROW|N%|TIME|SOURCE:LINE|F3", "jump to a row, share, time of day, line or finding"),
+    c(&["write-to"], "FILE", "write the marked rows (else all shown) to FILE, replacing it"),
+    c(&["append-to"], "FILE", "append the marked rows (else all shown) to FILE"),
     c(&["help"], "", "this help"),
     c(&["quit", "q", "q!", "quit!", "exit"], "", "quit"),
 ];
@@ -128,10 +128,10 @@ pub fn hint(text: &str) -> String {
         .map(|s| s.names[0])
         .filter(|n| n.starts_with(name))
         .collect();
-    if close.is_empty() {
-        unknown(name)
-    } else {
-        close.join(" · ")
+    match close.as_slice() {
+        [] => unknown(name),
+        [one] => hint(one),
+        many => many.join(" · "),
     }
 }
 
@@ -329,5 +329,7 @@ mod tests {
         assert!(parse("q now").unwrap_err().contains("takes nothing"));
         assert_eq!(hint("filt"), "filter-in · filter-out · filter");
         assert!(hint("goto").starts_with("goto ROW|N%"));
+        assert_eq!(hint("go"), hint("goto"), "one command begins so: its usage");
+        assert!(hint("zzz").contains("unknown command :zzz"));
     }
 }

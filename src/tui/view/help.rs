@@ -59,7 +59,8 @@ pub fn lines<'a>(theme: Theme) -> Vec<Line<'a>> {
     out.push(Line::raw(""));
     out.push(Line::styled("Marks", theme.heading()));
     for l in [
-        "  ●  evidence of the selected finding     ◆  evidence of some finding     ▸  marked (m)",
+        "  ●  evidence of the selected finding     ◆  evidence of some finding",
+        "  ▸  a line you marked (m; u and U go through the marks)",
         "  +N  record with N more lines (Enter shows them)   ⟨name⟩  CIDs it mentions",
         "  time marks:  (blank) exact   · time of day only   ~ inferred from anchors   ? order only",
         "  overview: events, errors, then ◆ findings and ━ the rows on screen",
