@@ -651,3 +651,55 @@ fn a_reload_under_a_template_filter_brings_its_templates() {
     assert_eq!(a.events.filter.hide.templates, hidden);
     assert_eq!(a.events.rows, rows);
 }
+
+/// The style of the first cell where `needle` starts on screen.
+fn style_at(a: &App, needle: &str) -> Option<ratatui::style::Style> {
+    let t = support::draw(a);
+    let buf = t.backend().buffer();
+    let w = buf.area.width;
+    for y in 0..buf.area.height {
+        let row: Vec<&str> = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+        let line = row.concat();
+        if let Some(k) = line.find(needle) {
+            // Cells are one symbol each: count the symbols before the byte offset.
+            let x = line[..k].chars().count() as u16;
+            return Some(buf[(x, y)].style());
+        }
+    }
+    None
+}
+
+#[test]
+fn highlight_colours_matches_in_every_row() {
+    use ratatui::style::{Color, Modifier};
+    // The cursor (row 1) is not on the line looked at: its own style would cover the colours.
+    let mut a = app(160, 40);
+    command(&mut a, "highlight Leader election");
+    let st = style_at(&a, "Leader election").expect("on screen");
+    assert_eq!(st.bg, Some(Color::LightCyan), "{st:?}");
+    // The search keeps its own colour where both match.
+    press(&mut a, "/");
+    type_text(&mut a, "Leader");
+    enter(&mut a);
+    assert_eq!(style_at(&a, "Leader").unwrap().bg, Some(Color::Yellow));
+    assert_eq!(
+        style_at(&a, " election").unwrap().bg,
+        Some(Color::LightCyan)
+    );
+    a.update(Action::Back);
+    // Without colour the highlight is italic and bold.
+    a.color = false;
+    let st = style_at(&a, "Leader election").unwrap();
+    assert!(st.add_modifier.contains(Modifier::ITALIC), "{st:?}");
+    a.color = true;
+    command(&mut a, "clear-highlight Leader election");
+    assert!(status(&a).contains("1 highlights dropped"));
+    assert_ne!(
+        style_at(&a, "Leader election").unwrap().bg,
+        Some(Color::LightCyan)
+    );
+    command(&mut a, "highlight x");
+    command(&mut a, "highlight y");
+    command(&mut a, "clear-highlight");
+    assert!(a.events.highlights.is_empty());
+}

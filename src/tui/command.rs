@@ -26,6 +26,10 @@ pub enum Command {
     HideFile(String),
     /// Show again a source hidden by `hide-file` (none named: all of them).
     ShowFile(Option<String>),
+    /// Colour what matches in every row.
+    Highlight(Regex),
+    /// Drop one highlight (as typed) or all of them.
+    ClearHighlight(Option<String>),
     /// Move the cursor.
     Goto(Target),
     /// Hide lines before (or after) a time of day.
@@ -91,6 +95,8 @@ pub const COMMANDS: &[Spec] = &[
     c(&["set-min-log-level"], "LEVEL", "hide lines below error, warn, info, debug or trace"),
     c(&["hide-file"], "NAME", "hide the sources whose label contains NAME"),
     c(&["show-file"], "[NAME]", "show hidden sources again (all when no NAME)"),
+    c(&["highlight"], "REGEX", "colour what matches in every row (the search keeps its own colour)"),
+    c(&["clear-highlight"], "[REGEX]", "drop a highlight (all when no REGEX)"),
     c(&["hide-lines-before"], "HH:MM[:SS]", "hide lines before a time of day"),
     c(&["hide-lines-after"], "HH:MM[:SS]", "hide lines after a time of day"),
     c(&["show-lines-before-and-after"], "", "drop both time limits"),
@@ -250,6 +256,11 @@ pub fn parse(text: &str) -> Result<Command, String> {
             Command::HideFile(rest.to_string())
         }
         "show-file" => Command::ShowFile((!rest.is_empty()).then(|| rest.to_string())),
+        "highlight" => {
+            needs("a pattern")?;
+            Command::Highlight(query::pattern(rest)?)
+        }
+        "clear-highlight" => Command::ClearHighlight((!rest.is_empty()).then(|| rest.to_string())),
         "hide-lines-before" | "hide-lines-after" => {
             needs("a time of day")?;
             Command::HideLines {

@@ -92,6 +92,22 @@ impl App {
                 self.refilter();
             }
             Command::Goto(t) => self.goto(t),
+            Command::Highlight(re) => {
+                let hl = &mut self.events.highlights;
+                if !hl.iter().any(|h| h.as_str() == re.as_str()) {
+                    hl.push(re);
+                }
+            }
+            Command::ClearHighlight(typed) => {
+                let hl = &mut self.events.highlights;
+                let before = hl.len();
+                match typed {
+                    Some(t) => hl.retain(|h| h.as_str().trim_start_matches("(?i)") != t),
+                    None => hl.clear(),
+                }
+                let gone = before - hl.len();
+                self.message = Some(format!("{gone} highlights dropped"));
+            }
             Command::HideLines { before, at } => {
                 if self.analysis.timeline.axis == Axis::Order {
                     self.message =

@@ -32,6 +32,8 @@ pub struct EventsPane {
     pub hits: Vec<usize>,
     /// Events the user marked (`m`), in order; filters do not drop them.
     pub marks: Vec<usize>,
+    /// Patterns `:highlight` colours in every row.
+    pub highlights: Vec<Regex>,
 }
 
 impl EventsPane {
