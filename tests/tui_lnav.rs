@@ -349,6 +349,11 @@ fn colon_commands_set_levels_hide_files_go_places_and_quit() {
 fn the_command_line_hints_and_refuses_with_the_nearest_command() {
     let mut a = app(120, 30);
     press(&mut a, ":");
+    assert!(
+        status(&a).contains("Tab completes, :help lists them"),
+        "{}",
+        status(&a)
+    );
     type_text(&mut a, "filt");
     let s = status(&a);
     assert!(s.starts_with(":filt"), "{s}");

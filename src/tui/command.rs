@@ -120,7 +120,7 @@ fn all_names() -> impl Iterator<Item = &'static str> {
 pub fn hint(text: &str) -> String {
     let name = text.split_whitespace().next().unwrap_or("");
     if name.is_empty() {
-        return "a command: filter-in, filter-out, goto, clear-filter, q … (? lists them)".into();
+        return "a command: filter-in, filter-out, goto, clear-filter, q … (Tab completes, :help lists them)".into();
     }
     if let Some(s) = spec(name) {
         return if s.args.is_empty() {
