@@ -55,7 +55,7 @@ fn bare_filter_words_are_levels_cids_sources_or_text() {
     filter(&mut a, "bob-tab1");
     assert_eq!(a.events.filter.source.as_deref(), Some("bob-tab1"));
     filter(&mut a, "\"channel closed\" cid: level:");
-    assert!(a.events.filter.grep.is_some());
+    assert_eq!(a.events.filter.text.len(), 1);
     assert_eq!(a.events.filter.cid, None);
     assert_eq!(a.events.filter.min_level, None);
     assert!(!a.events.rows.is_empty());

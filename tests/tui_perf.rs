@@ -8,7 +8,8 @@
 //! `DIAG_TUI_PERF_RULES=0` leaves the rules out (the timeline alone).
 //!
 //! Prints load time (read, parse, correlate, rules), peak memory, the cost of a filter change and of
-//! one redraw while scrolling, on a `TestBackend` of 160x48.
+//! one redraw while scrolling, of a counted search, `n`, `:filter-out` and `t`/`T`, on a `TestBackend`
+//! of 160x48.
 
 use diag::defs::Registry;
 use diag::tui::keys::Action;
@@ -130,6 +131,55 @@ fn measure_large_input() {
         "incremental search, no hit (worst case, {} keystrokes): {:.0} ms per keystroke",
         21,
         t.elapsed().as_secs_f64() * 1e3 / 21.0
+    );
+    app.update(Action::Cancel);
+
+    // What lnav users do: a search counted over everything, n, :filter-out, t and T.
+    let t = Instant::now();
+    app.update(Action::Search);
+    for c in "error".chars() {
+        app.update(Action::Input(c));
+    }
+    app.update(Action::Submit);
+    println!(
+        "search /error/ + Enter (counts every hit): {} hits in {:.0} ms",
+        app.events.hits.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    for _ in 0..100 {
+        app.update(Action::SearchNext);
+    }
+    println!(
+        "n: {:.3} ms per hit",
+        t.elapsed().as_secs_f64() * 1e3 / 100.0
+    );
+    let t = Instant::now();
+    app.update(Action::Command);
+    for c in "filter-out error".chars() {
+        app.update(Action::Input(c));
+    }
+    app.update(Action::Submit);
+    println!(
+        ":filter-out error: {} rows in {:.0} ms (hits recounted)",
+        app.events.rows.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    app.update(Action::ClearFilters);
+    app.update(Action::Top);
+    let t = Instant::now();
+    app.update(Action::OnlyTemplate);
+    println!(
+        "t (first: computes every template): {} rows in {:.0} ms",
+        app.events.rows.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    app.update(Action::HideTemplate);
+    println!(
+        "T (templates known): {} rows in {:.0} ms",
+        app.events.rows.len(),
+        t.elapsed().as_secs_f64() * 1e3
     );
     println!("peak RSS at the end: {:.0} MB", peak_rss_mb());
 }

@@ -37,6 +37,7 @@ fn hostile_app(w: u16, h: u16) -> App {
         },
         rules_error: None,
         problems: vec!["x.log: \x1b[2J mended".into()],
+        templates: None,
     };
     App::with(loaded, true, (w, h))
 }
@@ -75,6 +76,21 @@ fn escape_sequences_never_reach_the_buffer_raw() {
         a.update(Action::Cancel);
         a.update(Action::Filter);
         support::type_text(&mut a, "text:\x07");
+        assert_clean(&a);
+        a.update(Action::Cancel);
+        // The command line echoes what was typed in its hints and errors: made safe too.
+        for line in ["hide-file \x1b[2J", "goto \x1b]0;x\x07", "\x1b[31mq"] {
+            a.update(Action::Command);
+            support::type_text(&mut a, line);
+            assert_clean(&a);
+            a.update(Action::Submit);
+            assert_clean(&a);
+            a.update(Action::Cancel);
+            assert_clean(&a);
+        }
+        assert!(!a.quit);
+        // The template under the cursor (a hostile line) names itself safely.
+        a.update(Action::HideTemplate);
         assert_clean(&a);
     }
 }

@@ -1,5 +1,6 @@
 //! End to end: the real binary in a real terminal (tmux, 120x40). Opens the seed, checks the timeline
-//! is drawn, `]` then Enter shows a finding's or a record's detail, and `q` quits and ends the session.
+//! is drawn, `]` then Enter shows a finding's or a record's detail, and `q` quits and ends the session;
+//! and what lnav users type: `:filter-out`, a search with its hit count, a mistyped command, `:q`.
 //! Skipped (with a message) when tmux is not installed; CI installs the `tmux` package.
 
 use std::path::Path;
@@ -51,25 +52,37 @@ impl Tmux {
         args.extend_from_slice(keys);
         assert!(self.run(&args).status.success(), "send-keys {keys:?}");
     }
-}
 
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
+    /// Wait until the session has ended.
+    fn wait_gone(&self, after: &str) {
+        let start = Instant::now();
+        while self.alive() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{after} did not end the session:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
-#[test]
-fn tui_in_tmux_shows_the_timeline_a_finding_and_quits() {
+/// `diag tui samples/seed` in a fresh tmux server at 120x40; `None` when tmux is not installed.
+fn start() -> Option<Tmux> {
     if Command::new("tmux").arg("-V").output().is_err() {
         println!("tmux is not installed; skipping the end-to-end TUI test (apt-get install tmux)");
-        return;
+        return None;
     }
     let root = env!("CARGO_MANIFEST_DIR");
     let bin = env!("CARGO_BIN_EXE_diag");
     assert!(Path::new(root).join("samples/seed").is_dir());
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let t = Tmux {
-        socket: format!("diag-test-{}", std::process::id()),
+        socket: format!(
+            "diag-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
     };
     let cmd = format!("{bin} tui samples/seed");
     let out = t.run(&[
@@ -86,10 +99,22 @@ fn tui_in_tmux_shows_the_timeline_a_finding_and_quits() {
         &cmd,
     ]);
     assert!(out.status.success(), "tmux new-session: {out:?}");
-
-    let s = t.wait_for("the loaded timeline", |s| {
+    t.wait_for("the loaded timeline", |s| {
         s.contains("Timeline") && s.contains("events · 3 sources")
     });
+    Some(t)
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn tui_in_tmux_shows_the_timeline_a_finding_and_quits() {
+    let Some(t) = start() else { return };
+    let s = t.screen();
     assert!(s.contains("internal-service"), "{s}");
     assert!(s.contains("alice-tab0") || s.contains("bob-tab1"), "{s}");
     assert!(s.contains("? help") && s.contains("q quit"), "{s}");
@@ -103,13 +128,32 @@ fn tui_in_tmux_shows_the_timeline_a_finding_and_quits() {
     );
 
     t.keys(&["-l", "q"]);
-    let start = Instant::now();
-    while t.alive() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "q did not end the session:\n{}",
-            t.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_gone("q");
+}
+
+#[test]
+fn tui_in_tmux_takes_lnav_commands() {
+    let Some(t) = start() else { return };
+    t.keys(&["-l", ":filter-out WebSocket"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the filter-out in the status line", |s| {
+        s.contains("-text=/WebSocket/")
+    });
+    assert!(!s.contains("WebSocket communication task ended"), "{s}");
+
+    t.keys(&["-l", "/panicked"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the hit count", |s| s.contains("/panicked/ 1/"));
+
+    t.keys(&["-l", ":fliter-in x"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the nearest command", |s| {
+        s.contains("did you mean :filter-in?")
+    });
+    t.keys(&["Escape"]);
+    // Wait for Esc to land alone (Esc followed at once by `:` would read as Alt-:).
+    t.wait_for("the prompt to close", |s| !s.contains("did you mean"));
+    t.keys(&["-l", ":q"]);
+    t.keys(&["Enter"]);
+    t.wait_gone(":q");
 }

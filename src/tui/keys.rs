@@ -61,6 +61,24 @@ pub enum Action {
     NextError,
     /// Previous error-level event.
     PrevError,
+    /// Next event at warning level or worse.
+    NextWarning,
+    /// Previous event at warning level or worse.
+    PrevWarning,
+    /// Open the command line (lnav's `:` commands).
+    Command,
+    /// Mark or unmark the line under the cursor (lnav's bookmarks).
+    ToggleMark,
+    /// Next marked line.
+    NextMark,
+    /// Previous marked line.
+    PrevMark,
+    /// Drop every mark.
+    ClearMarks,
+    /// Show only events of the template of the event under the cursor (again: all templates).
+    OnlyTemplate,
+    /// Hide events of the template of the event under the cursor.
+    HideTemplate,
     /// Follow growing files on or off.
     Follow,
     /// Show or hide the help screen.
@@ -83,6 +101,8 @@ pub enum Action {
     Submit,
     /// Close the prompt without applying it.
     Cancel,
+    /// Complete the word being typed (a command name, a filter key).
+    Complete,
 }
 
 /// A key as the tables name it.
@@ -136,7 +156,7 @@ pub struct Binding {
 pub enum Mode {
     /// Browsing.
     Normal,
-    /// Typing a search or a filter.
+    /// Typing a search, a filter or a command.
     Prompt,
     /// The help screen is open.
     Help,
@@ -182,6 +202,15 @@ pub const NORMAL: &[Binding] = &[
     b(&[Key::Char('x')], "x", Action::ClearFilters, "drop all filters", ""),
     b(&[Key::Char('e')], "e", Action::NextError, "next error", ""),
     b(&[Key::Char('E')], "E", Action::PrevError, "previous error", ""),
+    b(&[Key::Char('w')], "w", Action::NextWarning, "next warning or error", ""),
+    b(&[Key::Char('W')], "W", Action::PrevWarning, "previous warning or error", ""),
+    b(&[Key::Char('t')], "t", Action::OnlyTemplate, "only lines of this line's template (again: all)", ""),
+    b(&[Key::Char('T')], "T", Action::HideTemplate, "hide lines of this line's template", ""),
+    b(&[Key::Char('m')], "m", Action::ToggleMark, "mark or unmark this line (▸ in the gutter)", ""),
+    b(&[Key::Char('u')], "u", Action::NextMark, "next marked line", ""),
+    b(&[Key::Char('U')], "U", Action::PrevMark, "previous marked line", ""),
+    b(&[Key::Char('C')], "C", Action::ClearMarks, "drop all marks", ""),
+    b(&[Key::Char(':')], ":", Action::Command, "command line: filter-in, filter-out, goto, … (below)", "cmd"),
     b(&[Key::Char('F')], "F", Action::Follow, "follow growing files (re-read every second)", "follow"),
     b(&[Key::Char('?')], "?", Action::Help, "this help", "help"),
     b(&[Key::Char('q')], "q", Action::Quit, "quit", "quit"),
@@ -194,6 +223,9 @@ pub const PROMPT: &[Binding] = &[
     b(&[Key::Enter], "Enter", Action::Submit, "apply (an empty filter drops all filters)", "apply"),
     b(&[Key::Esc], "Esc", Action::Cancel, "cancel", "cancel"),
     b(&[Key::Backspace], "Bksp", Action::Erase, "delete a character", ""),
+    b(&[Key::Tab], "Tab", Action::Complete, "complete a command name or a filter key", ""),
+    b(&[Key::Up], "↑", Action::Up, "the line typed before (history of this prompt)", ""),
+    b(&[Key::Down], "↓", Action::Down, "the line typed after", ""),
     b(&[Key::Ctrl('u')], "^U", Action::EraseAll, "clear the line", "clear"),
     b(&[Key::Ctrl('c')], "^C", Action::Interrupt, "quit", ""),
 ];
@@ -205,6 +237,8 @@ pub const HELP: &[Binding] = &[
     b(&[Key::Up, Key::Char('k')], "↑ k", Action::Up, "scroll up", ""),
     b(&[Key::PageDown, Key::Char(' ')], "PgDn", Action::PageDown, "page down", ""),
     b(&[Key::PageUp], "PgUp", Action::PageUp, "page up", ""),
+    b(&[Key::Home, Key::Char('g')], "g Home", Action::Top, "top", ""),
+    b(&[Key::End, Key::Char('G')], "G End", Action::Bottom, "end", ""),
     b(&[Key::Esc, Key::Char('?'), Key::Char('q')], "Esc ? q", Action::Help, "close the help", "close"),
     b(&[Key::Ctrl('c')], "^C", Action::Interrupt, "quit", ""),
 ];

@@ -10,6 +10,7 @@ use crate::rules::finding::Analysis;
 use crate::rules::load::Rule;
 use crate::rules::Selection;
 use crate::source::Input;
+use crate::templates::Templates;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
@@ -50,6 +51,12 @@ pub fn analyze(timeline: Timeline, rules: &[Rule]) -> Analysis {
 
 /// Load a job to the end (on whatever thread calls it).
 pub fn load(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
+    load_with(job, progress, false)
+}
+
+/// Load a job, with the events' templates when `templates` (a reload while a template filter is in
+/// force computes them here, not on the UI thread).
+pub fn load_with(job: &Job, progress: &AtomicU64, templates: bool) -> Result<Loaded, String> {
     let (timeline, problems) = pipeline::load_with_progress(
         &job.registry,
         &job.inputs,
@@ -58,8 +65,10 @@ pub fn load(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
         progress,
     )
     .map_err(|e| e.to_string())?;
+    let analysis = analyze(timeline, &job.rules);
     Ok(Loaded {
-        analysis: analyze(timeline, &job.rules),
+        templates: templates.then(|| Templates::build(&analysis.timeline)),
+        analysis,
         rules_error: None,
         problems: problems
             .refused
@@ -82,6 +91,11 @@ pub struct Loader {
 impl Loader {
     /// Start loading.
     pub fn start(job: Arc<Job>) -> Loader {
+        Loader::start_with(job, false)
+    }
+
+    /// Start loading, with the events' templates when `templates`.
+    pub fn start_with(job: Arc<Job>, templates: bool) -> Loader {
         let (tx, rx) = mpsc::channel();
         let progress = Arc::new(AtomicU64::new(0));
         let total = job.input_bytes();
@@ -89,7 +103,7 @@ impl Loader {
         let spawned = std::thread::Builder::new()
             .name("diag-loader".into())
             .spawn(move || {
-                let _ = tx.send(load(&job, &p));
+                let _ = tx.send(load_with(&job, &p, templates));
             });
         if let Err(e) = spawned {
             // The receiver reports the dead channel; say why here.

@@ -5,11 +5,15 @@
 //! - [`state`] holds what is shown and applies actions ([`state::App::update`]);
 //! - [`view`] draws the state (pure functions); [`layout`] says where panes go;
 //! - [`loader`] loads in the background and notices growing files; [`query`] reads search and filter
-//!   input; [`histogram`] counts the overview; [`text`] makes log text safe to draw.
+//!   input, [`command`] the `:` command line, [`filterset`] holds the filters, [`export`] writes rows
+//!   to a file; [`histogram`] counts the overview; [`text`] makes log text safe to draw.
 //!
 //! This module owns the terminal: raw mode, alternate screen and mouse capture, restored on quit, on
 //! error, on Ctrl-C (a key in raw mode) and on a panic of the UI thread.
 
+pub mod command;
+pub mod export;
+pub mod filterset;
 pub mod histogram;
 pub mod keys;
 pub mod layout;
@@ -172,7 +176,8 @@ fn event_loop(
         if app.follow && loader.is_none() && last_check.elapsed() >= FOLLOW_EVERY {
             last_check = Instant::now();
             if watch.changed() {
-                loader = Some(Loader::start(job.clone()));
+                let templates = app.events.filter.uses_templates();
+                loader = Some(Loader::start_with(job.clone(), templates));
             }
         }
         if dirty {

@@ -150,6 +150,7 @@ pub fn seed() -> Loaded {
         },
         rules_error: None,
         problems: Vec::new(),
+        templates: None,
     }
 }
 

@@ -1,21 +1,83 @@
-//! Filters: the filtered index of the timeline, rebuilt when a filter changes, and `c` (only the CID
-//! under the cursor).
+//! Filters: the filtered index of the timeline, rebuilt when a filter changes; `c` (only the CID under
+//! the cursor) and `t` / `T` (only or no lines of the template under the cursor).
 
 use super::App;
+use crate::templates::Templates;
+use crate::tui::filterset::Filters;
 use crate::tui::histogram::Histogram;
 
 impl App {
-    pub(super) fn filtered(&self) -> Vec<usize> {
+    /// The filtered index (computes the templates first when a filter names one).
+    pub(super) fn filtered(&mut self) -> Vec<usize> {
+        if self.events.filter.uses_templates() {
+            self.ensure_templates();
+        }
         let tl = &self.analysis.timeline;
         if self.events.filter.is_empty() {
             return (0..tl.events.len()).collect();
         }
+        let f = &self.events.filter;
+        let templates = self.templates.as_ref().filter(|_| f.uses_templates());
         tl.events
             .iter()
             .enumerate()
-            .filter(|(_, ev)| self.events.filter.matches(tl, ev))
+            .filter(|(i, ev)| {
+                let t = templates.and_then(|t| t.of(*i)).map(|t| t.id.as_str());
+                f.matches(tl, ev, t)
+            })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// The templates of the loaded events, computed once per load.
+    pub(super) fn ensure_templates(&mut self) -> &Templates {
+        self.templates
+            .get_or_insert_with(|| Templates::build(&self.analysis.timeline))
+    }
+
+    /// Drop every filter (`x`, `:clear-filter`).
+    pub(super) fn clear_filters(&mut self) {
+        self.events.filter = Filters::default();
+        self.refilter();
+        self.message = Some("all filters dropped".into());
+    }
+
+    /// `t`: only lines of the template under the cursor (again: drop that); `T`: hide them.
+    pub(super) fn template_filter(&mut self, hide: bool) {
+        let Some(i) = self.current_event() else {
+            self.message = Some("no line under the cursor".into());
+            return;
+        };
+        let Some((id, text, count)) = self
+            .ensure_templates()
+            .of(i)
+            .map(|t| (t.id.clone(), t.text.clone(), t.count))
+        else {
+            return;
+        };
+        let f = &mut self.events.filter;
+        let what = super::super::text::safe(&text, 80);
+        self.message = Some(if hide {
+            if !f.hide.templates.contains(&id) {
+                f.hide.templates.push(id.clone());
+            }
+            if f.template.as_ref() == Some(&id) {
+                f.template = None;
+            }
+            format!("hid template {id} ({count} lines): {what}")
+        } else if f.template.as_ref() == Some(&id) {
+            f.template = None;
+            format!("template filter dropped ({id})")
+        } else {
+            f.template = Some(id.clone());
+            f.hide.templates.retain(|h| *h != id);
+            format!("only template {id} ({count} lines): {what}")
+        });
+        let message = self.message.take();
+        self.refilter();
+        if self.message.is_none() {
+            self.message = message;
+        }
     }
 
     /// Rebuild the filtered index after a filter change, keeping the cursor on the same record or the
@@ -23,6 +85,7 @@ impl App {
     pub(super) fn refilter(&mut self) {
         let here = self.current_event();
         self.events.rows = self.filtered();
+        self.find_hits();
         self.derived.hist = Histogram::build(&self.analysis.timeline.events, &self.events.rows);
         match here {
             Some(ev) => {

@@ -1,15 +1,19 @@
 //! State: everything the TUI shows that is not in the [`Analysis`]: panes, cursor and scroll, filters and
-//! the filtered index, search, the selected finding and its marked evidence, follow. [`App::update`]
-//! applies one [`Action`]; the views only read this state.
+//! the filtered index, search and its hits, the selected finding and its marked evidence, the user's
+//! marks, what was typed at each prompt, follow. [`App::update`] applies one [`Action`]; the views only
+//! read this state.
 //!
 //! The filtered index (`rows`, event indices in timeline order) is rebuilt only when filters change, so
 //! moving around a million events costs nothing but the rows on screen.
 //!
 //! Each pane's own state is in [`panes`] (timeline, findings, detail, help), the indexes derived from a
 //! load in [`derived`], the one scroll clamp in [`window`]; `App` holds them and moves between them.
+//! The `:` command line is applied in `command`, marks in `marks`.
 
+mod command;
 pub mod derived;
 mod filters;
+mod marks;
 pub mod panes;
 mod prompt;
 mod search;
@@ -18,9 +22,9 @@ pub mod window;
 
 use super::keys::{Action, Mode, Pane};
 use super::layout::{self, Areas, Shape};
-use crate::filter::Filter;
-use crate::model::{Axis, CidDirectory, Timeline};
+use crate::model::{Axis, CidDirectory, Level, Timeline};
 use crate::rules::finding::Analysis;
+use crate::templates::Templates;
 use derived::Derived;
 pub use panes::{DetailPane, Entry, EventsPane, FindingsPane, HelpPane};
 use ratatui::layout::Rect;
@@ -37,6 +41,8 @@ pub struct Loaded {
     pub rules_error: Option<String>,
     /// Inputs skipped or mended while reading.
     pub problems: Vec<String>,
+    /// Templates of the events, when the load was asked for them (a template filter is in force).
+    pub templates: Option<Templates>,
 }
 
 /// Where loading stands.
@@ -62,6 +68,8 @@ pub enum PromptKind {
     Search,
     /// `f`: filter terms.
     Filter,
+    /// `:`: a command.
+    Command,
 }
 
 /// A line being typed.
@@ -75,6 +83,8 @@ pub struct Prompt {
     pub origin: (usize, usize),
     /// Why the last Enter was refused.
     pub error: Option<String>,
+    /// Which line of the history is shown (`None`: the line being typed).
+    pub recall: Option<usize>,
 }
 
 /// What the detail pane describes.
@@ -119,8 +129,12 @@ pub struct App {
     pub help: HelpPane,
     /// Prompt being typed.
     pub prompt: Option<Prompt>,
+    /// Lines entered at each prompt, oldest first (↑ recalls them).
+    pub history: Vec<(PromptKind, String)>,
     /// Indexes derived from the load.
     pub derived: Derived,
+    /// Templates of the loaded events, computed the first time a template is filtered on.
+    pub templates: Option<Templates>,
     /// Whether growing files are re-read.
     pub follow: bool,
     /// Whether every input can be re-read (stdin cannot).
@@ -175,7 +189,9 @@ impl App {
             detail: DetailPane::default(),
             help: HelpPane::default(),
             prompt: None,
+            history: Vec::new(),
             derived: Derived::default(),
+            templates: None,
             follow: false,
             can_follow: true,
             message: None,
@@ -242,13 +258,17 @@ impl App {
             )
         });
         let old_scroll_offset = self.events.cursor.saturating_sub(self.events.scroll);
+        let marks = self.mark_places();
         self.analysis = loaded.analysis;
         self.rules_error = loaded.rules_error;
         self.problems = loaded.problems;
         self.load = LoadState::Ready;
         self.findings.entries = entries(&self.analysis);
-        // A CID filter names a CID, not an index, so it survives a reload.
+        self.templates = loaded.templates;
+        self.events.marks = self.place_marks(&marks);
+        // A CID filter names a CID, not an index (a template filter an id), so it survives a reload.
         self.events.rows = self.filtered();
+        self.find_hits();
         self.derived = Derived::build(&self.analysis, &self.events.rows);
         self.events.cursor = 0;
         self.events.scroll = 0;
@@ -413,7 +433,8 @@ impl App {
             return;
         }
         if self.help.open {
-            self.help.update(a);
+            let max = crate::tui::view::help::max_scroll(self.size);
+            self.help.update(a, max);
             return;
         }
         let page = match self.focus {
@@ -457,7 +478,7 @@ impl App {
                         self.focus = self.detail.from;
                     }
                 } else if self.events.search.is_some() {
-                    self.events.search = None;
+                    self.set_search(None);
                 } else {
                     self.findings.selected = None;
                     self.findings.marked.clear();
@@ -467,17 +488,26 @@ impl App {
             Action::SearchNext => self.search_step(true),
             Action::SearchPrev => self.search_step(false),
             Action::Filter => self.open_prompt(PromptKind::Filter),
-            Action::ClearFilters => {
-                self.events.filter = Filter::default();
-                self.refilter();
-                self.message = Some("all filters dropped".into());
+            Action::ClearFilters => self.clear_filters(),
+            Action::ToggleMark => self.toggle_mark(),
+            Action::NextMark => self.mark_step(true),
+            Action::PrevMark => self.mark_step(false),
+            Action::ClearMarks => {
+                let n = self.events.marks.len();
+                self.events.marks.clear();
+                self.message = Some(format!("{n} marks dropped"));
             }
+            Action::Command => self.open_prompt(PromptKind::Command),
+            Action::OnlyTemplate => self.template_filter(false),
+            Action::HideTemplate => self.template_filter(true),
             Action::FocusCid => self.focus_cid(),
             Action::NextFinding => self.move_selection(1),
             Action::PrevFinding => self.move_selection(-1),
             Action::Root => self.root(),
-            Action::NextError => self.error_step(true),
-            Action::PrevError => self.error_step(false),
+            Action::NextError => self.level_step(true, Level::Error),
+            Action::PrevError => self.level_step(false, Level::Error),
+            Action::NextWarning => self.level_step(true, Level::Warn),
+            Action::PrevWarning => self.level_step(false, Level::Warn),
             Action::Follow => {
                 if self.can_follow {
                     self.follow = !self.follow;
@@ -521,7 +551,8 @@ impl App {
             | Action::Erase
             | Action::EraseAll
             | Action::Submit
-            | Action::Cancel => {}
+            | Action::Cancel
+            | Action::Complete => {}
         }
         self.relayout();
     }

@@ -2,7 +2,7 @@
 //! `App` moves between them.
 
 use super::window;
-use crate::filter::Filter;
+use crate::tui::filterset::Filters;
 use crate::tui::keys::{Action, Pane};
 use regex::Regex;
 
@@ -25,9 +25,15 @@ pub struct EventsPane {
     /// First row shown.
     pub scroll: usize,
     /// Filters in force.
-    pub filter: Filter,
+    pub filter: Filters,
     /// Search in force.
     pub search: Option<Regex>,
+    /// Events among `rows` that the search hits, in order (for `3/17` and `n`/`N`).
+    pub hits: Vec<usize>,
+    /// Events the user marked (`m`), in order; filters do not drop them.
+    pub marks: Vec<usize>,
+    /// Patterns `:highlight` colours in every row.
+    pub highlights: Vec<Regex>,
 }
 
 impl EventsPane {
@@ -149,14 +155,17 @@ pub struct HelpPane {
 }
 
 impl HelpPane {
-    /// Apply an action while the help screen is open.
-    pub fn update(&mut self, a: Action) {
+    /// Apply an action while the help screen is open; it scrolls no further than `max`.
+    pub fn update(&mut self, a: Action, max: usize) {
+        // The screen may have grown since the last key.
+        self.scroll = self.scroll.min(max);
         match a {
             Action::Up => self.scroll = self.scroll.saturating_sub(1),
-            Action::Down => self.scroll += 1,
+            Action::Down => self.scroll = (self.scroll + 1).min(max),
             Action::PageUp => self.scroll = self.scroll.saturating_sub(10),
-            Action::PageDown => self.scroll += 10,
+            Action::PageDown => self.scroll = (self.scroll + 10).min(max),
             Action::Top => self.scroll = 0,
+            Action::Bottom => self.scroll = max,
             Action::Help | Action::Back | Action::Quit => self.open = false,
             _ => {}
         }

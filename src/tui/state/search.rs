@@ -32,48 +32,87 @@ impl App {
             .find(|&r| test(self.events.rows[r]))
     }
 
+    /// Put a search in force and find all its hits among the rows shown.
+    pub(super) fn set_search(&mut self, re: Option<Regex>) {
+        self.events.search = re;
+        self.find_hits();
+    }
+
+    /// Recompute the hits of the search in force (after a search or a filter change).
+    pub(super) fn find_hits(&mut self) {
+        self.events.hits = match &self.events.search {
+            Some(re) => self
+                .events
+                .rows
+                .iter()
+                .copied()
+                .filter(|&i| self.event_hits(re, i))
+                .collect(),
+            None => Vec::new(),
+        };
+    }
+
+    /// Which hit the cursor is on (1-based, `None` between hits) and how many there are.
+    pub fn hit_position(&self) -> Option<(Option<usize>, usize)> {
+        self.events.search.as_ref()?;
+        let hits = &self.events.hits;
+        let at = self
+            .current_event()
+            .and_then(|i| hits.binary_search(&i).ok())
+            .map(|k| k + 1);
+        Some((at, hits.len()))
+    }
+
     pub(super) fn search_step(&mut self, forward: bool) {
-        let Some(re) = self.events.search.clone() else {
+        let Some(re) = &self.events.search else {
             self.message = Some("no search yet; press / to search".into());
             return;
         };
-        if self.events.rows.is_empty() {
+        let hits = &self.events.hits;
+        let (Some(&first), Some(&last)) = (hits.first(), hits.last()) else {
+            self.message = Some(format!("no match for /{}/", re.as_str()));
             return;
-        }
-        let n = self.events.rows.len();
-        let from = if forward {
-            (self.events.cursor + 1) % n
-        } else {
-            (self.events.cursor + n - 1) % n
         };
-        match self.find_row(from, forward, usize::MAX, |i| self.event_hits(&re, i)) {
-            Some(r) => {
-                if (forward && r <= self.events.cursor) || (!forward && r >= self.events.cursor) {
-                    self.message = Some("search wrapped around".into());
-                }
-                self.events.cursor = r;
-                self.keep_cursor_visible();
+        let here = self.current_event().unwrap_or(0);
+        // Hits and rows are both in timeline order: the next hit is a binary search away.
+        let next = if forward {
+            hits.get(hits.partition_point(|&h| h <= here)).copied()
+        } else {
+            hits.partition_point(|&h| h < here)
+                .checked_sub(1)
+                .map(|k| hits[k])
+        };
+        let target = next.unwrap_or_else(|| {
+            self.message = Some("search wrapped around".into());
+            if forward {
+                first
+            } else {
+                last
             }
-            None => self.message = Some(format!("no match for /{}/", re.as_str())),
-        }
+        });
+        self.jump_to_event(target, false);
     }
 
-    pub(super) fn error_step(&mut self, forward: bool) {
+    /// `e`/`E` (errors), `w`/`W` (warnings or worse): the next row at or above a level.
+    pub(super) fn level_step(&mut self, forward: bool, min: Level) {
         let tl = &self.analysis.timeline;
+        let at_least = |r: usize| tl.events[self.events.rows[r]].level >= Some(min);
         let found = if forward {
-            (self.events.cursor + 1..self.events.rows.len())
-                .find(|&r| tl.events[self.events.rows[r]].level == Some(Level::Error))
+            (self.events.cursor + 1..self.events.rows.len()).find(|&r| at_least(r))
         } else {
-            (0..self.events.cursor)
-                .rev()
-                .find(|&r| tl.events[self.events.rows[r]].level == Some(Level::Error))
+            (0..self.events.cursor).rev().find(|&r| at_least(r))
         };
         match found {
             Some(r) => {
                 self.events.cursor = r;
                 self.keep_cursor_visible();
             }
-            None => self.message = Some("no more errors that way".into()),
+            None => {
+                self.message = Some(match min {
+                    Level::Error => "no more errors that way".into(),
+                    _ => "no more warnings or errors that way".into(),
+                })
+            }
         }
     }
 

@@ -58,6 +58,33 @@ impl App {
 
     pub(super) fn move_selection(&mut self, delta: isize) {
         self.select(self.findings.step_target(delta));
+        self.name_selection();
+    }
+
+    /// Name the selected entry in the status line (`]`, `[`, `:goto F3`), as `r` names the root.
+    pub(super) fn name_selection(&mut self) {
+        let Some(s) = self.findings.selected else {
+            return;
+        };
+        let a = &self.analysis;
+        let what = match self.findings.entries.get(s) {
+            Some(Entry::Finding(f)) => {
+                let f = &a.findings[*f];
+                format!("{} {}: {}", f.id, f.severity.as_str(), f.title)
+            }
+            Some(Entry::Incident(i)) => {
+                let inc = &a.incidents[*i];
+                format!("{}: {}", inc.id, inc.summary)
+            }
+            None => return,
+        };
+        let n = self.findings.entries.len();
+        let named = format!("{}/{n} {what}", s + 1);
+        // Keep what select() said (its evidence is hidden) after the name.
+        self.message = Some(match self.message.take() {
+            Some(m) => format!("{named} · {m}"),
+            None => named,
+        });
     }
 
     /// Select the root finding of the current (or first) incident and jump to its trigger.

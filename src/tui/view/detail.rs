@@ -247,7 +247,33 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
             rule_lines(app, f, theme, &mut out, false);
         }
     }
+    out.extend(template_lines(app, i, theme));
     out
+}
+
+/// The event's template (lnav's log pattern): its id, its masked text, and how to filter on it.
+fn template_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
+    let ev = &app.timeline().events[i];
+    let (id, text, count) = match app.templates.as_ref().and_then(|t| t.of(i)) {
+        Some(t) => (t.id.clone(), t.text.clone(), Some(t.count)),
+        None => (
+            crate::templates::id_of_event(ev),
+            crate::templates::mask(&ev.message),
+            None,
+        ),
+    };
+    let mut how = String::from("t shows only lines of this template, T hides them");
+    if let Some(n) = count {
+        how = format!("{n} lines · {how}");
+    }
+    vec![
+        heading("Template", theme),
+        Line::from(vec![
+            Span::styled(format!("{id} "), theme.key()),
+            Span::raw(safe_all(&text)),
+        ]),
+        Line::styled(how, theme.dim()),
+    ]
 }
 
 fn rule_lines<'a>(app: &App, f: &Finding, theme: Theme, out: &mut Vec<Line<'a>>, full: bool) {

@@ -1,6 +1,7 @@
 //! Status line (counts, filters, search, follow, cursor time; or the prompt being typed) and the footer
 //! of key hints, which comes from the same key table that handles the keys.
 
+use super::super::command;
 use super::super::keys::{self, Mode};
 use super::super::query;
 use super::super::state::{App, LoadState, PromptKind};
@@ -15,6 +16,7 @@ fn prompt_prefix(kind: PromptKind) -> &'static str {
     match kind {
         PromptKind::Search => "/",
         PromptKind::Filter => "filter: ",
+        PromptKind::Command => ":",
     }
 }
 
@@ -47,6 +49,11 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
                 query::preview(&p.text, app.timeline(), &app.events.filter),
                 theme.bar(),
             ));
+        } else if p.kind == PromptKind::Command {
+            spans.push(Span::styled(
+                safe(&command::hint(&p.text), 200),
+                theme.bar(),
+            ));
         } else if let Some(m) = &app.message {
             spans.push(Span::styled(safe(m, 200), theme.bar()));
         } else {
@@ -67,8 +74,14 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         ));
     }
     if let Some(re) = &app.events.search {
+        // lnav's hit count: which hit the cursor is on, of how many (`-` between hits).
+        let count = match app.hit_position() {
+            Some((_, 0)) | None => "no hits".to_string(),
+            Some((Some(k), n)) => format!("{k}/{n}"),
+            Some((None, n)) => format!("-/{n}"),
+        };
         left.push(format!(
-            "/{}/",
+            "/{}/ {count}",
             safe(re.as_str().trim_start_matches("(?i)"), 60)
         ));
     }

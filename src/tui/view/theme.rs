@@ -112,6 +112,15 @@ impl Theme {
         }
     }
 
+    /// Text matching a `:highlight` pattern.
+    pub fn highlight(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::LightCyan)
+        } else {
+            Style::new().add_modifier(Modifier::ITALIC | Modifier::BOLD)
+        }
+    }
+
     /// A pane's title row.
     pub fn title(&self, focused: bool) -> Style {
         match (focused, self.color) {

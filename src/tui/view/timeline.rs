@@ -153,30 +153,31 @@ pub fn cid_names(app: &App, ev: &Event) -> Vec<String> {
     out
 }
 
-/// Spans of `text` with the search hits styled.
+/// Spans of `text` with what each pattern matches in its style; a later pattern wins where two match
+/// (the search is last, so its hits keep their colour inside a highlight).
 pub fn with_hits<'a>(
     text: String,
-    search: Option<&Regex>,
+    layers: &[(&Regex, ratatui::style::Style)],
     base: ratatui::style::Style,
-    hit: ratatui::style::Style,
 ) -> Vec<Span<'a>> {
-    let Some(re) = search else {
+    if layers.is_empty() || text.is_empty() {
         return vec![Span::styled(text, base)];
-    };
-    let mut out = Vec::new();
-    let mut last = 0;
-    for m in re.find_iter(&text) {
-        if m.start() == m.end() {
-            continue;
-        }
-        if m.start() > last {
-            out.push(Span::styled(text[last..m.start()].to_string(), base));
-        }
-        out.push(Span::styled(text[m.start()..m.end()].to_string(), hit));
-        last = m.end();
     }
-    if last < text.len() {
-        out.push(Span::styled(text[last..].to_string(), base));
+    // Which layer colours each byte (matches start and end on char boundaries).
+    let mut by_byte: Vec<Option<usize>> = vec![None; text.len()];
+    for (k, (re, _)) in layers.iter().enumerate() {
+        for m in re.find_iter(&text) {
+            by_byte[m.start()..m.end()].fill(Some(k));
+        }
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, _) in text.char_indices().skip(1).chain([(text.len(), ' ')]) {
+        if i == text.len() || by_byte[i] != by_byte[start] {
+            let style = by_byte[start].map_or(base, |k| layers[k].1);
+            out.push(Span::styled(text[start..i].to_string(), style));
+            start = i;
+        }
     }
     out
 }
@@ -187,6 +188,8 @@ pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) ->
     let ev = &tl.events[i];
     let (gutter, gstyle) = if app.findings.marked.binary_search(&i).is_ok() {
         ("●", theme.marked())
+    } else if app.events.marks.binary_search(&i).is_ok() {
+        ("▸", theme.key())
     } else if app.derived.evidence.binary_search(&i).is_ok() {
         ("◆", theme.dim())
     } else {
@@ -231,11 +234,46 @@ pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) ->
         room = room.saturating_sub(tag.chars().count());
         spans.push(Span::styled(tag, theme.name()));
     }
-    spans.extend(with_hits(
-        safe(&ev.message, room),
-        app.events.search.as_ref(),
-        theme.text(),
-        theme.hit(),
-    ));
+    // `:highlight` patterns first, the search last: its hits keep their colour inside a highlight.
+    let hl = theme.highlight();
+    let mut layers: Vec<(&Regex, ratatui::style::Style)> =
+        app.events.highlights.iter().map(|re| (re, hl)).collect();
+    if let Some(re) = &app.events.search {
+        layers.push((re, theme.hit()));
+    }
+    spans.extend(with_hits(safe(&ev.message, room), &layers, theme.text()));
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::{Color, Style};
+
+    #[test]
+    fn later_patterns_win_and_text_stays_whole() {
+        let (hl, hit) = (Style::new().bg(Color::Cyan), Style::new().bg(Color::Yellow));
+        let a = Regex::new("leader election").unwrap();
+        let b = Regex::new("election").unwrap();
+        let empty = Regex::new("x*").unwrap();
+        let spans = with_hits(
+            "a leader election, é".into(),
+            &[(&a, hl), (&b, hit), (&empty, hit)],
+            Style::new(),
+        );
+        let parts: Vec<(&str, Style)> = spans
+            .iter()
+            .map(|s| (s.content.as_ref(), s.style))
+            .collect();
+        assert_eq!(
+            parts,
+            vec![
+                ("a ", Style::new()),
+                ("leader ", hl),
+                ("election", hit),
+                (", é", Style::new())
+            ]
+        );
+        assert_eq!(with_hits(String::new(), &[(&a, hl)], Style::new()).len(), 1);
+    }
 }

@@ -1,0 +1,64 @@
+//! `:write-to FILE` / `:append-to FILE` (as in lnav): the rows the filters show, one record per line
+//! as the timeline shows it (time and mark, source, level, message), with every further line of a
+//! record indented below it. The text is written as the logs had it: a file, not a terminal.
+
+use crate::model::Timeline;
+use crate::report::fields::time_column;
+use std::fs::OpenOptions;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Write the events `rows` of a timeline.
+pub fn write_rows(out: &mut dyn Write, tl: &Timeline, rows: &[usize]) -> io::Result<()> {
+    let width = tl
+        .sources
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(6);
+    for ev in rows.iter().filter_map(|&i| tl.events.get(i)) {
+        let label = tl
+            .sources
+            .get(ev.source)
+            .map(|s| s.label.as_str())
+            .unwrap_or("?");
+        let level = ev
+            .level
+            .map(|l| l.as_str().to_ascii_uppercase())
+            .unwrap_or_else(|| "-".into());
+        writeln!(
+            out,
+            "{}{} {label:<width$} {level:<5} {}",
+            time_column(tl, ev),
+            ev.ts_quality.mark(),
+            ev.message
+        )?;
+        for c in &ev.continuation {
+            writeln!(out, "    {c}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The path as typed, with a leading `~/` taken as the home directory.
+pub fn expand(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Write (or append) rows to a file; the error says which file and why.
+pub fn to_file(path: &Path, append: bool, tl: &Timeline, rows: &[usize]) -> Result<(), String> {
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}; choose another path", path.display()))?;
+    let mut out = BufWriter::new(file);
+    write_rows(&mut out, tl, rows)
+        .and_then(|_| out.flush())
+        .map_err(|e| format!("writing {} failed: {e}", path.display()))
+}
