@@ -3,10 +3,14 @@
 //! [`TimelineWriter`] for `diag timeline` (text, NDJSON). The `diag.report/v1` wire types live apart in
 //! [`wire`]. None of them reaches back into parsing or rules: they only read what the engine produced.
 
+pub mod baseline;
 pub mod fields;
+pub mod findings_ndjson;
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod ndjson;
+pub mod run;
 pub mod sarif;
 pub mod style;
 pub mod templates;

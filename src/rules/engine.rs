@@ -372,6 +372,16 @@ fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64
     set.into_iter().collect()
 }
 
+/// Every pattern of a rule, of whatever role.
+fn pattern_groups(rule: &Rule) -> impl Iterator<Item = &crate::rules::load::Pattern> {
+    rule.patterns
+        .iter()
+        .chain(&rule.success)
+        .chain(&rule.triggers)
+        .chain(&rule.consequences)
+        .chain(&rule.expect)
+}
+
 /// Build a finding from a group, or None when the rule's `when` rejects it.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn make_finding(
@@ -405,6 +415,21 @@ pub(super) fn make_finding(
     for (k, v) in &extra {
         if !facts.iter().any(|(n, _)| n == k) && !v.is_null() {
             facts.push((k.clone(), v.to_string()));
+        }
+    }
+    // Facts of the patterns (e.g. a ratchet `gap`) are the finding's facts too: the largest over its
+    // events when numeric, else the distinct values.
+    for p in pattern_groups(rule) {
+        for (k, _) in &p.facts {
+            if facts.iter().any(|(n, _)| n == k) {
+                continue;
+            }
+            let v = vals
+                .get(&format!("max.{k}"))
+                .or_else(|| vals.get(&format!("distinct.{k}")));
+            if let Some(v) = v.filter(|v| !v.is_null() && !v.to_string().is_empty()) {
+                facts.push((k.clone(), v.to_string()));
+            }
         }
     }
     let title = rule

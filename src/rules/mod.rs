@@ -47,6 +47,17 @@ pub fn run_with(
     timeline: Timeline,
     profile: &crate::profile::Profile,
 ) -> Analysis {
+    run_timed(rules, sel, timeline, profile).0
+}
+
+/// [`run_with`], also returning the seconds each rule took (JUnit's `time`), by rule id.
+pub fn run_timed(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: Timeline,
+    profile: &crate::profile::Profile,
+) -> (Analysis, Vec<(String, f64)>) {
+    let mut times: Vec<(String, f64)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let active: Vec<Rule> = rules
         .iter()
@@ -57,6 +68,7 @@ pub fn run_with(
     let templates = crate::templates::Templates::build(&timeline);
     let mut explained: std::collections::HashSet<usize> = Default::default();
     for r in active.iter().filter(|r| !is_generic(r)) {
+        let started = std::time::Instant::now();
         let matched = engine::Matched::of(r, &timeline);
         let found = engine::evaluate_matched(r, &timeline, &matched);
         if !found.is_empty() {
@@ -66,6 +78,7 @@ pub fn run_with(
             }
         }
         findings.extend(found);
+        times.push((r.info.id.clone(), started.elapsed().as_secs_f64()));
     }
     let cx = generic::Ctx {
         tl: &timeline,
@@ -75,7 +88,9 @@ pub fn run_with(
     };
     let mut generic_found: Vec<Finding> = Vec::new();
     for r in active.iter().filter(|r| is_generic(r)) {
+        let started = std::time::Instant::now();
         generic_found.extend(generic::evaluate(r, &cx));
+        times.push((r.info.id.clone(), started.elapsed().as_secs_f64()));
     }
     // A generic finding whose events a more severe generic finding already holds says nothing new.
     generic_found.sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -118,12 +133,13 @@ pub fn run_with(
         f.id = format!("F{}", i + 1);
     }
     let incidents = link::link(&mut findings, rules, &timeline);
-    Analysis {
+    let a = Analysis {
         timeline,
         findings,
         incidents,
         rules: active.iter().map(|r| r.info.clone()).collect(),
-    }
+    };
+    (a, times)
 }
 
 /// Load the rules (built-in plus `dir`) and analyse a timeline with all of them.
