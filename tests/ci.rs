@@ -792,3 +792,93 @@ fn lists_are_aligned_and_labelled_and_counts_read_right() {
     let f10 = tree.iter().find(|l| l.contains(" F10 ")).expect("F10");
     assert_eq!(at(f9), at(f10), "{f9}\n{f10}");
 }
+
+/// Split a shell command line into words (double quotes group; `$VARS` stay as text).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[test]
+fn the_example_pipelines_use_flags_diag_has() {
+    use clap::Parser;
+    let mut checked = 0;
+    for (file, must) in [
+        ("examples/ci/github-actions.yml", ["upload-sarif", "--format github"]),
+        ("examples/ci/gitlab-ci.yml", ["junit: diag-junit.xml", "--format junit"]),
+    ] {
+        let text = std::fs::read_to_string(repo(file)).expect(file);
+        for m in must {
+            assert!(text.contains(m), "{file} lacks {m}");
+        }
+        for line in text.lines() {
+            let Some(at) = line.find("diag check ") else { continue };
+            // The command up to a redirection or `||`.
+            let cmd = line[at..].split(['>', '|']).next().unwrap_or("");
+            let w = words(cmd);
+            let parsed = diag::cli::Cli::try_parse_from(&w);
+            assert!(parsed.is_ok(), "{file}: {cmd}: {:?}", parsed.err());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "{checked}");
+}
+
+#[test]
+fn a_ratchet_title_never_joins_ranges_from_different_times() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("service.log");
+    let line = |t: &str, req: u32, newest: u32| {
+        format!("2025-12-30T01:43:{t}Z ERROR citadel: citadel_crypt/src/toolset.rs:252: Attempted to get ratchet v{req} for cid=4926344781773734389, but does not exist! len: 1. Oldest: 0. Newest: {newest}\n")
+    };
+    // Three episodes of one client: the held range grew between them; requests out of order.
+    let text = [
+        line("10.000000", 27, 25),
+        line("20.000000", 13, 11),
+        line("30.000000", 39, 38),
+    ]
+    .concat();
+    std::fs::write(&log, text).expect("write");
+    let r = json(&diag(&["check", log.to_str().expect("utf-8"), "--format", "json"]));
+    let titles: Vec<&str> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "ratchet-version-gap")
+        .filter_map(|f| f["title"].as_str())
+        .collect();
+    assert_eq!(titles.len(), 1, "{titles:?}");
+    let t = titles[0];
+    assert!(t.starts_with("ratchet v13, 27, 39 requested"), "sorted: {t}");
+    assert!(!t.contains("holds only"), "no range that never existed: {t}");
+    assert!(t.contains("in 3 episodes"), "{t}");
+    // One episode keeps the held range.
+    let text = [line("10.000000", 9, 0), line("10.100000", 8, 0)].concat();
+    std::fs::write(&log, text).expect("write");
+    let r = json(&diag(&["check", log.to_str().expect("utf-8"), "--format", "json"]));
+    let t = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "ratchet-version-gap")
+        .and_then(|f| f["title"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(t.contains("v8, 9 requested") && t.contains("which holds only v0..v0 (gap 9)"), "{t}");
+}

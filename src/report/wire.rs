@@ -36,15 +36,13 @@ pub struct Report {
     pub baseline: Option<BaselineOut>,
 }
 
-/// Run metadata for dashboards that collect many runs.
+/// Run metadata for dashboards that collect many runs (no wall time: the same logs give the same report).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunOut {
     /// `--run-id`, or null.
     pub id: Option<String>,
     /// `--label key=value` pairs.
     pub labels: BTreeMap<String, String>,
-    /// Seconds the check took (read, parse, correlate, rules).
-    pub elapsed_s: f64,
 }
 
 /// What a baseline did to this run.
@@ -299,7 +297,6 @@ pub fn build_run(a: &Analysis, run: &Run) -> Report {
         run: RunOut {
             id: run.run_id.clone(),
             labels: run.labels.clone(),
-            elapsed_s: (run.elapsed_s * 1000.0).round() / 1000.0,
         },
         baseline: run.baseline.as_ref().map(|m| BaselineOut {
             path: m.path.clone(),

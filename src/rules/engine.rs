@@ -246,8 +246,27 @@ fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMa
                 distinct.push(v);
             }
         }
+        // Numbers read best in order (v4, 13, 39), words in the order they came.
+        if distinct.iter().all(|v| v.parse::<f64>().is_ok()) {
+            distinct.sort_by(|a, b| {
+                let (x, y) = (a.parse::<f64>(), b.parse::<f64>());
+                x.unwrap_or(0.0).total_cmp(&y.unwrap_or(0.0))
+            });
+        }
         m.insert(format!("distinct.{n}"), Value::Str(distinct.join(", ")));
         m.insert(format!("ndistinct.{n}"), Value::Int(distinct.len() as i128));
+        // `same.x` only when every event agrees, so a title never states one value for many.
+        if let [one] = distinct.as_slice() {
+            m.insert(format!("same.{n}"), value_of(one));
+        }
+        // `episodes.x`: runs of consecutive events with one value of x, only when there are several.
+        let runs = 1 + vals
+            .windows(2)
+            .filter(|w| matches!(w, [a, b] if a != b))
+            .count();
+        if runs > 1 {
+            m.insert(format!("episodes.{n}"), Value::Int(runs as i128));
+        }
     }
     if let (Some(a), Some(b)) = (hs.first(), hs.last()) {
         let (ea, eb) = (&tl.events[a.event], &tl.events[b.event]);
