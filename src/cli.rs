@@ -114,8 +114,8 @@ fn globals_after_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsSt
     }
     let mut out: Vec<std::ffi::OsString> = Vec::with_capacity(args.len());
     out.extend(args.iter().take(1).cloned());
-    out.push(args[lead].clone());
-    out.extend(args.iter().take(lead.min(args.len())).skip(1).cloned());
+    out.extend(args.iter().skip(lead).take(1).cloned());
+    out.extend(args.iter().take(lead).skip(1).cloned());
     out.extend(args.iter().skip(lead + 1).cloned());
     out
 }
@@ -889,9 +889,9 @@ fn write_out(r: io::Result<()>) -> Result<(), Fatal> {
     }
 }
 
-fn cmd_templates(a: &TemplatesArgs) -> Result<i32, Fatal> {
-    let loaded = a.input.load()?;
-    let refused = report_problems(&loaded.problems);
+fn cmd_templates(a: &TemplatesArgs, g: Globals) -> Result<i32, Fatal> {
+    let loaded = a.input.load_shown(g.progress)?;
+    let refused = report_problems_if(&loaded.problems, g.quiet);
     let tl = &loaded.timeline;
     let t = crate::templates::Templates::build(tl);
     let stdout = io::stdout();
@@ -910,9 +910,9 @@ fn cmd_templates(a: &TemplatesArgs) -> Result<i32, Fatal> {
     Ok(if refused { 2 } else { 0 })
 }
 
-fn cmd_profile(a: &ProfileArgs) -> Result<i32, Fatal> {
-    let loaded = a.input.load()?;
-    let refused = report_problems(&loaded.problems);
+fn cmd_profile(a: &ProfileArgs, g: Globals) -> Result<i32, Fatal> {
+    let loaded = a.input.load_shown(g.progress)?;
+    let refused = report_problems_if(&loaded.problems, g.quiet);
     let p = crate::profile::Profile::learn(&loaded.timeline);
     let text = p
         .to_toml()
@@ -925,26 +925,28 @@ fn cmd_profile(a: &ProfileArgs) -> Result<i32, Fatal> {
                     path.display()
                 ))
             })?;
-            eprintln!(
-                "diag: profile of {} from {} written to {}",
-                plural(p.entries.len(), "template"),
-                plural(p.sources as usize, "source"),
-                path.display()
-            );
+            if !g.quiet {
+                eprintln!(
+                    "diag: profile of {} from {} written to {}",
+                    plural(p.entries.len(), "template"),
+                    plural(p.sources as usize, "source"),
+                    path.display()
+                );
+            }
         }
         None => write_out(io::stdout().write_all(text.as_bytes()))?,
     }
     Ok(if refused { 2 } else { 0 })
 }
 
-fn cmd_diff(a: &DiffArgs) -> Result<i32, Fatal> {
+fn cmd_diff(a: &DiffArgs, g: Globals) -> Result<i32, Fatal> {
     let side = |logs: &[String]| -> Result<(crate::profile::Profile, bool), Fatal> {
         let input = InputArgs {
             logs: logs.to_vec(),
             ..Default::default()
         };
-        let loaded = input.load()?;
-        let refused = report_problems(&loaded.problems);
+        let loaded = input.load_shown(g.progress)?;
+        let refused = report_problems_if(&loaded.problems, g.quiet);
         Ok((crate::profile::Profile::learn(&loaded.timeline), refused))
     };
     let (green, r1) = side(&a.green)?;
@@ -1047,12 +1049,12 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
                         let d = &info.detection;
                         writeln!(
                             out,
-                            "{}: {} (confidence {:.0}%, {} of {} lines look like it{})",
+                            "{}: {} (confidence {:.0}%, {} of {} look like it{})",
                             inp.display(),
                             d.format,
                             d.confidence * 100.0,
                             d.matched,
-                            d.considered,
+                            plural(d.considered, "line"),
                             d.runner_up
                                 .as_ref()
                                 .map(|(n, c)| format!("; next best {n} with {c}"))
@@ -1062,8 +1064,16 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
                         let events: usize = p.sources.iter().map(|(i, _)| i.events).sum();
                         writeln!(
                             out,
-                            "  {} lines: {} events, {} continuation, {} meta, {} blank, {} unparsed",
-                            info.read.lines, events, ps.continuation, ps.meta, ps.blank, ps.unparsed
+                            "  {}: {}, {} continuation, {} meta, {} blank, {} unparsed",
+                            plural(
+                                usize::try_from(info.read.lines).unwrap_or(usize::MAX),
+                                "line"
+                            ),
+                            plural(events, "event"),
+                            ps.continuation,
+                            ps.meta,
+                            ps.blank,
+                            ps.unparsed
                         )?;
                         for (n, t) in &ps.unparsed_samples {
                             writeln!(
@@ -1190,9 +1200,9 @@ pub fn run() -> i32 {
             rules: None,
         }),
         Some(Command::Rules { cmd }) => cmd_rules(cmd),
-        Some(Command::Templates(a)) => cmd_templates(a),
-        Some(Command::Profile(a)) => cmd_profile(a),
-        Some(Command::Diff(a)) => cmd_diff(a),
+        Some(Command::Templates(a)) => cmd_templates(a, g),
+        Some(Command::Profile(a)) => cmd_profile(a, g),
+        Some(Command::Diff(a)) => cmd_diff(a, g),
         Some(Command::Formats { cmd }) => cmd_formats(cmd),
         Some(Command::Completions { shell }) => {
             let mut out = io::stdout().lock();
@@ -1243,6 +1253,67 @@ mod tests {
         assert_eq!(parse_tz("-05:30").unwrap().local_minus_utc(), -19800);
         assert_eq!(parse_tz("UTC").unwrap().local_minus_utc(), 0);
         assert!(parse_tz("01:00").is_err());
+    }
+
+    fn os(v: &[&str]) -> Vec<std::ffi::OsString> {
+        v.iter().map(std::ffi::OsString::from).collect()
+    }
+
+    #[test]
+    fn global_flags_before_a_subcommand_move_after_it() {
+        let moved = globals_after_subcommand(os(&["diag", "-q", "--color", "never", "check", "x"]));
+        assert_eq!(moved, os(&["diag", "check", "-q", "--color", "never", "x"]));
+        let c = Cli::try_parse_from(&moved).unwrap();
+        assert!(c.quiet && c.color == ColorWhen::Never);
+        // The bare form keeps its flags where they are.
+        let same = os(&["diag", "-q", "samples/seed"]);
+        assert_eq!(globals_after_subcommand(same.clone()), same);
+        let same = os(&["diag", "check", "--color=always", "x"]);
+        assert_eq!(globals_after_subcommand(same.clone()), same);
+    }
+
+    #[test]
+    fn color_is_read_before_parsing_the_last_one_winning() {
+        assert_eq!(
+            prescan_color(&os(&["diag", "--color", "always"])),
+            Some(ColorWhen::Always)
+        );
+        assert_eq!(
+            prescan_color(&os(&["diag", "--color=never", "x", "--color=auto"])),
+            Some(ColorWhen::Auto)
+        );
+        assert_eq!(prescan_color(&os(&["diag", "--", "--color=never"])), None);
+        assert_eq!(prescan_color(&os(&["diag", "--color", "bogus"])), None);
+    }
+
+    #[test]
+    fn progress_only_on_a_terminal_and_never_quiet_or_in_ci() {
+        assert!(progress_allowed(true, false, false));
+        assert!(!progress_allowed(false, false, false));
+        assert!(!progress_allowed(true, true, false));
+        assert!(!progress_allowed(true, false, true));
+    }
+
+    #[test]
+    fn a_typo_of_a_subcommand_is_named_but_paths_are_left_alone() {
+        assert!(subcommand_hint("chek")
+            .unwrap()
+            .contains("did you mean `check`?"));
+        assert!(subcommand_hint("timelin").unwrap().contains("`timeline`"));
+        assert_eq!(subcommand_hint("samples/chek"), None);
+        assert_eq!(subcommand_hint("chek.log"), None);
+        assert_eq!(subcommand_hint("-"), None);
+        assert_eq!(subcommand_hint("zzzqqq"), None);
+    }
+
+    #[test]
+    fn labels_and_smart_case() {
+        let l = parse_labels(&["b=2".into(), "a=x=y".into()]).unwrap();
+        assert_eq!(l.get("a").map(String::as_str), Some("x=y"));
+        assert!(parse_labels(&["novalue".into()]).is_err());
+        assert!(parse_labels(&["=v".into()]).is_err());
+        assert!(smart_case("websocket").unwrap().is_match("WebSocket lost"));
+        assert!(!smart_case("Websocket").unwrap().is_match("WebSocket lost"));
     }
 
     #[test]

@@ -820,15 +820,23 @@ fn the_example_pipelines_use_flags_diag_has() {
     use clap::Parser;
     let mut checked = 0;
     for (file, must) in [
-        ("examples/ci/github-actions.yml", ["upload-sarif", "--format github"]),
-        ("examples/ci/gitlab-ci.yml", ["junit: diag-junit.xml", "--format junit"]),
+        (
+            "examples/ci/github-actions.yml",
+            ["upload-sarif", "--format github"],
+        ),
+        (
+            "examples/ci/gitlab-ci.yml",
+            ["junit: diag-junit.xml", "--format junit"],
+        ),
     ] {
         let text = std::fs::read_to_string(repo(file)).expect(file);
         for m in must {
             assert!(text.contains(m), "{file} lacks {m}");
         }
         for line in text.lines() {
-            let Some(at) = line.find("diag check ") else { continue };
+            let Some(at) = line.find("diag check ") else {
+                continue;
+            };
             // The command up to a redirection or `||`.
             let cmd = line[at..].split(['>', '|']).next().unwrap_or("");
             let w = words(cmd);
@@ -855,7 +863,12 @@ fn a_ratchet_title_never_joins_ranges_from_different_times() {
     ]
     .concat();
     std::fs::write(&log, text).expect("write");
-    let r = json(&diag(&["check", log.to_str().expect("utf-8"), "--format", "json"]));
+    let r = json(&diag(&[
+        "check",
+        log.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]));
     let titles: Vec<&str> = r["findings"]
         .as_array()
         .expect("findings")
@@ -865,13 +878,24 @@ fn a_ratchet_title_never_joins_ranges_from_different_times() {
         .collect();
     assert_eq!(titles.len(), 1, "{titles:?}");
     let t = titles[0];
-    assert!(t.starts_with("ratchet v13, 27, 39 requested"), "sorted: {t}");
-    assert!(!t.contains("holds only"), "no range that never existed: {t}");
+    assert!(
+        t.starts_with("ratchet v13, 27, 39 requested"),
+        "sorted: {t}"
+    );
+    assert!(
+        !t.contains("holds only"),
+        "no range that never existed: {t}"
+    );
     assert!(t.contains("in 3 episodes"), "{t}");
     // One episode keeps the held range.
     let text = [line("10.000000", 9, 0), line("10.100000", 8, 0)].concat();
     std::fs::write(&log, text).expect("write");
-    let r = json(&diag(&["check", log.to_str().expect("utf-8"), "--format", "json"]));
+    let r = json(&diag(&[
+        "check",
+        log.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]));
     let t = r["findings"]
         .as_array()
         .expect("findings")
@@ -880,5 +904,27 @@ fn a_ratchet_title_never_joins_ranges_from_different_times() {
         .and_then(|f| f["title"].as_str())
         .unwrap_or_default()
         .to_string();
-    assert!(t.contains("v8, 9 requested") && t.contains("which holds only v0..v0 (gap 9)"), "{t}");
+    assert!(
+        t.contains("v8, 9 requested") && t.contains("which holds only v0..v0 (gap 9)"),
+        "{t}"
+    );
+}
+
+#[test]
+fn the_readme_sample_is_what_check_prints() {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README");
+    let start =
+        readme.find("it prints:\n\n```\n").expect("the sample") + "it prints:\n\n```\n".len();
+    let block = &readme[start..];
+    let block = &block[..block.find("```").expect("end of the sample")];
+    let out = stdout(&diag(&["check", "samples/seed"]));
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("Root cause:"))
+        .collect();
+    for (want, got) in block.lines().zip(&lines) {
+        let want = want.strip_suffix("...").unwrap_or(want);
+        assert!(got.starts_with(want), "README: {want}\ndiag:   {got}");
+    }
+    assert!(block.lines().count() > 10);
 }

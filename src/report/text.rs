@@ -359,14 +359,17 @@ pub fn write_source_summary(out: &mut dyn Write, tl: &Timeline, style: Style) ->
     for (i, s) in tl.sources.iter().enumerate() {
         writeln!(
             out,
-            "  {}  {} ({}{}), {} events, {} unparsed, {} meta lines",
+            "  {}  {} ({}{}), {}, {} unparsed, {}",
             style.source(i, &s.label),
             s.path,
             s.detection.format,
             if s.detection.forced { ", forced" } else { "" },
-            s.events,
+            plural(s.events, "event"),
             s.parse.unparsed,
-            s.parse.meta,
+            plural(
+                usize::try_from(s.parse.meta).unwrap_or(usize::MAX),
+                "meta line"
+            ),
         )?;
         let mut how = format!("    placed: {}", s.placement);
         if let Some(owner) = s.owners.first() {
