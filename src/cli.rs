@@ -628,7 +628,8 @@ fn load_with_bar(
         indicatif::ProgressDrawTarget::stderr(),
     );
     if let Ok(st) = indicatif::ProgressStyle::with_template(
-        "{msg:12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        // Narrow enough for an 80-column terminal: a wrapped bar redraws as a scroll of copies.
+        "{msg:12} [{bar:24}] {bytes}/{total_bytes} eta {eta}",
     ) {
         bar.set_style(st.progress_chars("=> "));
     }

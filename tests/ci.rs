@@ -928,3 +928,28 @@ fn the_readme_sample_is_what_check_prints() {
     }
     assert!(block.lines().count() > 10);
 }
+
+#[test]
+fn a_baseline_recognises_the_same_failure_in_another_run_with_other_cids() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let b = base.path().join("b.json");
+    let b = b.to_str().expect("utf-8").to_string();
+    let o = diag(&["check", "samples/seed", "--write-baseline", &b, "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    // The next run: the clients registered with other CIDs, the panic moved a few lines.
+    let logs = seed_copy();
+    for e in std::fs::read_dir(logs.path()).expect("copy").flatten() {
+        let text = std::fs::read_to_string(e.path()).expect("read");
+        let text = text
+            .replace("2140228971562830034", "3141592653589793238")
+            .replace("21402289", "31415926")
+            .replace("4926344781773734389", "2718281828459045235")
+            .replace("49263447", "27182818")
+            .replace("session.rs:2254:18", "session.rs:2301:18");
+        std::fs::write(e.path(), text).expect("write");
+    }
+    let d = logs.path().to_str().expect("utf-8");
+    let o = diag(&["check", d, "--baseline", &b, "--format", "json"]);
+    assert_eq!(new_and_suppressed(&o), (0, 15), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
+}

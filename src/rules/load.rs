@@ -858,6 +858,20 @@ log = "v1 n2"
 "#;
 
     #[test]
+    fn an_unrelated_capture_is_not_suggested_for_a_typo() {
+        let bad = OK
+            .replace("(?P<a>", "(?P<why>")
+            .replace("(?P<b>", "(?P<count>")
+            .replace("condition = \"a > b\"", "condition = \"cnt > 1\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert!(e.message.contains("did you mean `count`?"), "{e}");
+        let bad = OK.replace("condition = \"a > b\"", "condition = \"cnt > 1\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
+        assert!(e.message.contains("the regex captures: a, b"), "{e}");
+    }
+
+    #[test]
     fn good_rule_loads() {
         let r = load_rule("x.toml", OK).unwrap();
         assert_eq!(r.kind, Kind::Match);
