@@ -9,19 +9,29 @@ use crate::model::Level;
 use crate::model::Timeline;
 use crate::pipeline::{self, LoadError, Problems};
 use crate::report::{
-    json::Json, junit::Junit, ndjson::Ndjson, sarif::Sarif, style::Style, text::Text, CheckWriter,
-    TimelineWriter,
+    baseline::Baseline, findings_ndjson::FindingsNdjson, github::Github, json::Json, junit::Junit,
+    ndjson::Ndjson, run::plural, run::Run, sarif::Sarif, style::Style, text::Text, CheckWriter,
 };
 use crate::rules::{finding::Severity, load::load_rules, selftest, Selection};
 use crate::source::{self, InputError};
+use crate::suggest::nearest;
 use chrono::{FixedOffset, NaiveDate};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// diag: find what went wrong in a Citadel P2P messenger run, from its service log and console dumps.
 #[derive(Debug, Parser)]
-#[command(name = "diag", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "diag",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// What to do; without one, the TUI on a terminal and `check` otherwise.
     #[command(subcommand)]
@@ -29,6 +39,105 @@ pub struct Cli {
     /// Inputs when no subcommand is given.
     #[command(flatten)]
     pub input: InputArgs,
+    /// Colour: auto (a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces it), always, never.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: ColorWhen,
+    /// No report on stdout and no warnings or progress on stderr: the exit code is the verdict.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The exit codes, as `--help` lists them.
+const EXIT_CODES: &str =
+    "Exit codes: 0 no new finding at or above --fail-on; 1 at least one; 2 usage or input error.";
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces it.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorWhen {
+    fn anstream(self) -> anstream::ColorChoice {
+        match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        }
+    }
+}
+
+/// Whether output to stdout is coloured, settled by anstream from `--color`, NO_COLOR,
+/// CLICOLOR_FORCE, TERM and whether stdout is a terminal.
+fn stdout_style() -> Style {
+    Style {
+        color: anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never,
+    }
+}
+
+/// Whether output to stderr is coloured (the timeline's footer).
+fn stderr_style() -> Style {
+    Style {
+        color: anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never,
+    }
+}
+
+/// `diag -q check ...` as `diag check -q ...`: with LOGS allowed without a subcommand, clap would take
+/// a flag before the subcommand as the bare form's and the subcommand as a path.
+fn globals_after_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let mut lead = 1;
+    while let Some(a) = args.get(lead).and_then(|a| a.to_str()) {
+        lead += match a {
+            "-q" | "--quiet" => 1,
+            "--color" => 2,
+            _ if a.starts_with("--color=") => 1,
+            _ => break,
+        };
+    }
+    let Some(word) = args.get(lead).and_then(|a| a.to_str()) else {
+        return args;
+    };
+    if lead == 1 || Cli::command().find_subcommand(word).is_none() {
+        return args;
+    }
+    let mut out: Vec<std::ffi::OsString> = Vec::with_capacity(args.len());
+    out.extend(args.iter().take(1).cloned());
+    out.extend(args.iter().skip(lead).take(1).cloned());
+    out.extend(args.iter().take(lead).skip(1).cloned());
+    out.extend(args.iter().skip(lead + 1).cloned());
+    out
+}
+
+/// `--color WHEN` read before clap parses, so clap's own help and errors follow it too.
+fn prescan_color(args: &[std::ffi::OsString]) -> Option<ColorWhen> {
+    let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
+    let mut found = None;
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        let v = if a == "--color" {
+            it.next()
+        } else {
+            a.strip_prefix("--color=")
+        };
+        if let Some(v) = v {
+            found = ColorWhen::from_str(v, true).ok().or(found);
+        }
+    }
+    found
 }
 
 /// Subcommands.
@@ -37,6 +146,7 @@ pub enum Command {
     /// Find what failed first and what followed from it; exit 1 when something at or above --fail-on is found.
     Check(CheckArgs),
     /// Print all sources on one timeline, in the order things happened.
+    #[command(after_help = TIMELINE_HELP)]
     Timeline(TimelineArgs),
     /// Browse the timeline, findings and incidents interactively.
     Tui(TuiArgs),
@@ -58,7 +168,18 @@ pub enum Command {
         #[command(subcommand)]
         cmd: FormatsCmd,
     },
+    /// Print a shell completion script, e.g. `diag completions bash > ~/.local/share/bash-completion/completions/diag`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `diag man > ~/.local/share/man/man1/diag.1`.
+    Man,
 }
+
+/// What the timeline's marks mean, under `diag timeline --help`.
+const TIMELINE_HELP: &str = "The mark after the time says how sure it is: none, the line's own date and time; `·` time of day only (the date from --date or another source); `~` no time of its own, placed between anchors; `?` no time at all, kept in file order. Events go to stdout; the summary of sources goes to stderr.";
 
 /// `diag rules` subcommands.
 #[derive(Debug, Subcommand)]
@@ -98,6 +219,10 @@ pub enum CheckFormat {
     Junit,
     /// SARIF 2.1.0 (code-scanning UIs).
     Sarif,
+    /// GitHub Actions workflow commands: an error annotation per failing finding.
+    Github,
+    /// One JSON object per finding with the run's metadata, then a run line (for log shippers).
+    Ndjson,
 }
 
 /// `--fail-on` values.
@@ -155,6 +280,22 @@ pub struct CheckArgs {
     /// A healthy profile (from `diag profile`) added to the built-in one (repeatable).
     #[arg(long, value_name = "FILE")]
     pub profile: Vec<PathBuf>,
+    /// Name this run in the reports (a CI job or build id).
+    #[arg(long, value_name = "ID", env = "DIAG_RUN_ID")]
+    pub run_id: Option<String>,
+    /// Add key=value metadata to the reports (repeatable): branch, commit, test name.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Accept the findings recorded in this baseline: they are reported as suppressed and only new
+    /// ones fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings (by fingerprint and count) in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// List findings the baseline accepts in the text report too.
+    #[arg(long)]
+    pub show_suppressed: bool,
 }
 
 /// Output formats of `templates` and `diff`.
@@ -313,7 +454,8 @@ pub struct TimelineArgs {
     /// Only events at or above this level.
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub level: Option<LevelArg>,
-    /// Only events whose text matches this regex.
+    /// Only events whose text matches this regex; smart case: all lower case matches either case,
+    /// any capital letter makes it case-sensitive.
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
     /// Output format.
@@ -340,6 +482,9 @@ pub enum Fatal {
     /// Writing the output failed.
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// A baseline file could not be read or written.
+    #[error(transparent)]
+    Baseline(#[from] crate::report::baseline::BaselineError),
     /// The terminal could not be set up or restored for the TUI.
     #[error("terminal: {0}")]
     Terminal(io::Error),
@@ -360,6 +505,8 @@ pub struct Loaded {
     pub problems: Problems,
     /// Definitions used.
     pub registry: Registry,
+    /// Bytes of the inputs on disk.
+    pub bytes: u64,
 }
 
 fn parse_tz(s: &str) -> Result<FixedOffset, Fatal> {
@@ -417,25 +564,160 @@ impl InputArgs {
 
     /// Expand, read, parse and correlate.
     pub fn load(&self) -> Result<Loaded, Fatal> {
+        self.load_shown(false)
+    }
+
+    /// [`InputArgs::load`], with a progress bar on stderr when `progress` is allowed and the inputs
+    /// are large.
+    pub fn load_shown(&self, progress: bool) -> Result<Loaded, Fatal> {
         if self.logs.is_empty() {
             return Err(Fatal::Usage("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
         }
         let registry = Registry::load(self.parsers.as_deref())?;
+        if let Some(f) = &self.input_format {
+            if registry.format(f).is_none() {
+                let names: Vec<&str> = registry.formats.iter().map(|f| f.name.as_str()).collect();
+                let hint = nearest(f, &names)
+                    .map(|n| format!("did you mean `{n}`? "))
+                    .unwrap_or_default();
+                return Err(Fatal::Usage(format!(
+                    "--input-format {f:?}: no such format; {hint}`diag formats list` shows them"
+                )));
+            }
+        }
         let inputs = source::expand(&self.logs)?;
         let opts = self.options()?;
-        let (timeline, problems) =
-            pipeline::load(&registry, &inputs, self.input_format.as_deref(), &opts)?;
+        let forced = self.input_format.as_deref();
+        let bytes = input_bytes(&inputs);
+        let (timeline, problems) = if progress && bytes >= PROGRESS_MIN_BYTES {
+            load_with_bar(&registry, &inputs, forced, &opts, bytes)?
+        } else {
+            pipeline::load(&registry, &inputs, forced, &opts)?
+        };
         Ok(Loaded {
             timeline,
             problems,
             registry,
+            bytes,
         })
     }
 }
 
+/// Inputs at least this large (all together) get a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 32 << 20;
+
+/// Whether progress may be drawn at all: stderr is a terminal, not `--quiet`, not in CI.
+fn progress_allowed(stderr_tty: bool, quiet: bool, ci: bool) -> bool {
+    stderr_tty && !quiet && !ci
+}
+
+/// Bytes on disk of the inputs (stdin counts as nothing).
+fn input_bytes(inputs: &[source::Input]) -> u64 {
+    inputs
+        .iter()
+        .filter_map(|i| i.path.as_ref())
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Load with a byte progress bar on stderr, cleared when done.
+fn load_with_bar(
+    registry: &Registry,
+    inputs: &[source::Input],
+    forced: Option<&str>,
+    opts: &correlate::Options,
+    bytes: u64,
+) -> Result<(Timeline, Problems), Fatal> {
+    let counter = AtomicU64::new(0);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(bytes),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(st) = indicatif::ProgressStyle::with_template(
+        // Narrow enough for an 80-column terminal: a wrapped bar redraws as a scroll of copies.
+        "{msg:12} [{bar:24}] {bytes}/{total_bytes} eta {eta}",
+    ) {
+        bar.set_style(st.progress_chars("=> "));
+    }
+    bar.set_message(format!("reading {}", plural(inputs.len(), "input")));
+    let r = std::thread::scope(|sc| {
+        let h = sc.spawn(|| pipeline::load_with_progress(registry, inputs, forced, opts, &counter));
+        while !h.is_finished() {
+            let pos = counter.load(Ordering::Relaxed);
+            if pos >= bytes {
+                bar.set_message("correlating");
+            }
+            bar.set_length(bytes.max(pos));
+            bar.set_position(pos);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        h.join()
+    });
+    bar.finish_and_clear();
+    match r {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(Fatal::Usage(
+            "loading stopped on an internal error; please report it with the inputs".into(),
+        )),
+    }
+}
+
+/// A spinner on stderr while the rules run, when progress is shown.
+fn spinner(show: bool, msg: String) -> Option<indicatif::ProgressBar> {
+    if !show {
+        return None;
+    }
+    let sp =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    sp.set_message(msg);
+    sp.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(sp)
+}
+
+/// A `--grep` regex with smart case: all lower case matches either case, a capital makes it exact.
+pub fn smart_case(text: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(text)
+        .case_insensitive(!text.chars().any(char::is_uppercase))
+        .size_limit(1 << 24)
+        .build()
+}
+
+/// `--label key=value` pairs, sorted by key.
+fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>, Fatal> {
+    let mut m = BTreeMap::new();
+    for l in labels {
+        match l.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                m.insert(k.trim().to_string(), v.to_string());
+            }
+            _ => {
+                return Err(Fatal::Usage(format!(
+                    "--label {l:?}: give KEY=VALUE, e.g. --label branch=main"
+                )))
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// What every command shares from the global flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Globals {
+    /// `-q`: no report, no warnings, no progress.
+    pub quiet: bool,
+    /// Progress may be drawn (stderr is a terminal, not quiet, not CI); inputs must still be large.
+    pub progress: bool,
+}
+
 /// Print what was skipped or mended to stderr; true when an input was refused.
 pub fn report_problems(p: &Problems) -> bool {
-    for w in &p.warnings {
+    report_problems_if(p, false)
+}
+
+/// [`report_problems`]; `quiet` keeps the warnings back (errors are always printed).
+pub fn report_problems_if(p: &Problems, quiet: bool) -> bool {
+    for w in p.warnings.iter().filter(|_| !quiet) {
         eprintln!("diag: warning: {w}");
     }
     for r in &p.refused {
@@ -448,8 +730,8 @@ fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
 
-fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
-    let loaded = a.input.load()?;
+fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
+    let loaded = a.input.load_shown(g.progress)?;
     let tl = &loaded.timeline;
     let mut filter = Filter {
         min_level: a.level.map(Level::from),
@@ -459,76 +741,140 @@ fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
     if let Some(c) = &a.cid {
         let q = c.trim_end_matches('.').trim_end_matches('…');
         filter.cid = Some(tl.cids.lookup(q).ok_or_else(|| {
+            let names: Vec<&str> = tl
+                .cids
+                .names
+                .values()
+                .flatten()
+                .map(|n| n.as_str())
+                .collect();
+            let hint = nearest(q, &names)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
             Fatal::Usage(format!(
-                "--cid {c:?}: no CID or name like that in these logs"
+                "--cid {c:?}: no CID or name like that in these logs{hint}"
             ))
         })?);
     }
     if let Some(g) = &a.grep {
-        filter.grep = Some(regex::Regex::new(g).map_err(|e| Fatal::Usage(format!("--grep: {e}")))?);
+        filter.grep = Some(smart_case(g).map_err(|e| Fatal::Usage(format!("--grep: {e}")))?);
     }
-    let refused = report_problems(&loaded.problems);
+    let refused = report_problems_if(&loaded.problems, g.quiet);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let style = Style::detect(io::stdout().is_terminal());
-    let writer: &dyn TimelineWriter = match a.format {
-        TimelineFormat::Text => &Text {
-            style,
-            fail_on: None,
-        },
-        TimelineFormat::Ndjson => &Ndjson,
+    let r = match a.format {
+        TimelineFormat::Text => {
+            crate::report::text::write_timeline_events(&mut out, tl, &filter, stdout_style())
+                .map(Some)
+        }
+        TimelineFormat::Ndjson => {
+            crate::report::TimelineWriter::write_timeline(&Ndjson, &mut out, tl, &filter)
+                .map(|_| None)
+        }
     };
-    let r = writer.write_timeline(&mut out, tl, &filter);
-    match r.and_then(|_| out.flush()) {
-        Ok(()) => {}
+    let shown = match r.and_then(|s| out.flush().map(|_| s)) {
+        Ok(s) => s,
         Err(e) if is_broken_pipe(&e) => return Ok(0),
         Err(e) => return Err(e.into()),
+    };
+    // Data on stdout, the summary on stderr: `diag timeline ... > file` keeps only events.
+    if let (Some(shown), false) = (shown, g.quiet) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err);
+        let _ = crate::report::text::write_timeline_footer(
+            &mut err,
+            tl,
+            &filter,
+            &shown,
+            stderr_style(),
+        );
     }
     // The process ends right after: freeing millions of events one by one would only add seconds.
     std::mem::forget(loaded);
     Ok(if refused { 2 } else { 0 })
 }
 
-fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
+fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
+    let started = std::time::Instant::now();
     let rules = load_rules(a.rules.as_deref())?;
     for id in a.disable.iter().chain(&a.only) {
         if !rules.iter().any(|r| &r.info.id == id) {
+            let ids: Vec<&str> = rules.iter().map(|r| r.info.id.as_str()).collect();
+            let hint = nearest(id, &ids)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
             return Err(Fatal::Usage(format!(
-                "no rule with id {id:?}; `diag rules list` shows them"
+                "no rule with id {id:?}; {hint}`diag rules list` shows them"
             )));
         }
     }
-    let loaded = a.input.load()?;
-    let refused = report_problems(&loaded.problems);
+    let labels = parse_labels(&a.label)?;
+    // Read the baseline before the logs: a wrong path fails fast.
+    let baseline = a.baseline.as_deref().map(Baseline::read).transpose()?;
+    let loaded = a.input.load_shown(g.progress)?;
+    let refused = report_problems_if(&loaded.problems, g.quiet);
     let sel = Selection {
         disable: a.disable.clone(),
         only: a.only.clone(),
     };
     let profile = load_profile(&a.profile)?;
-    let analysis = crate::rules::run_with(&rules, &sel, loaded.timeline, &profile);
-    let threshold = a.fail_on.threshold();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let style = Style::detect(io::stdout().is_terminal());
-    let writer: &dyn CheckWriter = match a.format {
-        CheckFormat::Text => &Text {
-            style,
-            fail_on: threshold,
-        },
-        CheckFormat::Json => &Json,
-        CheckFormat::Junit => &Junit { fail_on: threshold },
-        CheckFormat::Sarif => &Sarif,
+    let sp = spinner(
+        g.progress && loaded.bytes >= PROGRESS_MIN_BYTES,
+        format!("running {}", plural(rules.len(), "rule")),
+    );
+    let (analysis, times) = crate::rules::run_timed(&rules, &sel, loaded.timeline, &profile);
+    if let Some(sp) = sp {
+        sp.finish_and_clear();
+    }
+    let mut run = Run {
+        fail_on: a.fail_on.threshold(),
+        run_id: a.run_id.clone(),
+        labels,
+        baseline: None,
+        show_suppressed: a.show_suppressed,
+        elapsed_s: started.elapsed().as_secs_f64(),
+        rule_times: times.into_iter().collect(),
     };
-    let r = writer.write_check(&mut out, &analysis);
-    match r.and_then(|_| out.flush()) {
-        Ok(()) => {}
-        Err(e) if is_broken_pipe(&e) => {}
-        Err(e) => return Err(e.into()),
+    if let (Some(b), Some(path)) = (&baseline, &a.baseline) {
+        run.baseline = Some(b.apply(&path.display().to_string(), &analysis));
+    }
+    if let Some(path) = &a.write_baseline {
+        let b = Baseline::of(&analysis);
+        b.write(path)?;
+        if !g.quiet {
+            eprintln!(
+                "diag: baseline of {} ({}) written to {}",
+                plural(analysis.findings.len(), "finding"),
+                plural(b.entries.len(), "fingerprint"),
+                path.display()
+            );
+        }
+    }
+    if !g.quiet {
+        let writer: Box<dyn CheckWriter> = match a.format {
+            CheckFormat::Text => Box::new(Text {
+                style: stdout_style(),
+                run: run.clone(),
+            }),
+            CheckFormat::Json => Box::new(Json { run: run.clone() }),
+            CheckFormat::Junit => Box::new(Junit { run: run.clone() }),
+            CheckFormat::Sarif => Box::new(Sarif { run: run.clone() }),
+            CheckFormat::Github => Box::new(Github { run: run.clone() }),
+            CheckFormat::Ndjson => Box::new(FindingsNdjson { run: run.clone() }),
+        };
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        let r = writer.write_check(&mut out, &analysis);
+        match r.and_then(|_| out.flush()) {
+            Ok(()) => {}
+            Err(e) if is_broken_pipe(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     if refused {
         return Ok(2);
     }
-    let failed = threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.severity >= t));
+    let failed = run.verdict(&analysis) == crate::report::run::Verdict::Fail;
     // The process ends right after: freeing millions of events one by one would only add seconds.
     std::mem::forget(analysis);
     Ok(if failed { 1 } else { 0 })
@@ -551,9 +897,9 @@ fn write_out(r: io::Result<()>) -> Result<(), Fatal> {
     }
 }
 
-fn cmd_templates(a: &TemplatesArgs) -> Result<i32, Fatal> {
-    let loaded = a.input.load()?;
-    let refused = report_problems(&loaded.problems);
+fn cmd_templates(a: &TemplatesArgs, g: Globals) -> Result<i32, Fatal> {
+    let loaded = a.input.load_shown(g.progress)?;
+    let refused = report_problems_if(&loaded.problems, g.quiet);
     let tl = &loaded.timeline;
     let t = crate::templates::Templates::build(tl);
     let stdout = io::stdout();
@@ -564,7 +910,7 @@ fn cmd_templates(a: &TemplatesArgs) -> Result<i32, Fatal> {
             tl,
             &t,
             a.level.map(Level::from),
-            Style::detect(io::stdout().is_terminal()),
+            stdout_style(),
         ),
         ListFormat::Json => crate::report::templates::write_json(&mut out, tl, &t),
     };
@@ -572,9 +918,9 @@ fn cmd_templates(a: &TemplatesArgs) -> Result<i32, Fatal> {
     Ok(if refused { 2 } else { 0 })
 }
 
-fn cmd_profile(a: &ProfileArgs) -> Result<i32, Fatal> {
-    let loaded = a.input.load()?;
-    let refused = report_problems(&loaded.problems);
+fn cmd_profile(a: &ProfileArgs, g: Globals) -> Result<i32, Fatal> {
+    let loaded = a.input.load_shown(g.progress)?;
+    let refused = report_problems_if(&loaded.problems, g.quiet);
     let p = crate::profile::Profile::learn(&loaded.timeline);
     let text = p
         .to_toml()
@@ -587,26 +933,28 @@ fn cmd_profile(a: &ProfileArgs) -> Result<i32, Fatal> {
                     path.display()
                 ))
             })?;
-            eprintln!(
-                "diag: profile of {} templates from {} sources written to {}",
-                p.entries.len(),
-                p.sources,
-                path.display()
-            );
+            if !g.quiet {
+                eprintln!(
+                    "diag: profile of {} from {} written to {}",
+                    plural(p.entries.len(), "template"),
+                    plural(p.sources as usize, "source"),
+                    path.display()
+                );
+            }
         }
         None => write_out(io::stdout().write_all(text.as_bytes()))?,
     }
     Ok(if refused { 2 } else { 0 })
 }
 
-fn cmd_diff(a: &DiffArgs) -> Result<i32, Fatal> {
+fn cmd_diff(a: &DiffArgs, g: Globals) -> Result<i32, Fatal> {
     let side = |logs: &[String]| -> Result<(crate::profile::Profile, bool), Fatal> {
         let input = InputArgs {
             logs: logs.to_vec(),
             ..Default::default()
         };
-        let loaded = input.load()?;
-        let refused = report_problems(&loaded.problems);
+        let loaded = input.load_shown(g.progress)?;
+        let refused = report_problems_if(&loaded.problems, g.quiet);
         Ok((crate::profile::Profile::learn(&loaded.timeline), refused))
     };
     let (green, r1) = side(&a.green)?;
@@ -615,11 +963,9 @@ fn cmd_diff(a: &DiffArgs) -> Result<i32, Fatal> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let r = match a.format {
-        ListFormat::Text => crate::report::templates::write_diff_text(
-            &mut out,
-            &rows,
-            Style::detect(io::stdout().is_terminal()),
-        ),
+        ListFormat::Text => {
+            crate::report::templates::write_diff_text(&mut out, &rows, stdout_style())
+        }
         ListFormat::Json => crate::report::templates::write_diff_json(&mut out, &rows),
     };
     write_out(r.and_then(|_| out.flush()))?;
@@ -631,17 +977,20 @@ fn cmd_rules(cmd: &RulesCmd) -> Result<i32, Fatal> {
     let mut out = stdout.lock();
     match cmd {
         RulesCmd::List { rules } => {
-            for r in load_rules(rules.as_deref())? {
-                writeln!(
-                    out,
-                    "{:<24} {:<8} {:<8} {}  [{}]",
-                    r.info.id,
-                    r.info.severity,
-                    r.kind.as_str(),
-                    r.info.title,
-                    r.origin
-                )?;
-            }
+            let rules = load_rules(rules.as_deref())?;
+            let rows: Vec<[String; 5]> = rules
+                .iter()
+                .map(|r| {
+                    [
+                        r.info.id.clone(),
+                        r.info.severity.as_str().to_string(),
+                        r.kind.as_str().to_string(),
+                        r.info.title.clone(),
+                        format!("[{}]", r.origin),
+                    ]
+                })
+                .collect();
+            write_table(&mut out, ["ID", "SEVERITY", "KIND", "TITLE", "FILE"], &rows)?;
             Ok(0)
         }
         RulesCmd::Literals { rules } => {
@@ -666,13 +1015,16 @@ fn cmd_rules(cmd: &RulesCmd) -> Result<i32, Fatal> {
                 } else {
                     failed += 1;
                     let got = match &r.got {
-                        Ok(n) => format!("{n} findings {:?}", r.titles),
+                        Ok(n) => format!("{} {:?}", plural(*n, "finding"), r.titles),
                         Err(e) => format!("error: {e}"),
                     };
                     writeln!(
                         out,
-                        "FAILED  {} / {} ({}): expected {} findings, got {got}",
-                        r.rule, r.case, r.origin, r.expected
+                        "FAILED  {} / {} ({}): expected {}, got {got}",
+                        r.rule,
+                        r.case,
+                        r.origin,
+                        plural(r.expected, "finding")
                     )?;
                 }
             }
@@ -688,13 +1040,19 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
     match cmd {
         FormatsCmd::List { parsers } => {
             let reg = Registry::load(parsers.as_deref())?;
-            for f in &reg.formats {
-                writeln!(
-                    out,
-                    "{:<22} {:>5}  {}  [{}]",
-                    f.name, f.priority, f.title, f.origin
-                )?;
-            }
+            let rows: Vec<[String; 4]> = reg
+                .formats
+                .iter()
+                .map(|f| {
+                    [
+                        f.name.clone(),
+                        f.priority.to_string(),
+                        f.title.clone(),
+                        format!("[{}]", f.origin),
+                    ]
+                })
+                .collect();
+            write_table(&mut out, ["NAME", "PRIORITY", "TITLE", "FILE"], &rows)?;
             Ok(0)
         }
         FormatsCmd::Detect { files, parsers } => {
@@ -710,12 +1068,12 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
                         let d = &info.detection;
                         writeln!(
                             out,
-                            "{}: {} (confidence {:.0}%, {} of {} lines look like it{})",
+                            "{}: {} (confidence {:.0}%, {} of {} look like it{})",
                             inp.display(),
                             d.format,
                             d.confidence * 100.0,
                             d.matched,
-                            d.considered,
+                            plural(d.considered, "line"),
                             d.runner_up
                                 .as_ref()
                                 .map(|(n, c)| format!("; next best {n} with {c}"))
@@ -725,8 +1083,16 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
                         let events: usize = p.sources.iter().map(|(i, _)| i.events).sum();
                         writeln!(
                             out,
-                            "  {} lines: {} events, {} continuation, {} meta, {} blank, {} unparsed",
-                            info.read.lines, events, ps.continuation, ps.meta, ps.blank, ps.unparsed
+                            "  {}: {}, {} continuation, {} meta, {} blank, {} unparsed",
+                            plural(
+                                usize::try_from(info.read.lines).unwrap_or(usize::MAX),
+                                "line"
+                            ),
+                            plural(events, "event"),
+                            ps.continuation,
+                            ps.meta,
+                            ps.blank,
+                            ps.unparsed
                         )?;
                         for (n, t) in &ps.unparsed_samples {
                             writeln!(
@@ -748,6 +1114,50 @@ fn cmd_formats(cmd: &FormatsCmd) -> Result<i32, Fatal> {
             Ok(code)
         }
     }
+}
+
+/// A table with a header, columns as wide as their widest cell (the last one unpadded).
+fn write_table<const N: usize>(
+    out: &mut dyn Write,
+    header: [&str; N],
+    rows: &[[String; N]],
+) -> io::Result<()> {
+    let mut widths = header.map(|h| h.chars().count());
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == N {
+                l.push_str(c);
+            } else {
+                l.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        l.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for r in rows {
+        writeln!(out, "{}", line(r.iter().map(|c| c.as_str()).collect()))?;
+    }
+    Ok(())
+}
+
+/// "`chek` is no file and no subcommand; did you mean `check`?" for a first word that is neither.
+fn subcommand_hint(word: &str) -> Option<String> {
+    use clap::CommandFactory;
+    let looks_like_path = word == "-" || word.contains(['/', '\\', '*', '?', '[', '=', '.']);
+    if looks_like_path || Path::new(word).exists() {
+        return None;
+    }
+    let cmd = Cli::command();
+    let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+    nearest(word, &names).map(|n| {
+        format!("`{word}` is neither a file nor a subcommand; did you mean `{n}`? (`diag {n} --help` shows how to use it)")
+    })
 }
 
 /// `diag tui`: settle inputs, rules and options here (errors print before the screen changes), then
@@ -772,7 +1182,14 @@ fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
 
 /// Run the command line; returns the exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    use clap::CommandFactory;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Settle colour before clap prints anything (help, usage errors).
+    if let Some(c) = prescan_color(&args) {
+        c.anstream().write_global();
+    }
+    let args = globals_after_subcommand(args);
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -780,9 +1197,21 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    cli.color.anstream().write_global();
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    let g = Globals {
+        quiet: cli.quiet,
+        progress: progress_allowed(io::stderr().is_terminal(), cli.quiet, ci),
+    };
+    if cli.command.is_none() {
+        if let Some(hint) = cli.input.logs.first().and_then(|w| subcommand_hint(w)) {
+            eprintln!("diag: error: {hint}");
+            return 2;
+        }
+    }
     let r = match &cli.command {
-        Some(Command::Check(a)) => cmd_check(a),
-        Some(Command::Timeline(a)) => cmd_timeline(a),
+        Some(Command::Check(a)) => cmd_check(a, g),
+        Some(Command::Timeline(a)) => cmd_timeline(a, g),
         Some(Command::Tui(a)) => cmd_tui(a),
         // On a terminal the bare form is the TUI.
         None if io::stdout().is_terminal() => cmd_tui(&TuiArgs {
@@ -790,23 +1219,42 @@ pub fn run() -> i32 {
             rules: None,
         }),
         Some(Command::Rules { cmd }) => cmd_rules(cmd),
-        Some(Command::Templates(a)) => cmd_templates(a),
-        Some(Command::Profile(a)) => cmd_profile(a),
-        Some(Command::Diff(a)) => cmd_diff(a),
+        Some(Command::Templates(a)) => cmd_templates(a, g),
+        Some(Command::Profile(a)) => cmd_profile(a, g),
+        Some(Command::Diff(a)) => cmd_diff(a, g),
         Some(Command::Formats { cmd }) => cmd_formats(cmd),
+        Some(Command::Completions { shell }) => {
+            let mut out = io::stdout().lock();
+            clap_complete::generate(*shell, &mut Cli::command(), "diag", &mut out);
+            write_out(out.flush()).map(|_| 0)
+        }
+        Some(Command::Man) => {
+            let mut out = io::stdout().lock();
+            write_out(clap_mangen::Man::new(Cli::command()).render(&mut out)).map(|_| 0)
+        }
         // Off a terminal (CI, pipes) the bare form is a check with the default threshold.
-        None => cmd_check(&CheckArgs {
-            input: cli.input.clone(),
-            fail_on: FailOn::High,
-            format: CheckFormat::Text,
-            rules: None,
-            disable: vec![],
-            only: vec![],
-            profile: vec![],
-        }),
+        None => cmd_check(
+            &CheckArgs {
+                input: cli.input.clone(),
+                fail_on: FailOn::High,
+                format: CheckFormat::Text,
+                rules: None,
+                disable: vec![],
+                only: vec![],
+                profile: vec![],
+                run_id: None,
+                label: vec![],
+                baseline: None,
+                write_baseline: None,
+                show_suppressed: false,
+            },
+            g,
+        ),
     };
     match r {
         Ok(c) => c,
+        // `diag rules list | head`: the reader had enough.
+        Err(Fatal::Io(e)) if is_broken_pipe(&e) => 0,
         Err(e) => {
             eprintln!("diag: error: {e}");
             e.exit_code()
@@ -824,6 +1272,67 @@ mod tests {
         assert_eq!(parse_tz("-05:30").unwrap().local_minus_utc(), -19800);
         assert_eq!(parse_tz("UTC").unwrap().local_minus_utc(), 0);
         assert!(parse_tz("01:00").is_err());
+    }
+
+    fn os(v: &[&str]) -> Vec<std::ffi::OsString> {
+        v.iter().map(std::ffi::OsString::from).collect()
+    }
+
+    #[test]
+    fn global_flags_before_a_subcommand_move_after_it() {
+        let moved = globals_after_subcommand(os(&["diag", "-q", "--color", "never", "check", "x"]));
+        assert_eq!(moved, os(&["diag", "check", "-q", "--color", "never", "x"]));
+        let c = Cli::try_parse_from(&moved).unwrap();
+        assert!(c.quiet && c.color == ColorWhen::Never);
+        // The bare form keeps its flags where they are.
+        let same = os(&["diag", "-q", "samples/seed"]);
+        assert_eq!(globals_after_subcommand(same.clone()), same);
+        let same = os(&["diag", "check", "--color=always", "x"]);
+        assert_eq!(globals_after_subcommand(same.clone()), same);
+    }
+
+    #[test]
+    fn color_is_read_before_parsing_the_last_one_winning() {
+        assert_eq!(
+            prescan_color(&os(&["diag", "--color", "always"])),
+            Some(ColorWhen::Always)
+        );
+        assert_eq!(
+            prescan_color(&os(&["diag", "--color=never", "x", "--color=auto"])),
+            Some(ColorWhen::Auto)
+        );
+        assert_eq!(prescan_color(&os(&["diag", "--", "--color=never"])), None);
+        assert_eq!(prescan_color(&os(&["diag", "--color", "bogus"])), None);
+    }
+
+    #[test]
+    fn progress_only_on_a_terminal_and_never_quiet_or_in_ci() {
+        assert!(progress_allowed(true, false, false));
+        assert!(!progress_allowed(false, false, false));
+        assert!(!progress_allowed(true, true, false));
+        assert!(!progress_allowed(true, false, true));
+    }
+
+    #[test]
+    fn a_typo_of_a_subcommand_is_named_but_paths_are_left_alone() {
+        assert!(subcommand_hint("chek")
+            .unwrap()
+            .contains("did you mean `check`?"));
+        assert!(subcommand_hint("timelin").unwrap().contains("`timeline`"));
+        assert_eq!(subcommand_hint("samples/chek"), None);
+        assert_eq!(subcommand_hint("chek.log"), None);
+        assert_eq!(subcommand_hint("-"), None);
+        assert_eq!(subcommand_hint("zzzqqq"), None);
+    }
+
+    #[test]
+    fn labels_and_smart_case() {
+        let l = parse_labels(&["b=2".into(), "a=x=y".into()]).unwrap();
+        assert_eq!(l.get("a").map(String::as_str), Some("x=y"));
+        assert!(parse_labels(&["novalue".into()]).is_err());
+        assert!(parse_labels(&["=v".into()]).is_err());
+        assert!(smart_case("websocket").unwrap().is_match("WebSocket lost"));
+        assert!(!smart_case("Websocket").unwrap().is_match("WebSocket lost"));
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub mod profile;
 pub mod templates;
 
 pub mod rules;
+pub mod suggest;
 
 pub mod report;
 

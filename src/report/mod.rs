@@ -1,12 +1,19 @@
 //! Report: what people, CI and dashboards read. Each output format is one module behind one of two small
-//! traits: [`CheckWriter`] for the result of `diag check` (text, JSON, JUnit, SARIF) and
-//! [`TimelineWriter`] for `diag timeline` (text, NDJSON). The `diag.report/v1` wire types live apart in
-//! [`wire`]. None of them reaches back into parsing or rules: they only read what the engine produced.
+//! traits: [`CheckWriter`] for the result of `diag check` (text, JSON, JUnit, SARIF, GitHub workflow
+//! commands, NDJSON findings) and [`TimelineWriter`] for `diag timeline` (text, NDJSON). The
+//! `diag.report/v1` wire types live apart in [`wire`]; [`run`] holds what the command line settled about
+//! a check (threshold, run metadata, baseline) so every format states the same verdict; [`baseline`]
+//! reads, writes and applies baselines. None of them reaches back into parsing or rules: they only read
+//! what the engine produced.
 
+pub mod baseline;
 pub mod fields;
+pub mod findings_ndjson;
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod ndjson;
+pub mod run;
 pub mod sarif;
 pub mod style;
 pub mod templates;

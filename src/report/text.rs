@@ -2,6 +2,7 @@
 //! timeline as one story with a per-source summary. Colour only through `Style` (terminal, NO_COLOR).
 
 use super::fields::{cid_notes, time_column};
+use super::run::{plural, Run, Verdict};
 use super::style::{sanitize, Style};
 use super::wire::{label, summarize};
 use super::{CheckWriter, TimelineWriter};
@@ -11,17 +12,17 @@ use crate::rules::finding::{Analysis, Severity};
 use std::io::{self, Write};
 
 /// The text writer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Text {
     /// Colours or not.
     pub style: Style,
-    /// The `--fail-on` threshold, which the check report's verdict line names.
-    pub fail_on: Option<Severity>,
+    /// The run: the `--fail-on` threshold the verdict line names, the baseline, run metadata.
+    pub run: Run,
 }
 
 impl CheckWriter for Text {
     fn write_check(&self, out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
-        write_check(out, a, self.fail_on, self.style)
+        write_check_run(out, a, &self.run, self.style)
     }
 }
 
@@ -32,7 +33,7 @@ impl TimelineWriter for Text {
         tl: &Timeline,
         filter: &Filter,
     ) -> io::Result<()> {
-        write_timeline(out, tl, filter, self.style)
+        write_timeline_events(out, tl, filter, self.style).map(|_| ())
     }
 }
 
@@ -54,16 +55,29 @@ fn cid_list(tl: &Timeline, cids: &[u64]) -> String {
         .join(", ")
 }
 
-/// Write the check report as text.
+/// Write the check report as text with a threshold and nothing else of a run.
 pub fn write_check(
     out: &mut dyn Write,
     a: &Analysis,
     fail_on: Option<Severity>,
     style: Style,
 ) -> io::Result<()> {
+    write_check_run(out, a, &Run::with_fail_on(fail_on), style)
+}
+
+/// Write the check report of one run as text.
+pub fn write_check_run(
+    out: &mut dyn Write,
+    a: &Analysis,
+    run: &Run,
+    style: Style,
+) -> io::Result<()> {
     let tl = &a.timeline;
     let s = summarize(&a.findings);
-    let failed = fail_on.is_some_and(|t| a.findings.iter().any(|f| f.severity >= t));
+    let failed = run.verdict(a) == Verdict::Fail;
+    // Ids padded to the longest (F9 and F10 line up).
+    let idw = a.findings.iter().map(|f| f.id.len()).max().unwrap_or(2);
+    let shown = |f: &&crate::rules::finding::Finding| run.show_suppressed || !run.is_suppressed(f);
     writeln!(
         out,
         "{} {} critical, {} high, {} medium, {} low, {} info — {}",
@@ -102,26 +116,36 @@ pub fn write_check(
                 };
                 writeln!(
                     out,
-                    "  {arrow} {} {} {}",
+                    "  {arrow} {:<idw$} {} {}{}",
                     f.id,
                     sev_style(style, f.severity),
-                    sanitize(&f.title)
+                    sanitize(&f.title),
+                    if run.is_suppressed(f) {
+                        style.dim(" (in baseline)")
+                    } else {
+                        String::new()
+                    }
                 )?;
             }
         }
     }
-    if !a.findings.is_empty() {
+    if a.findings.iter().any(|f| shown(&f)) {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Findings"))?;
     }
-    for f in &a.findings {
+    for f in a.findings.iter().filter(shown) {
         writeln!(
             out,
-            "{} {} [{}] {}",
+            "{} {:<idw$} [{}] {}{}",
             sev_style(style, f.severity),
             f.id,
             f.rule,
-            sanitize(&f.title)
+            sanitize(&f.title),
+            if run.is_suppressed(f) {
+                style.dim(" (in baseline)")
+            } else {
+                String::new()
+            }
         )?;
         if !f.cids.is_empty() {
             writeln!(out, "         CIDs: {}", cid_list(tl, &f.cids))?;
@@ -172,6 +196,23 @@ pub fn write_check(
             )?;
         }
     }
+    if let Some(b) = &run.baseline {
+        let n = b.suppressed.len();
+        writeln!(out)?;
+        let mut line = format!(
+            "Baseline {}: {} accepted, {} new",
+            b.path,
+            plural(n, "finding"),
+            a.findings.len().saturating_sub(n)
+        );
+        if n > 0 && !run.show_suppressed {
+            line.push_str(" (--show-suppressed lists the accepted ones)");
+        }
+        if b.absent > 0 {
+            line.push_str(&format!("; {} in the baseline did not occur", b.absent));
+        }
+        writeln!(out, "{}", style.dim(&line))?;
+    }
     writeln!(out)?;
     write_source_summary(out, tl, style)?;
     Ok(())
@@ -180,13 +221,36 @@ pub fn write_check(
 /// How many continuation lines the text view shows under a record.
 const CONT_LINES: usize = 4;
 
-/// Write the timeline as text.
+/// Write the timeline as text, events then the footer (sources, marks, filter), all to `out`.
 pub fn write_timeline(
     out: &mut dyn Write,
     tl: &Timeline,
     filter: &Filter,
     style: Style,
 ) -> io::Result<()> {
+    let shown = write_timeline_events(out, tl, filter, style)?;
+    writeln!(out)?;
+    write_timeline_footer(out, tl, filter, &shown, style)
+}
+
+/// What the events part of the timeline showed, for its footer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shown {
+    /// Events shown.
+    pub events: usize,
+    /// Whether any shown event carries a time mark (`·`, `~`, `?`).
+    pub marked: bool,
+}
+
+/// Write the events of the timeline that `filter` keeps (the data: `diag timeline` sends it to
+/// stdout); returns what was shown.
+pub fn write_timeline_events(
+    out: &mut dyn Write,
+    tl: &Timeline,
+    filter: &Filter,
+    style: Style,
+) -> io::Result<Shown> {
+    let mut marked = false;
     let width = tl
         .sources
         .iter()
@@ -201,6 +265,7 @@ pub fn write_timeline(
             continue;
         }
         shown += 1;
+        marked |= ev.ts_quality.mark() != ' ';
         if let Some(t) = ev.ts {
             let d = t.date_naive();
             if last_date != Some(d) {
@@ -254,14 +319,34 @@ pub fn write_timeline(
             )?;
         }
     }
-    writeln!(out)?;
+    Ok(Shown {
+        events: shown,
+        marked,
+    })
+}
+
+/// What the marks after the time column mean (`diag timeline --help` says the same).
+pub const MARKS: &str = "marks after the time: (none) the line's own date and time; · time of day only, date from --date or another source; ~ no time of its own, placed between anchors; ? no time at all, kept in file order";
+
+/// The timeline's footer (`diag timeline` sends it to stderr): sources, what the marks mean when
+/// shown events carry one, how many events the filter kept.
+pub fn write_timeline_footer(
+    out: &mut dyn Write,
+    tl: &Timeline,
+    filter: &Filter,
+    shown: &Shown,
+    style: Style,
+) -> io::Result<()> {
     write_source_summary(out, tl, style)?;
+    if shown.marked {
+        writeln!(out, "{}", style.dim(MARKS))?;
+    }
     if !filter.is_empty() {
         writeln!(
             out,
-            "{} of {} events shown ({})",
-            shown,
-            tl.events.len(),
+            "{} of {} shown ({})",
+            shown.events,
+            plural(tl.events.len(), "event"),
             filter.describe(tl)
         )?;
     }
@@ -274,14 +359,17 @@ pub fn write_source_summary(out: &mut dyn Write, tl: &Timeline, style: Style) ->
     for (i, s) in tl.sources.iter().enumerate() {
         writeln!(
             out,
-            "  {}  {} ({}{}), {} events, {} unparsed, {} meta lines",
+            "  {}  {} ({}{}), {}, {} unparsed, {}",
             style.source(i, &s.label),
             s.path,
             s.detection.format,
             if s.detection.forced { ", forced" } else { "" },
-            s.events,
+            plural(s.events, "event"),
             s.parse.unparsed,
-            s.parse.meta,
+            plural(
+                usize::try_from(s.parse.meta).unwrap_or(usize::MAX),
+                "meta line"
+            ),
         )?;
         let mut how = format!("    placed: {}", s.placement);
         if let Some(owner) = s.owners.first() {

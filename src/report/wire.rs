@@ -1,20 +1,29 @@
 //! The `diag.report/v1` wire types: what `diag check --format json` writes, apart from the crate's
 //! own types so they can change without changing the schema (CIDs as strings: they exceed 2^53).
 
+use super::run::{Run, Verdict};
 use crate::model::Timeline;
 use crate::rules::finding::{Analysis, Finding, Severity};
+use schemars::JsonSchema;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Schema name of the JSON report; bumped only when a field changes meaning.
 pub const SCHEMA: &str = "diag.report/v1";
 
 /// The JSON report (wire types only: CIDs are strings, they exceed 2^53).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Report {
     /// Always `diag.report/v1`.
     pub schema: &'static str,
     /// Producer.
     pub tool: Tool,
+    /// `fail` when a new finding is at or above `fail_on` (the exit code is then 1), else `pass`.
+    pub verdict: Verdict,
+    /// The `--fail-on` threshold; null for `--fail-on none` (findings never fail the run).
+    pub fail_on: Option<Severity>,
+    /// Who ran it and why: `--run-id`, `--label key=value`.
+    pub run: RunOut,
     /// Inputs.
     pub sources: Vec<SourceOut>,
     /// Findings, most severe first.
@@ -23,10 +32,34 @@ pub struct Report {
     pub incidents: Vec<IncidentOut>,
     /// Findings per severity.
     pub summary: Summary,
+    /// What `--baseline` suppressed; null without a baseline.
+    pub baseline: Option<BaselineOut>,
+}
+
+/// Run metadata for dashboards that collect many runs (no wall time: the same logs give the same report).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunOut {
+    /// `--run-id`, or null.
+    pub id: Option<String>,
+    /// `--label key=value` pairs.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What a baseline did to this run.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BaselineOut {
+    /// The baseline file as given.
+    pub path: String,
+    /// Findings the baseline accepts (still listed, with `suppressed: true`).
+    pub suppressed: usize,
+    /// Findings not in the baseline: these alone decide the verdict.
+    pub new: usize,
+    /// Accepted findings that did not occur this time (fixed, or not reached).
+    pub absent: usize,
 }
 
 /// Producer name and version.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Tool {
     /// `diag`.
     pub name: &'static str,
@@ -35,7 +68,7 @@ pub struct Tool {
 }
 
 /// One source in the report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SourceOut {
     /// Path or `<stdin>`.
     pub path: String,
@@ -56,7 +89,7 @@ pub struct SourceOut {
 }
 
 /// One finding in the report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct FindingOut {
     /// `F1`...
     pub id: String,
@@ -80,14 +113,21 @@ pub struct FindingOut {
     pub caused_by: Option<String>,
     /// Ids of the findings this one caused (its children in the incident tree).
     pub causes: Vec<String>,
-    /// Extra facts (gap, attempts, location...).
-    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// Extra facts (gap, attempts, location...), values as text.
+    pub facts: BTreeMap<String, String>,
     /// Whether windows were measured in time or event order.
     pub window_basis: crate::rules::finding::WindowBasis,
+    /// Stable across runs of the same failure (rule + key evidence template; no CIDs, times, lines):
+    /// what baselines and SARIF's `partialFingerprints` key on.
+    pub fingerprint: String,
+    /// `fingerprint` narrowed to this run's CIDs.
+    pub cid_fingerprint: String,
+    /// Accepted by `--baseline`: listed, but it does not fail the run.
+    pub suppressed: bool,
 }
 
 /// One evidence line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct EvidenceOut {
     /// Source label.
     pub source: String,
@@ -102,7 +142,7 @@ pub struct EvidenceOut {
 }
 
 /// One incident.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct IncidentOut {
     /// `I1`...
     pub id: String,
@@ -117,7 +157,7 @@ pub struct IncidentOut {
 }
 
 /// Findings per severity.
-#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+#[derive(Debug, Serialize, JsonSchema, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Critical findings.
     pub critical: usize,
@@ -158,8 +198,22 @@ pub(super) fn label(tl: &Timeline, ev: usize) -> String {
         .unwrap_or_default()
 }
 
-/// Build the JSON report.
+/// Build the JSON report with the default threshold (`--fail-on high`) and no run metadata.
 pub fn build(a: &Analysis) -> Report {
+    build_run(a, &Run::with_fail_on(Some(Severity::High)))
+}
+
+/// The JSON Schema of [`Report`], as committed in `schemas/diag.report.v1.json`.
+pub fn schema() -> serde_json::Value {
+    let mut s = serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default();
+    if let Some(o) = s.as_object_mut() {
+        o.insert("title".into(), "diag.report/v1".into());
+    }
+    s
+}
+
+/// Build the JSON report of one check run.
+pub fn build_run(a: &Analysis, run: &Run) -> Report {
     let tl = &a.timeline;
     let sources = tl
         .sources
@@ -184,10 +238,7 @@ pub fn build(a: &Analysis) -> Report {
                 .iter()
                 .filter_map(|e| tl.events.get(e.event))
                 .collect();
-            let mut facts = serde_json::Map::new();
-            for (k, v) in &f.facts {
-                facts.insert(k.clone(), serde_json::Value::String(v.clone()));
-            }
+            let facts: BTreeMap<String, String> = f.facts.iter().cloned().collect();
             FindingOut {
                 id: f.id.clone(),
                 rule: f.rule.clone(),
@@ -214,6 +265,9 @@ pub fn build(a: &Analysis) -> Report {
                 causes: f.causes.clone(),
                 facts,
                 window_basis: f.window_basis,
+                fingerprint: a.fingerprint(f),
+                cid_fingerprint: a.cid_fingerprint(f),
+                suppressed: run.is_suppressed(f),
             }
         })
         .collect();
@@ -238,5 +292,17 @@ pub fn build(a: &Analysis) -> Report {
         findings,
         incidents,
         summary: summarize(&a.findings),
+        verdict: run.verdict(a),
+        fail_on: run.fail_on,
+        run: RunOut {
+            id: run.run_id.clone(),
+            labels: run.labels.clone(),
+        },
+        baseline: run.baseline.as_ref().map(|m| BaselineOut {
+            path: m.path.clone(),
+            suppressed: m.suppressed.len(),
+            new: a.findings.len().saturating_sub(m.suppressed.len()),
+            absent: m.absent,
+        }),
     }
 }

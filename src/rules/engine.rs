@@ -286,8 +286,27 @@ fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMa
                 distinct.push(v);
             }
         }
+        // Numbers read best in order (v4, 13, 39), words in the order they came.
+        if distinct.iter().all(|v| v.parse::<f64>().is_ok()) {
+            distinct.sort_by(|a, b| {
+                let (x, y) = (a.parse::<f64>(), b.parse::<f64>());
+                x.unwrap_or(0.0).total_cmp(&y.unwrap_or(0.0))
+            });
+        }
         m.insert(format!("distinct.{n}"), Value::Str(distinct.join(", ")));
         m.insert(format!("ndistinct.{n}"), Value::Int(distinct.len() as i128));
+        // `same.x` only when every event agrees, so a title never states one value for many.
+        if let [one] = distinct.as_slice() {
+            m.insert(format!("same.{n}"), value_of(one));
+        }
+        // `episodes.x`: runs of consecutive events with one value of x, only when there are several.
+        let runs = 1 + vals
+            .windows(2)
+            .filter(|w| matches!(w, [a, b] if a != b))
+            .count();
+        if runs > 1 {
+            m.insert(format!("episodes.{n}"), Value::Int(runs as i128));
+        }
     }
     if let (Some(a), Some(b)) = (hs.first(), hs.last()) {
         let (ea, eb) = (&tl.events[a.event], &tl.events[b.event]);
@@ -412,6 +431,16 @@ fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64
     set.into_iter().collect()
 }
 
+/// Every pattern of a rule, of whatever role.
+fn pattern_groups(rule: &Rule) -> impl Iterator<Item = &crate::rules::load::Pattern> {
+    rule.patterns
+        .iter()
+        .chain(&rule.success)
+        .chain(&rule.triggers)
+        .chain(&rule.consequences)
+        .chain(&rule.expect)
+}
+
 /// Build a finding from a group, or None when the rule's `when` rejects it.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn make_finding(
@@ -445,6 +474,21 @@ pub(super) fn make_finding(
     for (k, v) in &extra {
         if !facts.iter().any(|(n, _)| n == k) && !v.is_null() {
             facts.push((k.clone(), v.to_string()));
+        }
+    }
+    // Facts of the patterns (e.g. a ratchet `gap`) are the finding's facts too: the largest over its
+    // events when numeric, else the distinct values.
+    for p in pattern_groups(rule) {
+        for (k, _) in &p.facts {
+            if facts.iter().any(|(n, _)| n == k) {
+                continue;
+            }
+            let v = vals
+                .get(&format!("max.{k}"))
+                .or_else(|| vals.get(&format!("distinct.{k}")));
+            if let Some(v) = v.filter(|v| !v.is_null() && !v.to_string().is_empty()) {
+                facts.push((k.clone(), v.to_string()));
+            }
         }
     }
     let title = rule

@@ -385,27 +385,7 @@ pub fn parse_window(s: &str) -> Option<f64> {
         .map(|v| v * mult)
 }
 
-fn nearest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
-    fn dist(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut cur = vec![i + 1];
-            for (j, cb) in b.iter().enumerate() {
-                let cost = usize::from(ca != *cb);
-                cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    }
-    options
-        .iter()
-        .map(|o| (dist(word, o), *o))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, o)| o)
-}
+use crate::suggest::nearest;
 
 struct Ctx<'a> {
     file: &'a str,
@@ -876,6 +856,20 @@ name = "miss"
 expect = 0
 log = "v1 n2"
 "#;
+
+    #[test]
+    fn an_unrelated_capture_is_not_suggested_for_a_typo() {
+        let bad = OK
+            .replace("(?P<a>", "(?P<why>")
+            .replace("(?P<b>", "(?P<count>")
+            .replace("condition = \"a > b\"", "condition = \"cnt > 1\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert!(e.message.contains("did you mean `count`?"), "{e}");
+        let bad = OK.replace("condition = \"a > b\"", "condition = \"cnt > 1\"");
+        let e = load_rule("x.toml", &bad).unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
+        assert!(e.message.contains("the regex captures: a, b"), "{e}");
+    }
 
     #[test]
     fn good_rule_loads() {

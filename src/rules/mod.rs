@@ -48,6 +48,16 @@ pub fn run_with(
     timeline: Timeline,
     profile: &crate::profile::Profile,
 ) -> Analysis {
+    run_timed(rules, sel, timeline, profile).0
+}
+
+/// [`run_with`], also returning the seconds each rule took (JUnit's `time`), by rule id.
+pub fn run_timed(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: Timeline,
+    profile: &crate::profile::Profile,
+) -> (Analysis, Vec<(String, f64)>) {
     run_engine(rules, sel, timeline, profile, true)
 }
 
@@ -59,7 +69,7 @@ pub fn run_full_scan(
     timeline: Timeline,
     profile: &crate::profile::Profile,
 ) -> Analysis {
-    run_engine(rules, sel, timeline, profile, false)
+    run_engine(rules, sel, timeline, profile, false).0
 }
 
 fn run_engine(
@@ -68,7 +78,8 @@ fn run_engine(
     timeline: Timeline,
     profile: &crate::profile::Profile,
     prefiltered: bool,
-) -> Analysis {
+) -> (Analysis, Vec<(String, f64)>) {
+    let mut times: Vec<(String, f64)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let active: Vec<Rule> = rules
         .iter()
@@ -80,6 +91,7 @@ fn run_engine(
     let mut explained: std::collections::HashSet<usize> = Default::default();
     let prefilter = prefiltered.then(|| prefilter::Prefilter::build(&timeline, &active));
     for r in active.iter().filter(|r| !is_generic(r)) {
+        let started = std::time::Instant::now();
         let matched = engine::Matched::with(r, &timeline, prefilter.as_ref());
         let found = engine::evaluate_matched(r, &timeline, &matched);
         if !found.is_empty() {
@@ -89,6 +101,7 @@ fn run_engine(
             }
         }
         findings.extend(found);
+        times.push((r.info.id.clone(), started.elapsed().as_secs_f64()));
     }
     let cx = generic::Ctx {
         tl: &timeline,
@@ -98,7 +111,9 @@ fn run_engine(
     };
     let mut generic_found: Vec<Finding> = Vec::new();
     for r in active.iter().filter(|r| is_generic(r)) {
+        let started = std::time::Instant::now();
         generic_found.extend(generic::evaluate(r, &cx));
+        times.push((r.info.id.clone(), started.elapsed().as_secs_f64()));
     }
     // A generic finding whose events a more severe generic finding already holds says nothing new.
     generic_found.sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -142,12 +157,13 @@ fn run_engine(
     }
     let ran: std::collections::BTreeSet<&str> = active.iter().map(|r| r.info.id.as_str()).collect();
     let incidents = link::link(&mut findings, rules, &ran, &timeline);
-    Analysis {
+    let a = Analysis {
         timeline,
         findings,
         incidents,
         rules: active.iter().map(|r| r.info.clone()).collect(),
-    }
+    };
+    (a, times)
 }
 
 /// Load the rules (built-in plus `dir`) and analyse a timeline with all of them.
