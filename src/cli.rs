@@ -52,6 +52,8 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Put green runs beside a red one: new templates, gone ones (steps that never happened), changed rates.
     Diff(DiffArgs),
+    /// The history of runs: list them, add one, follow a finding's fingerprint across them.
+    History(crate::history::cmd::HistoryArgs),
     /// Inspect the log formats diag knows.
     Formats {
         /// What to do with formats.
@@ -148,6 +150,9 @@ pub struct CheckArgs {
     /// A healthy profile (from `diag profile`) added to the built-in one (repeatable).
     #[arg(long, value_name = "FILE")]
     pub profile: Vec<PathBuf>,
+    /// `--record` and the history it writes to.
+    #[command(flatten)]
+    pub record: crate::history::cmd::RecordArgs,
 }
 
 /// Output formats of `templates` and `diff`.
@@ -518,6 +523,15 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
         Err(e) if is_broken_pipe(&e) => {}
         Err(e) => return Err(e.into()),
     }
+    if a.record.record {
+        if refused {
+            eprintln!(
+                "diag: error: not recorded: an input was refused, so the analysis is incomplete"
+            );
+        } else {
+            crate::history::cmd::record_check(&a.record, &analysis, threshold, &a.input.logs)?;
+        }
+    }
     if refused {
         return Ok(2);
     }
@@ -776,6 +790,7 @@ pub fn run() -> i32 {
         Some(Command::Profile(a)) => cmd_profile(a),
         Some(Command::Diff(a)) => cmd_diff(a),
         Some(Command::Formats { cmd }) => cmd_formats(cmd),
+        Some(Command::History(a)) => crate::history::cmd::run(a),
         // Off a terminal (CI, pipes) the bare form is a check with the default threshold.
         None => cmd_check(&CheckArgs {
             input: cli.input.clone(),
@@ -785,6 +800,7 @@ pub fn run() -> i32 {
             disable: vec![],
             only: vec![],
             profile: vec![],
+            record: Default::default(),
         }),
     };
     match r {

@@ -41,6 +41,9 @@ pub mod rules;
 
 pub mod report;
 
+#[cfg(feature = "history")]
+pub mod history;
+
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "tui")]

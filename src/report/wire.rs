@@ -84,6 +84,10 @@ pub struct FindingOut {
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// Whether windows were measured in time or event order.
     pub window_basis: crate::rules::finding::WindowBasis,
+    /// Stable across runs: rule + key-evidence template (`Analysis::fingerprint`).
+    pub fingerprint: String,
+    /// The fingerprint narrowed to this run's CIDs (`Analysis::cid_fingerprint`).
+    pub cid_fingerprint: String,
 }
 
 /// One evidence line.
@@ -214,6 +218,8 @@ pub fn build(a: &Analysis) -> Report {
                 causes: f.causes.clone(),
                 facts,
                 window_basis: f.window_basis,
+                fingerprint: a.fingerprint(f),
+                cid_fingerprint: a.cid_fingerprint(f),
             }
         })
         .collect();
