@@ -77,26 +77,58 @@ fn add_list_show_across_logs_reports_and_check_record() {
 
     // check --record keeps its own exit code and report, and says what it recorded on stderr.
     let o = diag(&[
-        "check", "samples/seed", "--record", "--db", &db, "--run-id", "seed-a", "--label",
+        "check",
+        "samples/seed",
+        "--record",
+        "--db",
+        &db,
+        "--run-id",
+        "seed-a",
+        "--label",
         "branch=main",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("ratchet"), "{}", text(&o.stdout));
-    assert!(text(&o.stderr).contains("recorded run seed-a"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("recorded run seed-a"),
+        "{}",
+        text(&o.stderr)
+    );
 
     // The same failure from its JSON report, then a different failure from logs.
     let added = json(&diag(&[
-        "history", "add", &report.display().to_string(), "--db", &db, "--run-id", "seed-b",
-        "--format", "json",
+        "history",
+        "add",
+        &report.display().to_string(),
+        "--db",
+        &db,
+        "--run-id",
+        "seed-b",
+        "--format",
+        "json",
     ]));
     assert_eq!(added["recorded"]["run_id"], "seed-b");
     assert_eq!(added["recorded"]["verdict"], "FAIL");
     ok(&diag(&[
-        "history", "add", "samples/faults/test-helper-panic", "--db", &db, "--run-id", "helper",
-        "--time", "2026-01-02T00:00:00Z",
+        "history",
+        "add",
+        "samples/faults/test-helper-panic",
+        "--db",
+        &db,
+        "--run-id",
+        "helper",
+        "--time",
+        "2026-01-02T00:00:00Z",
     ]));
     ok(&diag(&[
-        "history", "add", "samples/healthy", "--db", &db, "--run-id", "green", "--time",
+        "history",
+        "add",
+        "samples/healthy",
+        "--db",
+        &db,
+        "--run-id",
+        "green",
+        "--time",
         "1767400000",
     ]));
 
@@ -111,12 +143,21 @@ fn add_list_show_across_logs_reports_and_check_record() {
     assert_eq!(runs[0]["root_cause"]["rule"], "ratchet-version-gap");
     assert_eq!(runs[0]["labels"]["branch"], "main");
     assert_eq!(runs[3]["verdict"], "PASS");
-    assert_ne!(runs[2]["root_cause"]["fingerprint"], runs[0]["root_cause"]["fingerprint"]);
-    let fp = runs[0]["root_cause"]["fingerprint"].as_str().unwrap().to_string();
+    assert_ne!(
+        runs[2]["root_cause"]["fingerprint"],
+        runs[0]["root_cause"]["fingerprint"]
+    );
+    let fp = runs[0]["root_cause"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // The recurring root cause is grouped by its fingerprint.
     assert_eq!(list["recurring"].as_array().unwrap().len(), 1);
     assert_eq!(list["recurring"][0]["fingerprint"], fp.as_str());
-    assert_eq!(list["recurring"][0]["runs"], serde_json::json!(["seed-a", "seed-b"]));
+    assert_eq!(
+        list["recurring"][0]["runs"],
+        serde_json::json!(["seed-a", "seed-b"])
+    );
 
     // The fingerprint recorded is the one the report carries.
     let rep: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
@@ -130,15 +171,22 @@ fn add_list_show_across_logs_reports_and_check_record() {
     assert_eq!(root["fingerprint"], fp.as_str());
 
     // --last and the text table.
-    let last = json(&diag(&["history", "list", "--db", &db, "--last", "2", "--format", "json"]));
+    let last = json(&diag(&[
+        "history", "list", "--db", &db, "--last", "2", "--format", "json",
+    ]));
     assert_eq!(run_ids(&last), ["helper", "green"]);
     let t = text(&ok(&diag(&["history", "--db", &db])).stdout);
-    assert!(t.contains("| Run | Time (UTC) | Verdict | Root cause | Critical | High |"), "{t}");
+    assert!(
+        t.contains("| Run | Time (UTC) | Verdict | Root cause | Critical | High |"),
+        "{t}"
+    );
     assert!(t.contains("| seed-a | 2025-12-30 "), "{t}");
     assert!(t.contains("Recurring root causes"), "{t}");
 
     // show: by full fingerprint, by prefix, text and JSON.
-    let show = json(&diag(&["history", "show", &fp, "--db", &db, "--format", "json"]));
+    let show = json(&diag(&[
+        "history", "show", &fp, "--db", &db, "--format", "json",
+    ]));
     assert_eq!(show["runs"], 2);
     assert_eq!(show["total_runs"], 4);
     assert_eq!(show["root_cause_in"], 2);
@@ -156,7 +204,9 @@ fn add_list_show_across_logs_reports_and_check_record() {
         .find(|f| f["rule"] == "panic")
         .unwrap();
     let cid = panic["cid_fingerprint"].as_str().unwrap();
-    let by_cid = json(&diag(&["history", "show", cid, "--db", &db, "--format", "json"]));
+    let by_cid = json(&diag(&[
+        "history", "show", cid, "--db", &db, "--format", "json",
+    ]));
     assert_eq!(by_cid["matched"], "cid_fingerprint");
     assert_eq!(by_cid["runs"], 2);
     assert_eq!(by_cid["root_cause_in"], 0);
@@ -167,19 +217,41 @@ fn mistakes_get_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.sqlite").display().to_string();
     let report = seed_report(dir.path()).display().to_string();
-    ok(&diag(&["history", "add", &report, "--db", &db, "--run-id", "one"]));
+    ok(&diag(&[
+        "history", "add", &report, "--db", &db, "--run-id", "one",
+    ]));
     let o = diag(&["history", "add", &report, "--db", &db, "--run-id", "one"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("already recorded"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("already recorded"),
+        "{}",
+        text(&o.stderr)
+    );
     for (args, says) in [
-        (vec!["history", "show", "xyz!", "--db", &db], "not a fingerprint"),
-        (vec!["history", "show", "0000", "--db", &db], "no finding with fingerprint"),
         (
-            vec!["history", "--db", dir.path().join("none.sqlite").to_str().unwrap()],
+            vec!["history", "show", "xyz!", "--db", &db],
+            "not a fingerprint",
+        ),
+        (
+            vec!["history", "show", "0000", "--db", &db],
+            "no finding with fingerprint",
+        ),
+        (
+            vec![
+                "history",
+                "--db",
+                dir.path().join("none.sqlite").to_str().unwrap(),
+            ],
             "no history at",
         ),
-        (vec!["history", "add", &report, "--db", &db, "--label", "oops"], "KEY=VALUE"),
-        (vec!["history", "add", &report, "--db", &db, "--time", "soon"], "--time"),
+        (
+            vec!["history", "add", &report, "--db", &db, "--label", "oops"],
+            "KEY=VALUE",
+        ),
+        (
+            vec!["history", "add", &report, "--db", &db, "--time", "soon"],
+            "--time",
+        ),
         (
             vec!["history", "--db", "postgres://ci:hunter2@127.0.0.1:1/diag"],
             "cannot connect",
@@ -197,7 +269,11 @@ fn mistakes_get_clear_errors() {
     std::fs::write(&junk, "not a database at all, just text\n".repeat(200)).unwrap();
     let o = diag(&["history", "add", &report, "--db", junk.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("not a SQLite database"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("not a SQLite database"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -205,20 +281,34 @@ fn default_location_env_and_empty_file_migration() {
     let dir = tempfile::tempdir().unwrap();
     let seed = sample("samples/seed");
     // Default: .diag/history.sqlite under the working directory, directory created.
-    ok(&diag_in(dir.path(), &["history", "add", &seed, "--run-id", "d1"], &[]));
+    ok(&diag_in(
+        dir.path(),
+        &["history", "add", &seed, "--run-id", "d1"],
+        &[],
+    ));
     assert!(dir.path().join(".diag/history.sqlite").is_file());
     // DIAG_DB and DIAG_RUN_ID, as a CI job sets them once.
     let envdb = dir.path().join("env/h.sqlite");
     let e = envdb.to_str().unwrap();
-    ok(&diag_in(dir.path(), &["history", "add", &seed], &[("DIAG_DB", e), ("DIAG_RUN_ID", "job-7")]));
-    let list = json(&diag_in(dir.path(), &["history", "--format", "json"], &[("DIAG_DB", e)]));
+    ok(&diag_in(
+        dir.path(),
+        &["history", "add", &seed],
+        &[("DIAG_DB", e), ("DIAG_RUN_ID", "job-7")],
+    ));
+    let list = json(&diag_in(
+        dir.path(),
+        &["history", "--format", "json"],
+        &[("DIAG_DB", e)],
+    ));
     assert_eq!(run_ids(&list), ["job-7"]);
 
     // An empty file (as `touch` leaves it) is migrated to the newest schema.
     let empty = dir.path().join("empty.sqlite");
     std::fs::write(&empty, b"").unwrap();
     let p = empty.to_str().unwrap();
-    ok(&diag(&["history", "add", &seed, "--db", p, "--run-id", "e1"]));
+    ok(&diag(&[
+        "history", "add", &seed, "--db", p, "--run-id", "e1",
+    ]));
     let conn = rusqlite::Connection::open(&empty).unwrap();
     let v: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
@@ -234,12 +324,16 @@ fn default_location_env_and_empty_file_migration() {
     assert_eq!(mode, "wal");
 
     // A database from a newer diag is refused, not written.
-    conn.execute("UPDATE schema_version SET version = 99", []).unwrap();
+    conn.execute("UPDATE schema_version SET version = 99", [])
+        .unwrap();
     drop(conn);
     let o = diag(&["history", "add", &seed, "--db", p, "--run-id", "e2"]);
     assert_eq!(o.status.code(), Some(2));
     let e = text(&o.stderr);
-    assert!(e.contains("schema version 99") && e.contains("upgrade diag"), "{e}");
+    assert!(
+        e.contains("schema version 99") && e.contains("upgrade diag"),
+        "{e}"
+    );
     let conn = rusqlite::Connection::open(&empty).unwrap();
     let runs: i64 = conn
         .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
@@ -261,12 +355,28 @@ fn report_without_fingerprints_is_recorded_by_masked_titles() {
     let old = dir.path().join("old.json");
     std::fs::write(&old, serde_json::to_vec(&v).unwrap()).unwrap();
     for id in ["o1", "o2"] {
-        let o = ok(&diag(&["history", "add", old.to_str().unwrap(), "--db", &db, "--run-id", id])).clone();
-        assert!(text(&o.stderr).contains("without a \"fingerprint\""), "{}", text(&o.stderr));
+        let o = ok(&diag(&[
+            "history",
+            "add",
+            old.to_str().unwrap(),
+            "--db",
+            &db,
+            "--run-id",
+            id,
+        ]))
+        .clone();
+        assert!(
+            text(&o.stderr).contains("without a \"fingerprint\""),
+            "{}",
+            text(&o.stderr)
+        );
     }
     let list = json(&diag(&["history", "--db", &db, "--format", "json"]));
     // Both old reports group under the same fallback fingerprint.
-    assert_eq!(list["recurring"][0]["runs"], serde_json::json!(["o1", "o2"]));
+    assert_eq!(
+        list["recurring"][0]["runs"],
+        serde_json::json!(["o1", "o2"])
+    );
 }
 
 #[test]
@@ -278,11 +388,21 @@ fn concurrent_writers_lose_no_run() {
     let mut children = Vec::new();
     for i in 0..12 {
         let mut c = Command::new(env!("CARGO_BIN_EXE_diag"));
-        c.current_dir(root()).env("NO_COLOR", "1").env_remove("DIAG_DB");
+        c.current_dir(root())
+            .env("NO_COLOR", "1")
+            .env_remove("DIAG_DB");
         let id = format!("w{i:02}");
         if i % 3 == 0 {
             // Some writers check logs (slower, longer between open and write) ...
-            c.args(["check", "samples/seed", "--record", "--db", &db, "--run-id", &id]);
+            c.args([
+                "check",
+                "samples/seed",
+                "--record",
+                "--db",
+                &db,
+                "--run-id",
+                &id,
+            ]);
         } else {
             // ... most add a report (fast: they hit the lock together).
             c.args(["history", "add", &report, "--db", &db, "--run-id", &id]);
@@ -292,9 +412,16 @@ fn concurrent_writers_lose_no_run() {
     for (i, child) in children {
         let o = child.wait_with_output().expect("wait");
         let want = if i % 3 == 0 { 1 } else { 0 };
-        assert_eq!(o.status.code(), Some(want), "writer {i}: {}", text(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(want),
+            "writer {i}: {}",
+            text(&o.stderr)
+        );
     }
-    let list = json(&diag(&["history", "--db", &db, "--last", "100", "--format", "json"]));
+    let list = json(&diag(&[
+        "history", "--db", &db, "--last", "100", "--format", "json",
+    ]));
     let mut ids = run_ids(&list);
     ids.sort();
     let want: Vec<String> = (0..12).map(|i| format!("w{i:02}")).collect();

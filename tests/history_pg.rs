@@ -78,7 +78,10 @@ impl Server {
                 .status()
                 .map_err(|e| e.to_string())?;
             if !st.success() {
-                return Err("cannot chown the temporary directory to the postgres user (is there one?)".into());
+                return Err(
+                    "cannot chown the temporary directory to the postgres user (is there one?)"
+                        .into(),
+                );
             }
         }
         let data = dir.path().join("data");
@@ -93,7 +96,15 @@ impl Server {
             .tool("initdb")
             .arg("-D")
             .arg(&s.data)
-            .args(["-U", "diag", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "-N"])
+            .args([
+                "-U",
+                "diag",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "-N",
+            ])
             .arg(format!("--pwfile={}", pw.display()))
             .output()
             .map_err(|e| format!("initdb: {e}"))?;
@@ -123,7 +134,11 @@ impl Server {
             .map_err(|e| format!("pg_ctl: {e}"))?;
         if !o.status.success() {
             let log = std::fs::read_to_string(sock.join("log")).unwrap_or_default();
-            return Err(format!("pg_ctl start failed: {}{}\n{log}", text(&o.stdout), text(&o.stderr)));
+            return Err(format!(
+                "pg_ctl start failed: {}{}\n{log}",
+                text(&o.stdout),
+                text(&o.stderr)
+            ));
         }
         Ok(s)
     }
@@ -212,14 +227,43 @@ fn history_on_a_real_postgresql_server() {
 
     // Fresh database: migrated on first use; add from logs, from a report, via check --record.
     let url = server.create_db("hist");
-    let o = diag(&["check", "samples/seed", "--record", "--db", &url, "--run-id", "pg-1", "--label", "runner=a"]);
+    let o = diag(&[
+        "check",
+        "samples/seed",
+        "--record",
+        "--db",
+        &url,
+        "--run-id",
+        "pg-1",
+        "--label",
+        "runner=a",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("recorded run pg-1"), "{}", text(&o.stderr));
-    assert!(!text(&o.stderr).contains("s3cret"), "password shown: {}", text(&o.stderr));
-    json(&diag(&["history", "add", &report, "--db", &url, "--run-id", "pg-2", "--format", "json"]));
+    assert!(
+        text(&o.stderr).contains("recorded run pg-1"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        !text(&o.stderr).contains("s3cret"),
+        "password shown: {}",
+        text(&o.stderr)
+    );
     json(&diag(&[
-        "history", "add", "samples/faults/test-helper-panic", "--db", &url, "--run-id", "pg-3",
-        "--time", "2026-01-02T00:00:00Z", "--format", "json",
+        "history", "add", &report, "--db", &url, "--run-id", "pg-2", "--format", "json",
+    ]));
+    json(&diag(&[
+        "history",
+        "add",
+        "samples/faults/test-helper-panic",
+        "--db",
+        &url,
+        "--run-id",
+        "pg-3",
+        "--time",
+        "2026-01-02T00:00:00Z",
+        "--format",
+        "json",
     ]));
     let version: i64 = server
         .client("hist")
@@ -236,26 +280,48 @@ fn history_on_a_real_postgresql_server() {
     assert_eq!(runs[0]["labels"]["runner"], "a");
     assert_eq!(runs[0]["root_cause"], runs[1]["root_cause"]);
     assert_eq!(runs[0]["counts"], runs[1]["counts"]);
-    let fp = runs[0]["root_cause"]["fingerprint"].as_str().unwrap().to_string();
+    let fp = runs[0]["root_cause"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(list["recurring"][0]["fingerprint"], fp.as_str());
 
     // The same rows as SQLite gives for the same runs.
     let sqlite = dir.path().join("same.sqlite").display().to_string();
-    let _ = diag(&["check", "samples/seed", "--record", "--db", &sqlite, "--run-id", "pg-1", "--label", "runner=a"]);
+    let _ = diag(&[
+        "check",
+        "samples/seed",
+        "--record",
+        "--db",
+        &sqlite,
+        "--run-id",
+        "pg-1",
+        "--label",
+        "runner=a",
+    ]);
     let lite = json(&diag(&["history", "--db", &sqlite, "--format", "json"]));
     for k in ["root_cause", "counts", "time", "verdict", "labels"] {
         assert_eq!(lite["runs"][0][k], runs[0][k], "{k}");
     }
 
-    let show = json(&diag(&["history", "show", &fp, "--db", &url, "--format", "json"]));
-    assert_eq!((show["runs"].as_u64(), show["total_runs"].as_u64()), (Some(2), Some(3)));
+    let show = json(&diag(&[
+        "history", "show", &fp, "--db", &url, "--format", "json",
+    ]));
+    assert_eq!(
+        (show["runs"].as_u64(), show["total_runs"].as_u64()),
+        (Some(2), Some(3))
+    );
     assert_eq!(show["first_seen"]["run_id"], "pg-1");
     assert_eq!(show["last_seen"]["run_id"], "pg-2");
     let t = text(&diag(&["history", "show", &fp[..6], "--db", &url]).stdout);
     assert!(t.contains("Seen in 2 of 3 recorded runs"), "{t}");
     let o = diag(&["history", "add", &report, "--db", &url, "--run-id", "pg-2"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("already recorded"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("already recorded"),
+        "{}",
+        text(&o.stderr)
+    );
 
     // A version-1 database (built with only the first migration) migrates and keeps its runs.
     let old = server.create_db("old");
@@ -273,20 +339,38 @@ fn history_on_a_real_postgresql_server() {
         .unwrap();
     let list = json(&diag(&["history", "--db", &old, "--format", "json"]));
     assert_eq!(run_ids(&list), ["v1-run"]);
-    let show = json(&diag(&["history", "show", "cccc000000000003", "--db", &old, "--format", "json"]));
+    let show = json(&diag(&[
+        "history",
+        "show",
+        "cccc000000000003",
+        "--db",
+        &old,
+        "--format",
+        "json",
+    ]));
     assert_eq!(show["root_cause_in"], 1);
     let mut c = server.client("old");
-    let v: i64 = c.query_one("SELECT version FROM schema_version", &[]).unwrap().get(0);
+    let v: i64 = c
+        .query_one("SELECT version FROM schema_version", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(v, diag::history::schema::latest());
-    let basis: String = c.query_one("SELECT basis FROM findings", &[]).unwrap().get(0);
+    let basis: String = c
+        .query_one("SELECT basis FROM findings", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(basis, "stable");
 
     // A database from a newer diag is refused.
-    c.batch_execute("UPDATE schema_version SET version = 99").unwrap();
+    c.batch_execute("UPDATE schema_version SET version = 99")
+        .unwrap();
     let o = diag(&["history", "--db", &old]);
     assert_eq!(o.status.code(), Some(2));
     let e = text(&o.stderr);
-    assert!(e.contains("schema version 99") && e.contains("upgrade diag"), "{e}");
+    assert!(
+        e.contains("schema version 99") && e.contains("upgrade diag"),
+        "{e}"
+    );
     assert!(!e.contains("s3cret"), "password shown: {e}");
 
     // Many runners at once on a fresh database: they race to migrate, then to insert; none is lost.
@@ -295,9 +379,19 @@ fn history_on_a_real_postgresql_server() {
         .map(|i| {
             let id = format!("r{i:02}");
             let mut c = Command::new(env!("CARGO_BIN_EXE_diag"));
-            c.current_dir(root()).env("NO_COLOR", "1").env_remove("DIAG_DB");
+            c.current_dir(root())
+                .env("NO_COLOR", "1")
+                .env_remove("DIAG_DB");
             if i % 4 == 0 {
-                c.args(["check", "samples/seed", "--record", "--db", &busy, "--run-id", &id]);
+                c.args([
+                    "check",
+                    "samples/seed",
+                    "--record",
+                    "--db",
+                    &busy,
+                    "--run-id",
+                    &id,
+                ]);
             } else {
                 c.args(["history", "add", &report, "--db", &busy, "--run-id", &id]);
             }
@@ -312,9 +406,16 @@ fn history_on_a_real_postgresql_server() {
     for (i, ch) in children {
         let o = ch.wait_with_output().unwrap();
         let want = if i % 4 == 0 { 1 } else { 0 };
-        assert_eq!(o.status.code(), Some(want), "writer {i}: {}", text(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(want),
+            "writer {i}: {}",
+            text(&o.stderr)
+        );
     }
-    let list = json(&diag(&["history", "--db", &busy, "--last", "50", "--format", "json"]));
+    let list = json(&diag(&[
+        "history", "--db", &busy, "--last", "50", "--format", "json",
+    ]));
     let want: Vec<String> = (0..12).map(|i| format!("r{i:02}")).collect();
     assert_eq!(run_ids(&list), want);
     let n: i64 = server

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Args, Clone, Default)]
 pub struct DbArg {
     /// History database: a SQLite file (created with its directory) or a postgres://USER:PASS@HOST/DB URL.
-    #[arg(long, value_name = "FILE|URL", env = "DIAG_DB", default_value = DEFAULT_DB)]
+    #[arg(long, value_name = "FILE|URL", env = "DIAG_DB", hide_env_values = true, default_value = DEFAULT_DB)]
     pub db: String,
 }
 
@@ -71,7 +71,10 @@ pub struct HistoryArgs {
 #[derive(Debug, Subcommand)]
 pub enum HistoryCmd {
     /// Record a run: a report of `diag check --format json`, or logs (checked now, as `diag check` would).
-    Add(AddArgs),
+    #[command(
+        after_help = "LOGS may be one REPORT.json written by `diag check --format json`; its findings' fingerprints are recorded as they are."
+    )]
+    Add(Box<AddArgs>),
     /// The last runs: run, time, verdict, root cause, counts by severity; then recurring root causes.
     List(ListArgs),
     /// One fingerprint across runs: first seen, last seen, how many runs and which.

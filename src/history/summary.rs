@@ -178,13 +178,16 @@ pub fn normalize_query(q: &str) -> Result<String, HistoryError> {
     }
 }
 
+/// Which fingerprint of a finding a query matched.
+type Key = fn(&Hit) -> Option<&str>;
+
 /// Build one fingerprint's history from the findings a store matched on the prefix `q`.
 pub fn fingerprint_history(
     q: &str,
     hits: &[Hit],
     total_runs: usize,
 ) -> Result<FingerprintHistory, HistoryError> {
-    let pick = |key: fn(&Hit) -> Option<&str>| -> Result<Vec<&Hit>, HistoryError> {
+    let pick = |key: Key| -> Result<Vec<&Hit>, HistoryError> {
         let m: Vec<&Hit> = hits
             .iter()
             .filter(|h| key(h).is_some_and(|k| k.starts_with(q)))
@@ -201,10 +204,10 @@ pub fn fingerprint_history(
         }
         Ok(m)
     };
-    let (matched, m, key): (&'static str, Vec<&Hit>, fn(&Hit) -> Option<&str>) = {
+    let (matched, m, key): (&'static str, Vec<&Hit>, Key) = {
         let stable = pick(|h| Some(h.fingerprint.as_str()))?;
         if stable.is_empty() {
-            let k: fn(&Hit) -> Option<&str> = |h| h.cid_fingerprint.as_deref();
+            let k: Key = |h| h.cid_fingerprint.as_deref();
             ("cid_fingerprint", pick(k)?, k)
         } else {
             ("fingerprint", stable, |h| Some(h.fingerprint.as_str()))
@@ -264,6 +267,17 @@ pub fn short_time(t: &str) -> String {
     t.replacen('T', " ", 1)
 }
 
+/// Titles in tables are cut here (JSON keeps them whole): a table a terminal can still show.
+const TITLE_WIDTH: usize = 90;
+
+/// `s` cut to `max` characters, with `…` when cut.
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 /// Text safe inside a Markdown table cell.
 fn cell(s: &str) -> String {
     crate::report::style::sanitize(s)
@@ -287,7 +301,13 @@ pub fn markdown_table(rows: &[RunRow]) -> String {
         let root = r
             .root_cause
             .as_ref()
-            .map(|c| format!("{} (`{}`)", cell(&c.title), c.fingerprint))
+            .map(|c| {
+                format!(
+                    "{} (`{}`)",
+                    cell(&clip(&c.title, TITLE_WIDTH)),
+                    c.fingerprint
+                )
+            })
             .unwrap_or_else(|| "—".into());
         let verdict = if r.verdict == "FAIL" {
             "**FAIL**".to_string()
@@ -352,7 +372,7 @@ pub fn write_list_text(
                 r.runs.join(", "),
                 short_time(&r.first_seen),
                 short_time(&r.last_seen),
-                crate::report::style::sanitize(&r.title)
+                crate::report::style::sanitize(&clip(&r.title, TITLE_WIDTH))
             )?;
         }
         writeln!(
@@ -451,7 +471,7 @@ pub fn write_show_text(out: &mut dyn Write, h: &FingerprintHistory) -> io::Resul
             cell(&a.severity),
             if a.root { "yes" } else { "no" },
             a.findings,
-            cell(&a.title)
+            cell(&clip(&a.title, TITLE_WIDTH))
         )?;
     }
     Ok(())
@@ -553,6 +573,12 @@ mod tests {
             .to_string()
             .contains("more digits"));
         assert!(fingerprint_history("ffff", &hits, 5).is_err());
+    }
+
+    #[test]
+    fn long_titles_are_clipped_on_a_char_boundary() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("ééééé", 2), "éé…");
     }
 
     #[test]
