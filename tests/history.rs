@@ -442,3 +442,32 @@ impl SpawnCaptured for Command {
             .expect("spawn diag")
     }
 }
+
+#[test]
+fn json_logs_are_read_as_logs_not_as_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite").display().to_string();
+    // JSON lines, and a single JSON object that is a log record rather than a report.
+    let one = dir.path().join("one.json");
+    let line = std::fs::read_to_string(root().join("samples/formats/tracing-json.jsonl"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(&one, format!("{line}\n")).unwrap();
+    for (i, p) in [sample("samples/formats/tracing-json.jsonl"), one.display().to_string()]
+        .iter()
+        .enumerate()
+    {
+        let id = format!("j{i}");
+        let o = diag(&["history", "add", p, "--db", &db, "--run-id", &id, "--format", "json"]);
+        let v = json(&o);
+        assert_eq!(v["recorded"]["origin"], p.as_str());
+        assert!(
+            !text(&o.stderr).contains("fingerprint"),
+            "read as a report: {}",
+            text(&o.stderr)
+        );
+    }
+}
