@@ -175,6 +175,19 @@ fn add_list_show_across_logs_reports_and_check_record() {
         "history", "list", "--db", &db, "--last", "2", "--format", "json",
     ]));
     assert_eq!(run_ids(&last), ["helper", "green"]);
+    let main = json(&diag(&[
+        "history",
+        "--db",
+        &db,
+        "--label",
+        "branch=main",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(run_ids(&main), ["seed-a"]);
+    assert_eq!(main["total_runs"], 1);
+    let t = text(&ok(&diag(&["history", "--db", &db, "--label", "branch=dev"])).stdout);
+    assert!(t.starts_with("No runs with branch=dev recorded"), "{t}");
     let t = text(&ok(&diag(&["history", "--db", &db])).stdout);
     assert!(
         t.contains("| Run | Time (UTC) | Verdict | Root cause | Critical | High |"),
@@ -456,12 +469,17 @@ fn json_logs_are_read_as_logs_not_as_a_report() {
         .unwrap()
         .to_string();
     std::fs::write(&one, format!("{line}\n")).unwrap();
-    for (i, p) in [sample("samples/formats/tracing-json.jsonl"), one.display().to_string()]
-        .iter()
-        .enumerate()
+    for (i, p) in [
+        sample("samples/formats/tracing-json.jsonl"),
+        one.display().to_string(),
+    ]
+    .iter()
+    .enumerate()
     {
         let id = format!("j{i}");
-        let o = diag(&["history", "add", p, "--db", &db, "--run-id", &id, "--format", "json"]);
+        let o = diag(&[
+            "history", "add", p, "--db", &db, "--run-id", &id, "--format", "json",
+        ]);
         let v = json(&o);
         assert_eq!(v["recorded"]["origin"], p.as_str());
         assert!(

@@ -285,6 +285,11 @@ fn history_on_a_real_postgresql_server() {
         .unwrap()
         .to_string();
     assert_eq!(list["recurring"][0]["fingerprint"], fp.as_str());
+    let only = json(&diag(&[
+        "history", "--db", &url, "--label", "runner=a", "--format", "json",
+    ]));
+    assert_eq!(run_ids(&only), ["pg-1"]);
+    assert_eq!(only["total_runs"], 1);
 
     // The same rows as SQLite gives for the same runs.
     let sqlite = dir.path().join("same.sqlite").display().to_string();

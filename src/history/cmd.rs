@@ -87,6 +87,9 @@ pub struct ListArgs {
     /// How many runs, newest last.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub last: u32,
+    /// Only runs with this KEY=VALUE label (repeatable: all must match), e.g. --label branch=main.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: HistoryFormat,
@@ -263,15 +266,16 @@ fn cmd_add(a: &AddArgs) -> Result<i32, Fatal> {
 }
 
 fn cmd_list(a: &ListArgs) -> Result<i32, Fatal> {
+    let only = record::parse_labels(&a.label).map_err(Fatal::Usage)?;
     let mut store = open(&a.db.db, Mode::Read)?;
-    let rows = store.last_runs(a.last as usize)?;
-    let total = store.count_runs()?;
+    let rows = store.last_runs(a.last as usize, &only)?;
+    let total = store.count_runs(&only)?;
     let db = redact(&a.db.db);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let r = match a.format {
-        HistoryFormat::Text => summary::write_list_text(&mut out, &db, &rows, total),
-        HistoryFormat::Json => summary::write_list_json(&mut out, &db, &rows, total),
+        HistoryFormat::Text => summary::write_list_text(&mut out, &db, &only, &rows, total),
+        HistoryFormat::Json => summary::write_list_json(&mut out, &db, &only, &rows, total),
     };
     out_result(r.and_then(|_| out.flush()))?;
     Ok(0)
@@ -281,7 +285,7 @@ fn cmd_show(a: &ShowArgs) -> Result<i32, Fatal> {
     let q = summary::normalize_query(&a.fingerprint)?;
     let mut store = open(&a.db.db, Mode::Read)?;
     let hits = store.hits(&q)?;
-    let total = store.count_runs()?;
+    let total = store.count_runs(&super::Labels::new())?;
     let h = summary::fingerprint_history(&q, &hits, total)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -102,10 +102,11 @@ pub struct Hit {
 pub trait Store {
     /// Record one run; returns its row as listed. Fails with [`HistoryError::Duplicate`] when its id exists.
     fn add(&mut self, run: &RunRecord) -> Result<RunRow, HistoryError>;
-    /// The newest `n` runs by run time (then by insertion), oldest first.
-    fn last_runs(&mut self, n: usize) -> Result<Vec<RunRow>, HistoryError>;
-    /// How many runs are recorded.
-    fn count_runs(&mut self) -> Result<usize, HistoryError>;
+    /// The newest `n` runs by run time (then by insertion), oldest first; only runs carrying every
+    /// label of `only` (all runs when it is empty).
+    fn last_runs(&mut self, n: usize, only: &Labels) -> Result<Vec<RunRow>, HistoryError>;
+    /// How many runs carrying every label of `only` are recorded.
+    fn count_runs(&mut self, only: &Labels) -> Result<usize, HistoryError>;
     /// Findings whose fingerprint or CID fingerprint starts with `prefix` (lower-case hex), by run time.
     fn hits(&mut self, prefix: &str) -> Result<Vec<Hit>, HistoryError>;
     /// The schema version the database is at.
@@ -160,7 +161,27 @@ pub fn open(db: &str, mode: Mode) -> Result<Box<dyn Store>, HistoryError> {
 /// The last `n` runs of the history at `db` as plain rows (run id, time, verdict, root cause, counts),
 /// oldest first: what the Markdown report's "Test History Summary" shows.
 pub fn last_runs(db: &str, n: usize) -> Result<Vec<RunRow>, HistoryError> {
-    open(db, Mode::Read)?.last_runs(n)
+    open(db, Mode::Read)?.last_runs(n, &Labels::new())
+}
+
+/// `WHERE` clause keeping runs that carry every label of `only`, with the placeholder for the i-th
+/// parameter (`?i` or `$i`); the parameters are key, value, key, value...
+fn label_filter<'a>(only: &'a Labels, ph: fn(usize) -> String) -> (String, Vec<&'a str>) {
+    if only.is_empty() {
+        return (String::new(), Vec::new());
+    }
+    let mut conds = Vec::new();
+    let mut params = Vec::new();
+    for (i, (k, v)) in only.iter().enumerate() {
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM labels l WHERE l.run_seq = runs.seq AND l.key = {} AND l.value = {})",
+            ph(2 * i + 1),
+            ph(2 * i + 2)
+        ));
+        params.push(k.as_str());
+        params.push(v.as_str());
+    }
+    (format!(" WHERE {}", conds.join(" AND ")), params)
 }
 
 /// Labels as stored: key → value.

@@ -7,6 +7,7 @@ use super::record::{stamp, RunRecord};
 use super::summary::{RootCause, RunRow};
 use super::{redact, schema, Counts, HistoryError, Hit, Labels, Store};
 use postgres::error::SqlState;
+use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row};
 use std::str::FromStr;
 use std::time::Duration;
@@ -190,17 +191,20 @@ impl Store for PgStore {
         Ok(RunRow::of(run, seq))
     }
 
-    fn last_runs(&mut self, n: usize) -> Result<Vec<RunRow>, HistoryError> {
+    fn last_runs(&mut self, n: usize, only: &Labels) -> Result<Vec<RunRow>, HistoryError> {
         let db = self.db.clone();
         let e = |e| err(&db, e);
-        let limit = i64::try_from(n).unwrap_or(i64::MAX);
+        let (filter, args) = super::label_filter(only, |i| format!("${i}"));
         let rows = self
             .client
             .query(
-                "SELECT seq, run_id, run_time, recorded_at, verdict, fail_on, origin, critical, high,
-                        medium, low, info, root_rule, root_title, root_fingerprint
-                 FROM runs ORDER BY run_time DESC, seq DESC LIMIT $1",
-                &[&limit],
+                &format!(
+                    "SELECT seq, run_id, run_time, recorded_at, verdict, fail_on, origin, critical, high,
+                            medium, low, info, root_rule, root_title, root_fingerprint
+                     FROM runs{filter} ORDER BY run_time DESC, seq DESC LIMIT {}",
+                    i64::try_from(n).unwrap_or(i64::MAX)
+                ),
+                &sql_args(&args),
             )
             .map_err(e)?;
         let mut out: Vec<RunRow> = rows
@@ -227,10 +231,14 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    fn count_runs(&mut self) -> Result<usize, HistoryError> {
+    fn count_runs(&mut self, only: &Labels) -> Result<usize, HistoryError> {
+        let (filter, args) = super::label_filter(only, |i| format!("${i}"));
         let n: i64 = self
             .client
-            .query_one("SELECT COUNT(*) FROM runs", &[])
+            .query_one(
+                &format!("SELECT COUNT(*) FROM runs{filter}"),
+                &sql_args(&args),
+            )
             .map_err(|e| err(&self.db, e))?
             .try_get(0)
             .map_err(|e| err(&self.db, e))?;
@@ -310,4 +318,9 @@ fn run_row(r: &Row) -> Result<RunRow, postgres::Error> {
         root_cause: root,
         labels: Labels::new(),
     })
+}
+
+/// Text parameters as the client takes them.
+fn sql_args<'a>(args: &'a [&'a str]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }

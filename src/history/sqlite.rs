@@ -222,20 +222,22 @@ impl Store for SqliteStore {
         Ok(RunRow::of(run, seq))
     }
 
-    fn last_runs(&mut self, n: usize) -> Result<Vec<RunRow>, HistoryError> {
+    fn last_runs(&mut self, n: usize, only: &Labels) -> Result<Vec<RunRow>, HistoryError> {
         let db = self.db.clone();
         let e = |e| err(&db, e);
+        let (filter, args) = super::label_filter(only, |i| format!("?{i}"));
         let mut rows: Vec<RunRow> = {
             let mut st = self
                 .conn
-                .prepare(
+                .prepare(&format!(
                     "SELECT seq, run_id, run_time, recorded_at, verdict, fail_on, origin, critical, high,
                             medium, low, info, root_rule, root_title, root_fingerprint
-                     FROM runs ORDER BY run_time DESC, seq DESC LIMIT ?1",
-                )
+                     FROM runs{filter} ORDER BY run_time DESC, seq DESC LIMIT {}",
+                    i64::try_from(n).unwrap_or(i64::MAX)
+                ))
                 .map_err(e)?;
             let it = st
-                .query_map([i64::try_from(n).unwrap_or(i64::MAX)], |r| {
+                .query_map(rusqlite::params_from_iter(args), |r| {
                     let root = match (r.get::<_, Option<String>>(12)?, r.get(13)?, r.get(14)?) {
                         (Some(rule), Some(title), Some(fingerprint)) => Some(RootCause {
                             rule,
@@ -273,10 +275,15 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
-    fn count_runs(&mut self) -> Result<usize, HistoryError> {
+    fn count_runs(&mut self, only: &Labels) -> Result<usize, HistoryError> {
+        let (filter, args) = super::label_filter(only, |i| format!("?{i}"));
         let n: i64 = self
             .conn
-            .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT COUNT(*) FROM runs{filter}"),
+                rusqlite::params_from_iter(args),
+                |r| r.get(0),
+            )
             .map_err(|e| err(&self.db, e))?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
@@ -357,13 +364,18 @@ mod tests {
         s.add(&run("a", 1_000, "aaaa000000000001")).unwrap();
         s.add(&run("c", 3_000, "bbbb000000000002")).unwrap();
         let ids: Vec<String> = s
-            .last_runs(2)
+            .last_runs(2, &Labels::new())
             .unwrap()
             .into_iter()
             .map(|r| r.run_id)
             .collect();
         assert_eq!(ids, ["b", "c"]);
-        let all = s.last_runs(10).unwrap();
+        let all = s.last_runs(10, &Labels::new()).unwrap();
+        let main: Labels = [("branch".to_string(), "main".to_string())].into();
+        assert_eq!(s.last_runs(10, &main).unwrap().len(), 3);
+        let other: Labels = [("branch".to_string(), "dev".to_string())].into();
+        assert!(s.last_runs(10, &other).unwrap().is_empty());
+        assert_eq!(s.count_runs(&other).unwrap(), 0);
         assert_eq!(
             all[0].labels.get("branch").map(String::as_str),
             Some("main")
@@ -378,7 +390,7 @@ mod tests {
             s.add(&run("a", 5, "x")),
             Err(HistoryError::Duplicate(_))
         ));
-        assert_eq!(s.count_runs().unwrap(), 3);
+        assert_eq!(s.count_runs(&main).unwrap(), 3);
     }
 
     #[test]
@@ -401,7 +413,7 @@ mod tests {
         }
         let mut s = SqliteStore::open(&path, Mode::Read).unwrap();
         assert_eq!(s.schema_version().unwrap(), schema::latest());
-        assert_eq!(s.last_runs(5).unwrap()[0].run_id, "old");
+        assert_eq!(s.last_runs(5, &Labels::new()).unwrap()[0].run_id, "old");
         let basis: String = s
             .conn
             .query_row("SELECT basis FROM findings", [], |r| r.get(0))

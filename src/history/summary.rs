@@ -344,18 +344,25 @@ pub fn markdown_table(rows: &[RunRow]) -> String {
 pub fn write_list_text(
     out: &mut dyn Write,
     db: &str,
+    only: &Labels,
     rows: &[RunRow],
     total: usize,
 ) -> io::Result<()> {
+    let with: Vec<String> = only.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let with = if with.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", with.join(", "))
+    };
     if rows.is_empty() {
         return writeln!(
             out,
-            "No runs recorded in {db} yet; record one with `diag history add LOGS` or `diag check --record`."
+            "No runs{with} recorded in {db} yet; record one with `diag history add LOGS` or `diag check --record`."
         );
     }
     writeln!(
         out,
-        "## Test History Summary\n\nThe last {} of {total} runs recorded in {db}.\n",
+        "## Test History Summary\n\nThe last {} of {total} runs{with} recorded in {db}.\n",
         rows.len()
     )?;
     out.write_all(markdown_table(rows).as_bytes())?;
@@ -390,7 +397,9 @@ pub struct Listed<'a> {
     pub schema: &'static str,
     /// The database, password hidden.
     pub db: &'a str,
-    /// Runs recorded in all.
+    /// The labels runs were filtered by (`--label`).
+    pub only: &'a Labels,
+    /// Runs recorded in all (with those labels).
     pub total_runs: usize,
     /// The listed runs, oldest first.
     pub runs: &'a [RunRow],
@@ -413,12 +422,14 @@ pub struct Recorded<'a> {
 pub fn write_list_json(
     out: &mut dyn Write,
     db: &str,
+    only: &Labels,
     rows: &[RunRow],
     total: usize,
 ) -> io::Result<()> {
     let v = Listed {
         schema: SCHEMA,
         db,
+        only,
         total_runs: total,
         runs: rows,
         recurring: recurring(rows),
