@@ -166,7 +166,7 @@ pub fn last_runs(db: &str, n: usize) -> Result<Vec<RunRow>, HistoryError> {
 
 /// `WHERE` clause keeping runs that carry every label of `only`, with the placeholder for the i-th
 /// parameter (`?i` or `$i`); the parameters are key, value, key, value...
-fn label_filter<'a>(only: &'a Labels, ph: fn(usize) -> String) -> (String, Vec<&'a str>) {
+fn label_filter(only: &Labels, ph: fn(usize) -> String) -> (String, Vec<&str>) {
     if only.is_empty() {
         return (String::new(), Vec::new());
     }
