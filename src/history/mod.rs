@@ -164,6 +164,23 @@ pub fn last_runs(db: &str, n: usize) -> Result<Vec<RunRow>, HistoryError> {
     open(db, Mode::Read)?.last_runs(n, &Labels::new())
 }
 
+/// The "Test History Summary" section of a Markdown report: heading, the last `n` runs' table and the
+/// recurring root causes, as `diag history` prints it.
+pub fn markdown_section(db: &str, n: usize) -> Result<String, HistoryError> {
+    let mut store = open(db, Mode::Read)?;
+    let only = Labels::new();
+    let rows = store.last_runs(n, &only)?;
+    let total = store.count_runs(&only)?;
+    let mut out = Vec::new();
+    summary::write_list_text(&mut out, &redact(db), &only, &rows, total).map_err(|e| {
+        HistoryError::Db {
+            db: redact(db),
+            msg: e.to_string(),
+        }
+    })?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// `WHERE` clause keeping runs that carry every label of `only`, with the placeholder for the i-th
 /// parameter (`?i` or `$i`); the parameters are key, value, key, value...
 fn label_filter(only: &Labels, ph: fn(usize) -> String) -> (String, Vec<&str>) {
@@ -190,6 +207,37 @@ pub type Labels = BTreeMap<String, String>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_section_lists_recorded_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("h.sqlite").display().to_string();
+        assert!(matches!(
+            markdown_section(&db, 5),
+            Err(HistoryError::Missing(_))
+        ));
+        let tl = crate::pipeline::timeline_of(&[(
+            "svc.log",
+            include_str!("../../samples/seed/internal-service.log"),
+        )])
+        .unwrap();
+        let a = crate::rules::analyze(&tl, None).unwrap();
+        let meta = record::Meta {
+            run_id: Some("r1".into()),
+            fail_on: Some(crate::rules::finding::Severity::High),
+            ..Default::default()
+        };
+        open(&db, Mode::Write)
+            .unwrap()
+            .add(&record::from_analysis(&a, &meta))
+            .unwrap();
+        let rows = last_runs(&db, 5).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].verdict, "FAIL");
+        let s = markdown_section(&db, 5).unwrap();
+        assert!(s.starts_with("## Test History Summary"), "{s}");
+        assert!(s.contains("| r1 | "), "{s}");
+    }
 
     #[test]
     fn urls_are_told_from_files_and_passwords_hidden() {
