@@ -216,7 +216,7 @@ fn as_report(logs: &[String]) -> Option<(String, serde_json::Value)> {
 
 fn cmd_add(a: &AddArgs) -> Result<i32, Fatal> {
     let threshold = a.fail_on.threshold();
-    let (run, code): (RunRecord, i32) = match as_report(&a.input.logs) {
+    let run: RunRecord = match as_report(&a.input.logs) {
         Some((path, v)) => {
             let (run, masked) = record::from_report(&v, &meta(&a.run, threshold, path.clone())?)?;
             if masked {
@@ -224,7 +224,7 @@ fn cmd_add(a: &AddArgs) -> Result<i32, Fatal> {
                     "diag: warning: {path} has findings without a \"fingerprint\" (written by an older diag); they are recorded by rule id and title with numbers masked, which will not match the fingerprints of newer reports"
                 );
             }
-            (run, 0)
+            run
         }
         None => {
             let rules = crate::rules::load::load_rules(a.rules.as_deref())?;
@@ -241,7 +241,7 @@ fn cmd_add(a: &AddArgs) -> Result<i32, Fatal> {
                 &profile,
             );
             let m = meta(&a.run, threshold, a.input.logs.join(" "))?;
-            (record::from_analysis(&analysis, &m), 0)
+            record::from_analysis(&analysis, &m)
         }
     };
     let row = open(&a.db.db, Mode::Write)?.add(&run)?;
@@ -262,7 +262,7 @@ fn cmd_add(a: &AddArgs) -> Result<i32, Fatal> {
         }
     };
     out_result(r.and_then(|_| out.flush()))?;
-    Ok(code)
+    Ok(0)
 }
 
 fn cmd_list(a: &ListArgs) -> Result<i32, Fatal> {
