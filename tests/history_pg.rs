@@ -111,36 +111,41 @@ impl Server {
         if !o.status.success() {
             return Err(format!("initdb failed: {}", text(&o.stderr)));
         }
-        // A free port: bind to port 0, note it, let it go.
-        s.port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
         let sock = s.data.parent().unwrap_or(Path::new("/tmp")).to_path_buf();
-        let o = s
-            .tool("pg_ctl")
-            .arg("-D")
-            .arg(&s.data)
-            .arg("-l")
-            .arg(sock.join("log"))
-            .args(["-w", "-t", "60", "-o"])
-            .arg(format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
-                s.port,
-                sock.display()
-            ))
-            .arg("start")
-            .output()
-            .map_err(|e| format!("pg_ctl: {e}"))?;
-        if !o.status.success() {
+        let mut last = String::new();
+        // A free port: bind to port 0, note it, let it go; another process may take it in between,
+        // so a failed start is tried again on another port.
+        for _ in 0..3 {
+            s.port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| e.to_string())?
+                .port();
+            let o = s
+                .tool("pg_ctl")
+                .arg("-D")
+                .arg(&s.data)
+                .arg("-l")
+                .arg(sock.join("log"))
+                .args(["-w", "-t", "60", "-o"])
+                .arg(format!(
+                    "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+                    s.port,
+                    sock.display()
+                ))
+                .arg("start")
+                .output()
+                .map_err(|e| format!("pg_ctl: {e}"))?;
+            if o.status.success() {
+                return Ok(s);
+            }
             let log = std::fs::read_to_string(sock.join("log")).unwrap_or_default();
-            return Err(format!(
+            last = format!(
                 "pg_ctl start failed: {}{}\n{log}",
                 text(&o.stdout),
                 text(&o.stderr)
-            ));
+            );
         }
-        Ok(s)
+        Err(last)
     }
 
     fn url(&self, db: &str) -> String {
