@@ -162,6 +162,8 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Put green runs beside a red one: new templates, gone ones (steps that never happened), changed rates.
     Diff(DiffArgs),
+    /// The history of runs: list them, add one, follow a finding's fingerprint across them.
+    History(crate::history::cmd::HistoryArgs),
     /// Inspect the log formats diag knows.
     Formats {
         /// What to do with formats.
@@ -280,12 +282,6 @@ pub struct CheckArgs {
     /// A healthy profile (from `diag profile`) added to the built-in one (repeatable).
     #[arg(long, value_name = "FILE")]
     pub profile: Vec<PathBuf>,
-    /// Name this run in the reports (a CI job or build id).
-    #[arg(long, value_name = "ID", env = "DIAG_RUN_ID")]
-    pub run_id: Option<String>,
-    /// Add key=value metadata to the reports (repeatable): branch, commit, test name.
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub label: Vec<String>,
     /// Accept the findings recorded in this baseline: they are reported as suppressed and only new
     /// ones fail the run.
     #[arg(long, value_name = "FILE")]
@@ -296,6 +292,9 @@ pub struct CheckArgs {
     /// List findings the baseline accepts in the text report too.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// The run's id and labels (in every report), `--record` and the history it writes to.
+    #[command(flatten)]
+    pub record: crate::history::cmd::RecordArgs,
 }
 
 /// Output formats of `templates` and `diff`.
@@ -808,7 +807,7 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
             )));
         }
     }
-    let labels = parse_labels(&a.label)?;
+    let labels = parse_labels(&a.record.run.label)?;
     // Read the baseline before the logs: a wrong path fails fast.
     let baseline = a.baseline.as_deref().map(Baseline::read).transpose()?;
     let loaded = a.input.load_shown(g.progress)?;
@@ -828,7 +827,7 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
     }
     let mut run = Run {
         fail_on: a.fail_on.threshold(),
-        run_id: a.run_id.clone(),
+        run_id: a.record.run.run_id.clone(),
         labels,
         baseline: None,
         show_suppressed: a.show_suppressed,
@@ -869,6 +868,15 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
             Ok(()) => {}
             Err(e) if is_broken_pipe(&e) => {}
             Err(e) => return Err(e.into()),
+        }
+    }
+    if a.record.record {
+        if refused {
+            eprintln!(
+                "diag: error: not recorded: an input was refused, so the analysis is incomplete"
+            );
+        } else {
+            crate::history::cmd::record_check(&a.record, &analysis, run.fail_on, &a.input.logs)?;
         }
     }
     if refused {
@@ -1232,6 +1240,7 @@ pub fn run() -> i32 {
             let mut out = io::stdout().lock();
             write_out(clap_mangen::Man::new(Cli::command()).render(&mut out)).map(|_| 0)
         }
+        Some(Command::History(a)) => crate::history::cmd::run(a),
         // Off a terminal (CI, pipes) the bare form is a check with the default threshold.
         None => cmd_check(
             &CheckArgs {
@@ -1242,11 +1251,10 @@ pub fn run() -> i32 {
                 disable: vec![],
                 only: vec![],
                 profile: vec![],
-                run_id: None,
-                label: vec![],
                 baseline: None,
                 write_baseline: None,
                 show_suppressed: false,
+                record: Default::default(),
             },
             g,
         ),

@@ -16,6 +16,7 @@
 //! | | [`pipeline`] | the one place where read, parse and correlate meet (in parallel, per input) |
 //! | analysis | [`rules`] | `rules/*.toml` over the timeline → findings, linked into incidents |
 //! | output | [`report`] | one module per output format behind `CheckWriter` / `TimelineWriter` |
+//! | history | `history` | recorded runs (SQLite file or PostgreSQL) behind one `Store` trait, migrations, summaries (feature `history`) |
 //! | front ends | `tui`, `cli` | the interactive view and the command line (features `tui`, `cli`) |
 //!
 //! What is specific to one product (which format is a service log, what a CID looks like, which
@@ -41,6 +42,9 @@ pub mod rules;
 pub mod suggest;
 
 pub mod report;
+
+#[cfg(feature = "history")]
+pub mod history;
 
 #[cfg(feature = "cli")]
 pub mod cli;

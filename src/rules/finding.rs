@@ -201,7 +201,7 @@ impl Analysis {
 }
 
 /// 16 hex digits of FNV-1a 64: the same on every machine, in every run, with no dependency.
-fn fnv_hex(s: &str) -> String {
+pub(crate) fn fnv_hex(s: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.as_bytes() {
         h ^= u64::from(*b);
