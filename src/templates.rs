@@ -58,12 +58,21 @@ impl Templates {
     /// Compute the template of every event of a timeline.
     pub fn build(tl: &Timeline) -> Templates {
         let mut index: HashMap<String, u32> = HashMap::new();
+        // A source names a few hundred call sites over millions of lines: mask each once.
+        let mut sites: HashMap<&str, String> = HashMap::new();
         let mut out = Templates {
             of_event: Vec::with_capacity(tl.events.len()),
             list: Vec::new(),
         };
         for (i, ev) in tl.events.iter().enumerate() {
-            let key = key_of(ev);
+            let key = match ev.location.as_deref() {
+                Some(l) if sites.len() < MAX_SITES || sites.contains_key(l) => {
+                    let site = sites.entry(l).or_insert_with(|| site_file(l));
+                    key_with_site(ev, site)
+                }
+                Some(l) => key_with_site(ev, &site_file(l)),
+                None => key_with_site(ev, ""),
+            };
             let t = match index.get(&key) {
                 Some(&t) => t,
                 None => {
@@ -110,10 +119,19 @@ impl Templates {
     }
 }
 
+/// Call sites whose masked form is cached while building (input where every line names a new one
+/// would otherwise grow the cache without bound).
+const MAX_SITES: usize = 16_384;
+
 /// The template key of one event.
 pub fn key_of(ev: &Event) -> String {
-    let level = ev.level.unwrap_or(Level::Info);
     let site = ev.location.as_deref().map(site_file).unwrap_or_default();
+    key_with_site(ev, &site)
+}
+
+/// The template key of one event whose call-site file (`site_file` of its location) is known.
+fn key_with_site(ev: &Event, site: &str) -> String {
+    let level = ev.level.unwrap_or(Level::Info);
     format!("{}|{}|{}", level.as_str(), site, mask(&ev.message))
 }
 
