@@ -40,6 +40,8 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Browse the timeline, findings and incidents interactively.
     Tui(TuiArgs),
+    /// Write the run's report: Markdown (the hand-written test report's sections) or one self-contained HTML timeline.
+    Report(ReportArgs),
     /// List the rules, or run the cases every rule file carries.
     Rules {
         /// What to do with rules.
@@ -91,6 +93,40 @@ pub enum CheckFormat {
     Junit,
     /// SARIF 2.1.0 (code-scanning UIs).
     Sarif,
+    /// The Markdown report of `diag report`.
+    Markdown,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// GitHub-flavoured Markdown.
+    Markdown,
+    /// One self-contained HTML file: swimlanes, findings, the incident tree, filters.
+    Html,
+}
+
+/// `diag report` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ReportFormat,
+    /// Write the report here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The overall result is FAIL when a finding at or above this severity is found.
+    #[arg(long, value_enum, default_value = "high", env = "DIAG_FAIL_ON")]
+    pub fail_on: FailOn,
+    /// A directory of rule files that adds to or overrides the built-in ones.
+    #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
+    pub rules: Option<PathBuf>,
+    /// A healthy profile (from `diag profile`) added to the built-in one (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Vec<PathBuf>,
 }
 
 /// `--fail-on` values.
@@ -503,7 +539,13 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let style = Style::detect(io::stdout().is_terminal());
+    let markdown = crate::report::markdown::Markdown {
+        fail_on: threshold,
+        causes: crate::report::markdown::causes_of(&rules),
+        history: Vec::new(),
+    };
     let writer: &dyn CheckWriter = match a.format {
+        CheckFormat::Markdown => &markdown,
         CheckFormat::Text => &Text {
             style,
             fail_on: threshold,
@@ -525,6 +567,57 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, Fatal> {
     // The process ends right after: freeing millions of events one by one would only add seconds.
     std::mem::forget(analysis);
     Ok(if failed { 1 } else { 0 })
+}
+
+/// `diag report`: analyse like `check`, then write the Markdown or HTML report (exit 0 once written).
+fn cmd_report(a: &ReportArgs) -> Result<i32, Fatal> {
+    let rules = load_rules(a.rules.as_deref())?;
+    let loaded = a.input.load()?;
+    let refused = report_problems(&loaded.problems);
+    let profile = load_profile(&a.profile)?;
+    let analysis =
+        crate::rules::run_with(&rules, &Selection::default(), loaded.timeline, &profile);
+    let threshold = a.fail_on.threshold();
+    let write = |out: &mut dyn Write| -> io::Result<()> {
+        match a.format {
+            ReportFormat::Markdown => crate::report::markdown::write_markdown(
+                out,
+                &analysis,
+                &crate::report::markdown::Markdown {
+                    fail_on: threshold,
+                    causes: crate::report::markdown::causes_of(&rules),
+                    history: Vec::new(),
+                },
+            ),
+            ReportFormat::Html => crate::report::html::write_html(
+                out,
+                &analysis,
+                &crate::report::html::Html {
+                    fail_on: threshold,
+                    ..Default::default()
+                },
+            ),
+        }
+    };
+    match &a.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| {
+                Fatal::Usage(format!(
+                    "cannot write {}: {e}; check the directory exists and is writable",
+                    path.display()
+                ))
+            })?;
+            let mut out = io::BufWriter::new(file);
+            write(&mut out).and_then(|_| out.flush())?;
+            eprintln!("diag: report written to {}", path.display());
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write_out(write(&mut out).and_then(|_| out.flush()))?;
+        }
+    }
+    Ok(if refused { 2 } else { 0 })
 }
 
 /// The built-in profile plus the files given with `--profile`.
@@ -766,6 +859,7 @@ pub fn run() -> i32 {
         Some(Command::Check(a)) => cmd_check(a),
         Some(Command::Timeline(a)) => cmd_timeline(a),
         Some(Command::Tui(a)) => cmd_tui(a),
+        Some(Command::Report(a)) => cmd_report(a),
         // On a terminal the bare form is the TUI.
         None if io::stdout().is_terminal() => cmd_tui(&TuiArgs {
             input: cli.input.clone(),

@@ -3,11 +3,15 @@
 //! [`TimelineWriter`] for `diag timeline` (text, NDJSON). The `diag.report/v1` wire types live apart in
 //! [`wire`]. None of them reaches back into parsing or rules: they only read what the engine produced.
 
+pub mod digest;
 pub mod fields;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod ndjson;
 pub mod sarif;
+pub mod steps;
 pub mod style;
 pub mod templates;
 pub mod text;

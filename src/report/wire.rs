@@ -117,7 +117,7 @@ pub struct IncidentOut {
 }
 
 /// Findings per severity.
-#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Critical findings.
     pub critical: usize,
