@@ -120,6 +120,8 @@ pub struct FileRef {
     pub location: String,
     /// `panic location` or `call site`.
     pub kind: &'static str,
+    /// Whether a service (backend) log named it; otherwise a browser's UI code.
+    pub service: bool,
     /// Findings whose evidence points here.
     pub findings: Vec<String>,
 }
@@ -130,33 +132,37 @@ static PANIC_AT: LazyLock<Option<Regex>> =
 /// Panic locations and call sites of the findings' evidence, panics first.
 pub fn files(a: &Analysis) -> Vec<FileRef> {
     let tl = &a.timeline;
-    let mut map: BTreeMap<(u8, String), Vec<String>> = BTreeMap::new();
+    let mut map: BTreeMap<(u8, bool, String), Vec<String>> = BTreeMap::new();
     for f in &a.findings {
         for e in &f.evidence {
             let Some(ev) = tl.events.get(e.event) else {
                 continue;
             };
+            // Service code first (`false` sorts first), then the browser's.
+            let ui = tl.sources.get(ev.source).is_none_or(|s| s.role != Role::Service);
             if let Some(re) = PANIC_AT.as_ref() {
                 for c in re.captures_iter(&ev.message) {
                     if let Some(m) = c.get(1) {
-                        map.entry((0, m.as_str().to_string()))
+                        map.entry((0, ui, m.as_str().to_string()))
                             .or_default()
                             .push(f.id.clone());
                     }
                 }
             }
             if let Some(loc) = &ev.location {
-                // Service code only: a browser's `file.ts:12` is a UI call site, kept too.
-                map.entry((1, loc.clone())).or_default().push(f.id.clone());
+                map.entry((1, ui, loc.clone()))
+                    .or_default()
+                    .push(f.id.clone());
             }
         }
     }
     map.into_iter()
-        .map(|((k, location), mut findings)| {
+        .map(|((k, ui, location), mut findings)| {
             findings.dedup();
             FileRef {
                 location,
                 kind: if k == 0 { "panic location" } else { "call site" },
+                service: !ui,
                 findings,
             }
         })

@@ -78,11 +78,12 @@
   });
   var fo = el("input", { type: "checkbox", id: "f-findings" });
   fo.addEventListener("change", function () { state.findingsOnly = fo.checked; apply(); });
-  function zoom(f) { state.zoom = Math.max(1, Math.min(64, state.zoom * f)); layout(); }
+  function zoom(f) { state.zoom = Math.max(1, Math.min(64, state.zoom * f)); layout(); stackFindings(); }
   app.appendChild(el("div", { cls: "controls" }, search, cidSel, userSel, lvlSel, srcBoxes,
     el("label", null, fo, "evidence only"),
-    el("button", { onclick: function () { zoom(2); }, text: "zoom +" }),
-    el("button", { onclick: function () { zoom(0.5); }, text: "zoom −" })));
+    el("span", { cls: "zoom" }, el("label", { text: "zoom " }),
+      el("button", { onclick: function () { zoom(0.5); }, title: "zoom out", text: "−" }),
+      el("button", { onclick: function () { zoom(2); }, title: "zoom in", text: "+" }))));
 
   // ---- timeline
   var axis = el("div", { cls: "axis", id: "axis" });
@@ -96,8 +97,9 @@
     s.quality.forEach(function (n, qi) { if (n) q.appendChild(el("span", { cls: "q " + QN[qi], title: "time quality: " + QN[qi], text: QN[qi] + " " + n })); });
     var head = el("div", { cls: "lane-head" },
       el("div", { cls: "name", text: s.label }),
-      el("div", { cls: "sub", text: (s.owner ? "tab of " + s.owner : s.format) }),
-      el("div", { cls: "sub", text: s.offset ? "clock " + s.offset : s.placement }), q);
+      el("div", { cls: "sub", title: s.owner || s.format, text: (s.owner ? "tab of " + s.owner.replace(/ \(\d+\)$/, "") : s.format) }),
+      el("div", { cls: "sub", title: s.offset ? "clock offset " + s.offset : s.placement,
+        text: s.offset ? "clock " + s.offset.replace(/ \(.*$/, "") : s.placement }), q);
     var track = el("div", { cls: "track", "data-source": String(si) });
     var dens = el("div", { cls: "density", title: "all " + s.events + " records of this source" });
     var all = D.density.all[si] || [], errs = D.density.errors[si] || [];
@@ -122,37 +124,67 @@
     tracks[e[1]] && tracks[e[1]].appendChild(m);
     markEls.push([e, m]);
   });
-  D.findings.forEach(function (f) {
+  // Finding markers sit in a band above the records, stacked in rows where they would overlap;
+  // roots first, then by severity, so the root is always on the top row.
+  var SEVS = ["critical", "high", "medium", "low", "info"];
+  var fmarks = [];
+  D.findings.slice().sort(function (a, b) {
+    return (roots[b.id] ? 1 : 0) - (roots[a.id] ? 1 : 0) || SEVS.indexOf(a.sev) - SEVS.indexOf(b.sev);
+  }).forEach(function (f) {
     var first = null;
     for (var i = 0; i < f.evidence.length; i++) { if (byIndex[f.evidence[i][0]]) { first = byIndex[f.evidence[i][0]]; break; } }
     if (!first) return;
     var fm = el("div", { cls: "fmark finding-marker " + f.sev + (roots[f.id] ? " root" : ""), "data-finding": f.id,
-      title: f.id + " " + f.sev + ": " + f.title, text: f.id });
+      title: f.id + " " + f.sev + ": " + f.title, text: (roots[f.id] ? "ROOT " : "") + f.id });
     fm.style.left = xPct(first[2]) + "%";
     fm.addEventListener("click", function () { selectFinding(f.id); });
-    tracks[first[1]] && tracks[first[1]].appendChild(fm);
+    if (tracks[first[1]]) { tracks[first[1]].appendChild(fm); fmarks.push([first[1], first[2], fm]); }
   });
+  function stackFindings() {
+    var rowsPer = tracks.map(function () { return []; });
+    var most = tracks.map(function () { return 0; });
+    fmarks.forEach(function (p) {
+      var w = tracks[p[0]].clientWidth || 1000;
+      var px = D.span > 0 ? p[1] / D.span * w : w / 2;
+      var need = (p[2].offsetWidth || 40) + 4;
+      var rows = rowsPer[p[0]], r = 0;
+      while (rows[r] && rows[r].some(function (x) { return Math.abs(x[0] - px) < (x[1] + need) / 2; })) r++;
+      (rows[r] = rows[r] || []).push([px, need]);
+      p[2].style.top = (r * 17) + "px";
+      most[p[0]] = Math.max(most[p[0]], r + 1);
+    });
+    tracks.forEach(function (t, i) {
+      var band = Math.max(1, most[i]) * 17 + 4;
+      t.style.setProperty("--band", band + "px");
+      t.style.minHeight = (band + 44) + "px";
+    });
+  }
   function layout() {
     var w = (100 * state.zoom) + "%";
     lanes.style.width = w;
     axis.style.width = "calc(" + w + " - 200px)";
     axis.textContent = "";
+    axis.appendChild(el("span", { cls: "unit", text: D.axis === "order" ? "order (no times)" : (D.dated ? "time, UTC" : "time of day") }));
     var n = Math.round(8 * state.zoom);
     for (var i = 0; i <= n; i++) {
       var x = D.span * i / n;
       var t = el("span", { cls: "tick", text: axisLabel(x) });
       t.style.left = (100 * i / n) + "%";
+      if (i === 0) t.style.transform = "none";
+      if (i === n) t.style.transform = "translateX(-100%)";
       axis.appendChild(t);
     }
   }
   layout();
-  app.appendChild(el("div", { cls: "legend" }, "time quality:",
+  stackFindings();
+  window.addEventListener("resize", stackFindings);
+  app.appendChild(el("div", { cls: "legend" }, el("b", { text: "time quality:" }),
     el("span", { cls: "mark l3 q0" }), "exact / time of day",
     el("span", { cls: "mark l3 q2" }), "inferred (placed between anchors)",
     el("span", { cls: "mark l3 q3" }), "order only",
-    "   level: ", el("span", { cls: "mark l5 q0" }), "error", el("span", { cls: "mark l4 q0" }), "warn",
-    el("span", { cls: "mark l3 q0" }), "info", el("span", { cls: "mark l2 q0" }), "debug",
-    "   bars under each lane: density of all records (red: warnings and errors)"));
+    el("b", { text: "level:" }), el("span", { cls: "mark l5 q0" }), "error", el("span", { cls: "mark l4 q0" }), "warn",
+    el("span", { cls: "mark l3 q0" }), "info", el("span", { cls: "mark l2 q0" }), "debug", el("span", { cls: "mark l0 q0" }), "none",
+    el("b", { text: "bars:" }), " density of all records (red: warnings and errors)"));
 
   // ---- panels
   var main = el("main");

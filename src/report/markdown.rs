@@ -856,7 +856,8 @@ fn files(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         )?;
         return writeln!(out);
     }
-    for f in &files {
+    let (service, ui): (Vec<_>, Vec<_>) = files.iter().partition(|f| f.service);
+    for f in &service {
         writeln!(
             out,
             "- {}: {} ({})",
@@ -864,6 +865,18 @@ fn files(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
             f.kind,
             f.findings.join(", ")
         )?;
+    }
+    if !ui.is_empty() {
+        writeln!(out, "- In the browser (UI code):")?;
+        for f in &ui {
+            writeln!(
+                out,
+                "  - {}: {} ({})",
+                code(&f.location),
+                f.kind,
+                f.findings.join(", ")
+            )?;
+        }
     }
     writeln!(out)
 }

@@ -154,6 +154,30 @@ fn parties(
     Some((first, to))
 }
 
+static FROM_TO: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| {
+    Regex::new(r"from (\d{6,}|[0-9]+\.\.\.) to (?:peer )?(\d{6,}|[0-9]+\.\.\.)").ok()
+});
+
+/// Which way a finding about a message went: `from A to B` in its evidence, else the owner of the tab
+/// that sent it towards the finding's other CID.
+fn direction(tl: &Timeline, known: &[u64], f: &crate::rules::finding::Finding) -> Option<(u64, u64)> {
+    let evs = || f.evidence.iter().filter_map(|e| tl.events.get(e.event));
+    if let Some(re) = FROM_TO.as_ref() {
+        for ev in evs() {
+            if let Some(c) = re.captures(&ev.message) {
+                let a = c.get(1).and_then(|m| resolve(tl, known, m.as_str()));
+                let b = c.get(2).and_then(|m| resolve(tl, known, m.as_str()));
+                if let (Some(a), Some(b)) = (a, b) {
+                    return Some((a, b));
+                }
+            }
+        }
+    }
+    let owner = evs().find_map(|ev| tl.sources.get(ev.source).and_then(|s| s.owners.first().copied()))?;
+    let other = f.cids.iter().copied().find(|c| *c != owner)?;
+    Some((owner, other))
+}
+
 /// Whether a match is about this row.
 fn fits(row: (u64, Option<u64>), got: (Option<u64>, Option<u64>), directed: bool) -> bool {
     match row {
@@ -187,6 +211,16 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
+/// `; root cause F2 (rule)` when the finding is not its incident's root.
+fn root_note(a: &Analysis, id: &str) -> String {
+    a.incidents
+        .iter()
+        .find(|i| i.findings.iter().any(|f| f == id) && i.root != id)
+        .and_then(|i| a.findings.iter().find(|f| f.id == i.root))
+        .map(|r| format!("; root cause {} ({})", r.id, r.rule))
+        .unwrap_or_default()
+}
+
 /// Evaluate every step for every user or pair of users.
 pub fn results(a: &Analysis) -> Vec<StepResult> {
     let tl = &a.timeline;
@@ -196,6 +230,7 @@ pub fn results(a: &Analysis) -> Vec<StepResult> {
     known.sort_unstable();
     known.dedup();
     let mut out = Vec::new();
+    let mut directed: Vec<((u64, Option<u64>), StepResult)> = Vec::new();
     for step in load() {
         let rows: Vec<(u64, Option<u64>)> = match step.def.per.as_str() {
             "user" => users.iter().map(|u| (*u, None)).collect(),
@@ -213,8 +248,23 @@ pub fn results(a: &Analysis) -> Vec<StepResult> {
             }
         };
         for row in rows {
-            out.push(evaluate(a, &step, &known, row));
+            let r = evaluate(a, &step, &known, row);
+            if step.def.directed {
+                directed.push((row, r));
+            } else {
+                out.push(r);
+            }
         }
+    }
+    // Each direction's steps together (send, then receive), directions in the order users appear.
+    let mut keys: Vec<(u64, Option<u64>)> = Vec::new();
+    for (k, _) in &directed {
+        if !keys.contains(k) {
+            keys.push(*k);
+        }
+    }
+    for k in keys {
+        out.extend(directed.iter().filter(|(r, _)| *r == k).map(|(_, s)| s.clone()));
     }
     merge_untested_messages(&mut out);
     out
@@ -246,13 +296,17 @@ fn evaluate(a: &Analysis, step: &Step, known: &[u64], row: (u64, Option<u64>)) -
     }
     let wanted: Vec<u64> = std::iter::once(row.0).chain(row.1).collect();
     let failed_by = a.findings.iter().find(|f| {
-        step.def.failed_by.contains(&f.rule) && wanted.iter().all(|c| f.cids.contains(c))
+        step.def.failed_by.contains(&f.rule)
+            && wanted.iter().all(|c| f.cids.contains(c))
+            && (!step.def.directed
+                || row.1.is_none()
+                || direction(tl, known, f).is_none_or(|d| Some(d) == row.1.map(|b| (row.0, b))))
     });
     if let Some(f) = failed_by {
         return StepResult {
             name,
             status: Status::Fail,
-            note: format!("{} ({}, {})", clip(&f.title, 140), f.id, f.rule),
+            note: format!("{} ({}, {}){}", clip(&f.title, 200), f.id, f.rule, root_note(a, &f.id)),
             event: f.evidence.first().map(|e| e.event),
             finding: Some(f.id.clone()),
         };
@@ -321,9 +375,12 @@ fn merge_untested_messages(rows: &mut Vec<StepResult>) {
         .filter(|(_, r)| r.status == Status::Pass)
         .map(|(i, r)| (i, r.name.clone()))
         .collect();
+    // `Step (alice)` → `(alice)`: a later step of the same users implies this one.
+    let who = |n: &str| n.rfind(" (").map(|p| n[p..].to_string()).unwrap_or_default();
     for (i, r) in rows.iter_mut().enumerate() {
         if r.status == Status::NotTested && !r.name.starts_with("Message") {
-            if let Some((_, later)) = passed.iter().find(|(j, _)| *j > i) {
+            let mine = who(&r.name);
+            if let Some((_, later)) = passed.iter().find(|(j, n)| *j > i && who(n) == mine) {
                 r.note = format!("not in these logs; done before them, since {later} passed");
             }
         }
