@@ -458,6 +458,11 @@ fn trace(out: &mut dyn Write, a: &Analysis, t: &Trace) -> io::Result<()> {
         lines.push(format!("… {} more events", t.more));
     }
     block(out, &lines)?;
+    writeln!(
+        out,
+        "Time marks: none exact, `·` time of day from the line, `~` inferred between anchors, `?` order only."
+    )?;
+    writeln!(out)?;
     if let Some(f) = f {
         let sources: Vec<String> = t
             .events
