@@ -575,8 +575,7 @@ fn cmd_report(a: &ReportArgs) -> Result<i32, Fatal> {
     let loaded = a.input.load()?;
     let refused = report_problems(&loaded.problems);
     let profile = load_profile(&a.profile)?;
-    let analysis =
-        crate::rules::run_with(&rules, &Selection::default(), loaded.timeline, &profile);
+    let analysis = crate::rules::run_with(&rules, &Selection::default(), loaded.timeline, &profile);
     let threshold = a.fail_on.threshold();
     let write = |out: &mut dyn Write| -> io::Result<()> {
         match a.format {

@@ -14,10 +14,15 @@ fn find_browser() -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
-        .find(|p| p.is_file())
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
+    .find(|p| p.is_file())
 }
 
 fn in_ci() -> bool {
@@ -81,25 +86,75 @@ fn seed_html_in_a_real_browser_shows_lanes_findings_and_the_root() {
     // One lane per source, each with its time quality shown.
     assert_eq!(count(&dom, "class=\"lane\""), 3, "lanes");
     for lane in ["alice-tab0", "bob-tab1", "internal-service"] {
-        assert!(dom.contains(&format!("<div class=\"name\">{lane}</div>")), "lane {lane}");
+        assert!(
+            dom.contains(&format!("<div class=\"name\">{lane}</div>")),
+            "lane {lane}"
+        );
     }
     for q in ["q exact", "q inferred", "q time-of-day"] {
         assert!(dom.contains(q), "time quality {q} shown");
     }
     // Every finding is marked on a lane; the root is marked as such, in the lanes and in the tree.
-    assert_eq!(count(&dom, "class=\"fmark finding-marker"), 15, "finding markers");
-    assert!(dom.contains("data-finding=\"F2\" title=\"F2 critical: ratchet v9"), "root marker");
+    assert_eq!(
+        count(&dom, "class=\"fmark finding-marker"),
+        15,
+        "finding markers"
+    );
+    assert!(
+        dom.contains("data-finding=\"F2\" title=\"F2 critical: ratchet v9"),
+        "root marker"
+    );
     assert!(dom.contains("fmark finding-marker critical root"));
     assert!(dom.contains("id=\"incident-tree\""));
-    assert!(dom.contains("<li class=\"root\" data-finding=\"F2\">"), "tree root");
+    assert!(
+        dom.contains("<li class=\"root\" data-finding=\"F2\">"),
+        "tree root"
+    );
     // Records are drawn and the root's evidence is highlighted and listed in the detail pane.
     assert!(count(&dom, "class=\"mark ") >= 376, "one mark per record");
     assert!(count(&dom, " hl\"") >= 2, "evidence highlighted");
     assert!(dom.contains("Attempted to get ratchet v9 for cid=4926344781773734389"));
     // The filters and the search are there.
-    for id in ["id=\"search\"", "id=\"f-cid\"", "id=\"f-user\"", "id=\"f-level\"", "id=\"f-sources\""] {
+    for id in [
+        "id=\"search\"",
+        "id=\"f-cid\"",
+        "id=\"f-user\"",
+        "id=\"f-level\"",
+        "id=\"f-sources\"",
+    ] {
         assert!(dom.contains(id), "{id}");
     }
+
+    // Filters, search and a record's detail, set through the page's URL fragment: the count of shown
+    // records must match what `diag timeline` keeps with the same source and text filter.
+    let o = chromium(
+        &browser,
+        &dir.path().join("p3"),
+        &[
+            "--dump-dom",
+            &format!("{url}#q=ratchet&src=internal-service&ev=0"),
+        ],
+    );
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let expected = Command::new(env!("CARGO_BIN_EXE_diag"))
+        .args(["timeline", "samples/seed", "--source", "internal-service"])
+        .args(["--grep", "(?i)ratchet", "--format", "ndjson"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run diag timeline");
+    let n = String::from_utf8_lossy(&expected.stdout).lines().count();
+    assert!(n >= 2, "the seed has the two ratchet lines");
+    assert!(
+        dom.contains(&format!("{n} of 376 embedded records shown")),
+        "search + source filter: expected {n} records shown"
+    );
+    assert_eq!(
+        count(&dom, "class=\"lane hidden\""),
+        2,
+        "two lanes filtered out"
+    );
+    assert!(dom.contains("<h2>Record</h2>"), "a record's detail");
+    assert!(dom.contains("<dd>internal-service:1 (citadel-tracing)</dd>"));
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("seed-report-1280x800.png");
     let _ = std::fs::remove_file(&shot);
@@ -117,9 +172,16 @@ fn seed_html_in_a_real_browser_shows_lanes_findings_and_the_root() {
     });
     assert_eq!(png.get(..8), Some(&b"\x89PNG\r\n\x1a\n"[..]), "a PNG");
     // IHDR: width and height, big-endian, at bytes 16..24.
-    let dim = |at: usize| png.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let dim = |at: usize| {
+        png.get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
     assert_eq!((dim(16), dim(20)), (Some(1280), Some(800)));
     // A blank page compresses to a few kB; the drawn timeline does not.
-    assert!(png.len() > 40_000, "screenshot looks empty: {} bytes", png.len());
+    assert!(
+        png.len() > 40_000,
+        "screenshot looks empty: {} bytes",
+        png.len()
+    );
     eprintln!("screenshot of the seed report: {}", shot.display());
 }

@@ -70,9 +70,13 @@ fn parse(md: &str) -> Doc {
             Event::End(TagEnd::CodeBlock) => doc.code_blocks.extend(code.take()),
             Event::Html(h) | Event::InlineHtml(h) => doc.html.push(h.to_string()),
             Event::Text(t) | Event::Code(t) => {
-                for s in [heading.as_mut().map(|h| &mut h.1), cell.as_mut(), code.as_mut()]
-                    .into_iter()
-                    .flatten()
+                for s in [
+                    heading.as_mut().map(|h| &mut h.1),
+                    cell.as_mut(),
+                    code.as_mut(),
+                ]
+                .into_iter()
+                .flatten()
                 {
                     s.push_str(&t);
                 }
@@ -121,8 +125,15 @@ fn the_seed_report_has_every_section_in_order() {
         .map(|(_, t)| t.as_str())
         .collect();
     assert_eq!(h2, SECTIONS, "{:?}", doc.headings);
-    assert_eq!(doc.headings.first().map(|h| h.1.as_str()), Some("diag report: FAIL"));
-    assert!(doc.html.is_empty(), "raw HTML in the report: {:?}", doc.html);
+    assert_eq!(
+        doc.headings.first().map(|h| h.1.as_str()),
+        Some("diag report: FAIL")
+    );
+    assert!(
+        doc.html.is_empty(),
+        "raw HTML in the report: {:?}",
+        doc.html
+    );
 }
 
 #[test]
@@ -135,18 +146,36 @@ fn the_seed_test_results_say_the_send_passed_and_the_receipt_failed() {
             .and_then(|r| r.get(1).cloned())
             .unwrap_or_else(|| panic!("no row {name:?} in {t:?}"))
     };
-    assert_eq!(status("Message alice_1767144257 → bob_1767144257 (send)"), "PASS");
-    assert_eq!(status("Message alice_1767144257 → bob_1767144257 (receive)"), "FAIL");
-    assert_eq!(status("Message bob_1767144257 → alice_1767144257"), "NOT TESTED");
-    assert_eq!(status("Connection to the server (alice_1767144257)"), "PASS");
+    assert_eq!(
+        status("Message alice_1767144257 → bob_1767144257 (send)"),
+        "PASS"
+    );
+    assert_eq!(
+        status("Message alice_1767144257 → bob_1767144257 (receive)"),
+        "FAIL"
+    );
+    assert_eq!(
+        status("Message bob_1767144257 → alice_1767144257"),
+        "NOT TESTED"
+    );
+    assert_eq!(
+        status("Connection to the server (alice_1767144257)"),
+        "PASS"
+    );
     assert_eq!(status("Connection to the server (bob_1767144257)"), "PASS");
-    assert_eq!(status("P2P connection (alice_1767144257 ↔ bob_1767144257)"), "PASS");
+    assert_eq!(
+        status("P2P connection (alice_1767144257 ↔ bob_1767144257)"),
+        "PASS"
+    );
     // The failed receipt names the finding and the incident's root.
     let receive = t
         .iter()
         .find(|r| r[0].ends_with("(receive)"))
         .expect("receive row");
-    assert!(receive[2].contains("97d21b6a") && receive[2].contains("root cause F2"), "{receive:?}");
+    assert!(
+        receive[2].contains("97d21b6a") && receive[2].contains("root cause F2"),
+        "{receive:?}"
+    );
 }
 
 #[test]
@@ -154,7 +183,10 @@ fn the_seed_report_fills_its_sections_from_the_analysis() {
     let md = seed_markdown();
     let doc = parse(&md);
     // Accounts: usernames, CIDs and tabs.
-    assert!(md.contains("**alice\\_1767144257** (CID: 2140228971562830034) — tab `alice-tab0`"), "{md}");
+    assert!(
+        md.contains("**alice\\_1767144257** (CID: 2140228971562830034) — tab `alice-tab0`"),
+        "{md}"
+    );
     assert!(md.contains("**bob\\_1767144257** (CID: 4926344781773734389) — tab `bob-tab1`"));
     // Critical findings with evidence blocks: the ratchet gap and the panic with its payload.
     let blocks = doc.code_blocks.join("\n");
@@ -166,7 +198,11 @@ fn the_seed_report_fills_its_sections_from_the_analysis() {
         .iter()
         .find(|b| b.contains("[P2P-MSG] sink.send() SUCCEEDED"))
         .expect("trace block");
-    let at = |s: &str| trace.find(s).unwrap_or_else(|| panic!("{s} not in {trace}"));
+    let at = |s: &str| {
+        trace
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} not in {trace}"))
+    };
     assert!(at("[P2P] Sending message 97d21b6a") < at("[P2P-MSG] sink.send() SUCCEEDED"));
     assert!(at("[P2P-MSG] sink.send() SUCCEEDED") < at("sent successfully in 14ms"));
     assert!(md.contains("Nothing in `bob-tab1` carries it"));
@@ -175,15 +211,30 @@ fn the_seed_report_fills_its_sections_from_the_analysis() {
     assert_eq!(sev.len() - 1, 15, "{sev:?}");
     let src = table_with(
         &doc,
-        &["Source", "File", "Format", "Events", "Unparsed", "Owner", "Placement", "Clock offset"],
+        &[
+            "Source",
+            "File",
+            "Format",
+            "Events",
+            "Unparsed",
+            "Owner",
+            "Placement",
+            "Clock offset",
+        ],
     );
-    assert!(src.iter().any(|r| r[0] == "bob-tab1" && r[7].starts_with("-3601.216 s")), "{src:?}");
+    assert!(
+        src.iter()
+            .any(|r| r[0] == "bob-tab1" && r[7].starts_with("-3601.216 s")),
+        "{src:?}"
+    );
     // Root cause analysis: the primary issue, the chain, each rule's why and possible causes.
     assert!(doc
         .headings
         .iter()
         .any(|(_, h)| h == "I1: primary issue: Ratchet version outside the held range"));
-    assert!(md.contains("1. `ratchet-version-gap`: Ratchet version outside the held range ← this run"));
+    assert!(
+        md.contains("1. `ratchet-version-gap`: Ratchet version outside the held range ← this run")
+    );
     // Recommendations: one per rule (websocket-lost has two findings, one entry).
     assert_eq!(md.matches("(`websocket-lost`; F5, F6)").count(), 1);
     // Files referenced: the panic location and the toolset call site.
@@ -212,10 +263,19 @@ fn a_healthy_run_says_what_the_evidence_does_not_support() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let md = stdout(&o);
     let doc = parse(&md);
-    assert!(doc.headings.iter().any(|(_, h)| h == "Overall Result: PASS"), "{md}");
+    assert!(
+        doc.headings
+            .iter()
+            .any(|(_, h)| h == "Overall Result: PASS"),
+        "{md}"
+    );
     assert!(md.contains("No message was lost in these logs"), "{md}");
     let h2 = doc.headings.iter().filter(|(l, _)| *l == 2).count();
-    assert_eq!(h2, SECTIONS.len(), "every section is there, even when empty: {md}");
+    assert_eq!(
+        h2,
+        SECTIONS.len(),
+        "every section is there, even when empty: {md}"
+    );
 }
 
 /// Log text written to break a Markdown or HTML document: fences, table pipes, headings, tags.
@@ -235,12 +295,23 @@ fn log_text_cannot_break_the_markdown_or_the_html() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let md = stdout(&o);
     let doc = parse(&md);
-    assert!(doc.html.is_empty(), "raw HTML got through: {:?}\n{md}", doc.html);
+    assert!(
+        doc.html.is_empty(),
+        "raw HTML got through: {:?}\n{md}",
+        doc.html
+    );
     let h2 = doc.headings.iter().filter(|(l, _)| *l == 2).count();
-    assert_eq!(h2, SECTIONS.len(), "a log line made or ate a heading: {:?}", doc.headings);
+    assert_eq!(
+        h2,
+        SECTIONS.len(),
+        "a log line made or ate a heading: {:?}",
+        doc.headings
+    );
     // The title keeps the text, as text: no heading of its own, no tags, no broken table.
     assert!(
-        doc.headings.iter().all(|(_, h)| !h.starts_with("not a heading")),
+        doc.headings
+            .iter()
+            .all(|(_, h)| !h.starts_with("not a heading")),
         "{:?}",
         doc.headings
     );
@@ -252,16 +323,36 @@ fn log_text_cannot_break_the_markdown_or_the_html() {
         doc.headings
     );
     let sev = table_with(&doc, &["Severity", "Finding", "Rule", "Events", "Issue"]);
-    assert!(sev.iter().all(|r| r.len() == 5), "a pipe split a cell: {sev:?}");
+    assert!(
+        sev.iter().all(|r| r.len() == 5),
+        "a pipe split a cell: {sev:?}"
+    );
     // The panic's payload line is inside its evidence block, whole, fences and all.
-    assert!(doc.code_blocks.iter().any(|b| b.contains("``` </script>")), "{md}");
+    assert!(
+        doc.code_blocks.iter().any(|b| b.contains("``` </script>")),
+        "{md}"
+    );
 
     let html = dir.path().join("r.html");
-    let o = diag(&["report", &log, "--format", "html", "-o", &html.to_string_lossy()]);
+    let o = diag(&[
+        "report",
+        &log,
+        "--format",
+        "html",
+        "-o",
+        &html.to_string_lossy(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let page = std::fs::read_to_string(&html).expect("html written");
-    assert!(!page.contains("<img"), "a tag from the log reached the page");
-    assert_eq!(page.matches("</script>").count(), 2, "only the page's own scripts end");
+    assert!(
+        !page.contains("<img"),
+        "a tag from the log reached the page"
+    );
+    assert_eq!(
+        page.matches("</script>").count(),
+        2,
+        "only the page's own scripts end"
+    );
     assert!(!page.contains("<script src") && !page.contains("<link") && !page.contains("@import"));
 }
 
@@ -269,7 +360,14 @@ fn log_text_cannot_break_the_markdown_or_the_html() {
 fn html_report_of_the_seed_is_one_small_self_contained_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("seed.html");
-    let o = diag(&["report", "samples/seed", "--format", "html", "-o", &out.to_string_lossy()]);
+    let o = diag(&[
+        "report",
+        "samples/seed",
+        "--format",
+        "html",
+        "-o",
+        &out.to_string_lossy(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let page = std::fs::read_to_string(&out).expect("html written");
     assert!(page.len() <= 2 * 1024 * 1024, "{} bytes", page.len());
@@ -324,7 +422,10 @@ fn large_input_budget() {
     eprintln!("large input: {input} bytes, 12001 records -> HTML {size} bytes");
     assert!(size <= 10 * 1024 * 1024, "{size} bytes");
     let page = std::fs::read_to_string(&out).expect("read");
-    assert!(page.contains("session.rs:2254:18"), "the panic's evidence is embedded");
+    assert!(
+        page.contains("session.rs:2254:18"),
+        "the panic's evidence is embedded"
+    );
     assert!(page.contains("\"density\""));
 }
 
@@ -333,6 +434,11 @@ fn report_output_file_errors_say_what_to_do() {
     let o = diag(&["report", "samples/seed", "-o", "/nonexistent-dir/x.md"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("cannot write /nonexistent-dir/x.md") && err.contains("writable"), "{err}");
-    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/seed").is_dir());
+    assert!(
+        err.contains("cannot write /nonexistent-dir/x.md") && err.contains("writable"),
+        "{err}"
+    );
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples/seed")
+        .is_dir());
 }

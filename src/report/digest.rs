@@ -73,7 +73,9 @@ fn trace_of(tl: &Timeline, f: &Finding) -> Trace {
         .filter_map(|e| tl.events.get(e.event))
         .find_map(|ev| ev.uuids.first().cloned())
         .map(|u| u.to_ascii_lowercase());
-    let prefix = msgid.as_deref().map(|m| m.chars().take(8).collect::<String>());
+    let prefix = msgid
+        .as_deref()
+        .map(|m| m.chars().take(8).collect::<String>());
     let carries = |i: usize| {
         let Some(ev) = tl.events.get(i) else {
             return false;
@@ -139,7 +141,10 @@ pub fn files(a: &Analysis) -> Vec<FileRef> {
                 continue;
             };
             // Service code first (`false` sorts first), then the browser's.
-            let ui = tl.sources.get(ev.source).is_none_or(|s| s.role != Role::Service);
+            let ui = tl
+                .sources
+                .get(ev.source)
+                .is_none_or(|s| s.role != Role::Service);
             if let Some(re) = PANIC_AT.as_ref() {
                 for c in re.captures_iter(&ev.message) {
                     if let Some(m) = c.get(1) {
@@ -161,7 +166,11 @@ pub fn files(a: &Analysis) -> Vec<FileRef> {
             findings.dedup();
             FileRef {
                 location,
-                kind: if k == 0 { "panic location" } else { "call site" },
+                kind: if k == 0 {
+                    "panic location"
+                } else {
+                    "call site"
+                },
                 service: !ui,
                 findings,
             }
@@ -245,8 +254,16 @@ mod tests {
         let tl = timeline_of(&[("svc.log", svc)]).expect("timeline");
         let a = crate::rules::analyze(&tl, None).expect("rules");
         let f = files(&a);
-        assert_eq!(f.first().map(|x| x.location.as_str()), Some("/x/session.rs:2254:18"), "{f:?}");
+        assert_eq!(
+            f.first().map(|x| x.location.as_str()),
+            Some("/x/session.rs:2254:18"),
+            "{f:?}"
+        );
         assert_eq!(f.first().map(|x| x.kind), Some("panic location"));
-        assert!(f.iter().any(|x| x.kind == "call site" && x.location.ends_with("lib.rs:89")), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|x| x.kind == "call site" && x.location.ends_with("lib.rs:89")),
+            "{f:?}"
+        );
     }
 }

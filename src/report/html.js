@@ -345,8 +345,48 @@
     detail.appendChild(el("div", { cls: "note", text: "Evidence (highlighted on the lanes):" }));
     detail.appendChild(ul);
   }
+  // The view lives in the URL's fragment too (#q=…&cid=…&user=…&level=…&src=…&evidence=1&finding=F2&ev=12),
+  // so a link to the artifact opens on what the sender was looking at.
+  function fromHash() {
+    var h = new URLSearchParams(location.hash.slice(1)), v;
+    if ((v = h.get("q")) != null) { state.q = v; search.value = v; }
+    if ((v = h.get("cid")) != null) D.cids.forEach(function (c, i) { if (c.cid === v || c.name === v) { state.cid = i; cidSel.value = String(i); } });
+    if ((v = h.get("user")) != null) D.cids.forEach(function (c, i) { if (c.name === v) { state.user = i; userSel.value = String(i); } });
+    if ((v = h.get("level")) != null) {
+      var l = LN.indexOf(v.toUpperCase()); if (l < 0) l = +v || 0;
+      state.level = l; lvlSel.value = String(l);
+    }
+    if ((v = h.get("src")) != null) {
+      var want = v.split(",");
+      D.sources.forEach(function (s, i) {
+        state.sources[i] = want.indexOf(s.label) >= 0;
+        var cb = srcBoxes.querySelector('input[data-source="' + i + '"]'); if (cb) cb.checked = state.sources[i];
+      });
+    }
+    if (h.get("evidence") === "1") { state.findingsOnly = true; fo.checked = true; }
+    if ((v = h.get("zoom")) != null && +v >= 1) { state.zoom = Math.min(64, +v); layout(); stackFindings(); }
+    return h;
+  }
+  function toHash() {
+    var h = new URLSearchParams();
+    if (state.q) h.set("q", state.q);
+    if (state.cid >= 0) h.set("cid", D.cids[state.cid].cid);
+    if (state.user >= 0) h.set("user", D.cids[state.user].name || "");
+    if (state.level) h.set("level", LN[state.level].toLowerCase());
+    if (state.sources.some(function (x) { return !x; })) h.set("src", D.sources.filter(function (s, i) { return state.sources[i]; }).map(function (s) { return s.label; }).join(","));
+    if (state.findingsOnly) h.set("evidence", "1");
+    if (state.selFinding) h.set("finding", state.selFinding);
+    if (state.selEvent != null) h.set("ev", String(state.selEvent));
+    try { history.replaceState(null, "", "#" + h.toString()); } catch (err) { /* a file:// page may refuse */ }
+  }
+  var hash = fromHash();
   apply();
   var firstRoot = D.incidents.length ? D.incidents[0].root : (D.findings[0] && D.findings[0].id);
+  if (hash.get("finding") && fById[hash.get("finding")]) firstRoot = hash.get("finding");
   if (firstRoot) selectFinding(firstRoot);
+  if (hash.get("ev") != null) selectEvent(+hash.get("ev"), true);
+  [search, cidSel, userSel, lvlSel, fo].forEach(function (n) { n.addEventListener("change", toHash); });
+  srcBoxes.addEventListener("change", toHash);
+  document.addEventListener("click", function () { setTimeout(toHash, 0); });
   document.body.setAttribute("data-ready", "1");
 })();

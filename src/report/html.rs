@@ -254,7 +254,14 @@ fn event_out(
     )
 }
 
-fn page(a: &Analysis, opts: &Html, all: bool, context: usize, per_finding: usize, cut: Cut) -> Page {
+fn page(
+    a: &Analysis,
+    opts: &Html,
+    all: bool,
+    context: usize,
+    per_finding: usize,
+    cut: Cut,
+) -> Page {
     let tl = &a.timeline;
     // Positions are ns on a time axis; on an order axis, line order (kept as is, scaled alike).
     let scale = |p: f64| p / 1e6;
@@ -354,11 +361,7 @@ fn page(a: &Analysis, opts: &Html, all: bool, context: usize, per_finding: usize
         .map(|i| IncidentOut {
             id: i.id.clone(),
             root: i.root.clone(),
-            findings: i
-                .findings
-                .iter()
-                .map(|f| (f.clone(), a.depth(f)))
-                .collect(),
+            findings: i.findings.iter().map(|f| (f.clone(), a.depth(f))).collect(),
             summary: i.summary.clone(),
         })
         .collect();
@@ -425,7 +428,11 @@ fn embed(p: &Page) -> io::Result<String> {
 /// Build the page's JSON within the budget: everything when small enough, else evidence with less and
 /// less context and shorter texts until it fits.
 fn fitted(a: &Analysis, opts: &Html) -> io::Result<String> {
-    let budget = if opts.budget == 0 { BUDGET } else { opts.budget };
+    let budget = if opts.budget == 0 {
+        BUDGET
+    } else {
+        opts.budget
+    };
     let limit = if opts.full_limit == 0 {
         FULL_LIMIT
     } else {
@@ -527,7 +534,10 @@ mod tests {
         // The only script end tags are the two the page itself writes.
         assert_eq!(s.matches("</script>").count(), 2, "{s}");
         assert!(s.contains("\\u003c/script\\u003e"));
-        assert!(!s.contains("http://") && !s.contains("https://"), "no network");
+        assert!(
+            !s.contains("http://") && !s.contains("https://"),
+            "no network"
+        );
     }
 
     #[test]

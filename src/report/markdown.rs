@@ -169,10 +169,7 @@ fn event_lines(tl: &Timeline, ev: &Event, out: &mut Vec<String>) {
     out.push(event_line(tl, ev));
     for (i, c) in ev.continuation.iter().enumerate() {
         if i == CONT {
-            out.push(format!(
-                "    … {} more lines",
-                ev.continuation.len() - CONT
-            ));
+            out.push(format!("    … {} more lines", ev.continuation.len() - CONT));
             break;
         }
         out.push(format!("    {}", clip(c, 400)));
@@ -305,7 +302,11 @@ fn accounts(out: &mut dyn Write, tl: &Timeline) -> io::Result<()> {
         } else {
             format!(
                 "tab {}",
-                acc.tabs.iter().map(|t| code(t)).collect::<Vec<_>>().join(", ")
+                acc.tabs
+                    .iter()
+                    .map(|t| code(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
         writeln!(
@@ -402,7 +403,11 @@ fn critical(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         writeln!(out, "{}", meta.join(" · "))?;
         writeln!(out)?;
         if let Some(info) = a.rules.iter().find(|r| r.id == f.rule) {
-            let d = info.description.split_whitespace().collect::<Vec<_>>().join(" ");
+            let d = info
+                .description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             if !d.is_empty() {
                 writeln!(out, "{}", inline(&d))?;
                 writeln!(out)?;
@@ -601,7 +606,12 @@ fn root_cause(out: &mut dyn Write, a: &Analysis, opts: &Markdown) -> io::Result<
                 .rules
                 .iter()
                 .find(|r| r.id == f.rule)
-                .map(|r| r.description.split_whitespace().collect::<Vec<_>>().join(" "))
+                .map(|r| {
+                    r.description
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .unwrap_or_default();
             writeln!(out, "- {} ({}): {}", code(&f.rule), f.id, inline(&why))?;
             let possible = opts.causes.get(&f.rule).cloned().unwrap_or_default();
@@ -615,7 +625,12 @@ fn root_cause(out: &mut dyn Write, a: &Analysis, opts: &Markdown) -> io::Result<
                     .rules
                     .iter()
                     .find(|r| r.id == f.rule)
-                    .map(|r| r.remediation.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .map(|r| {
+                        r.remediation
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
                     .unwrap_or_default();
                 writeln!(
                     out,
@@ -910,11 +925,7 @@ fn overall(
         if failed { "fails" } else { "passes" }
     );
     if let Some(r) = root_of(a) {
-        let chain = a
-            .incidents
-            .first()
-            .map(|i| i.findings.len())
-            .unwrap_or(1);
+        let chain = a.incidents.first().map(|i| i.findings.len()).unwrap_or(1);
         s.push_str(&format!(
             " Root cause: {} ({}, {}), which led to {} linked findings.",
             inline(&r.title),

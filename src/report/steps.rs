@@ -135,7 +135,10 @@ fn parties(
 ) -> Option<(Option<u64>, Option<u64>)> {
     let caps = re.captures(&ev.message)?;
     let get = |n: &str| caps.name(n).and_then(|m| resolve(tl, known, m.as_str()));
-    let owner = tl.sources.get(ev.source).and_then(|s| s.owners.first().copied());
+    let owner = tl
+        .sources
+        .get(ev.source)
+        .and_then(|s| s.owners.first().copied());
     let by_name = caps.name("user").and_then(|m| tl.cids.lookup(m.as_str()));
     let first = get("cid").or(get("from")).or(by_name);
     let to = get("to");
@@ -160,7 +163,11 @@ static FROM_TO: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(||
 
 /// Which way a finding about a message went: `from A to B` in its evidence, else the owner of the tab
 /// that sent it towards the finding's other CID.
-fn direction(tl: &Timeline, known: &[u64], f: &crate::rules::finding::Finding) -> Option<(u64, u64)> {
+fn direction(
+    tl: &Timeline,
+    known: &[u64],
+    f: &crate::rules::finding::Finding,
+) -> Option<(u64, u64)> {
     let evs = || f.evidence.iter().filter_map(|e| tl.events.get(e.event));
     if let Some(re) = FROM_TO.as_ref() {
         for ev in evs() {
@@ -173,7 +180,11 @@ fn direction(tl: &Timeline, known: &[u64], f: &crate::rules::finding::Finding) -
             }
         }
     }
-    let owner = evs().find_map(|ev| tl.sources.get(ev.source).and_then(|s| s.owners.first().copied()))?;
+    let owner = evs().find_map(|ev| {
+        tl.sources
+            .get(ev.source)
+            .and_then(|s| s.owners.first().copied())
+    })?;
     let other = f.cids.iter().copied().find(|c| *c != owner)?;
     Some((owner, other))
 }
@@ -264,7 +275,12 @@ pub fn results(a: &Analysis) -> Vec<StepResult> {
         }
     }
     for k in keys {
-        out.extend(directed.iter().filter(|(r, _)| *r == k).map(|(_, s)| s.clone()));
+        out.extend(
+            directed
+                .iter()
+                .filter(|(r, _)| *r == k)
+                .map(|(_, s)| s.clone()),
+        );
     }
     merge_untested_messages(&mut out);
     out
@@ -288,9 +304,11 @@ fn evaluate(a: &Analysis, step: &Step, known: &[u64], row: (u64, Option<u64>)) -
         {
             first_pass = Some(i);
         }
-        if step.fail.iter().any(|re| {
-            parties(tl, known, re, ev).is_some_and(|g| fits(row, g, step.def.directed))
-        }) {
+        if step
+            .fail
+            .iter()
+            .any(|re| parties(tl, known, re, ev).is_some_and(|g| fits(row, g, step.def.directed)))
+        {
             fails.push(i);
         }
     }
@@ -306,7 +324,13 @@ fn evaluate(a: &Analysis, step: &Step, known: &[u64], row: (u64, Option<u64>)) -
         return StepResult {
             name,
             status: Status::Fail,
-            note: format!("{} ({}, {}){}", clip(&f.title, 200), f.id, f.rule, root_note(a, &f.id)),
+            note: format!(
+                "{} ({}, {}){}",
+                clip(&f.title, 200),
+                f.id,
+                f.rule,
+                root_note(a, &f.id)
+            ),
             event: f.evidence.first().map(|e| e.event),
             finding: Some(f.id.clone()),
         };
@@ -316,7 +340,13 @@ fn evaluate(a: &Analysis, step: &Step, known: &[u64], row: (u64, Option<u64>)) -
             let mut note = format!(
                 "{}: {}",
                 place(tl, p),
-                clip(&tl.events.get(p).map(|e| e.message.clone()).unwrap_or_default(), 120)
+                clip(
+                    &tl.events
+                        .get(p)
+                        .map(|e| e.message.clone())
+                        .unwrap_or_default(),
+                    120
+                )
             );
             let later = fails.iter().filter(|f| **f > p).count();
             if later > 0 {
@@ -336,7 +366,13 @@ fn evaluate(a: &Analysis, step: &Step, known: &[u64], row: (u64, Option<u64>)) -
             note: format!(
                 "{}: {}",
                 place(tl, *f),
-                clip(&tl.events.get(*f).map(|e| e.message.clone()).unwrap_or_default(), 120)
+                clip(
+                    &tl.events
+                        .get(*f)
+                        .map(|e| e.message.clone())
+                        .unwrap_or_default(),
+                    120
+                )
             ),
             event: Some(*f),
             finding: None,
@@ -376,7 +412,11 @@ fn merge_untested_messages(rows: &mut Vec<StepResult>) {
         .map(|(i, r)| (i, r.name.clone()))
         .collect();
     // `Step (alice)` → `(alice)`: a later step of the same users implies this one.
-    let who = |n: &str| n.rfind(" (").map(|p| n[p..].to_string()).unwrap_or_default();
+    let who = |n: &str| {
+        n.rfind(" (")
+            .map(|p| n[p..].to_string())
+            .unwrap_or_default()
+    };
     for (i, r) in rows.iter_mut().enumerate() {
         if r.status == Status::NotTested && !r.name.starts_with("Message") {
             let mine = who(&r.name);
@@ -422,7 +462,10 @@ mod tests {
                 .unwrap_or_else(|| panic!("{n} in {rows:?}"))
         };
         assert_eq!(get("Connection to the server (ann)").status, Status::Pass);
-        assert_eq!(get("Connection to the server (ben)").status, Status::NotTested);
+        assert_eq!(
+            get("Connection to the server (ben)").status,
+            Status::NotTested
+        );
         assert_eq!(get("Message ann → ben (send)").status, Status::Pass);
         assert_eq!(get("Message ann → ben (receive)").status, Status::Pass);
         let back = get("Message ben → ann");
