@@ -48,7 +48,7 @@
     el("h1", { text: "diag report" }),
     el("span", { cls: "verdict " + D.verdict, id: "verdict", text: D.verdict }),
     counts,
-    el("span", { cls: "note", text: D.total_events + " records from " + D.sources.length + " sources" +
+    el("span", { cls: "note", text: D.total_events + " records from " + D.sources.length + (D.sources.length === 1 ? " source" : " sources") +
       (D.omitted ? "; " + (D.total_events - D.omitted) + " embedded (findings' evidence and context), density of all below each lane" : "") }),
     el("div", { cls: "rootline" }, "Root cause: ", el("b", { text: D.root || "none: no incident" })));
   app.appendChild(header);

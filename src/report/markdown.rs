@@ -58,7 +58,7 @@ pub fn causes_of(rules: &[crate::rules::load::Rule]) -> BTreeMap<String, Vec<Str
 
 /// Escape text for a Markdown paragraph, list item or heading: no markup, no HTML, no line breaks.
 pub fn inline(s: &str) -> String {
-    let s = sanitize(s);
+    let s = sanitize(&s.replace(['\n', '\r'], " "));
     let mut out = String::with_capacity(s.len() + 8);
     for (i, c) in s.chars().enumerate() {
         match c {
@@ -67,7 +67,6 @@ pub fn inline(s: &str) -> String {
                 out.push(c);
             }
             '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
             // A leading list or block marker would start a block inside ours.
             '-' | '+' | '=' if i == 0 => {
                 out.push('\\');
@@ -100,9 +99,12 @@ pub fn code(s: &str) -> String {
     } else {
         ""
     };
-    // In a table a `|` ends the cell even inside a code span: GFM takes `\|`.
-    let s = s.replace('|', "\\|");
     format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A code span inside a table cell: there a `|` ends the cell even inside a code span, and GFM takes `\|`.
+pub fn code_cell(s: &str) -> String {
+    code(s).replace('|', "\\|")
 }
 
 fn longest_run(s: &str, ch: char) -> usize {
@@ -532,7 +534,7 @@ fn severity_table(out: &mut dyn Write, a: &Analysis, counts: &Summary) -> io::Re
             out,
             "| {sev} | {} | {} | {} | {} |",
             f.id,
-            code(&f.rule),
+            code_cell(&f.rule),
             f.count.max(f.evidence.len()),
             cell(&f.title)
         )?;
@@ -854,8 +856,8 @@ fn sources(out: &mut dyn Write, tl: &Timeline) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {owner} | {} | {offset} |",
-            code(&s.label),
-            code(&s.path),
+            code_cell(&s.label),
+            code_cell(&s.path),
             cell(&s.detection.format),
             s.events,
             s.parse.unparsed,
@@ -965,7 +967,8 @@ mod tests {
         assert_eq!(code("a"), "`a`");
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x`"), "`` `x` ``");
-        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a|b"), "`a|b`");
+        assert_eq!(code_cell("a|b"), "`a\\|b`");
     }
 
     #[test]
