@@ -280,6 +280,7 @@ fn accounts(out: &mut dyn Write, tl: &Timeline) -> io::Result<()> {
             out,
             "No user is named in these logs (no name bound to a CID, no tab owned by one); `--alias NAME=CID` names one."
         )?;
+        writeln!(out)?;
     }
     for (i, acc) in accts.iter().enumerate() {
         let name = acc
@@ -322,7 +323,7 @@ fn accounts(out: &mut dyn Write, tl: &Timeline) -> io::Result<()> {
         if let Some(s) = tl.sources.get(i) {
             writeln!(
                 out,
-                "- **Service:** {} ({})",
+                "- **Service:** {}: {}",
                 code(&s.label),
                 inline(&s.placement)
             )?;
@@ -450,10 +451,17 @@ fn trace(out: &mut dyn Write, a: &Analysis, t: &Trace) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}.", inline(title))?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "Every event that carries the message's id, in timeline order across sources (with the relay lines between its ends):"
-    )?;
+    if t.msgid.is_some() {
+        writeln!(
+            out,
+            "Every event that carries the message's id, in timeline order across sources (with the relay lines between its ends):"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "The logs give these messages no id: the finding's events and every line between them that names both ends, in timeline order:"
+        )?;
+    }
     writeln!(out)?;
     let mut lines = Vec::new();
     for i in &t.events {
@@ -969,6 +977,44 @@ mod tests {
         assert_eq!(code("`x`"), "`` `x` ``");
         assert_eq!(code("a|b"), "`a|b`");
         assert_eq!(code_cell("a|b"), "`a\\|b`");
+    }
+
+    #[test]
+    fn the_history_section_lists_given_runs_and_says_how_to_give_them() {
+        let mut v = Vec::new();
+        history(&mut v, &[]).unwrap();
+        let empty = String::from_utf8(v).unwrap();
+        assert!(empty.contains("No history database was given") && empty.contains("`--db FILE`"));
+        let rows = [
+            HistoryRow {
+                run_id: "9".into(),
+                time: "2025-12-30T01:20:00Z".into(),
+                verdict: "PASS".into(),
+                root_cause: String::new(),
+                counts: Summary::default(),
+            },
+            HistoryRow {
+                run_id: "10".into(),
+                time: "2025-12-30T01:45:00Z".into(),
+                verdict: "FAIL".into(),
+                root_cause: "panic at session.rs:2254:18 | x".into(),
+                counts: Summary {
+                    critical: 3,
+                    high: 4,
+                    ..Default::default()
+                },
+            },
+        ];
+        let mut v = Vec::new();
+        history(&mut v, &rows).unwrap();
+        let s = String::from_utf8(v).unwrap();
+        let lines: Vec<&str> = s.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(lines.len(), 4, "{s}");
+        assert!(lines[0].starts_with("| Run | Time | Result | Root Cause | Critical |"));
+        assert_eq!(
+            lines[3],
+            "| 10 | 2025-12-30T01:45:00Z | **FAIL** | panic at session.rs:2254:18 \\| x | 3 | 4 | 0 | 0 | 0 |"
+        );
     }
 
     #[test]

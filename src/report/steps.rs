@@ -103,8 +103,25 @@ fn resolve(tl: &Timeline, known: &[u64], digits: &str) -> Option<u64> {
     }
 }
 
-/// The users a report speaks of: named CIDs and tab owners, in CID order.
+/// Unnamed CIDs stand in for users up to this many (a test has a few clients; a server log, many).
+const UNNAMED_USERS: usize = 6;
+
+/// The users a report speaks of: named CIDs and tab owners, in CID order; without any, the full CIDs
+/// the logs mention, when they are few.
 pub fn users(tl: &Timeline) -> Vec<u64> {
+    let named = named_users(tl);
+    if !named.is_empty() {
+        return named;
+    }
+    let all: Vec<u64> = tl.cids.names.keys().copied().collect();
+    if all.len() <= UNNAMED_USERS {
+        all
+    } else {
+        Vec::new()
+    }
+}
+
+fn named_users(tl: &Timeline) -> Vec<u64> {
     let mut v: Vec<u64> = tl
         .cids
         .names
@@ -158,7 +175,7 @@ fn parties(
 }
 
 static FROM_TO: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| {
-    Regex::new(r"from (\d{6,}|[0-9]+\.\.\.) to (?:peer )?(\d{6,}|[0-9]+\.\.\.)").ok()
+    Regex::new(r"from (\d{6,}|[0-9]+\.\.\.) to (?:peer )?(?:Some\()?(\d{6,}|[0-9]+\.\.\.)").ok()
 });
 
 /// Which way a finding about a message went: `from A to B` in its evidence, else the owner of the tab
