@@ -422,7 +422,6 @@ fn critical(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
 }
 
 fn console(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
-    let tl = &a.timeline;
     writeln!(out, "## Console Log Analysis")?;
     writeln!(out)?;
     let traces = digest::traces(a);
@@ -436,7 +435,6 @@ fn console(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     for t in &traces {
         trace(out, a, t)?;
     }
-    let _ = tl;
     Ok(())
 }
 
