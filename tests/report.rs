@@ -188,6 +188,7 @@ fn the_seed_report_fills_its_sections_from_the_analysis() {
         "{md}"
     );
     assert!(md.contains("**bob\\_1767144257** (CID: 4926344781773734389) — tab `bob-tab1`"));
+    assert!(md.contains("`ws://127.0.0.1:12345` (named by `alice-tab0`, `bob-tab1`)"));
     // Critical findings with evidence blocks: the ratchet gap and the panic with its payload.
     let blocks = doc.code_blocks.join("\n");
     assert!(blocks.contains("Attempted to get ratchet v9 for cid=4926344781773734389"));

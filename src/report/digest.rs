@@ -36,6 +36,66 @@ pub fn accounts(tl: &Timeline) -> Vec<Account> {
         .collect()
 }
 
+/// An address the run talked to, and which sources name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// What it is (`internal service (WebSocket)`, `server`).
+    pub kind: &'static str,
+    /// The address as logged.
+    pub addr: String,
+    /// Labels of the sources that name it.
+    pub sources: Vec<String>,
+}
+
+static ENDPOINTS: LazyLock<Vec<(&'static str, Option<Regex>)>> = LazyLock::new(|| {
+    [
+        (
+            "internal service (WebSocket)",
+            r"Initializing WASM client with URL: (wss?://\S+)",
+        ),
+        ("server", r"Citadel server established on (\S+)"),
+        (
+            "server",
+            r"About to connect to server (\S+?)(?: for user|$)",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, re)| (k, Regex::new(re).ok()))
+    .collect()
+});
+
+/// The addresses the tabs and services connected to (the WebSocket URL, the server's address).
+pub fn endpoints(tl: &Timeline) -> Vec<Endpoint> {
+    let mut out: Vec<Endpoint> = Vec::new();
+    for ev in &tl.events {
+        for (kind, re) in ENDPOINTS.iter() {
+            let Some(addr) = re
+                .as_ref()
+                .and_then(|re| re.captures(&ev.message))
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().trim_end_matches(['.', ',']).to_string())
+            else {
+                continue;
+            };
+            let label = tl
+                .sources
+                .get(ev.source)
+                .map(|s| s.label.clone())
+                .unwrap_or_default();
+            match out.iter_mut().find(|e| e.kind == *kind && e.addr == addr) {
+                Some(e) if !e.sources.contains(&label) => e.sources.push(label),
+                Some(_) => {}
+                None => out.push(Endpoint {
+                    kind,
+                    addr,
+                    sources: vec![label],
+                }),
+            }
+        }
+    }
+    out
+}
+
 /// Rules whose findings are a lost message (their evidence carries its id and both ends).
 const MESSAGE_RULES: [&str; 2] = ["message-not-delivered", "message-loss"];
 

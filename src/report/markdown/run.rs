@@ -51,6 +51,20 @@ pub(super) fn accounts(out: &mut dyn Write, tl: &Timeline) -> io::Result<()> {
             acc.cid
         )?;
     }
+    for e in digest::endpoints(tl) {
+        let from = e
+            .sources
+            .iter()
+            .map(|l| code(l))
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(
+            out,
+            "- **{}:** {} (named by {from})",
+            capitalized(e.kind),
+            code(&e.addr)
+        )?;
+    }
     for i in digest::services(tl) {
         if let Some(s) = tl.sources.get(i) {
             writeln!(
@@ -62,6 +76,13 @@ pub(super) fn accounts(out: &mut dyn Write, tl: &Timeline) -> io::Result<()> {
         }
     }
     writeln!(out)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 pub(super) fn test_results(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
