@@ -105,10 +105,11 @@
     var all = D.density.all[si] || [], errs = D.density.errors[si] || [];
     var max = 1;
     all.forEach(function (v) { if (v > max) max = v; });
-    for (var b = 0; b < all.length; b += 3) {
-      var v = (all[b] || 0) + (all[b + 1] || 0) + (all[b + 2] || 0);
-      var ev = (errs[b] || 0) + (errs[b + 1] || 0) + (errs[b + 2] || 0);
-      var h = v ? Math.max(2, Math.round(14 * Math.sqrt(v / (3 * max)))) : 0;
+    var step = all.length >= 300 ? 3 : 1;
+    for (var b = 0; b < all.length; b += step) {
+      var v = 0, ev = 0;
+      for (var k = b; k < b + step && k < all.length; k++) { v += all[k] || 0; ev += errs[k] || 0; }
+      var h = v ? Math.max(2, Math.round(14 * Math.sqrt(v / (step * max)))) : 0;
       dens.appendChild(el("i", { cls: ev ? "e" : "", style: "height:" + h + "px" }));
     }
     track.appendChild(dens);
@@ -333,8 +334,9 @@
     detail.appendChild(el("div", null, el("span", { cls: "sev " + f.sev, text: f.sev.toUpperCase() }), f.title));
     detail.appendChild(el("div", { cls: "note", text: "rule " + f.rule + (f.caused_by ? "; caused by " + f.caused_by : "") +
       "; " + f.count + " events" + (f.cids.length ? "; CIDs " + f.cids.map(cidName).join(", ") : "") }));
-    if (f.why) detail.appendChild(el("p", { text: "Why: " + f.why }));
-    if (f.fix) detail.appendChild(el("p", { text: "Fix: " + f.fix }));
+    var rule = D.rules[f.rule] || ["", ""];
+    if (rule[0]) detail.appendChild(el("p", { text: "Why: " + rule[0] }));
+    if (rule[1]) detail.appendChild(el("p", { text: "Fix: " + rule[1] }));
     var ul = el("ul");
     f.evidence.forEach(function (p) {
       var e = byIndex[p[0]];

@@ -57,6 +57,8 @@ struct Page {
     events: Vec<EventOut>,
     findings: Vec<FindingOut>,
     incidents: Vec<IncidentOut>,
+    /// Each rule's why and fix, once (many findings share a rule).
+    rules: std::collections::BTreeMap<String, (String, String)>,
     steps: Vec<StepOut>,
     density: Density,
     total_events: usize,
@@ -107,8 +109,6 @@ struct FindingOut {
     evidence: Vec<(usize, String)>,
     count: usize,
     caused_by: Option<String>,
-    why: String,
-    fix: String,
 }
 
 #[derive(Serialize)]
@@ -192,18 +192,20 @@ fn pick(a: &Analysis, all: bool, context: usize, per_finding: usize) -> Vec<usiz
 }
 
 fn density(tl: &Timeline, t0: f64, span: f64) -> Density {
+    // Many sources get coarser strips, so the strips alone stay a few hundred kB.
+    let bins = (BINS * 8 / tl.sources.len().max(1)).clamp(60, BINS);
     let mut d = Density {
-        bins: BINS,
-        all: vec![vec![0; BINS]; tl.sources.len()],
-        errors: vec![vec![0; BINS]; tl.sources.len()],
+        bins,
+        all: vec![vec![0; bins]; tl.sources.len()],
+        errors: vec![vec![0; bins]; tl.sources.len()],
     };
     for ev in &tl.events {
         let x = if span > 0.0 {
-            ((ev.pos / 1e6 - t0) / span * (BINS as f64 - 1.0)).round()
+            ((ev.pos / 1e6 - t0) / span * (bins as f64 - 1.0)).round()
         } else {
             0.0
         };
-        let b = (x.max(0.0) as usize).min(BINS - 1);
+        let b = (x.max(0.0) as usize).min(bins - 1);
         if let Some(v) = d.all.get_mut(ev.source) {
             v[b] = v[b].saturating_add(1);
         }
@@ -330,30 +332,31 @@ fn page(
     let findings = a
         .findings
         .iter()
-        .map(|f| {
-            let info = a.rules.iter().find(|r| r.id == f.rule);
-            let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-            FindingOut {
-                id: f.id.clone(),
-                rule: f.rule.clone(),
-                sev: f.severity.as_str(),
-                title: f.title.clone(),
-                cids: f
-                    .cids
-                    .iter()
-                    .filter_map(|c| cid_index.iter().position(|x| x == c))
-                    .collect(),
-                evidence: f
-                    .evidence
-                    .iter()
-                    .map(|e| (e.event, e.role.clone()))
-                    .collect(),
-                count: f.count.max(f.evidence.len()),
-                caused_by: f.caused_by.clone(),
-                why: info.map(|i| flat(&i.description)).unwrap_or_default(),
-                fix: info.map(|i| flat(&i.remediation)).unwrap_or_default(),
-            }
+        .map(|f| FindingOut {
+            id: f.id.clone(),
+            rule: f.rule.clone(),
+            sev: f.severity.as_str(),
+            title: clip(&f.title, 400),
+            cids: f
+                .cids
+                .iter()
+                .filter_map(|c| cid_index.iter().position(|x| x == c))
+                .collect(),
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| (e.event, e.role.clone()))
+                .collect(),
+            count: f.count.max(f.evidence.len()),
+            caused_by: f.caused_by.clone(),
         })
+        .collect();
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rules = a
+        .rules
+        .iter()
+        .filter(|r| a.findings.iter().any(|f| f.rule == r.id))
+        .map(|r| (r.id.clone(), (flat(&r.description), flat(&r.remediation))))
         .collect();
     let incidents = a
         .incidents
@@ -406,6 +409,7 @@ fn page(
         events,
         findings,
         incidents,
+        rules,
         steps,
         density: density(tl, t0, span),
         total_events: tl.events.len(),
@@ -465,6 +469,7 @@ fn fitted(a: &Analysis, opts: &Html) -> io::Result<String> {
         (false, 2, 200, short),
         (false, 0, 50, tiny),
         (false, 0, 5, tiny),
+        (false, 0, 1, tiny),
     ]);
     let mut last = String::new();
     for (all, ctx, per, cut) in tries {
@@ -538,6 +543,40 @@ mod tests {
             !s.contains("http://") && !s.contains("https://"),
             "no network"
         );
+    }
+
+    #[test]
+    fn many_sources_and_findings_still_fit() {
+        let texts: Vec<(String, String)> = (0..300)
+            .map(|i| {
+                (
+                    format!("svc{i}.log"),
+                    format!(
+                        "2025-12-30T01:00:{:02}.000000Z ERROR citadel: a.rs:{i}: Panic occurred: panicked at /x/m{i}.rs:{i}:1:\n",
+                        i % 60
+                    ),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let tl = timeline_of(&refs).expect("timeline");
+        let a = crate::rules::analyze(&tl, None).expect("rules");
+        assert!(a.findings.len() >= 100, "{}", a.findings.len());
+        let opts = Html {
+            budget: 400_000,
+            full_limit: 10,
+            ..Default::default()
+        };
+        let mut v = Vec::new();
+        write_html(&mut v, &a, &opts).unwrap();
+        assert!(v.len() <= 400_000, "{}", v.len());
+        let s = String::from_utf8(v).unwrap();
+        // Coarser density strips for many sources; each rule's text once.
+        assert!(s.contains("\"bins\":60"));
+        assert_eq!(s.matches("A Rust panic.").count(), 1);
     }
 
     #[test]
