@@ -119,7 +119,7 @@ struct IncidentOut {
     summary: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct StepOut {
     name: String,
     status: &'static str,
@@ -256,14 +256,43 @@ fn event_out(
     )
 }
 
-fn page(
-    a: &Analysis,
-    opts: &Html,
+/// What every attempt at fitting the page shares: computed once.
+struct Fixed {
+    steps: Vec<StepOut>,
+    quality: Vec<[usize; 4]>,
+}
+
+fn fixed(a: &Analysis) -> Fixed {
+    let tl = &a.timeline;
+    let mut quality = vec![[0usize; 4]; tl.sources.len()];
+    for ev in &tl.events {
+        if let Some(q) = quality.get_mut(ev.source) {
+            q[quality_code(ev.ts_quality) as usize] += 1;
+        }
+    }
+    let steps = steps::results(a)
+        .into_iter()
+        .map(|r| StepOut {
+            name: r.name,
+            status: r.status.as_str(),
+            note: r.note,
+            event: r.event,
+        })
+        .collect();
+    Fixed { steps, quality }
+}
+
+/// One attempt: what to embed (`all` records, or evidence with `context` records around at most
+/// `per_finding` evidence records per finding) and how much of each record.
+struct Attempt {
     all: bool,
     context: usize,
     per_finding: usize,
     cut: Cut,
-) -> Page {
+}
+
+fn page(a: &Analysis, fx: &Fixed, opts: &Html, at: &Attempt) -> Page {
+    let (all, context, per_finding, cut) = (at.all, at.context, at.per_finding, at.cut);
     let tl = &a.timeline;
     // Positions are ns on a time axis; on an order axis, line order (kept as is, scaled alike).
     let scale = |p: f64| p / 1e6;
@@ -301,10 +330,7 @@ fn page(
         .iter()
         .enumerate()
         .map(|(si, s)| {
-            let mut q = [0usize; 4];
-            for ev in tl.events.iter().filter(|e| e.source == si) {
-                q[quality_code(ev.ts_quality) as usize] += 1;
-            }
+            let q = fx.quality.get(si).copied().unwrap_or_default();
             SourceOut {
                 label: s.label.clone(),
                 path: s.path.clone(),
@@ -368,15 +394,7 @@ fn page(
             summary: i.summary.clone(),
         })
         .collect();
-    let steps = steps::results(a)
-        .into_iter()
-        .map(|r| StepOut {
-            name: r.name,
-            status: r.status.as_str(),
-            note: r.note,
-            event: r.event,
-        })
-        .collect();
+    let steps = fx.steps.clone();
     let s = summarize(&a.findings);
     let failed = digest::failed(a, opts.fail_on);
     let root = a
@@ -471,9 +489,16 @@ fn fitted(a: &Analysis, opts: &Html) -> io::Result<String> {
         (false, 0, 5, tiny),
         (false, 0, 1, tiny),
     ]);
+    let fx = fixed(a);
     let mut last = String::new();
-    for (all, ctx, per, cut) in tries {
-        last = embed(&page(a, opts, all, ctx, per, cut))?;
+    for (all, context, per_finding, cut) in tries {
+        let at = Attempt {
+            all,
+            context,
+            per_finding,
+            cut,
+        };
+        last = embed(&page(a, &fx, opts, &at))?;
         if last.len() <= room {
             return Ok(last);
         }

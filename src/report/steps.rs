@@ -71,6 +71,38 @@ struct Step {
     fail: Vec<Regex>,
 }
 
+/// The events a step's patterns match, with the parties each names: found once per step, then
+/// filtered per row (scanning every event once per row and pattern would not scale).
+struct Hits {
+    pass: Vec<(usize, Parties)>,
+    fail: Vec<(usize, Parties)>,
+}
+
+/// Who a matched line speaks of: (from or user, to).
+type Parties = (Option<u64>, Option<u64>);
+
+fn hits(tl: &Timeline, known: &[u64], step: &Step) -> Hits {
+    let set = |res: &[Regex]| regex::RegexSet::new(res.iter().map(|r| r.as_str())).ok();
+    let scan = |res: &[Regex]| {
+        let Some(set) = set(res) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, ev) in tl.events.iter().enumerate() {
+            for k in set.matches(&ev.message).iter() {
+                if let Some(g) = res.get(k).and_then(|re| parties(tl, known, re, ev)) {
+                    out.push((i, g));
+                }
+            }
+        }
+        out
+    };
+    Hits {
+        pass: scan(&step.pass),
+        fail: scan(&step.fail),
+    }
+}
+
 fn load() -> Vec<Step> {
     // The table is compiled in and tested below; a broken entry is dropped, not a panic.
     let Ok(file) = toml::from_str::<StepFile>(STEPS) else {
@@ -89,11 +121,11 @@ fn load() -> Vec<Step> {
 /// Resolve a CID as a line wrote it: full, or a truncated prefix of exactly one known CID.
 fn resolve(tl: &Timeline, known: &[u64], digits: &str) -> Option<u64> {
     let digits = digits.trim_end_matches('.');
-    if tl.cids.shape.is_full_digits(digits) || tl.cids.shape.full_min_digits == 0 {
-        if let Ok(v) = digits.parse::<u64>() {
-            if known.contains(&v) || digits.len() >= 15 {
-                return Some(v);
-            }
+    if let Ok(v) = digits.parse::<u64>() {
+        // A CID the logs know, or a number long enough to be a full one (entities.toml says how long).
+        let full = tl.cids.shape.full_min_digits > 0 && tl.cids.shape.is_full_digits(digits);
+        if known.contains(&v) || full {
+            return Some(v);
         }
     }
     let mut hits = known.iter().filter(|c| c.to_string().starts_with(digits));
@@ -275,8 +307,9 @@ pub fn results(a: &Analysis) -> Vec<StepResult> {
                 v
             }
         };
+        let found = hits(&a.timeline, &known, &step);
         for row in rows {
-            let r = evaluate(a, &step, &known, row);
+            let r = evaluate(a, &step, &found, &known, row);
             if step.def.directed {
                 directed.push((row, r));
             } else {
@@ -303,7 +336,13 @@ pub fn results(a: &Analysis) -> Vec<StepResult> {
     out
 }
 
-fn evaluate(a: &Analysis, step: &Step, known: &[u64], row: (u64, Option<u64>)) -> StepResult {
+fn evaluate(
+    a: &Analysis,
+    step: &Step,
+    found: &Hits,
+    known: &[u64],
+    row: (u64, Option<u64>),
+) -> StepResult {
     let tl = &a.timeline;
     let name = step
         .def
@@ -311,24 +350,19 @@ fn evaluate(a: &Analysis, step: &Step, known: &[u64], row: (u64, Option<u64>)) -
         .replace("{user}", &user_name(tl, row.0))
         .replace("{from}", &user_name(tl, row.0))
         .replace("{to}", &row.1.map(|b| user_name(tl, b)).unwrap_or_default());
-    let mut first_pass = None;
-    let mut fails = Vec::new();
-    for (i, ev) in tl.events.iter().enumerate() {
-        if first_pass.is_none()
-            && step.pass.iter().any(|re| {
-                parties(tl, known, re, ev).is_some_and(|g| fits(row, g, step.def.directed))
-            })
-        {
-            first_pass = Some(i);
-        }
-        if step
-            .fail
-            .iter()
-            .any(|re| parties(tl, known, re, ev).is_some_and(|g| fits(row, g, step.def.directed)))
-        {
-            fails.push(i);
-        }
-    }
+    let directed = step.def.directed;
+    let first_pass = found
+        .pass
+        .iter()
+        .find(|(_, g)| fits(row, *g, directed))
+        .map(|(i, _)| *i);
+    let mut fails: Vec<usize> = found
+        .fail
+        .iter()
+        .filter(|(_, g)| fits(row, *g, directed))
+        .map(|(i, _)| *i)
+        .collect();
+    fails.dedup();
     let wanted: Vec<u64> = std::iter::once(row.0).chain(row.1).collect();
     let failed_by = a.findings.iter().find(|f| {
         step.def.failed_by.contains(&f.rule)
