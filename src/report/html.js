@@ -271,6 +271,16 @@
     if (m && !m(e[7] + "\n" + e[8].join("\n"))) return false;
     return true;
   }
+  // The findings a record is evidence of, as links in its row.
+  function badges(e) {
+    if (!e[10].length) return null;
+    var b = el("span");
+    e[10].forEach(function (fi) {
+      var f = D.findings[fi];
+      b.appendChild(el("a", { cls: "sev " + f.sev + " fbadge", onclick: function (ev) { ev.stopPropagation(); selectFinding(f.id); }, text: f.id }));
+    });
+    return b;
+  }
   var ROWS = 1500;
   function apply() {
     var m = matcher(), shown = [];
@@ -285,7 +295,7 @@
     shown.slice(0, ROWS).forEach(function (e) {
       var tr = el("tr", { "data-ev": String(e[0]), id: "row-" + e[0], onclick: function () { selectEvent(e[0], false); } },
         el("td", { cls: "t mono", text: e[6] }), el("td", { cls: "s", text: D.sources[e[1]].label + ":" + e[5] }),
-        el("td", { cls: "lv lv" + e[4], text: LN[e[4]] }), el("td", { cls: "mono", text: e[7] }));
+        el("td", { cls: "lv lv" + e[4], text: LN[e[4]] }), el("td", { cls: "mono" }, badges(e), e[7]));
       if (state.selEvent === e[0]) tr.className = "sel";
       t.appendChild(tr);
     });

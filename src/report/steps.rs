@@ -135,6 +135,10 @@ fn resolve(tl: &Timeline, known: &[u64], digits: &str) -> Option<u64> {
     }
 }
 
+/// Up to this many users every pair gets its rows (NOT TESTED says a direction was never tried);
+/// beyond, only the pairs the logs show doing something.
+pub const ALL_PAIRS: usize = 4;
+
 /// Unnamed CIDs stand in for users up to this many (a test has a few clients; a server log, many).
 const UNNAMED_USERS: usize = 6;
 
@@ -308,14 +312,26 @@ pub fn results(a: &Analysis) -> Vec<StepResult> {
             }
         };
         let found = hits(&a.timeline, &known, &step);
+        let pairs = step.def.per != "user";
         for row in rows {
             let r = evaluate(a, &step, &found, &known, row);
             if step.def.directed {
                 directed.push((row, r));
-            } else {
+            } else if !pairs || users.len() <= ALL_PAIRS || r.status != Status::NotTested {
                 out.push(r);
             }
         }
+    }
+    // With many users, only the pairs the logs show doing something (both directions of them).
+    if users.len() > ALL_PAIRS {
+        let unordered =
+            |k: &(u64, Option<u64>)| (k.0.min(k.1.unwrap_or(0)), k.0.max(k.1.unwrap_or(0)));
+        let active: Vec<(u64, u64)> = directed
+            .iter()
+            .filter(|(_, r)| r.status != Status::NotTested)
+            .map(|(k, _)| unordered(k))
+            .collect();
+        directed.retain(|(k, _)| active.contains(&unordered(k)));
     }
     // Each direction's steps together (send, then receive), directions in the order users appear.
     let mut keys: Vec<(u64, Option<u64>)> = Vec::new();
@@ -497,6 +513,43 @@ mod tests {
         let tl = timeline_of(sources).expect("timeline");
         let a = crate::rules::analyze(&tl, None).expect("rules");
         results(&a)
+    }
+
+    #[test]
+    fn with_many_users_only_active_pairs_get_rows() {
+        let mut svc = String::new();
+        for (i, name) in ["ann", "ben", "cat", "dan", "eve", "fay"]
+            .iter()
+            .enumerate()
+        {
+            svc.push_str(&format!(
+                "2025-12-30T01:00:0{i}.000000Z  INFO citadel: a.rs:1: GetSessions: Session 100000000000000000{} for user {name} associated with connection x\n",
+                i + 1
+            ));
+        }
+        svc.push_str("2025-12-30T01:00:09.000000Z  INFO citadel: a.rs:1: [P2P-MSG] sink.send() SUCCEEDED for message from 1000000000000000001 to 1000000000000000003\n");
+        let rows = results_of(&[("svc.log", &svc)]);
+        let messages: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.name.starts_with("Message"))
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "Message ann → cat (send)",
+                "Message ann → cat (receive)",
+                "Message cat → ann"
+            ],
+            "{rows:?}"
+        );
+        assert!(rows.iter().all(|r| !r.name.starts_with("P2P")), "{rows:?}");
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.name.starts_with("Connection"))
+                .count(),
+            6
+        );
     }
 
     #[test]

@@ -21,6 +21,9 @@ fn evidence_block(out: &mut dyn Write, tl: &Timeline, f: &Finding) -> io::Result
     block(out, &lines)
 }
 
+/// How many findings the Critical Findings section shows in full (the rest by id).
+const CRITICAL_SHOWN: usize = 12;
+
 pub(super) fn critical(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     let tl = &a.timeline;
     writeln!(out, "## Critical Findings")?;
@@ -39,6 +42,20 @@ pub(super) fn critical(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         return writeln!(out);
     }
     for (n, f) in top.iter().enumerate() {
+        if n == CRITICAL_SHOWN {
+            writeln!(
+                out,
+                "… and {} more at high severity or above ({}): see the severity table.",
+                top.len() - n,
+                top[n..]
+                    .iter()
+                    .map(|f| f.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+            writeln!(out)?;
+            break;
+        }
         writeln!(out, "### {}. {}: {}", n + 1, f.id, inline(&f.title))?;
         writeln!(out)?;
         let mut meta = vec![format!("**{}**", sev_word(f.severity)), code(&f.rule)];

@@ -96,6 +96,14 @@ pub(super) fn test_results(out: &mut dyn Write, a: &Analysis) -> io::Result<()> 
         )?;
         return writeln!(out);
     }
+    let users = steps::users(&a.timeline).len();
+    if users > steps::ALL_PAIRS {
+        writeln!(
+            out,
+            "{users} users: pairs of users with no step in these logs are left out."
+        )?;
+        writeln!(out)?;
+    }
     writeln!(out, "| Test | Status | Notes |")?;
     writeln!(out, "|------|--------|-------|")?;
     for r in &rows {
