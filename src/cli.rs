@@ -150,6 +150,8 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Browse the timeline, findings and incidents interactively.
     Tui(TuiArgs),
+    /// Write the run's report: Markdown (the hand-written test report's sections) or one self-contained HTML timeline.
+    Report(ReportArgs),
     /// List the rules, or run the cases every rule file carries.
     Rules {
         /// What to do with rules.
@@ -225,6 +227,43 @@ pub enum CheckFormat {
     Github,
     /// One JSON object per finding with the run's metadata, then a run line (for log shippers).
     Ndjson,
+    /// The Markdown report of `diag report`.
+    Markdown,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// GitHub-flavoured Markdown.
+    Markdown,
+    /// One self-contained HTML file: swimlanes, findings, the incident tree, filters.
+    Html,
+}
+
+/// `diag report` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ReportFormat,
+    /// Write the report here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The overall result is FAIL when a finding at or above this severity is found.
+    #[arg(long, value_enum, default_value = "high", env = "DIAG_FAIL_ON")]
+    pub fail_on: FailOn,
+    /// A directory of rule files that adds to or overrides the built-in ones.
+    #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
+    pub rules: Option<PathBuf>,
+    /// A healthy profile (from `diag profile`) added to the built-in one (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Vec<PathBuf>,
+    /// The history database whose last runs the Markdown report lists (when it exists).
+    #[command(flatten)]
+    pub db: crate::history::cmd::DbArg,
 }
 
 /// `--fail-on` values.
@@ -860,6 +899,11 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
             CheckFormat::Sarif => Box::new(Sarif { run: run.clone() }),
             CheckFormat::Github => Box::new(Github { run: run.clone() }),
             CheckFormat::Ndjson => Box::new(FindingsNdjson { run: run.clone() }),
+            CheckFormat::Markdown => Box::new(crate::report::markdown::Markdown {
+                fail_on: run.fail_on,
+                causes: crate::report::markdown::causes_of(&rules),
+                history: history_rows(&a.record.db.db),
+            }),
         };
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
@@ -886,6 +930,88 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
     // The process ends right after: freeing millions of events one by one would only add seconds.
     std::mem::forget(analysis);
     Ok(if failed { 1 } else { 0 })
+}
+
+/// `diag report`: analyse like `check`, then write the Markdown or HTML report (exit 0 once written).
+/// Runs of the history database for the Markdown report's "Test History Summary", newest last; none
+/// when there is no database there (the section then says how to give one).
+fn history_rows(db: &str) -> Vec<crate::report::markdown::HistoryRow> {
+    const LAST: usize = 10;
+    let local = !db.starts_with("postgres://") && !db.starts_with("postgresql://");
+    if local && !std::path::Path::new(db).is_file() {
+        return Vec::new();
+    }
+    match crate::history::last_runs(db, LAST) {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|r| crate::report::markdown::HistoryRow {
+                run_id: r.run_id,
+                time: r.time,
+                verdict: r.verdict,
+                root_cause: r.root_cause.map(|c| c.title).unwrap_or_default(),
+                counts: crate::report::wire::Summary {
+                    critical: r.counts.critical as usize,
+                    high: r.counts.high as usize,
+                    medium: r.counts.medium as usize,
+                    low: r.counts.low as usize,
+                    info: r.counts.info as usize,
+                },
+            })
+            .collect(),
+        Err(e) => {
+            eprintln!("diag: warning: the report lists no history: {e}");
+            Vec::new()
+        }
+    }
+}
+
+fn cmd_report(a: &ReportArgs) -> Result<i32, Fatal> {
+    let rules = load_rules(a.rules.as_deref())?;
+    let loaded = a.input.load()?;
+    let refused = report_problems(&loaded.problems);
+    let profile = load_profile(&a.profile)?;
+    let analysis = crate::rules::run_with(&rules, &Selection::default(), loaded.timeline, &profile);
+    let threshold = a.fail_on.threshold();
+    let write = |out: &mut dyn Write| -> io::Result<()> {
+        match a.format {
+            ReportFormat::Markdown => crate::report::markdown::write_markdown(
+                out,
+                &analysis,
+                &crate::report::markdown::Markdown {
+                    fail_on: threshold,
+                    causes: crate::report::markdown::causes_of(&rules),
+                    history: history_rows(&a.db.db),
+                },
+            ),
+            ReportFormat::Html => crate::report::html::write_html(
+                out,
+                &analysis,
+                &crate::report::html::Html {
+                    fail_on: threshold,
+                    ..Default::default()
+                },
+            ),
+        }
+    };
+    match &a.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| {
+                Fatal::Usage(format!(
+                    "cannot write {}: {e}; check the directory exists and is writable",
+                    path.display()
+                ))
+            })?;
+            let mut out = io::BufWriter::new(file);
+            write(&mut out).and_then(|_| out.flush())?;
+            eprintln!("diag: report written to {}", path.display());
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write_out(write(&mut out).and_then(|_| out.flush()))?;
+        }
+    }
+    Ok(if refused { 2 } else { 0 })
 }
 
 /// The built-in profile plus the files given with `--profile`.
@@ -1221,6 +1347,7 @@ pub fn run() -> i32 {
         Some(Command::Check(a)) => cmd_check(a, g),
         Some(Command::Timeline(a)) => cmd_timeline(a, g),
         Some(Command::Tui(a)) => cmd_tui(a),
+        Some(Command::Report(a)) => cmd_report(a),
         // On a terminal the bare form is the TUI.
         None if io::stdout().is_terminal() => cmd_tui(&TuiArgs {
             input: cli.input.clone(),

@@ -7,14 +7,18 @@
 //! what the engine produced.
 
 pub mod baseline;
+pub mod digest;
 pub mod fields;
 pub mod findings_ndjson;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod ndjson;
 pub mod run;
 pub mod sarif;
+pub mod steps;
 pub mod style;
 pub mod templates;
 pub mod text;

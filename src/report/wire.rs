@@ -157,7 +157,7 @@ pub struct IncidentOut {
 }
 
 /// Findings per severity.
-#[derive(Debug, Serialize, JsonSchema, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Critical findings.
     pub critical: usize,
