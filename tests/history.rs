@@ -489,3 +489,50 @@ fn json_logs_are_read_as_logs_not_as_a_report() {
         );
     }
 }
+
+/// The Markdown report lists the recorded runs when a history database is given, and says how to
+/// give one when there is none.
+#[test]
+fn markdown_report_lists_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite").display().to_string();
+    let seed = sample("samples/seed");
+    let rec = diag(&[
+        "check",
+        &seed,
+        "--record",
+        "--db",
+        &db,
+        "--run-id",
+        "nightly-41",
+    ]);
+    assert_eq!(rec.status.code(), Some(1), "{}", text(&rec.stderr));
+    for args in [
+        vec!["report", seed.as_str(), "--db", db.as_str()],
+        vec![
+            "check",
+            seed.as_str(),
+            "--format",
+            "markdown",
+            "--db",
+            db.as_str(),
+        ],
+    ] {
+        let md = text(&diag(&args).stdout);
+        let section = md
+            .split("## Test History Summary")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{args:?}: no history section:\n{md}"));
+        let section = section.split("\n## ").next().unwrap_or("");
+        assert!(section.contains("| nightly-41 |"), "{args:?}: {section}");
+        assert!(section.contains("**FAIL**"), "{args:?}: {section}");
+    }
+    let none = dir.path().join("absent.sqlite").display().to_string();
+    let md = text(&diag(&["report", seed.as_str(), "--db", none.as_str()]).stdout);
+    let section = md.split("## Test History Summary").nth(1).expect("section");
+    assert!(section.contains("--db"), "{section}");
+    assert!(
+        !std::path::Path::new(&none).exists(),
+        "a report must not create a database"
+    );
+}
