@@ -253,6 +253,10 @@ pub struct InputArgs {
     /// Name a CID: NAME=CID (repeatable).
     #[arg(long, value_name = "NAME=CID")]
     pub alias: Vec<String>,
+    /// Accept inputs that could not be read to their end (a truncated .gz, an unreadable folder):
+    /// without it such a run exits 2, whatever it found.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 /// Output formats of `timeline`.
@@ -414,10 +418,25 @@ impl InputArgs {
             return Err(Fatal::Usage("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
         }
         let registry = Registry::load(self.parsers.as_deref())?;
-        let inputs = source::expand(&self.logs)?;
+        let expansion = source::expand_all(&self.logs)?;
         let opts = self.options()?;
-        let (timeline, problems) =
-            pipeline::load(&registry, &inputs, self.input_format.as_deref(), &opts)?;
+        let (timeline, mut problems) = pipeline::load(
+            &registry,
+            &expansion.inputs,
+            self.input_format.as_deref(),
+            &opts,
+        )?;
+        problems.warnings.extend(expansion.skipped.notes);
+        problems.incomplete.extend(expansion.skipped.unreadable);
+        if self.allow_partial {
+            // Accepted: still said, but no longer an error.
+            let partial = std::mem::take(&mut problems.incomplete);
+            problems.warnings.extend(
+                partial
+                    .into_iter()
+                    .map(|m| format!("{m} (accepted with --allow-partial)")),
+            );
+        }
         Ok(Loaded {
             timeline,
             problems,
@@ -426,15 +445,28 @@ impl InputArgs {
     }
 }
 
-/// Print what was skipped or mended to stderr; true when an input was refused.
+/// Print what was skipped or mended to stderr; true when an input was refused or could not be read to
+/// its end (unless `--allow-partial` accepted that): the run then exits 2.
 pub fn report_problems(p: &Problems) -> bool {
+    // Paths and read errors can hold control characters too.
+    use crate::report::sanitize::terminal_safe;
     for w in &p.warnings {
-        eprintln!("diag: warning: {w}");
+        eprintln!("diag: warning: {}", terminal_safe(w));
     }
     for r in &p.refused {
-        eprintln!("diag: error: {r}");
+        eprintln!("diag: error: {}", terminal_safe(r));
     }
-    !p.refused.is_empty()
+    for r in &p.incomplete {
+        eprintln!("diag: error: incomplete input: {}", terminal_safe(r));
+    }
+    if !p.incomplete.is_empty() {
+        eprintln!(
+            "diag: error: {} input(s) could not be read to the end, so the result rests on partial \
+             evidence (exit 2); fix the input, or pass --allow-partial to accept it",
+            p.incomplete.len()
+        );
+    }
+    !p.refused.is_empty() || !p.incomplete.is_empty()
 }
 
 fn is_broken_pipe(e: &io::Error) -> bool {
@@ -790,7 +822,10 @@ pub fn run() -> i32 {
     match r {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("diag: error: {e}");
+            eprintln!(
+                "diag: error: {}",
+                crate::report::sanitize::terminal_safe(&e.to_string())
+            );
             e.exit_code()
         }
     }

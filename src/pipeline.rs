@@ -18,8 +18,12 @@ use std::sync::Mutex;
 pub struct Problems {
     /// Inputs that could not be read at all (binary, unreadable): one message each.
     pub refused: Vec<String>,
-    /// Inputs read only in part (a truncated gz) or with mended lines: one message each.
+    /// Inputs read with mended lines, inputs skipped on purpose (given twice, a symlink loop): one
+    /// message each.
     pub warnings: Vec<String>,
+    /// Inputs that could not be read to their end (a truncated or corrupt gz, a gz bomb, a read error,
+    /// an unreadable folder): the evidence is partial. One message each, saying where reading stopped.
+    pub incomplete: Vec<String>,
 }
 
 /// Errors that stop loading.
@@ -228,10 +232,11 @@ pub fn load_with_progress(
                 if let Some((info, _)) = p.sources.first() {
                     let r = &info.read;
                     if let Some(e) = &r.error {
-                        problems.warnings.push(format!(
-                            "{}: {e}; the {} lines read before it are kept",
+                        problems.incomplete.push(format!(
+                            "{}: {e}; the {} lines ({} bytes) read before it are kept",
                             inp.display(),
-                            r.lines
+                            r.lines,
+                            r.bytes
                         ));
                     }
                     if r.invalid_utf8 > 0 {

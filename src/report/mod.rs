@@ -7,6 +7,7 @@ pub mod fields;
 pub mod json;
 pub mod junit;
 pub mod ndjson;
+pub mod sanitize;
 pub mod sarif;
 pub mod style;
 pub mod templates;

@@ -23,6 +23,44 @@ pub struct Report {
     pub incidents: Vec<IncidentOut>,
     /// Findings per severity.
     pub summary: Summary,
+    /// Whether every source was read to its end; `false` means the findings rest on partial evidence.
+    pub complete: bool,
+    /// Sources that stopped early, and where.
+    pub incomplete: Vec<IncompleteOut>,
+}
+
+/// A source that could not be read to its end (a truncated or corrupt gz, a gz bomb, a read error).
+#[derive(Debug, Serialize)]
+pub struct IncompleteOut {
+    /// Path or `<stdin>`.
+    pub path: String,
+    /// Label.
+    pub label: String,
+    /// Lines read before reading stopped (the last one is the last kept).
+    pub stopped_after_line: u64,
+    /// Bytes read (after decompression) before reading stopped.
+    pub stopped_after_bytes: u64,
+    /// Why it stopped.
+    pub error: String,
+}
+
+/// The sources that stopped early, one per file (the services of one compose log share it).
+pub fn incomplete(tl: &Timeline) -> Vec<IncompleteOut> {
+    let mut out: Vec<IncompleteOut> = Vec::new();
+    for s in &tl.sources {
+        if let Some(e) = &s.read.error {
+            if !out.iter().any(|o| o.path == s.path) {
+                out.push(IncompleteOut {
+                    path: s.path.clone(),
+                    label: s.label.clone(),
+                    stopped_after_line: s.read.lines,
+                    stopped_after_bytes: s.read.bytes,
+                    error: e.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Producer name and version.
@@ -228,6 +266,7 @@ pub fn build(a: &Analysis) -> Report {
             summary: i.summary.clone(),
         })
         .collect();
+    let incomplete = incomplete(tl);
     Report {
         schema: SCHEMA,
         tool: Tool {
@@ -238,5 +277,7 @@ pub fn build(a: &Analysis) -> Report {
         findings,
         incidents,
         summary: summarize(&a.findings),
+        complete: incomplete.is_empty(),
+        incomplete,
     }
 }

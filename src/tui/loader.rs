@@ -64,6 +64,12 @@ pub fn load(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
         problems: problems
             .refused
             .into_iter()
+            .chain(
+                problems
+                    .incomplete
+                    .into_iter()
+                    .map(|m| format!("incomplete: {m}")),
+            )
             .chain(problems.warnings)
             .collect(),
     })
