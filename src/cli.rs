@@ -503,6 +503,13 @@ fn cmd_timeline(a: &TimelineArgs) -> Result<i32, Fatal> {
         },
         TimelineFormat::Ndjson => &Ndjson,
     };
+    if a.format == TimelineFormat::Ndjson {
+        // The text output says it under the events; NDJSON keeps stdout for events only.
+        let levelless = filter.hidden_without_level(tl);
+        if levelless > 0 {
+            eprintln!("diag: note: --level hid {levelless} events that carry no level (they count as info)");
+        }
+    }
     let r = writer.write_timeline(&mut out, tl, &filter);
     match r.and_then(|_| out.flush()) {
         Ok(()) => {}

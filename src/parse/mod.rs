@@ -15,6 +15,7 @@ pub mod prefix;
 pub mod record;
 pub mod samples;
 pub mod time;
+pub mod unescape;
 
 pub use ansi::strip_ansi;
 pub use detect::{detect, DETECT_LINES};

@@ -65,6 +65,20 @@ impl<'a> SourceParser<'a> {
     }
 
     fn finish_event(&self, mut ev: Event) -> Event {
+        if self.fmt.unescape {
+            // The record's own lines are the escaped text's lines.
+            let decoded = super::unescape::unescape(&ev.message);
+            if let std::borrow::Cow::Owned(text) = decoded {
+                let mut lines = text
+                    .split('\n')
+                    .map(|l| l.trim_end_matches('\r').to_string());
+                ev.message = lines.next().unwrap_or_default();
+                let mut more: Vec<String> = lines.collect();
+                more.truncate(super::MAX_CONTINUATION);
+                more.append(&mut ev.continuation);
+                ev.continuation = more;
+            }
+        }
         // Trailing blank lines belong to the gap between records, not to the record.
         while ev.continuation.last().is_some_and(|l| l.trim().is_empty()) {
             ev.continuation.pop();

@@ -282,6 +282,13 @@ pub fn write_timeline(
             tl.events.len(),
             sanitize(&filter.describe(tl))
         )?;
+        let levelless = filter.hidden_without_level(tl);
+        if levelless > 0 {
+            writeln!(
+                out,
+                "{levelless} hidden events carry no level (their format writes none, their text gave none) and count as info"
+            )?;
+        }
     }
     Ok(())
 }
