@@ -44,4 +44,8 @@ for f in parsers/*.toml; do
 done
 grep -hE "^ *(when|condition|where|if) *= *" rules/*.toml | sed -E "s/^ *[a-z]+ *= *//; s/^[\"']//; s/[\"']\$//" \
   | awk '{ print > ("'"$out"'/condition/c" NR) }'
+# A few conditions that reach every operator and function.
+printf '%s\n' 'len(lower(s)) > 2 and not (n in [1, 2, 3]) or s =~ "^a.*"' > "$out/condition/hand1"
+printf '%s\n' 'int(s) * -n % 7 != big / (n - 3) or exists(z) and f >= 1.5e3' > "$out/condition/hand2"
+printf '%s\n' 'b == true and z == null or (((n + 1) * 2) <= 10 and s != "x\\"y")' > "$out/condition/hand3"
 echo "seeded: $(for d in "$out"/*; do printf '%s=%s ' "$(basename "$d")" "$(ls "$d" | wc -l)"; done)"

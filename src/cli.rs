@@ -257,6 +257,10 @@ pub struct InputArgs {
     /// without it such a run exits 2, whatever it found.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Most events kept per log stream (memory is about 0.7 KB per event); past it, events from the
+    /// middle are dropped and counted, and the input is incomplete.
+    #[arg(long, value_name = "N", env = "DIAG_MAX_EVENTS", default_value_t = crate::parse::MAX_EVENTS)]
+    pub max_events: usize,
 }
 
 /// Output formats of `timeline`.
@@ -409,7 +413,12 @@ impl InputArgs {
             })?;
             aliases.push((n.trim().to_string(), cid));
         }
-        Ok(correlate::Options { date, tz, aliases })
+        Ok(correlate::Options {
+            date,
+            tz,
+            aliases,
+            max_events: self.max_events,
+        })
     }
 
     /// Expand, read, parse and correlate.

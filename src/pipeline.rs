@@ -49,7 +49,7 @@ pub fn parse_input(
     input: &Input,
     forced: Option<&str>,
 ) -> Result<ParsedInput, InputError> {
-    parse_input_counted(reg, input, forced, None)
+    parse_input_counted(reg, input, forced, None, 0)
 }
 
 /// Read and parse one input, adding the bytes of the lines read to `progress` as it goes.
@@ -58,6 +58,7 @@ fn parse_input_counted(
     input: &Input,
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
+    max_events: usize,
 ) -> Result<ParsedInput, InputError> {
     let reader = source::open(input)?;
     let file_name = input
@@ -65,7 +66,7 @@ fn parse_input_counted(
         .as_ref()
         .and_then(|p| p.file_name())
         .and_then(|n| n.to_str());
-    parse_reader(
+    parse_reader_capped(
         reg,
         reader,
         &input.label,
@@ -73,6 +74,7 @@ fn parse_input_counted(
         file_name,
         forced,
         progress,
+        max_events,
     )
 }
 
@@ -91,12 +93,27 @@ const PROGRESS_EVERY: u64 = 4096;
 /// Detect the format of a line stream and parse it.
 pub fn parse_reader(
     reg: &Registry,
+    reader: source::LineReader,
+    label: &str,
+    display: &str,
+    file_name: Option<&str>,
+    forced: Option<&str>,
+    progress: Option<&AtomicU64>,
+) -> Result<ParsedInput, InputError> {
+    parse_reader_capped(reg, reader, label, display, file_name, forced, progress, 0)
+}
+
+/// [`parse_reader`] keeping at most `max_events` events per stream (`0`: [`crate::parse::MAX_EVENTS`]).
+#[allow(clippy::too_many_arguments)]
+pub fn parse_reader_capped(
+    reg: &Registry,
     mut reader: source::LineReader,
     label: &str,
     display: &str,
     file_name: Option<&str>,
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
+    max_events: usize,
 ) -> Result<ParsedInput, InputError> {
     let mut pending = 0u64;
     let mut count = |n: u64, line: u64| {
@@ -132,6 +149,9 @@ pub fn parse_reader(
         .or_else(|| reg.format("plain"))
         .ok_or_else(|| InputError::Glob("the built-in `plain` format is missing".into()))?;
     let mut parser = SourceParser::new(fmt, reg);
+    if max_events > 0 {
+        parser.max_events = max_events;
+    }
     let mut lineno = 0u64;
     for l in &head {
         lineno += 1;
@@ -216,7 +236,8 @@ pub fn load_with_progress(
                 if i >= inputs.len() {
                     break;
                 }
-                let r = parse_input_counted(reg, &inputs[i], forced, Some(progress));
+                let r =
+                    parse_input_counted(reg, &inputs[i], forced, Some(progress), opts.max_events);
                 if let Ok(mut g) = results.lock() {
                     g[i] = Some(r);
                 }
@@ -237,6 +258,16 @@ pub fn load_with_progress(
                             inp.display(),
                             r.lines,
                             r.bytes
+                        ));
+                    }
+                    // Parse counts are per input (its streams share them).
+                    let dropped = info.parse.dropped_events;
+                    if dropped > 0 {
+                        problems.incomplete.push(format!(
+                            "{}: {dropped} events from the middle were not kept (more than {} in one stream); \
+                             the first and the last are. --max-events raises the cap (about 0.7 KB per event)",
+                            inp.display(),
+                            if opts.max_events > 0 { opts.max_events } else { crate::parse::MAX_EVENTS }
                         ));
                     }
                     if r.invalid_utf8 > 0 {

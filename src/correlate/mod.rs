@@ -31,6 +31,8 @@ pub struct Options {
     pub tz: Option<FixedOffset>,
     /// Names given on the command line.
     pub aliases: Vec<(String, u64)>,
+    /// Most events kept per stream while reading (`0`: [`crate::parse::MAX_EVENTS`]).
+    pub max_events: usize,
 }
 
 /// Build the timeline from parsed sources.

@@ -36,6 +36,8 @@ pub struct ParseStats {
     pub unparsed: u64,
     /// Continuation lines not kept because a record passed `MAX_CONTINUATION` lines (still counted).
     pub dropped_continuation: u64,
+    /// Events not kept because the stream passed `MAX_EVENTS` (dropped from the middle; still counted).
+    pub dropped_events: u64,
     /// The first unparsed lines: (line number, text).
     #[serde(skip)]
     pub unparsed_samples: Vec<(u64, String)>,

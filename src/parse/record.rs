@@ -17,6 +17,12 @@ const UNPARSED_SAMPLES: usize = 5;
 /// must not hold a whole file in memory.
 pub const MAX_CONTINUATION: usize = 2000;
 
+/// Most events kept per stream: every event stays in memory for the whole run (about 0.7 KB each with
+/// what correlation and the rules add), so a log of ten million one-byte lines must not make ten
+/// million. Past this, events from the middle are dropped (counted): the first half and the most
+/// recent quarter or more stay, since a failure usually shows at the start or at the end.
+pub const MAX_EVENTS: usize = 1_000_000;
+
 struct Pending {
     ev: Event,
     closed: bool,
@@ -34,6 +40,8 @@ pub struct SourceParser<'a> {
     pub stats: ParseStats,
     // Finished events per container, in order of each container's first event.
     out: Vec<(Option<String>, Vec<Event>)>,
+    /// Most events kept per stream (see [`MAX_EVENTS`]).
+    pub max_events: usize,
 }
 
 impl<'a> SourceParser<'a> {
@@ -47,6 +55,7 @@ impl<'a> SourceParser<'a> {
             order: Vec::new(),
             stats: ParseStats::default(),
             out: Vec::new(),
+            max_events: MAX_EVENTS,
         }
     }
 
@@ -59,7 +68,17 @@ impl<'a> SourceParser<'a> {
 
     fn emit(&mut self, key: &Option<String>, ev: Event) {
         match self.out.iter_mut().find(|(k, _)| k == key) {
-            Some((_, v)) => v.push(ev),
+            Some((_, v)) => {
+                v.push(ev);
+                let cap = self.max_events.max(4);
+                if v.len() >= cap {
+                    // A quarter at a time, right after the kept head: amortised, and the tail stays.
+                    let head = cap / 2;
+                    let drop = cap / 4;
+                    v.drain(head..head + drop);
+                    self.stats.dropped_events += drop as u64;
+                }
+            }
             None => self.out.push((key.clone(), vec![ev])),
         }
     }

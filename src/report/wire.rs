@@ -48,14 +48,20 @@ pub struct IncompleteOut {
 pub fn incomplete(tl: &Timeline) -> Vec<IncompleteOut> {
     let mut out: Vec<IncompleteOut> = Vec::new();
     for s in &tl.sources {
-        if let Some(e) = &s.read.error {
+        let dropped = (s.parse.dropped_events > 0).then(|| {
+            format!(
+                "{} events from the middle were not kept (the per-stream cap, --max-events)",
+                s.parse.dropped_events
+            )
+        });
+        if let Some(e) = s.read.error.clone().or(dropped) {
             if !out.iter().any(|o| o.path == s.path) {
                 out.push(IncompleteOut {
                     path: s.path.clone(),
                     label: s.label.clone(),
                     stopped_after_line: s.read.lines,
                     stopped_after_bytes: s.read.bytes,
-                    error: e.clone(),
+                    error: e,
                 });
             }
         }
