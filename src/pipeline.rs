@@ -270,6 +270,21 @@ pub fn load_with_progress(
                             if opts.max_events > 0 { opts.max_events } else { crate::parse::MAX_EVENTS }
                         ));
                     }
+                    if info.parse.implausible_times > 0 {
+                        problems.warnings.push(format!(
+                            "{}: {} times fell outside 1990..2100 (an unset clock, a sentinel like 9999-12-31); \
+                             they were set aside (field implausible_ts) and those events placed by order",
+                            inp.display(),
+                            info.parse.implausible_times
+                        ));
+                    }
+                    if info.parse.time_backwards > 0 {
+                        problems.warnings.push(format!(
+                            "{}: {} records carry a time before the previous record's; they keep the file's order",
+                            inp.display(),
+                            info.parse.time_backwards
+                        ));
+                    }
                     if r.invalid_utf8 > 0 {
                         problems.warnings.push(format!(
                             "{}: {} lines held invalid UTF-8 and were read lossily",

@@ -42,6 +42,8 @@ pub struct SourceParser<'a> {
     out: Vec<(Option<String>, Vec<Event>)>,
     /// Most events kept per stream (see [`MAX_EVENTS`]).
     pub max_events: usize,
+    // The last plausible time a line carried, to count times that go back.
+    last_instant: Option<chrono::NaiveDateTime>,
 }
 
 impl<'a> SourceParser<'a> {
@@ -56,6 +58,7 @@ impl<'a> SourceParser<'a> {
             stats: ParseStats::default(),
             out: Vec::new(),
             max_events: MAX_EVENTS,
+            last_instant: None,
         }
     }
 
@@ -83,7 +86,37 @@ impl<'a> SourceParser<'a> {
         }
     }
 
-    fn finish_event(&self, mut ev: Event) -> Event {
+    /// Years a log line's own time may fall in: outside, the time is a sentinel (an unset clock's 1970,
+    /// a `9999-12-31` "never") and would drag its neighbours with it on the timeline.
+    const PLAUSIBLE_YEARS: std::ops::Range<i32> = 1990..2100;
+
+    /// Drop an implausible time (counted, kept as field `implausible_ts`) and count times that go back.
+    fn check_time(&mut self, ev: &mut Event) {
+        use chrono::Datelike;
+        let instant = match ev.raw_ts {
+            Some(RawTime::Instant(t)) => t.naive_utc(),
+            Some(RawTime::Local(t)) => t,
+            _ => return,
+        };
+        if !Self::PLAUSIBLE_YEARS.contains(&instant.year()) {
+            self.stats.implausible_times += 1;
+            ev.fields.push((
+                "implausible_ts".into(),
+                instant.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+            ));
+            ev.raw_ts = None;
+            return;
+        }
+        if let Some(last) = self.last_instant {
+            if instant + chrono::Duration::seconds(1) < last {
+                self.stats.time_backwards += 1;
+            }
+        }
+        self.last_instant = Some(instant);
+    }
+
+    fn finish_event(&mut self, mut ev: Event) -> Event {
+        self.check_time(&mut ev);
         if self.fmt.unescape {
             // The record's own lines are the escaped text's lines.
             let decoded = super::unescape::unescape(&ev.message);

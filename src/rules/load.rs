@@ -442,7 +442,10 @@ fn compile_patterns(
             cx.err(
                 "regex",
                 *regex_seen,
-                format!("invalid regex in [[{section}]]: {e}"),
+                format!(
+                    "invalid regex in [[{section}]]: {e}{}",
+                    crate::defs::text::regex_hint(&e)
+                ),
             )
         })?;
         let names: Vec<String> = regex.capture_names().flatten().map(String::from).collect();
