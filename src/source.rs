@@ -21,8 +21,9 @@ pub const MAX_LINE: usize = 1 << 20;
 /// times; deflate cannot exceed about 1032.
 pub const BOMB_RATIO: u64 = 250;
 
-/// Decompressed bytes below which the ratio is not checked (small, very repetitive logs are fine).
-pub const BOMB_MIN_BYTES: u64 = 64 << 20;
+/// Decompressed bytes below which the ratio is not checked (small, very repetitive logs are fine; past
+/// 4 MiB, real logs, with their varying times and ids, stay far below the ratio).
+pub const BOMB_MIN_BYTES: u64 = 4 << 20;
 
 /// Counts the bytes a reader hands out (the compressed side of a gzip input).
 struct Counting<R> {
@@ -348,7 +349,8 @@ pub fn from_reader(raw: Box<dyn Read + Send>, name: &str) -> Result<LineReader, 
         inner: raw,
         count: Arc::clone(&compressed),
     });
-    let mut br = BufReader::with_capacity(64 * 1024, counted);
+    // 16 KiB reads keep the compressed count close to what was inflated, so the bomb guard acts early.
+    let mut br = BufReader::with_capacity(16 * 1024, counted);
     let head = br.fill_buf().map_err(|e| InputError::Open {
         path: name.to_string(),
         source: e,
@@ -584,6 +586,47 @@ mod tests {
             stem_label(Path::new("x/alice-tab0.playwright.log")),
             "alice-tab0"
         );
+    }
+
+    #[test]
+    fn a_file_named_twice_or_through_a_link_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.log");
+        std::fs::write(&a, "x\n").unwrap();
+        let a = a.to_str().unwrap().to_string();
+        let e = expand_all(&[a.clone(), a.clone()]).unwrap();
+        assert_eq!(e.inputs.len(), 1);
+        assert!(e.skipped.notes[0].contains("given more than once"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&a, dir.path().join("b.log")).unwrap();
+            std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+            let e = expand_all(&[dir.path().to_str().unwrap().to_string()]).unwrap();
+            assert_eq!(e.inputs.len(), 1, "{e:?}");
+            assert!(e
+                .skipped
+                .notes
+                .iter()
+                .any(|n| n.contains("the same file as")));
+            assert!(e
+                .skipped
+                .notes
+                .iter()
+                .any(|n| n.contains("symbolic link loop")));
+        }
+    }
+
+    #[test]
+    fn a_gz_bomb_stops_at_the_ratio_guard() {
+        let line: Vec<u8> = [vec![b'x'; 1023], vec![b'\n']].concat();
+        let chunk: Vec<u8> = line.repeat(1024);
+        let member = gz(&chunk);
+        let bomb: Vec<u8> = member.repeat(64);
+        let (lines, st) = all(reader(&bomb).unwrap());
+        let err = st.error.unwrap();
+        assert!(err.contains("gz bomb"), "{err}");
+        assert!(st.bytes < 32 << 20, "{}", st.bytes);
+        assert!(lines.len() < 64 * 1024);
     }
 
     #[test]

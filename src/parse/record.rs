@@ -70,6 +70,7 @@ impl<'a> SourceParser<'a> {
     }
 
     fn emit(&mut self, key: &Option<String>, ev: Event) {
+        // Kept for the whole run: see MAX_EVENTS.
         match self.out.iter_mut().find(|(k, _)| k == key) {
             Some((_, v)) => {
                 v.push(ev);
@@ -512,4 +513,27 @@ fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Cut> {
         location: loc.location(),
         fields,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_past_the_cap_are_dropped_from_the_middle_and_counted() {
+        let reg = Registry::load(None).unwrap();
+        let fmt = reg.format("plain").unwrap();
+        let mut p = SourceParser::new(fmt, &reg);
+        p.max_events = 100;
+        for i in 1..=10_000u64 {
+            p.push(i, &format!("line {i}"));
+        }
+        let dropped = p.stats.dropped_events;
+        let evs: Vec<Event> = p.finish().into_iter().flat_map(|(_, v)| v).collect();
+        assert!(evs.len() < 100);
+        assert_eq!(dropped + evs.len() as u64, 10_000);
+        assert_eq!(evs[0].message, "line 1");
+        assert_eq!(evs[49].message, "line 50");
+        assert_eq!(evs.last().unwrap().message, "line 10000");
+    }
 }

@@ -73,8 +73,8 @@ pub fn write_text(
             tp.id,
             style.level(Some(tp.level), &format!("{:<5}", tp.level.as_str())),
             tp.count,
-            tp.text,
-            style.dim(&format!("@ {site}"))
+            crate::report::style::sanitize(&tp.text),
+            style.dim(&crate::report::style::sanitize(&format!("@ {site}")))
         )?;
         let example = tl
             .events
@@ -87,7 +87,7 @@ pub fn write_text(
             "          first {}  last {}  in {}",
             position(tl, tp.first),
             position(tl, tp.last),
-            sources(tl, &tp.per_source).join(", ")
+            crate::report::style::sanitize(&sources(tl, &tp.per_source).join(", "))
         )?;
         writeln!(
             out,
@@ -175,7 +175,7 @@ pub fn write_diff_text(out: &mut dyn Write, rows: &[DiffRow], style: Style) -> i
             style.dim(&if file.is_empty() {
                 String::new()
             } else {
-                format!("@ {file}")
+                crate::report::style::sanitize(&format!("@ {file}"))
             })
         )?;
     }
