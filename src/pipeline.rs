@@ -233,13 +233,12 @@ pub fn load_with_progress(
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= inputs.len() {
+                let Some(input) = inputs.get(i) else {
                     break;
-                }
-                let r =
-                    parse_input_counted(reg, &inputs[i], forced, Some(progress), opts.max_events);
-                if let Ok(mut g) = results.lock() {
-                    g[i] = Some(r);
+                };
+                let r = parse_input_counted(reg, input, forced, Some(progress), opts.max_events);
+                if let Some(slot) = results.lock().ok().as_mut().and_then(|g| g.get_mut(i)) {
+                    *slot = Some(r);
                 }
             });
         }

@@ -307,8 +307,8 @@ pub fn expand_all(args: &[String]) -> Result<Expansion, InputError> {
 /// Two inputs with one label get their parent folder's name in front, then a number.
 fn disambiguate(inputs: &mut [Input]) {
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
-    for (i, inp) in inputs.iter_mut().enumerate() {
-        let dup = labels.iter().filter(|l| **l == labels[i]).count() > 1;
+    for (inp, me) in inputs.iter_mut().zip(&labels) {
+        let dup = labels.iter().filter(|l| *l == me).count() > 1;
         if dup && !inp.labelled {
             if let Some(parent) = inp
                 .path
@@ -322,8 +322,8 @@ fn disambiguate(inputs: &mut [Input]) {
         }
     }
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
-    for (i, inp) in inputs.iter_mut().enumerate() {
-        let n = labels[..i].iter().filter(|l| **l == labels[i]).count();
+    for (i, (inp, me)) in inputs.iter_mut().zip(&labels).enumerate() {
+        let n = labels.iter().take(i).filter(|l| *l == me).count();
         if n > 0 {
             inp.label = format!("{}#{}", inp.label, n + 1);
         }

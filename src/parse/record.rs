@@ -140,8 +140,13 @@ impl<'a> SourceParser<'a> {
         // the first non-blank further line is the message, when it is text (not a `~~~~` banner).
         if ev.message.trim().is_empty() {
             if let Some(i) = ev.continuation.iter().position(|l| !l.trim().is_empty()) {
-                if ev.continuation[i].chars().any(char::is_alphanumeric) {
-                    ev.message = ev.continuation[i].trim().to_string();
+                if let Some(text) = ev
+                    .continuation
+                    .get(i)
+                    .filter(|l| l.chars().any(char::is_alphanumeric))
+                    .map(|l| l.trim().to_string())
+                {
+                    ev.message = text;
                     ev.continuation.drain(..=i);
                 }
             }

@@ -32,7 +32,7 @@ impl Style {
 
     /// A source label in its colour.
     pub fn source(&self, idx: usize, text: &str) -> String {
-        self.paint(PALETTE[idx % PALETTE.len()], text)
+        self.paint(PALETTE.get(idx % PALETTE.len()).unwrap_or(&"0"), text)
     }
 
     /// A level word in its colour.

@@ -1,4 +1,6 @@
 //! `diag templates` and `diag diff`: the kinds of lines in a run, and how a red run differs from green ones.
+// Indexing cannot panic here: template ids index the list they were assigned from.
+#![allow(clippy::indexing_slicing)]
 
 use crate::model::Timeline;
 use crate::profile::{Change, DiffRow};

@@ -52,7 +52,7 @@ pub fn bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    format!("{v:.1} {}", UNITS[u])
+    format!("{v:.1} {}", UNITS.get(u).unwrap_or(&"TB"))
 }
 
 #[cfg(test)]
