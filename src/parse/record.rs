@@ -21,7 +21,7 @@ pub const MAX_CONTINUATION: usize = 2000;
 /// what correlation and the rules add), so a log of ten million one-byte lines must not make ten
 /// million. Past this, events from the middle are dropped (counted): the first half and the most
 /// recent quarter or more stay, since a failure usually shows at the start or at the end.
-pub const MAX_EVENTS: usize = 1_000_000;
+pub const MAX_EVENTS: usize = 2_000_000;
 
 struct Pending {
     ev: Event,
