@@ -439,6 +439,14 @@ pub struct InputArgs {
     /// Name a CID: NAME=CID (repeatable).
     #[arg(long, value_name = "NAME=CID")]
     pub alias: Vec<String>,
+    /// Accept inputs that could not be read to their end (a truncated .gz, an unreadable folder):
+    /// without it such a run exits 2, whatever it found.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Most events kept per log stream (memory is about 0.7 KB per event); past it, events from the
+    /// middle are dropped and counted, and the input is incomplete.
+    #[arg(long, value_name = "N", env = "DIAG_MAX_EVENTS", default_value_t = crate::parse::MAX_EVENTS)]
+    pub max_events: usize,
 }
 
 /// Output formats of `timeline`.
@@ -597,7 +605,12 @@ impl InputArgs {
             })?;
             aliases.push((n.trim().to_string(), cid));
         }
-        Ok(correlate::Options { date, tz, aliases })
+        Ok(correlate::Options {
+            date,
+            tz,
+            aliases,
+            max_events: self.max_events,
+        })
     }
 
     /// Expand, read, parse and correlate.
@@ -623,15 +636,27 @@ impl InputArgs {
                 )));
             }
         }
-        let inputs = source::expand(&self.logs)?;
+        let expansion = source::expand_all(&self.logs)?;
+        let inputs = &expansion.inputs;
         let opts = self.options()?;
         let forced = self.input_format.as_deref();
-        let bytes = input_bytes(&inputs);
-        let (timeline, problems) = if progress && bytes >= PROGRESS_MIN_BYTES {
-            load_with_bar(&registry, &inputs, forced, &opts, bytes)?
+        let bytes = input_bytes(inputs);
+        let (timeline, mut problems) = if progress && bytes >= PROGRESS_MIN_BYTES {
+            load_with_bar(&registry, inputs, forced, &opts, bytes)?
         } else {
-            pipeline::load(&registry, &inputs, forced, &opts)?
+            pipeline::load(&registry, inputs, forced, &opts)?
         };
+        problems.warnings.extend(expansion.skipped.notes);
+        problems.incomplete.extend(expansion.skipped.unreadable);
+        if self.allow_partial {
+            // Accepted: still said, but no longer an error.
+            let partial = std::mem::take(&mut problems.incomplete);
+            problems.warnings.extend(
+                partial
+                    .into_iter()
+                    .map(|m| format!("{m} (accepted with --allow-partial)")),
+            );
+        }
         Ok(Loaded {
             timeline,
             problems,
@@ -748,20 +773,33 @@ pub struct Globals {
     pub progress: bool,
 }
 
-/// Print what was skipped or mended to stderr; true when an input was refused.
+/// Print what was skipped or mended to stderr; true when an input was refused or could not be read to
+/// its end (unless `--allow-partial` accepted that): the run then exits 2.
 pub fn report_problems(p: &Problems) -> bool {
     report_problems_if(p, false)
 }
 
 /// [`report_problems`]; `quiet` keeps the warnings back (errors are always printed).
 pub fn report_problems_if(p: &Problems, quiet: bool) -> bool {
+    // Paths and read errors can hold control characters too.
+    use crate::report::sanitize::terminal_safe;
     for w in p.warnings.iter().filter(|_| !quiet) {
-        eprintln!("diag: warning: {w}");
+        eprintln!("diag: warning: {}", terminal_safe(w));
     }
     for r in &p.refused {
-        eprintln!("diag: error: {r}");
+        eprintln!("diag: error: {}", terminal_safe(r));
     }
-    !p.refused.is_empty()
+    for r in &p.incomplete {
+        eprintln!("diag: error: incomplete input: {}", terminal_safe(r));
+    }
+    if !p.incomplete.is_empty() {
+        eprintln!(
+            "diag: error: {} input(s) could not be read to the end, so the result rests on partial \
+             evidence (exit 2); fix the input, or pass --allow-partial to accept it",
+            p.incomplete.len()
+        );
+    }
+    !p.refused.is_empty() || !p.incomplete.is_empty()
 }
 
 fn is_broken_pipe(e: &io::Error) -> bool {
@@ -810,6 +848,13 @@ fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
                 .map(|_| None)
         }
     };
+    if a.format == TimelineFormat::Ndjson {
+        // The text output says it under the events; NDJSON keeps stdout for events only.
+        let levelless = filter.hidden_without_level(tl);
+        if levelless > 0 && !g.quiet {
+            eprintln!("diag: note: --level hid {levelless} events that carry no level (they count as info)");
+        }
+    }
     let shown = match r.and_then(|s| out.flush().map(|_| s)) {
         Ok(s) => s,
         Err(e) if is_broken_pipe(&e) => return Ok(0),
@@ -1268,7 +1313,10 @@ fn write_table<const N: usize>(
             if i + 1 == N {
                 l.push_str(c);
             } else {
-                l.push_str(&format!("{c:<w$}  ", w = widths[i]));
+                l.push_str(&format!(
+                    "{c:<w$}  ",
+                    w = widths.get(i).copied().unwrap_or(0)
+                ));
             }
         }
         l.trim_end().to_string()
@@ -1391,7 +1439,10 @@ pub fn run() -> i32 {
         // `diag rules list | head`: the reader had enough.
         Err(Fatal::Io(e)) if is_broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("diag: error: {e}");
+            eprintln!(
+                "diag: error: {}",
+                crate::report::sanitize::terminal_safe(&e.to_string())
+            );
             e.exit_code()
         }
     }

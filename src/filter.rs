@@ -56,6 +56,25 @@ impl Filter {
         true
     }
 
+    /// Events that carry no level (their format has none and their text gave none) and that only the
+    /// minimum level hid: such events count as info, so `--level warn` hides them; this says how many.
+    pub fn hidden_without_level(&self, tl: &Timeline) -> usize {
+        let Some(min) = self.min_level else {
+            return 0;
+        };
+        if min <= Level::Info {
+            return 0;
+        }
+        let rest = Filter {
+            min_level: None,
+            ..self.clone()
+        };
+        tl.events
+            .iter()
+            .filter(|ev| ev.level.is_none() && rest.matches(tl, ev))
+            .count()
+    }
+
     /// A short description for status lines.
     pub fn describe(&self, tl: &Timeline) -> String {
         let mut parts = Vec::new();

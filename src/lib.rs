@@ -22,6 +22,8 @@
 //! What is specific to one product (which format is a service log, what a CID looks like, which
 //! collector's time wins) is data in `parsers/`, not code.
 #![warn(missing_docs)]
+// Input comes from crashed programs and hostile pages: no panics on it (tests may unwrap; see clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod model;
 

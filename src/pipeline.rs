@@ -18,8 +18,12 @@ use std::sync::Mutex;
 pub struct Problems {
     /// Inputs that could not be read at all (binary, unreadable): one message each.
     pub refused: Vec<String>,
-    /// Inputs read only in part (a truncated gz) or with mended lines: one message each.
+    /// Inputs read with mended lines, inputs skipped on purpose (given twice, a symlink loop): one
+    /// message each.
     pub warnings: Vec<String>,
+    /// Inputs that could not be read to their end (a truncated or corrupt gz, a gz bomb, a read error,
+    /// an unreadable folder): the evidence is partial. One message each, saying where reading stopped.
+    pub incomplete: Vec<String>,
 }
 
 /// Errors that stop loading.
@@ -45,7 +49,7 @@ pub fn parse_input(
     input: &Input,
     forced: Option<&str>,
 ) -> Result<ParsedInput, InputError> {
-    parse_input_counted(reg, input, forced, None)
+    parse_input_counted(reg, input, forced, None, 0)
 }
 
 /// Read and parse one input, adding the bytes of the lines read to `progress` as it goes.
@@ -54,6 +58,7 @@ fn parse_input_counted(
     input: &Input,
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
+    max_events: usize,
 ) -> Result<ParsedInput, InputError> {
     let reader = source::open(input)?;
     let file_name = input
@@ -61,7 +66,7 @@ fn parse_input_counted(
         .as_ref()
         .and_then(|p| p.file_name())
         .and_then(|n| n.to_str());
-    parse_reader(
+    parse_reader_capped(
         reg,
         reader,
         &input.label,
@@ -69,6 +74,7 @@ fn parse_input_counted(
         file_name,
         forced,
         progress,
+        max_events,
     )
 }
 
@@ -87,12 +93,27 @@ const PROGRESS_EVERY: u64 = 4096;
 /// Detect the format of a line stream and parse it.
 pub fn parse_reader(
     reg: &Registry,
+    reader: source::LineReader,
+    label: &str,
+    display: &str,
+    file_name: Option<&str>,
+    forced: Option<&str>,
+    progress: Option<&AtomicU64>,
+) -> Result<ParsedInput, InputError> {
+    parse_reader_capped(reg, reader, label, display, file_name, forced, progress, 0)
+}
+
+/// [`parse_reader`] keeping at most `max_events` events per stream (`0`: [`crate::parse::MAX_EVENTS`]).
+#[allow(clippy::too_many_arguments)]
+pub fn parse_reader_capped(
+    reg: &Registry,
     mut reader: source::LineReader,
     label: &str,
     display: &str,
     file_name: Option<&str>,
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
+    max_events: usize,
 ) -> Result<ParsedInput, InputError> {
     let mut pending = 0u64;
     let mut count = |n: u64, line: u64| {
@@ -128,6 +149,9 @@ pub fn parse_reader(
         .or_else(|| reg.format("plain"))
         .ok_or_else(|| InputError::Glob("the built-in `plain` format is missing".into()))?;
     let mut parser = SourceParser::new(fmt, reg);
+    if max_events > 0 {
+        parser.max_events = max_events;
+    }
     let mut lineno = 0u64;
     for l in &head {
         lineno += 1;
@@ -209,12 +233,12 @@ pub fn load_with_progress(
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= inputs.len() {
+                let Some(input) = inputs.get(i) else {
                     break;
-                }
-                let r = parse_input_counted(reg, &inputs[i], forced, Some(progress));
-                if let Ok(mut g) = results.lock() {
-                    g[i] = Some(r);
+                };
+                let r = parse_input_counted(reg, input, forced, Some(progress), opts.max_events);
+                if let Some(slot) = results.lock().ok().as_mut().and_then(|g| g.get_mut(i)) {
+                    *slot = Some(r);
                 }
             });
         }
@@ -228,10 +252,36 @@ pub fn load_with_progress(
                 if let Some((info, _)) = p.sources.first() {
                     let r = &info.read;
                     if let Some(e) = &r.error {
-                        problems.warnings.push(format!(
-                            "{}: {e}; the {} lines read before it are kept",
+                        problems.incomplete.push(format!(
+                            "{}: {e}; the {} lines ({} bytes) read before it are kept",
                             inp.display(),
-                            r.lines
+                            r.lines,
+                            r.bytes
+                        ));
+                    }
+                    // Parse counts are per input (its streams share them).
+                    let dropped = info.parse.dropped_events;
+                    if dropped > 0 {
+                        problems.incomplete.push(format!(
+                            "{}: {dropped} events from the middle were not kept (more than {} in one stream); \
+                             the first and the last are. --max-events raises the cap (about 0.7 KB per event)",
+                            inp.display(),
+                            if opts.max_events > 0 { opts.max_events } else { crate::parse::MAX_EVENTS }
+                        ));
+                    }
+                    if info.parse.implausible_times > 0 {
+                        problems.warnings.push(format!(
+                            "{}: {} times fell outside 1990..2100 (an unset clock, a sentinel like 9999-12-31); \
+                             they were set aside (field implausible_ts) and those events placed by order",
+                            inp.display(),
+                            info.parse.implausible_times
+                        ));
+                    }
+                    if info.parse.time_backwards > 0 {
+                        problems.warnings.push(format!(
+                            "{}: {} records carry a time before the previous record's; they keep the file's order",
+                            inp.display(),
+                            info.parse.time_backwards
                         ));
                     }
                     if r.invalid_utf8 > 0 {

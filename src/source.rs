@@ -8,11 +8,36 @@ use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 pub use crate::model::ReadStats;
 
 /// Longest line kept; the rest of a longer line is dropped and counted.
 pub const MAX_LINE: usize = 1 << 20;
+
+/// A gzip input that inflates to more than this many times its compressed size, once past
+/// [`BOMB_MIN_BYTES`], is a gz bomb (or not a log): reading stops there. Logs compress about 5 to 50
+/// times; deflate cannot exceed about 1032.
+pub const BOMB_RATIO: u64 = 250;
+
+/// Decompressed bytes below which the ratio is not checked (small, very repetitive logs are fine; past
+/// 4 MiB, real logs, with their varying times and ids, stay far below the ratio).
+pub const BOMB_MIN_BYTES: u64 = 4 << 20;
+
+/// Counts the bytes a reader hands out (the compressed side of a gzip input).
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
 
 /// Errors that stop an input from being read at all.
 #[derive(Debug, thiserror::Error)]
@@ -91,45 +116,151 @@ fn is_log_candidate(p: &Path) -> bool {
     !(lower.ends_with(".md") || lower.ends_with(".toml") || lower.ends_with(".snap"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| InputError::Open {
-        path: dir.display().to_string(),
-        source: e,
-    })?;
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            if p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('.'))
-            {
-                walk(&p, out)?;
+/// What expansion left out, for the user to see.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Skipped {
+    /// Inputs skipped on purpose (the same file given twice, a symlink loop): one note each.
+    pub notes: Vec<String>,
+    /// Parts of a directory that could not be read (a folder without permission): one message each.
+    /// The run rests on partial evidence when this is not empty.
+    pub unreadable: Vec<String>,
+}
+
+/// The inputs of the LOGS arguments, each file once, and what was skipped.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Expansion {
+    /// Inputs to read, in argument order (directories sorted by name).
+    pub inputs: Vec<Input>,
+    /// What was skipped and why.
+    pub skipped: Skipped,
+}
+
+/// Walk a directory (sorted, hidden entries skipped), following symlinks; a link back to a folder being
+/// walked is a loop: noted and not followed (walkdir detects it).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Skipped) {
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0 || e.file_name().to_str().is_some_and(|n| !n.starts_with('.'))
+        });
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_log_candidate(e.path()) => {
+                out.push(e.into_path())
             }
-        } else if is_log_candidate(&p) {
-            out.push(p);
+            Ok(_) => {}
+            Err(e) => {
+                let at = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| dir.display().to_string());
+                if let Some(back) = e.loop_ancestor() {
+                    skipped.notes.push(format!(
+                        "{at}: a symbolic link loop back to {}; not followed",
+                        back.display()
+                    ));
+                } else if e
+                    .io_error()
+                    .is_some_and(|io| io.kind() == io::ErrorKind::NotFound)
+                {
+                    // A dangling link: nothing there to read.
+                    skipped
+                        .notes
+                        .push(format!("{at}: a broken symbolic link; skipped"));
+                } else {
+                    let why = e
+                        .io_error()
+                        .map(|io| io.to_string())
+                        .unwrap_or_else(|| e.to_string());
+                    skipped.unreadable.push(format!(
+                        "cannot read {at}: {why}; it was skipped (check its permissions)"
+                    ));
+                }
+            }
         }
     }
-    Ok(())
+}
+
+/// What makes two paths the same file: device and inode where the OS has them, else the canonical path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Identity {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Path(PathBuf),
+    Stdin,
+}
+
+fn identity(p: Option<&Path>) -> Option<Identity> {
+    let Some(p) = p else {
+        return Some(Identity::Stdin);
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| Identity::Inode(m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::canonicalize(p).ok().map(Identity::Path)
+    }
 }
 
 /// Expand LOGS arguments into inputs: files, directories (recursively, sorted), globs, `-`.
 pub fn expand(args: &[String]) -> Result<Vec<Input>, InputError> {
+    expand_all(args).map(|e| e.inputs)
+}
+
+/// [`expand`], each file read once however often it is named (by identity: device and inode), symlink
+/// loops noted and not followed, unreadable folders reported; what was skipped comes back beside.
+pub fn expand_all(args: &[String]) -> Result<Expansion, InputError> {
     let mut out: Vec<Input> = Vec::new();
+    let mut skipped = Skipped::default();
+    let mut seen: std::collections::HashMap<Identity, String> = std::collections::HashMap::new();
+    let mut keep = |path: Option<&Path>, shown: String, skipped: &mut Skipped| -> bool {
+        match identity(path) {
+            Some(id) => match seen.get(&id) {
+                Some(first) if *first == shown => {
+                    skipped
+                        .notes
+                        .push(format!("{shown}: given more than once; read once"));
+                    false
+                }
+                Some(first) => {
+                    skipped
+                        .notes
+                        .push(format!("{shown}: the same file as {first}; read once"));
+                    false
+                }
+                None => {
+                    seen.insert(id, shown);
+                    true
+                }
+            },
+            // Not stat-able: opening it will say why.
+            None => true,
+        }
+    };
     for arg in args {
         let (label, path) = split_label(arg);
         if path == "-" {
-            out.push(Input {
-                label: label.clone().unwrap_or_else(|| "stdin".into()),
-                path: None,
-                labelled: label.is_some(),
-            });
+            if keep(None, "<stdin>".into(), &mut skipped) {
+                out.push(Input {
+                    label: label.clone().unwrap_or_else(|| "stdin".into()),
+                    path: None,
+                    labelled: label.is_some(),
+                });
+            }
             continue;
         }
         let mut paths = Vec::new();
         let p = Path::new(path);
         if p.is_dir() {
-            walk(p, &mut paths)?;
+            walk(p, &mut paths, &mut skipped);
         } else if p.exists() {
             paths.push(p.to_path_buf());
         } else if path.contains(['*', '?', '[']) {
@@ -151,6 +282,7 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>, InputError> {
                 source: io::Error::new(io::ErrorKind::NotFound, "no such file or directory"),
             });
         }
+        paths.retain(|p| keep(Some(p), p.display().to_string(), &mut skipped));
         let several = paths.len() > 1;
         for p in paths {
             let l = match (&label, several) {
@@ -166,14 +298,17 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>, InputError> {
         }
     }
     disambiguate(&mut out);
-    Ok(out)
+    Ok(Expansion {
+        inputs: out,
+        skipped,
+    })
 }
 
 /// Two inputs with one label get their parent folder's name in front, then a number.
 fn disambiguate(inputs: &mut [Input]) {
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
-    for (i, inp) in inputs.iter_mut().enumerate() {
-        let dup = labels.iter().filter(|l| **l == labels[i]).count() > 1;
+    for (inp, me) in inputs.iter_mut().zip(&labels) {
+        let dup = labels.iter().filter(|l| *l == me).count() > 1;
         if dup && !inp.labelled {
             if let Some(parent) = inp
                 .path
@@ -187,8 +322,8 @@ fn disambiguate(inputs: &mut [Input]) {
         }
     }
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
-    for (i, inp) in inputs.iter_mut().enumerate() {
-        let n = labels[..i].iter().filter(|l| **l == labels[i]).count();
+    for (i, (inp, me)) in inputs.iter_mut().zip(&labels).enumerate() {
+        let n = labels.iter().take(i).filter(|l| *l == me).count();
         if n > 0 {
             inp.label = format!("{}#{}", inp.label, n + 1);
         }
@@ -209,12 +344,18 @@ pub fn open(input: &Input) -> Result<LineReader, InputError> {
 
 /// Build a line reader over any byte stream (used by tests and stdin).
 pub fn from_reader(raw: Box<dyn Read + Send>, name: &str) -> Result<LineReader, InputError> {
-    let mut br = BufReader::with_capacity(64 * 1024, raw);
+    let compressed = Arc::new(AtomicU64::new(0));
+    let counted: Box<dyn Read + Send> = Box::new(Counting {
+        inner: raw,
+        count: Arc::clone(&compressed),
+    });
+    // 16 KiB reads keep the compressed count close to what was inflated, so the bomb guard acts early.
+    let mut br = BufReader::with_capacity(16 * 1024, counted);
     let head = br.fill_buf().map_err(|e| InputError::Open {
         path: name.to_string(),
         source: e,
     })?;
-    let gzip = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn BufRead + Send> = if gzip {
         Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(br)))
     } else {
@@ -233,7 +374,7 @@ pub fn from_reader(raw: Box<dyn Read + Send>, name: &str) -> Result<LineReader, 
             })
         }
     };
-    let sniff = &head[..head.len().min(8192)];
+    let sniff = head.get(..8192).unwrap_or(head);
     // UTF-16 logs (Windows) have NULs too; they are out of scope, so they are refused the same way.
     if memchr::memchr(0, sniff).is_some() {
         return Err(InputError::Binary {
@@ -247,7 +388,14 @@ pub fn from_reader(raw: Box<dyn Read + Send>, name: &str) -> Result<LineReader, 
             ..Default::default()
         },
         buf: Vec::with_capacity(1024),
+        compressed: gzip.then_some(compressed),
     })
+}
+
+/// The compressed bytes read, when a gzip input has inflated past [`BOMB_RATIO`] times that.
+fn bomb(compressed: Option<&AtomicU64>, bytes: u64) -> Option<u64> {
+    let c = compressed?.load(Ordering::Relaxed);
+    (bytes > BOMB_MIN_BYTES && bytes / c.max(1) > BOMB_RATIO).then_some(c)
 }
 
 /// Reads lines with a length cap, lossy UTF-8 and CRLF handling.
@@ -256,6 +404,8 @@ pub struct LineReader {
     /// What reading had to mend so far.
     pub stats: ReadStats,
     buf: Vec<u8>,
+    /// Compressed bytes read so far, for a gzip input (the gz bomb guard).
+    compressed: Option<Arc<AtomicU64>>,
 }
 
 impl LineReader {
@@ -268,6 +418,7 @@ impl LineReader {
                 ..Default::default()
             },
             buf: Vec::new(),
+            compressed: None,
         }
     }
 
@@ -286,16 +437,30 @@ impl LineReader {
                     self.stats.error = Some(if self.stats.gzip {
                         format!(
                             "gzip stream ends early or is corrupt after line {}: {e}",
-                            self.stats.lines
+                            self.stats.lines + u64::from(got_any)
                         )
                     } else {
-                        format!("read error after line {}: {e}", self.stats.lines)
+                        format!(
+                            "read error after line {}: {e}",
+                            self.stats.lines + u64::from(got_any)
+                        )
                     });
                     self.reader = None;
                     break;
                 }
             };
             if chunk.is_empty() {
+                self.reader = None;
+                break;
+            }
+            if let Some(c) = bomb(self.compressed.as_deref(), self.stats.bytes) {
+                self.stats.error = Some(format!(
+                    "gzip data inflates more than {BOMB_RATIO} times ({} MB from {} KB), which no log does: \
+                     reading stopped after line {} (a gz bomb, or not a log; decompress it yourself if it is one)",
+                    self.stats.bytes >> 20,
+                    c >> 10,
+                    self.stats.lines
+                ));
                 self.reader = None;
                 break;
             }
@@ -308,7 +473,8 @@ impl LineReader {
             if take > room {
                 cut = true;
             }
-            self.buf.extend_from_slice(&chunk[..take.min(room)]);
+            self.buf
+                .extend_from_slice(chunk.get(..take.min(room)).unwrap_or_default());
             let consumed = if done { take + 1 } else { take };
             self.stats.bytes += consumed as u64;
             reader.consume(consumed);
@@ -420,6 +586,47 @@ mod tests {
             stem_label(Path::new("x/alice-tab0.playwright.log")),
             "alice-tab0"
         );
+    }
+
+    #[test]
+    fn a_file_named_twice_or_through_a_link_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.log");
+        std::fs::write(&a, "x\n").unwrap();
+        let a = a.to_str().unwrap().to_string();
+        let e = expand_all(&[a.clone(), a.clone()]).unwrap();
+        assert_eq!(e.inputs.len(), 1);
+        assert!(e.skipped.notes[0].contains("given more than once"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&a, dir.path().join("b.log")).unwrap();
+            std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+            let e = expand_all(&[dir.path().to_str().unwrap().to_string()]).unwrap();
+            assert_eq!(e.inputs.len(), 1, "{e:?}");
+            assert!(e
+                .skipped
+                .notes
+                .iter()
+                .any(|n| n.contains("the same file as")));
+            assert!(e
+                .skipped
+                .notes
+                .iter()
+                .any(|n| n.contains("symbolic link loop")));
+        }
+    }
+
+    #[test]
+    fn a_gz_bomb_stops_at_the_ratio_guard() {
+        let line: Vec<u8> = [vec![b'x'; 1023], vec![b'\n']].concat();
+        let chunk: Vec<u8> = line.repeat(1024);
+        let member = gz(&chunk);
+        let bomb: Vec<u8> = member.repeat(64);
+        let (lines, st) = all(reader(&bomb).unwrap());
+        let err = st.error.unwrap();
+        assert!(err.contains("gz bomb"), "{err}");
+        assert!(st.bytes < 32 << 20, "{}", st.bytes);
+        assert!(lines.len() < 64 * 1024);
     }
 
     #[test]

@@ -130,6 +130,30 @@ fn every_json_report_validates_against_the_schema() {
     assert_valid(&v, &json(&o), "seed with a baseline");
 }
 
+/// An input that stopped early makes the SARIF invocation unsuccessful, with a notification naming it.
+#[test]
+fn sarif_says_when_an_input_stopped_early() {
+    let o = diag(&[
+        "check",
+        "samples/bad/truncated.log.gz",
+        "--allow-partial",
+        "--format",
+        "sarif",
+    ]);
+    let doc = json(&o);
+    let inv = &doc["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false, "{inv}");
+    let note = inv["toolExecutionNotifications"][0]["message"]["text"]
+        .as_str()
+        .unwrap_or("");
+    assert!(note.contains("truncated.log.gz"), "{note}");
+    let ok = json(&diag(&["check", "samples/healthy", "--format", "sarif"]));
+    assert_eq!(ok["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    if let Some(v) = sarif_validator() {
+        assert_valid(&v, &doc, "truncated gz");
+    }
+}
+
 #[test]
 fn the_json_report_carries_verdict_run_metadata_facts_and_fingerprints() {
     let o = diag(&[

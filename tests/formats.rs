@@ -353,12 +353,17 @@ fn chrome_stack_frames_attached() {
         Some("p2p-auto-connect-service.ts:187")
     );
     assert!(matches!(e.raw_ts, Some(RawTime::TimeOfDay(_))));
-    // A console.log record has no stack table and no level.
+    // A console.log record has no stack table and no level column: its words give one.
     let plain = one(
         "chrome-devtools",
         "02:43:42.423 citadel_internal_service_wasm_client.js:1023 Error sending WebSocket message: ConnectionNotOpen",
     );
-    assert_eq!(level(&plain), "-");
+    assert_eq!(level(&plain), "error");
+    let quiet = one(
+        "chrome-devtools",
+        "02:43:42.424 citadel_internal_service_wasm_client.js:1023 Sending reliable P2P message",
+    );
+    assert_eq!(level(&quiet), "-");
     assert_eq!(
         plain.message,
         "Error sending WebSocket message: ConnectionNotOpen"
@@ -618,7 +623,9 @@ fn chrome_debug_two_line_message() {
     assert!(matches!(e.raw_ts, Some(RawTime::MonthDay(12, 30, _))));
     assert_eq!(level(&evs[1]), "error");
     assert_eq!(evs[1].message, "Uncaught TypeError: x is not a function");
-    assert_eq!(level(&evs[2]), "error");
+    // Chromium's own ERROR lines are about the browser, not the page.
+    assert_eq!(level(&evs[2]), "debug");
+    assert_eq!(evs[2].field("severity"), Some("ERROR"));
     assert_eq!(evs[2].location.as_deref(), Some("bus.cc:396"));
     // The colour format of console_log, and the sample file's.
     let evs = parse("chrome-debug-log", &sample("formats/chrome_debug.log"));

@@ -83,3 +83,550 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The binary on hostile and huge inputs (issue 11): exit code, message and peak memory, measured by the
+// OS (the child's VmHWM in /proc, polled while it runs; Linux only, elsewhere the memory bound is not
+// checked). Big inputs are generated here, streaming, in a temporary directory.
+// ---------------------------------------------------------------------------------------------------
+
+mod binary {
+    use std::io::{Read, Write};
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    pub struct Run {
+        pub code: i32,
+        pub stdout: String,
+        pub stderr: String,
+        /// Peak resident set of the child in MB, or `None` where /proc is not there.
+        pub peak_mb: Option<u64>,
+    }
+
+    fn vm_hwm_kb(pid: u32) -> Option<u64> {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Run `diag` with these arguments (and environment), measuring its peak memory from outside.
+    pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
+            .args(args)
+            .envs(env.iter().copied())
+            .env("NO_COLOR", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run diag");
+        let pid = child.id();
+        let mut out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let t_out = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = out.read_to_end(&mut v);
+            v
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = err.read_to_end(&mut v);
+            v
+        });
+        let mut peak_kb = None;
+        let status = loop {
+            // VmHWM only grows, so the last reading before the exit is the peak (less any growth
+            // in the last few milliseconds).
+            if let Some(kb) = vm_hwm_kb(pid) {
+                peak_kb = Some(peak_kb.unwrap_or(0u64).max(kb));
+            }
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let stdout = t_out.join().expect("stdout thread");
+        let stderr = t_err.join().expect("stderr thread");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            peak_mb: peak_kb.map(|k| k / 1024),
+        }
+    }
+
+    pub fn run(args: &[&str]) -> Run {
+        run_env(args, &[])
+    }
+
+    impl Run {
+        /// Never a panic (101), and the peak memory under `mb` where it can be measured.
+        pub fn bounded(&self, mb: u64) -> &Self {
+            assert_ne!(self.code, 101, "diag panicked: {}", self.stderr);
+            if let Some(p) = self.peak_mb {
+                assert!(
+                    p < mb,
+                    "peak RSS {p} MB, bound {mb} MB; stderr: {}",
+                    self.stderr
+                );
+                eprintln!("peak RSS {p} MB (bound {mb} MB)");
+            }
+            self
+        }
+    }
+
+    /// Write `total` bytes of `unit` repeated to a file, a megabyte at a time.
+    pub fn write_repeated(path: &Path, unit: &[u8], total: usize) {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+        let block: Vec<u8> = unit.iter().copied().cycle().take(1 << 20).collect();
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(block.len());
+            f.write_all(&block[..n]).expect("write");
+            left -= n;
+        }
+        f.flush().expect("flush");
+    }
+
+    /// No byte a terminal would act on: C0 controls other than the line end, DEL, or a C1 control.
+    pub fn assert_terminal_safe(what: &str, s: &str) {
+        for (i, c) in s.chars().enumerate() {
+            let bad = (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}');
+            assert!(!bad, "{what}: raw {c:?} at char {i}:\n{s}");
+        }
+    }
+}
+
+use binary::{assert_terminal_safe, run, run_env, write_repeated};
+
+/// Every kind of escape sequence, 7-bit and 8-bit (C1), in a log line.
+const HOSTILE: &str = "ERROR citadel: a.rs:1: Error boom csi\u{1b}[2J osc\u{1b}]0;pwned\u{7} dcs\u{1b}P1$q\u{1b}\\ apc\u{1b}_x\u{1b}\\ pm\u{1b}^x\u{1b}\\ c1csi\u{9b}31m c1osc\u{9d}0;t\u{9c} bell\u{7} del\u{7f} rtl\u{202e}x";
+
+#[test]
+fn case1_controls_and_escape_sequences_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("hostile.log");
+    std::fs::write(&log, format!("{HOSTILE}\n    at frame \u{9b}1m\n")).expect("write");
+    let p = log.to_str().expect("utf-8 path");
+    for args in [
+        vec!["timeline", p],
+        vec!["check", p, "--fail-on", "none"],
+        vec!["templates", p],
+    ] {
+        let r = run(&args);
+        r.bounded(200);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert_terminal_safe(&format!("{args:?} stdout"), &r.stdout);
+        assert_terminal_safe(&format!("{args:?} stderr"), &r.stderr);
+    }
+    // Visible as escapes, not dropped.
+    let r = run(&["timeline", p]);
+    assert!(r.stdout.contains("c1csi\\u{9b}31m"), "{}", r.stdout);
+    assert!(r.stdout.contains("c1osc\\u{9d}0;t\\u{9c}"), "{}", r.stdout);
+    assert!(r.stdout.contains("rtl\\u{202e}x"), "{}", r.stdout);
+}
+
+fn finding_count(args: &[&str]) -> (i32, usize, String) {
+    let r = run(args);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    let n = v["findings"].as_array().map_or(0, Vec::len);
+    (r.code, n, r.stderr)
+}
+
+#[test]
+fn case2_the_same_file_twice_and_a_symlink_loop_are_read_once() {
+    let (code1, once, _) = finding_count(&["check", "--format", "json", "samples/seed"]);
+    assert_eq!(code1, 1);
+    assert!(once > 0);
+    let (code2, twice, err) =
+        finding_count(&["check", "--format", "json", "samples/seed", "samples/seed"]);
+    assert_eq!((code2, twice), (1, once), "{err}");
+    assert!(err.contains("given more than once; read once"), "{err}");
+    #[cfg(unix)]
+    {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sub = dir.path().join("logs");
+        std::fs::create_dir(&sub).expect("mkdir");
+        for f in std::fs::read_dir("samples/seed").expect("seed") {
+            let f = f.expect("entry").path();
+            std::fs::copy(&f, sub.join(f.file_name().expect("name"))).expect("copy");
+        }
+        std::os::unix::fs::symlink("..", sub.join("up")).expect("symlink");
+        std::os::unix::fs::symlink(sub.join("internal-service.log"), sub.join("again.log"))
+            .expect("symlink");
+        let d = dir.path().to_str().expect("utf-8");
+        let (code, n, err) = finding_count(&["check", "--format", "json", d]);
+        assert_eq!((code, n), (1, once), "{err}");
+        assert!(err.contains("symbolic link loop"), "{err}");
+        assert!(err.contains("the same file as"), "{err}");
+    }
+}
+
+#[test]
+fn case3_a_truncated_gz_exits_2_unless_partial_input_is_allowed() {
+    let r = run(&["check", "samples/bad/truncated.log.gz"]);
+    r.bounded(200);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("could not be read to the end"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--allow-partial"), "{}", r.stderr);
+    assert!(r.stdout.contains("INCOMPLETE:"), "{}", r.stdout);
+    let r = run(&["check", "samples/bad/truncated.log.gz", "--allow-partial"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["check", "--format", "json", "samples/bad/truncated.log.gz"]);
+    assert_eq!(r.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["complete"], false);
+    let inc = &v["incomplete"][0];
+    assert_eq!(inc["path"], "samples/bad/truncated.log.gz");
+    assert!(inc["stopped_after_line"].as_u64().unwrap_or(0) > 0, "{inc}");
+    assert!(
+        inc["error"].as_str().unwrap_or("").contains("gzip"),
+        "{inc}"
+    );
+    // A whole gz is complete.
+    let r = run(&[
+        "check",
+        "--format",
+        "json",
+        "samples/bad/seed-service.log.gz",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["complete"], true);
+}
+
+#[test]
+fn case4_a_level_filter_keeps_errors_of_levelless_formats_and_says_what_it_hid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("tab.log");
+    std::fs::write(
+        &log,
+        "app.js:10 Connected to the server\n\
+         citadel_internal_service_wasm_client.js:1023 Error sending WebSocket message: ConnectionNotOpen\n\
+         app.js:11 Rendering the chat list\n",
+    )
+    .expect("write");
+    let p = log.to_str().expect("utf-8");
+    let r = run(&["timeline", "--level", "error", p]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Error sending WebSocket message: ConnectionNotOpen"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("Rendering the chat list"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("2 hidden events carry no level"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["timeline", "--level", "error", "--format", "ndjson", p]);
+    assert!(
+        r.stderr
+            .contains("--level hid 2 events that carry no level"),
+        "{}",
+        r.stderr
+    );
+}
+
+fn ndjson(args: &[&str]) -> Vec<serde_json::Value> {
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON line"))
+        .collect()
+}
+
+#[test]
+fn case5_parsing_gaps_selenium_escapes_chromium_lines_devtools_continuations() {
+    let evs = ndjson(&[
+        "timeline",
+        "--format",
+        "ndjson",
+        "samples/formats/selenium.log",
+    ]);
+    let panic = evs
+        .iter()
+        .find(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("panicked at"))
+        })
+        .expect("the panic record");
+    assert!(
+        !panic["message"].as_str().unwrap_or("").contains("\\n"),
+        "{panic}"
+    );
+    assert!(
+        panic["continuation"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|l| l.as_str() == Some("Stack:"))),
+        "{panic}"
+    );
+    let evs = ndjson(&[
+        "timeline",
+        "--format",
+        "ndjson",
+        "samples/formats/chrome_debug.log",
+    ]);
+    let bus = evs
+        .iter()
+        .find(|e| e["location"].as_str() == Some("bus.cc:396"))
+        .expect("the Chromium line");
+    assert_eq!(bus["level"], "debug");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("tab.log");
+    std::fs::write(
+        &log,
+        "app.js:12 Request failed with details\nport:8080 refused the connection\nmain.ts:3 next record\n",
+    )
+    .expect("write");
+    let evs = ndjson(&[
+        "timeline",
+        "--format",
+        "ndjson",
+        "--input-format",
+        "chrome-devtools",
+        log.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(evs.len(), 2, "{evs:?}");
+    assert_eq!(
+        evs[0]["continuation"][0],
+        "port:8080 refused the connection"
+    );
+}
+
+#[test]
+fn case6_ndjson_keeps_the_time_of_day_of_undated_sources() {
+    let evs = ndjson(&[
+        "timeline",
+        "--format",
+        "ndjson",
+        "samples/formats/chrome-timestamps.log",
+    ]);
+    let e = &evs[0];
+    assert!(e["ts"].is_null(), "{e}");
+    assert_eq!(e["time_of_day"], "02:43:07.130");
+    assert!(
+        e["ts_note"].as_str().unwrap_or("").contains("--date"),
+        "{e}"
+    );
+    let evs = ndjson(&[
+        "timeline",
+        "--format",
+        "ndjson",
+        "--date",
+        "2025-12-30",
+        "samples/formats/chrome-timestamps.log",
+    ]);
+    assert!(evs[0]["ts"].is_string(), "{}", evs[0]);
+    assert!(evs[0]["ts_note"].is_null(), "{}", evs[0]);
+}
+
+/// A 1 GiB line would take minutes through a debug build; 96 MiB (96 times the line cap) shows the
+/// same: memory stays at the cap, not the line.
+#[test]
+fn bounded_a_huge_line_without_newline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("one-line.log");
+    write_repeated(&log, b"x", 96 << 20);
+    let r = run(&["timeline", log.to_str().expect("utf-8")]);
+    r.bounded(80);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("1 lines were longer than 1048576 bytes and were cut"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// 10 GiB of log lines in about 10 MB of gzip (many identical members: deflate alone cannot pass
+/// about 1000:1, so "1 MB to 10 GB" needs members or nesting): reading stops at the ratio guard.
+#[test]
+fn bounded_a_gz_bomb() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bomb = dir.path().join("bomb.log.gz");
+    let mut line = vec![b'x'; 1023];
+    line.push(b'\n');
+    let chunk: Vec<u8> = line.iter().copied().cycle().take(1 << 20).collect();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&chunk).expect("gzip");
+    let member = e.finish().expect("gzip");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&bomb).expect("create"));
+    for _ in 0..(10usize << 30) / chunk.len() {
+        f.write_all(&member).expect("write");
+    }
+    f.flush().expect("flush");
+    drop(f);
+    let size = std::fs::metadata(&bomb).expect("size").len();
+    assert!(size < 32 << 20, "{size}");
+    let r = run(&["check", bomb.to_str().expect("utf-8")]);
+    r.bounded(200);
+    assert!(
+        r.stderr.contains("reading stopped after line"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("gz bomb"), "{}", r.stderr);
+}
+
+/// Ten million one-byte records would take minutes through a debug build: 150 thousand with the
+/// per-stream cap lowered to 3000 take the same path (the middle dropped and counted, exit 2).
+#[test]
+fn bounded_many_one_byte_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("bytes.log");
+    write_repeated(&log, b"a\n", 300_000);
+    let p = log.to_str().expect("utf-8");
+    let r = run_env(
+        &["timeline", "--format", "ndjson", p],
+        &[("DIAG_MAX_EVENTS", "3000")],
+    );
+    r.bounded(100);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("events from the middle were not kept"),
+        "{}",
+        r.stderr
+    );
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines.len() <= 3000, "{}", lines.len());
+    assert!(
+        lines.last().is_some_and(|l| l.contains("\"line\":150000")),
+        "the last record is kept"
+    );
+    let r = run_env(
+        &["timeline", "--allow-partial", "--format", "ndjson", p],
+        &[("DIAG_MAX_EVENTS", "3000")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// 100 thousand small files take minutes through a debug build (each is a source of its own); 5000
+/// show that files are read one at a time and nothing is kept per file but its events.
+#[test]
+fn bounded_a_directory_of_many_small_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..5000 {
+        std::fs::write(
+            dir.path().join(format!("f{i:06}.log")),
+            format!(
+                "2025-12-30T01:00:{:02}.000000Z  INFO citadel: a.rs:1: file {i}\n",
+                i % 60
+            ),
+        )
+        .expect("write");
+    }
+    let r = run(&[
+        "check",
+        "--fail-on",
+        "none",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    r.bounded(400);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("f004999"), "every file is a source");
+}
+
+#[test]
+fn bounded_a_deeply_nested_json_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("nested.jsonl");
+    let mut text = String::from(
+        "{\"timestamp\":\"2025-12-30T01:00:00Z\",\"level\":\"INFO\",\"fields\":{\"message\":\"before\"},\"target\":\"x\"}\n",
+    );
+    text.push_str(&"{\"a\":".repeat(200_000));
+    text.push('1');
+    text.push_str(&"}".repeat(200_000));
+    text.push('\n');
+    text.push_str(&"[".repeat(200_000));
+    text.push('\n');
+    std::fs::write(&log, text).expect("write");
+    let p = log.to_str().expect("utf-8");
+    for fmt in ["tracing-json", "cdp", "selenium-json"] {
+        let r = run(&["timeline", "--input-format", fmt, p]);
+        r.bounded(200);
+        assert_eq!(r.code, 0, "{fmt}: {}", r.stderr);
+    }
+    let r = run(&["timeline", p]);
+    assert!(r.stdout.contains("2 unparsed"), "{}", r.stdout);
+}
+
+#[test]
+fn a_rule_regex_over_the_size_limit_is_refused_with_file_line_and_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("huge.toml"),
+        "id = \"huge\"\ntitle = \"Huge\"\nseverity = \"low\"\nkind = \"match\"\ncaused_by = []\n\
+         description = \"x\"\nremediation = \"y\"\n[[pattern]]\nregex = '(?:\\w{100}){100}(?:\\w{100}){100}'\n",
+    )
+    .expect("write");
+    let r = run(&[
+        "check",
+        "--rules",
+        dir.path().to_str().expect("utf-8"),
+        "samples/seed",
+    ]);
+    r.bounded(400);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("huge.toml:9"), "{}", r.stderr);
+    assert!(r.stderr.contains("size limit"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("make the pattern smaller"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn times_that_go_back_or_jump_to_1970_or_9999_are_counted_and_set_aside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("times.log");
+    std::fs::write(
+        &log,
+        "2025-12-30T01:00:05.000000Z  INFO citadel: a.rs:1: five\n\
+         2025-12-30T01:00:01.000000Z  INFO citadel: a.rs:1: one, backwards\n\
+         1970-01-01T00:00:00.000000Z ERROR citadel: a.rs:1: epoch\n\
+         9999-12-31T23:59:59.999999Z ERROR citadel: a.rs:1: end of time\n\
+         2025-12-30T01:00:06.000000Z  INFO citadel: a.rs:1: six\n",
+    )
+    .expect("write");
+    let p = log.to_str().expect("utf-8");
+    let r = run(&["timeline", p]);
+    r.bounded(200);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 times fell outside 1990..2100"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("1 records carry a time before"),
+        "{}",
+        r.stderr
+    );
+    // One bogus time does not drag the rest of the source into year 9999.
+    assert!(!r.stdout.contains("10000-"), "{}", r.stdout);
+    let evs = ndjson(&["timeline", "--format", "ndjson", p]);
+    assert_eq!(evs[4]["ts"], "2025-12-30T01:00:06Z");
+    assert_eq!(
+        evs[3]["fields"]["implausible_ts"],
+        "9999-12-31T23:59:59.999999"
+    );
+    let r = run(&["check", p]);
+    assert_ne!(r.code, 101);
+}

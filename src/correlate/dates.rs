@@ -30,9 +30,7 @@ pub fn settle(per_source: &[Vec<Event>], infos: &[SourceInfo], opts: &Options) -
             _ => None,
         })
         .min();
-    let tz = opts
-        .tz
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"));
+    let tz = opts.tz.unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc));
     // Last resort: the date in a file's name (the save moment comes after the lines, so near midnight
     // it can be a day late; an anchored source's offset estimate folds that back).
     let base_date = opts

@@ -8,6 +8,8 @@
 //! is the median of its anchor differences; an untimed source is placed between its anchors. Every event
 //! says how its position is known. Truncated CIDs are resolved to the one full CID they prefix and CIDs
 //! get names from the logs or `--alias`.
+// Indexing cannot panic here: indices are positions in the source and event vectors this module built, never read from input.
+#![allow(clippy::indexing_slicing)]
 
 pub mod cids;
 pub mod dates;
@@ -31,6 +33,8 @@ pub struct Options {
     pub tz: Option<FixedOffset>,
     /// Names given on the command line.
     pub aliases: Vec<(String, u64)>,
+    /// Most events kept per stream while reading (`0`: [`crate::parse::MAX_EVENTS`]).
+    pub max_events: usize,
 }
 
 /// Build the timeline from parsed sources.

@@ -6,6 +6,8 @@
 //! each other; bounds that contradict each other fall back to the median of everything. A date taken
 //! from another source can be a day off near midnight, so the result is folded into ±12 h. What is left
 //! is split into a time-zone part (whole quarter hours, from 10 minutes on) and skew.
+// Indexing cannot panic here: indices are positions in the source and event vectors this module built, never read from input.
+#![allow(clippy::indexing_slicing)]
 
 use super::dates::NS;
 use super::pairs::Side;

@@ -2,6 +2,8 @@
 //! clock, or its line order when no source has time); the others follow, most anchored first: a
 //! source with a clock of its own keeps its spacing and gets an estimated offset (`offset`), a source
 //! without one is laid between its anchors; what has no anchors runs on its own clock or alongside.
+// Indexing cannot panic here: indices are positions in the source and event vectors this module built, never read from input.
+#![allow(clippy::indexing_slicing)]
 
 use super::offset::{self, Observation};
 use super::pairs::{Pair, Side};

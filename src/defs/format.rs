@@ -99,6 +99,8 @@ struct FormatDef {
     #[serde(default)]
     time_formats: Vec<String>,
     #[serde(default)]
+    unescape: bool,
+    #[serde(default)]
     json: Option<JsonDef>,
     #[serde(default)]
     sample: Vec<SampleDef>,
@@ -203,6 +205,9 @@ pub struct Format {
     pub level_hints: Vec<(Regex, Level)>,
     /// Accepted time formats for the `ts` group / JSON path.
     pub time_formats: Vec<String>,
+    /// Messages hold backslash escapes (`\n`, `\"`, `\uXXXX`) of the format's quoting: they are
+    /// decoded, and text after a decoded newline continues the record.
+    pub unescape: bool,
     /// The definition's own test lines, checked by the parser at load.
     pub samples: Vec<Sample>,
 }
@@ -422,6 +427,7 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
         levels,
         level_hints,
         time_formats: def.time_formats,
+        unescape: def.unescape,
         samples: def
             .sample
             .into_iter()

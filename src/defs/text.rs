@@ -46,6 +46,16 @@ pub fn toml_error(file: &str, text: &str, e: toml::de::Error) -> DefError {
     }
 }
 
+/// What to do about a regex error: a pattern past the size limit needs to be made smaller.
+pub fn regex_hint(e: &regex::Error) -> &'static str {
+    match e {
+        regex::Error::CompiledTooBig(_) => {
+            "; make the pattern smaller (bound or drop nested counted repeats like `(\\w{100}){100}`, split it in several patterns)"
+        }
+        _ => "",
+    }
+}
+
 /// Compile a regex from a definition, pointing at its line on error.
 pub fn compile(
     file: &str,
@@ -57,7 +67,7 @@ pub fn compile(
     Regex::new(pat).map_err(|e| DefError {
         file: file.to_string(),
         line: line_of_key(text, key, nth),
-        message: format!("invalid regex in `{key}`: {e}"),
+        message: format!("invalid regex in `{key}`: {e}{}", regex_hint(&e)),
     })
 }
 

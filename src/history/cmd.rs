@@ -205,7 +205,13 @@ fn as_report(logs: &[String]) -> Option<(String, serde_json::Value)> {
     let n = std::fs::File::open(path)
         .and_then(|mut f| io::Read::read(&mut f, &mut head))
         .ok()?;
-    if head[..n].iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if head
+        .get(..n)
+        .unwrap_or(&[])
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        != Some(&b'{')
+    {
         return None;
     }
     // A JSON-lines log fails here at its second line, cheaply; it is then read as logs.

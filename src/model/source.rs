@@ -36,6 +36,13 @@ pub struct ParseStats {
     pub unparsed: u64,
     /// Continuation lines not kept because a record passed `MAX_CONTINUATION` lines (still counted).
     pub dropped_continuation: u64,
+    /// Events not kept because the stream passed `MAX_EVENTS` (dropped from the middle; still counted).
+    pub dropped_events: u64,
+    /// Times outside 1990..2100 (an unset clock's 1970, a `9999` sentinel): dropped, the event placed
+    /// by order instead.
+    pub implausible_times: u64,
+    /// Records whose time is more than a second before the previous record's (kept; order is the file's).
+    pub time_backwards: u64,
     /// The first unparsed lines: (line number, text).
     #[serde(skip)]
     pub unparsed_samples: Vec<(u64, String)>,

@@ -1,5 +1,7 @@
 //! The correlated timeline: every source's events in one order, the CIDs and names they mention, and the
 //! links between sources. Data only; `correlate` builds it, everything downstream reads it.
+// Indexing cannot panic here: indices are positions in the source and event vectors this module built, never read from input.
+#![allow(clippy::indexing_slicing)]
 
 use super::event::{CidRef, Event};
 use super::source::SourceInfo;

@@ -31,26 +31,32 @@ pub fn detect(reg: &Registry, lines: &[String], file_name: Option<&str>) -> Dete
         }
         considered += 1;
         // Specific formats claim a line before generic ones (formats are sorted by priority).
-        if let Some(i) = reg.formats.iter().position(|f| f.detects(line)) {
-            counts[i] += 1;
+        if let Some(c) = reg
+            .formats
+            .iter()
+            .position(|f| f.detects(line))
+            .and_then(|i| counts.get_mut(i))
+        {
+            *c += 1;
         }
     }
     if let Some(name) = file_name {
-        for (i, f) in reg.formats.iter().enumerate() {
-            if f.file_name.as_ref().is_some_and(|r| r.is_match(name)) && counts[i] > 0 {
-                counts[i] += considered / 2 + 1;
+        for (f, c) in reg.formats.iter().zip(counts.iter_mut()) {
+            if f.file_name.as_ref().is_some_and(|r| r.is_match(name)) && *c > 0 {
+                *c += considered / 2 + 1;
             }
         }
     }
     let mut ranked: Vec<(usize, usize)> = counts.iter().copied().enumerate().collect();
     // Stable sort keeps priority order among equal counts.
     ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
-    let (best, n) = ranked[0];
+    let name = |i: usize| reg.formats.get(i).map(|f| f.name.clone());
+    let (best, n) = ranked.first().copied().unwrap_or((0, 0));
     let runner_up = ranked
         .get(1)
         .filter(|r| r.1 > 0)
-        .map(|r| (reg.formats[r.0].name.clone(), r.1));
-    if n == 0 {
+        .and_then(|r| Some((name(r.0)?, r.1)));
+    let Some(best) = name(best).filter(|_| n > 0) else {
         return Detection {
             format: "plain".into(),
             matched: 0,
@@ -59,9 +65,9 @@ pub fn detect(reg: &Registry, lines: &[String], file_name: Option<&str>) -> Dete
             runner_up: None,
             forced: false,
         };
-    }
+    };
     Detection {
-        format: reg.formats[best].name.clone(),
+        format: best,
         matched: n.min(considered),
         considered,
         confidence: if considered == 0 {

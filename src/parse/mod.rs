@@ -15,12 +15,13 @@ pub mod prefix;
 pub mod record;
 pub mod samples;
 pub mod time;
+pub mod unescape;
 
 pub use ansi::strip_ansi;
 pub use detect::{detect, DETECT_LINES};
 pub use json::{json_matches, json_path};
 pub use prefix::{strip_collectors, Prefix};
-pub use record::{SourceParser, MAX_CONTINUATION};
+pub use record::{SourceParser, MAX_CONTINUATION, MAX_EVENTS};
 pub use samples::parse_sample;
 pub use time::parse_time;
 

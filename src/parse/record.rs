@@ -18,6 +18,12 @@ const UNPARSED_SAMPLES: usize = 5;
 /// must not hold a whole file in memory.
 pub const MAX_CONTINUATION: usize = 2000;
 
+/// Most events kept per stream: every event stays in memory for the whole run (about 0.7 KB each with
+/// what correlation and the rules add), so a log of ten million one-byte lines must not make ten
+/// million. Past this, events from the middle are dropped (counted): the first half and the most
+/// recent quarter or more stay, since a failure usually shows at the start or at the end.
+pub const MAX_EVENTS: usize = 2_000_000;
+
 struct Pending {
     ev: Event,
     closed: bool,
@@ -37,6 +43,10 @@ pub struct SourceParser<'a> {
     out: Vec<(Option<String>, Vec<Event>)>,
     // One copy of each target and location: a source names a few hundred over millions of lines.
     shared: HashSet<Arc<str>>,
+    /// Most events kept per stream (see [`MAX_EVENTS`]).
+    pub max_events: usize,
+    // The last plausible time a line carried, to count times that go back.
+    last_instant: Option<chrono::NaiveDateTime>,
 }
 
 /// Distinct targets and locations kept shared per source; past this (hostile or unusual input where
@@ -55,6 +65,8 @@ impl<'a> SourceParser<'a> {
             stats: ParseStats::default(),
             out: Vec::new(),
             shared: HashSet::new(),
+            max_events: MAX_EVENTS,
+            last_instant: None,
         }
     }
 
@@ -66,8 +78,19 @@ impl<'a> SourceParser<'a> {
     }
 
     fn emit(&mut self, key: &Option<String>, ev: Event) {
+        // Kept for the whole run: see MAX_EVENTS.
         match self.out.iter_mut().find(|(k, _)| k == key) {
-            Some((_, v)) => v.push(ev),
+            Some((_, v)) => {
+                v.push(ev);
+                let cap = self.max_events.max(4);
+                if v.len() >= cap {
+                    // A quarter at a time, right after the kept head: amortised, and the tail stays.
+                    let head = cap / 2;
+                    let drop = cap / 4;
+                    v.drain(head..head + drop);
+                    self.stats.dropped_events += drop as u64;
+                }
+            }
             None => self.out.push((key.clone(), vec![ev])),
         }
     }
@@ -84,7 +107,51 @@ impl<'a> SourceParser<'a> {
         Some(v)
     }
 
+    /// Years a log line's own time may fall in: outside, the time is a sentinel (an unset clock's 1970,
+    /// a `9999-12-31` "never") and would drag its neighbours with it on the timeline.
+    const PLAUSIBLE_YEARS: std::ops::Range<i32> = 1990..2100;
+
+    /// Drop an implausible time (counted, kept as field `implausible_ts`) and count times that go back.
+    fn check_time(&mut self, ev: &mut Event) {
+        use chrono::Datelike;
+        let instant = match ev.raw_ts {
+            Some(RawTime::Instant(t)) => t.naive_utc(),
+            Some(RawTime::Local(t)) => t,
+            _ => return,
+        };
+        if !Self::PLAUSIBLE_YEARS.contains(&instant.year()) {
+            self.stats.implausible_times += 1;
+            ev.fields.push((
+                "implausible_ts".into(),
+                instant.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+            ));
+            ev.raw_ts = None;
+            return;
+        }
+        if let Some(last) = self.last_instant {
+            if instant + chrono::Duration::seconds(1) < last {
+                self.stats.time_backwards += 1;
+            }
+        }
+        self.last_instant = Some(instant);
+    }
+
     fn finish_event(&mut self, mut ev: Event) -> Event {
+        self.check_time(&mut ev);
+        if self.fmt.unescape {
+            // The record's own lines are the escaped text's lines.
+            let decoded = super::unescape::unescape(&ev.message);
+            if let std::borrow::Cow::Owned(text) = decoded {
+                let mut lines = text
+                    .split('\n')
+                    .map(|l| l.trim_end_matches('\r').to_string());
+                ev.message = lines.next().unwrap_or_default();
+                let mut more: Vec<String> = lines.collect();
+                more.truncate(super::MAX_CONTINUATION);
+                more.append(&mut ev.continuation);
+                ev.continuation = more;
+            }
+        }
         // Trailing blank lines belong to the gap between records, not to the record.
         while ev.continuation.last().is_some_and(|l| l.trim().is_empty()) {
             ev.continuation.pop();
@@ -93,8 +160,13 @@ impl<'a> SourceParser<'a> {
         // the first non-blank further line is the message, when it is text (not a `~~~~` banner).
         if ev.message.trim().is_empty() {
             if let Some(i) = ev.continuation.iter().position(|l| !l.trim().is_empty()) {
-                if ev.continuation[i].chars().any(char::is_alphanumeric) {
-                    ev.message = ev.continuation[i].trim().to_string();
+                if let Some(text) = ev
+                    .continuation
+                    .get(i)
+                    .filter(|l| l.chars().any(char::is_alphanumeric))
+                    .map(|l| l.trim().to_string())
+                {
+                    ev.message = text;
                     ev.continuation.drain(..=i);
                 }
             }
@@ -468,4 +540,27 @@ fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Cut> {
         location: loc.location(),
         fields,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_past_the_cap_are_dropped_from_the_middle_and_counted() {
+        let reg = Registry::load(None).unwrap();
+        let fmt = reg.format("plain").unwrap();
+        let mut p = SourceParser::new(fmt, &reg);
+        p.max_events = 100;
+        for i in 1..=10_000u64 {
+            p.push(i, &format!("line {i}"));
+        }
+        let dropped = p.stats.dropped_events;
+        let evs: Vec<Event> = p.finish().into_iter().flat_map(|(_, v)| v).collect();
+        assert!(evs.len() < 100);
+        assert_eq!(dropped + evs.len() as u64, 10_000);
+        assert_eq!(evs[0].message, "line 1");
+        assert_eq!(evs[49].message, "line 50");
+        assert_eq!(evs.last().unwrap().message, "line 10000");
+    }
 }

@@ -37,7 +37,11 @@ fn annotation(a: &Analysis, f: &Finding) -> String {
     let tl = &a.timeline;
     let mut props: Vec<String> = Vec::new();
     let mut body = f.title.clone();
-    if let Some(ev) = f.evidence.first().and_then(|e| tl.events.get(e.event)) {
+    if let Some((i, ev)) = f
+        .evidence
+        .first()
+        .and_then(|e| tl.events.get(e.event).map(|ev| (e.event, ev)))
+    {
         if let Some(src) = tl.sources.get(ev.source) {
             props.push(format!("file={}", escape_property(&src.path)));
         }
@@ -46,7 +50,7 @@ fn annotation(a: &Analysis, f: &Finding) -> String {
         props.push(format!("endLine={}", ev.end_line.max(line)));
         body.push_str(&format!(
             "\n{}:{} {}",
-            super::wire::label(tl, f.evidence[0].event),
+            super::wire::label(tl, i),
             ev.line,
             ev.message
         ));

@@ -17,6 +17,7 @@ pub mod junit;
 pub mod markdown;
 pub mod ndjson;
 pub mod run;
+pub mod sanitize;
 pub mod sarif;
 pub mod steps;
 pub mod style;

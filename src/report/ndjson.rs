@@ -2,7 +2,7 @@
 
 use super::TimelineWriter;
 use crate::filter::Filter;
-use crate::model::{CidRef, Event, Timeline};
+use crate::model::{CidRef, Event, RawTime, Timeline};
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 
@@ -52,11 +52,14 @@ pub fn event_json(tl: &Timeline, ev: &Event) -> Value {
     for (k, v) in &ev.fields {
         fields.insert(k.clone(), Value::String(v.clone()));
     }
+    let (time_of_day, ts_note) = local_time(ev);
     json!({
         "source": label,
         "line": ev.line,
         "end_line": ev.end_line,
         "ts": ev.ts.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        "time_of_day": time_of_day,
+        "ts_note": ts_note,
         "ts_quality": ev.ts_quality.as_str(),
         "level": ev.level.map(|l| l.as_str()),
         "target": ev.target,
@@ -71,6 +74,29 @@ pub fn event_json(tl: &Timeline, ev: &Event) -> Value {
         "users": ev.users,
         "fields": fields,
     })
+}
+
+/// The time of day the line itself wrote (local time, as written), for lines that carry no full
+/// instant; and, when `ts` is null, why.
+fn local_time(ev: &Event) -> (Option<String>, Option<&'static str>) {
+    let tod = match ev.raw_ts {
+        Some(RawTime::TimeOfDay(t)) | Some(RawTime::MonthDay(_, _, t)) => {
+            Some(t.format("%H:%M:%S%.f").to_string())
+        }
+        Some(RawTime::Local(dt)) => Some(dt.time().format("%H:%M:%S%.f").to_string()),
+        _ => None,
+    };
+    let note = match (ev.ts, &tod) {
+        (Some(_), _) => None,
+        (None, Some(_)) => Some(
+            "the source writes only a time of day and nothing gave its date (no anchor shared with a dated \
+             source, no date in its file name): pass --date YYYY-MM-DD; time_of_day is the time as written",
+        ),
+        (None, None) => Some(
+            "the line carries no time and no anchor placed it; only its order in its source is known",
+        ),
+    };
+    (tod, note)
 }
 
 /// Write the timeline as NDJSON.

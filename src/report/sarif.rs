@@ -2,6 +2,8 @@
 //! viewer). Each rule is a SARIF rule (level, why and fix as help); each finding a result located at
 //! its key evidence line, with the other evidence and the causal chain as related locations and a code
 //! flow, and `partialFingerprints` from [`Analysis::fingerprint`] so a UI tracks it across runs.
+// Indexing cannot panic here: it writes into JSON objects this module built with `json!`.
+#![allow(clippy::indexing_slicing)]
 
 use super::run::Run;
 use super::CheckWriter;
@@ -42,8 +44,7 @@ pub fn uri_of(path: &str) -> String {
     let p = path.replace('\\', "/");
     let bytes = p.as_bytes();
     // A Windows drive (C:/...) is absolute too.
-    let drive =
-        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
+    let drive = matches!(bytes, [d, b':', b'/', ..] if d.is_ascii_alphabetic());
     if drive {
         let (d, rest) = p.split_at(2);
         return format!("file:///{d}{}", encode(rest));
@@ -271,7 +272,7 @@ pub fn write_sarif(out: &mut dyn Write, a: &Analysis, run: &Run) -> io::Result<(
             "rules": rules,
         }},
         "artifacts": artifacts(tl),
-        "invocations": [{"executionSuccessful": true}],
+        "invocations": [invocation(tl)],
         "results": results,
         "properties": {
             "verdict": run.verdict(a),
@@ -304,4 +305,26 @@ mod tests {
         assert_eq!(uri_of("<stdin>"), "stdin");
         assert_eq!(uri_of("a:b.log"), "a%3Ab.log");
     }
+}
+
+/// The run's invocation: unsuccessful, with one notification per source, when an input could not be
+/// read to its end (the findings then rest on partial evidence).
+fn invocation(tl: &Timeline) -> serde_json::Value {
+    let incomplete = super::wire::incomplete(tl);
+    let notes: Vec<serde_json::Value> = incomplete
+        .iter()
+        .map(|i| {
+            json!({
+                "level": "error",
+                "message": {"text": format!(
+                    "{} could not be read to its end (stopped after line {}): {}",
+                    i.path, i.stopped_after_line, i.error
+                )},
+            })
+        })
+        .collect();
+    json!({
+        "executionSuccessful": incomplete.is_empty(),
+        "toolExecutionNotifications": notes,
+    })
 }

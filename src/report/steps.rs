@@ -1,6 +1,8 @@
 //! The test-results table of the reports: the steps of a P2P messaging test (registration, connection,
 //! peer registration, peer connection, message sent, message received) per user or pair of users, each
 //! PASS, FAIL or NOT TESTED from the events and findings. The steps are data (`steps.toml`).
+// Indexing cannot panic here: row pairs are taken below the length of the rows.
+#![allow(clippy::indexing_slicing)]
 
 use crate::model::{Event, Timeline};
 use crate::rules::finding::Analysis;

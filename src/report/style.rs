@@ -32,7 +32,7 @@ impl Style {
 
     /// A source label in its colour.
     pub fn source(&self, idx: usize, text: &str) -> String {
-        self.paint(PALETTE[idx % PALETTE.len()], text)
+        self.paint(PALETTE.get(idx % PALETTE.len()).unwrap_or(&"0"), text)
     }
 
     /// A level word in its colour.
@@ -59,15 +59,10 @@ impl Style {
     }
 }
 
-/// Replace control characters (escape sequences included) so log text cannot drive the terminal.
+/// Make log text safe for a terminal (see [`super::sanitize::terminal_safe`]): controls and escape
+/// sequences stay visible as inert escapes.
 pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\t' => ' ',
-            c if c.is_control() => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
+    super::sanitize::terminal_safe(s).into_owned()
 }
 
 #[cfg(test)]
@@ -78,7 +73,7 @@ mod tests {
     fn control_sequences_are_neutralised() {
         assert_eq!(
             sanitize("a\x1b]0;pwned\x07b\x1b[2J"),
-            "a\u{fffd}]0;pwned\u{fffd}b\u{fffd}[2J"
+            "a\\x1b]0;pwned\\x07b\\x1b[2J"
         );
     }
 

@@ -1,4 +1,6 @@
 //! `diag templates` and `diag diff`: the kinds of lines in a run, and how a red run differs from green ones.
+// Indexing cannot panic here: template ids index the list they were assigned from.
+#![allow(clippy::indexing_slicing)]
 
 use crate::model::Timeline;
 use crate::profile::{Change, DiffRow};
@@ -73,8 +75,8 @@ pub fn write_text(
             tp.id,
             style.level(Some(tp.level), &format!("{:<5}", tp.level.as_str())),
             tp.count,
-            tp.text,
-            style.dim(&format!("@ {site}"))
+            crate::report::style::sanitize(&tp.text),
+            style.dim(&crate::report::style::sanitize(&format!("@ {site}")))
         )?;
         let example = tl
             .events
@@ -87,7 +89,7 @@ pub fn write_text(
             "          first {}  last {}  in {}",
             position(tl, tp.first),
             position(tl, tp.last),
-            sources(tl, &tp.per_source).join(", ")
+            crate::report::style::sanitize(&sources(tl, &tp.per_source).join(", "))
         )?;
         writeln!(
             out,
@@ -175,7 +177,7 @@ pub fn write_diff_text(out: &mut dyn Write, rows: &[DiffRow], style: Style) -> i
             style.dim(&if file.is_empty() {
                 String::new()
             } else {
-                format!("@ {file}")
+                crate::report::style::sanitize(&format!("@ {file}"))
             })
         )?;
     }

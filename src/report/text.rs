@@ -49,10 +49,14 @@ fn sev_style(style: Style, s: Severity) -> String {
 }
 
 fn cid_list(tl: &Timeline, cids: &[u64]) -> String {
-    cids.iter()
-        .map(|c| tl.cids.describe(*c))
-        .collect::<Vec<_>>()
-        .join(", ")
+    // Names come from log text.
+    sanitize(
+        &cids
+            .iter()
+            .map(|c| tl.cids.describe(*c))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// Write the check report as text with a threshold and nothing else of a run.
@@ -93,6 +97,17 @@ pub fn write_check_run(
             style.paint("1;32", "PASS")
         }
     )?;
+    // Partial evidence is said before anything that rests on it.
+    for i in super::wire::incomplete(tl) {
+        writeln!(
+            out,
+            "{} {} stopped after line {}: {}",
+            style.paint("1;31", "INCOMPLETE:"),
+            sanitize(&i.path),
+            i.stopped_after_line,
+            sanitize(&i.error)
+        )?;
+    }
     for inc in &a.incidents {
         writeln!(out)?;
         writeln!(
@@ -174,7 +189,7 @@ pub fn write_check_run(
                     "         {} {} {}:{} {}",
                     style.dim(&t),
                     style.dim(&format!("{:<11}", e.role)),
-                    label(tl, e.event),
+                    sanitize(&label(tl, e.event)),
                     ev.line,
                     sanitize(&ev.message.chars().take(160).collect::<String>())
                 )?;
@@ -286,14 +301,17 @@ pub fn write_timeline_events(
         let notes = if notes.is_empty() {
             String::new()
         } else {
-            format!("  {}", style.dim(&format!("⟨{}⟩", notes.join(", "))))
+            format!(
+                "  {}",
+                style.dim(&sanitize(&format!("⟨{}⟩", notes.join(", "))))
+            )
         };
         writeln!(
             out,
             "{}{} {} {} {}{}",
             time_column(tl, ev),
             ev.ts_quality.mark(),
-            style.source(ev.source, &format!("{label:<width$}")),
+            style.source(ev.source, &format!("{:<width$}", sanitize(label))),
             style.level(ev.level, &format!("{lvl:<5}")),
             sanitize(&ev.message),
             notes
@@ -347,8 +365,15 @@ pub fn write_timeline_footer(
             "{} of {} shown ({})",
             shown.events,
             plural(tl.events.len(), "event"),
-            filter.describe(tl)
+            sanitize(&filter.describe(tl))
         )?;
+        let levelless = filter.hidden_without_level(tl);
+        if levelless > 0 {
+            writeln!(
+                out,
+                "{levelless} hidden events carry no level (their format writes none, their text gave none) and count as info"
+            )?;
+        }
     }
     Ok(())
 }
@@ -360,8 +385,8 @@ pub fn write_source_summary(out: &mut dyn Write, tl: &Timeline, style: Style) ->
         writeln!(
             out,
             "  {}  {} ({}{}), {}, {} unparsed, {}",
-            style.source(i, &s.label),
-            s.path,
+            style.source(i, &sanitize(&s.label)),
+            sanitize(&s.path),
             s.detection.format,
             if s.detection.forced { ", forced" } else { "" },
             plural(s.events, "event"),
@@ -385,7 +410,7 @@ pub fn write_source_summary(out: &mut dyn Write, tl: &Timeline, style: Style) ->
                 o.seconds, o.reference, o.zone_minutes, o.skew_seconds, o.anchors, o.spread_seconds
             ));
         }
-        writeln!(out, "{}", style.dim(&how))?;
+        writeln!(out, "{}", style.dim(&sanitize(&how)))?;
     }
     let named: Vec<String> = tl
         .cids
@@ -395,7 +420,7 @@ pub fn write_source_summary(out: &mut dyn Write, tl: &Timeline, style: Style) ->
         .map(|(c, n)| format!("{}={c}", n.join("/")))
         .collect();
     if !named.is_empty() {
-        writeln!(out, "  names: {}", named.join(", "))?;
+        writeln!(out, "  names: {}", sanitize(&named.join(", ")))?;
     }
     Ok(())
 }

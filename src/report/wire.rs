@@ -34,6 +34,10 @@ pub struct Report {
     pub summary: Summary,
     /// What `--baseline` suppressed; null without a baseline.
     pub baseline: Option<BaselineOut>,
+    /// Whether every source was read to its end; `false` means the findings rest on partial evidence.
+    pub complete: bool,
+    /// Sources that stopped early, and where.
+    pub incomplete: Vec<IncompleteOut>,
 }
 
 /// Run metadata for dashboards that collect many runs (no wall time: the same logs give the same report).
@@ -56,6 +60,46 @@ pub struct BaselineOut {
     pub new: usize,
     /// Accepted findings that did not occur this time (fixed, or not reached).
     pub absent: usize,
+}
+
+/// A source that could not be read to its end (a truncated or corrupt gz, a gz bomb, a read error).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IncompleteOut {
+    /// Path or `<stdin>`.
+    pub path: String,
+    /// Label.
+    pub label: String,
+    /// Lines read before reading stopped (the last one is the last kept).
+    pub stopped_after_line: u64,
+    /// Bytes read (after decompression) before reading stopped.
+    pub stopped_after_bytes: u64,
+    /// Why it stopped.
+    pub error: String,
+}
+
+/// The sources that stopped early, one per file (the services of one compose log share it).
+pub fn incomplete(tl: &Timeline) -> Vec<IncompleteOut> {
+    let mut out: Vec<IncompleteOut> = Vec::new();
+    for s in &tl.sources {
+        let dropped = (s.parse.dropped_events > 0).then(|| {
+            format!(
+                "{} events from the middle were not kept (the per-stream cap, --max-events)",
+                s.parse.dropped_events
+            )
+        });
+        if let Some(e) = s.read.error.clone().or(dropped) {
+            if !out.iter().any(|o| o.path == s.path) {
+                out.push(IncompleteOut {
+                    path: s.path.clone(),
+                    label: s.label.clone(),
+                    stopped_after_line: s.read.lines,
+                    stopped_after_bytes: s.read.bytes,
+                    error: e,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Producer name and version.
@@ -282,6 +326,7 @@ pub fn build_run(a: &Analysis, run: &Run) -> Report {
             summary: i.summary.clone(),
         })
         .collect();
+    let incomplete = incomplete(tl);
     Report {
         schema: SCHEMA,
         tool: Tool {
@@ -304,5 +349,7 @@ pub fn build_run(a: &Analysis, run: &Run) -> Report {
             new: a.findings.len().saturating_sub(m.suppressed.len()),
             absent: m.absent,
         }),
+        complete: incomplete.is_empty(),
+        incomplete,
     }
 }

@@ -1,5 +1,7 @@
 //! Evaluate rules over the timeline: find the events each pattern matches, then apply the rule kind's
 //! semantics (match, count, sequence, absence) to turn hits into findings with facts and evidence.
+// Indexing cannot panic here: indices are positions the engine itself took from the vectors it indexes (events, findings, groups).
+#![allow(clippy::indexing_slicing)]
 
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};

@@ -10,6 +10,8 @@
 //! evidence event links them (what other processes saw of a process that vanished). A finding is never
 //! caused by one of its own kind (a sibling symptom). Incidents are trees: a root without a cause and
 //! everything that follows from it.
+// Indexing cannot panic here: indices are positions the engine itself took from the vectors it indexes (events, findings, groups).
+#![allow(clippy::indexing_slicing)]
 
 use super::engine::effective_pos;
 use super::finding::{Finding, Incident};

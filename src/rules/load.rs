@@ -1,5 +1,7 @@
 //! Loading rule files: `rules/*.toml` (embedded) plus `--rules DIR`, validated at load so that a
 //! mistake names the file, the line and what to write instead.
+// Indexing cannot panic here: indices are positions the engine itself took from the vectors it indexes (events, findings, groups).
+#![allow(clippy::indexing_slicing)]
 
 use super::expr::{self, Expr};
 use super::finding::{RuleInfo, Severity};
@@ -422,7 +424,10 @@ fn compile_patterns(
             cx.err(
                 "regex",
                 *regex_seen,
-                format!("invalid regex in [[{section}]]: {e}"),
+                format!(
+                    "invalid regex in [[{section}]]: {e}{}",
+                    crate::defs::text::regex_hint(&e)
+                ),
             )
         })?;
         let names: Vec<String> = regex.capture_names().flatten().map(String::from).collect();

@@ -73,6 +73,12 @@ pub fn load_with(job: &Job, progress: &AtomicU64, templates: bool) -> Result<Loa
         problems: problems
             .refused
             .into_iter()
+            .chain(
+                problems
+                    .incomplete
+                    .into_iter()
+                    .map(|m| format!("incomplete: {m}")),
+            )
             .chain(problems.warnings)
             .collect(),
     })

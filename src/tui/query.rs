@@ -6,6 +6,8 @@
 //! then a CID (number, prefix or name), then a source label, then text. `key:` with no value drops that
 //! part. A leading `-` hides instead (`-cid:alice`, `-text:"ping"`, `-level:debug`, `-debug`); `-key:`
 //! with no value shows again what that kind of term hid.
+// Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
+#![allow(clippy::indexing_slicing)]
 
 use super::filterset::Filters;
 use crate::model::Level;

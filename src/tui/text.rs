@@ -1,29 +1,18 @@
 //! Text that is safe to draw: log text is untrusted, so control characters, escape sequences and
 //! bidirectional overrides are made visible and inert before any widget sees them.
 
-/// Make untrusted text drawable: C0 controls become their Unicode control pictures (`ESC` → `␛`, so
-/// an escape sequence shows as `␛[2J` and does nothing), C1 controls and bidi overrides become `�`,
-/// tabs become a space, emoji presentation selectors are dropped. At most `max` characters are kept
-/// (rows never format more than they can show).
+/// Make untrusted text drawable: the one terminal guard of every text output
+/// ([`crate::report::sanitize::terminal_safe`]) turns controls, escape sequences of every kind and bidi
+/// overrides into visible, inert escapes (`\x1b[2J`); emoji presentation selectors are dropped. At most
+/// `max` characters of the input are looked at (rows never format more than they can show).
 pub fn safe(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
-    for c in s.chars().take(max) {
-        out.push(match c {
-            '\t' => ' ',
-            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
-            '\u{7f}' => '\u{2421}',
-            c if c.is_control() => '\u{FFFD}',
-            // Bidirectional embeddings, overrides and isolates can reorder what follows them.
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {
-                '\u{FFFD}'
-            }
-            // Emoji presentation makes terminals draw `⚠️` two cells wide where width tables say one,
-            // which shifts the rest of the row; the plain symbol is drawn one wide everywhere.
-            '\u{FE0F}' => continue,
-            c => c,
-        });
-    }
-    out
+    let head: std::borrow::Cow<'_, str> = match s.char_indices().nth(max) {
+        Some((cut, _)) => std::borrow::Cow::Borrowed(&s[..cut]),
+        None => std::borrow::Cow::Borrowed(s),
+    };
+    // Emoji presentation makes terminals draw `⚠️` two cells wide where width tables say one,
+    // which shifts the rest of the row; the plain symbol is drawn one wide everywhere.
+    crate::report::sanitize::terminal_safe(&head).replace('\u{FE0F}', "")
 }
 
 /// [`safe`] without a length limit.
@@ -63,7 +52,7 @@ pub fn bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    format!("{v:.1} {}", UNITS[u])
+    format!("{v:.1} {}", UNITS.get(u).unwrap_or(&"TB"))
 }
 
 #[cfg(test)]
@@ -72,8 +61,11 @@ mod tests {
 
     #[test]
     fn escapes_become_visible_and_inert() {
-        let s = safe_all("a\x1b]0;title\x07b\x1b[2J\u{9b}c\u{202e}d\te");
-        assert_eq!(s, "a␛]0;title␇b␛[2J\u{fffd}c\u{fffd}d e");
+        let s = safe_all("a\x1b]0;title\x07b\x1b[2J\u{9b}c\u{202e}d\te\u{26a0}\u{fe0f}");
+        assert_eq!(
+            s,
+            "a\\x1b]0;title\\x07b\\x1b[2J\\u{9b}c\\u{202e}d e\u{26a0}"
+        );
         assert!(!s.chars().any(|c| c.is_control()));
     }
 

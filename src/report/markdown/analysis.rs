@@ -1,5 +1,7 @@
 //! The sections about what the rules found: critical findings with their evidence, the trace of each
 //! lost message, the severity table and the root cause analysis (incident trees, why, possible causes).
+// Indexing cannot panic here: slices start at lengths checked on the line before.
+#![allow(clippy::indexing_slicing)]
 
 use super::*;
 

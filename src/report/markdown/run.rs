@@ -1,5 +1,7 @@
 //! The sections about the run itself: accounts, test results, the backend's log, the history of runs,
 //! recommendations, sources, files referenced and the overall result.
+// Indexing cannot panic here: slices start at lengths checked on the line before.
+#![allow(clippy::indexing_slicing)]
 
 use super::*;
 

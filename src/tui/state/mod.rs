@@ -9,6 +9,8 @@
 //! Each pane's own state is in [`panes`] (timeline, findings, detail, help), the indexes derived from a
 //! load in [`derived`], the one scroll clamp in [`window`]; `App` holds them and moves between them.
 //! The `:` command line is applied in `command`, marks in `marks`.
+// Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
+#![allow(clippy::indexing_slicing)]
 
 mod command;
 pub mod derived;

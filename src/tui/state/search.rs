@@ -1,4 +1,6 @@
 //! Moving the timeline cursor by content: search hits (incremental while typing), errors.
+// Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
+#![allow(clippy::indexing_slicing)]
 
 use super::{App, PREVIEW_ROWS};
 use crate::model::Level;

@@ -1,6 +1,8 @@
 //! Detail pane: a record in full (all its lines, fields, entities with CID names and resolution, the
 //! events it is anchored to in other sources, the findings it is evidence of), or a finding (facts,
 //! evidence, the rule's description and remediation), or an incident (its chain).
+// Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
+#![allow(clippy::indexing_slicing)]
 
 use super::super::keys::Pane;
 use super::super::state::{App, Subject};

@@ -1,5 +1,7 @@
 //! Help screen: the key tables, as the keys are handled, the commands, the filter syntax and the marks.
 //! It scrolls no further than its last line.
+// Indexing cannot panic here: the command table is built in code and every entry has a name.
+#![allow(clippy::indexing_slicing)]
 
 use super::super::command::COMMANDS;
 use super::super::keys::{self, Binding};

@@ -1,5 +1,7 @@
 //! Overview strip: events and errors over the timeline's axis (time, or position when the logs carry no
 //! time), with a mark where each finding starts and the window the timeline pane shows.
+// Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
+#![allow(clippy::indexing_slicing)]
 
 use super::super::state::App;
 use super::super::text::pad;

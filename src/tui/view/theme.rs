@@ -1,6 +1,8 @@
 //! Theme: every style the views use, in one place. Only the 16 ANSI colours are used; without colour
 //! (`NO_COLOR`) selection and focus fall back to reverse, bold and underline, and nothing else relies on
 //! colour alone (levels and severities are also written out, marks are distinct symbols).
+// Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
+#![allow(clippy::indexing_slicing)]
 
 use crate::model::Level;
 use crate::rules::finding::Severity;

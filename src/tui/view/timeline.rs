@@ -1,6 +1,8 @@
 //! Timeline pane: one row per record of every source in timeline order: evidence mark, time (or
 //! position) with its quality mark, source label in the source's colour, level, `+N` for folded
 //! continuation lines, CID names, message with search hits. Only the rows on screen are formatted.
+// Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
+#![allow(clippy::indexing_slicing)]
 
 use super::super::keys::Pane;
 use super::super::state::{App, LoadState};
