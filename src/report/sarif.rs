@@ -292,21 +292,6 @@ pub fn write_sarif(out: &mut dyn Write, a: &Analysis, run: &Run) -> io::Result<(
     out.write_all(b"\n")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::uri_of;
-
-    #[test]
-    fn uris_are_percent_encoded_and_stdin_is_named() {
-        assert_eq!(uri_of("samples/seed/a b.log"), "samples/seed/a%20b.log");
-        assert_eq!(uri_of("./x#1.log"), "x%231.log");
-        assert_eq!(uri_of("/tmp/ü.log"), "file:///tmp/%C3%BC.log");
-        assert_eq!(uri_of("C:\\logs\\a.log"), "file:///C:/logs/a.log");
-        assert_eq!(uri_of("<stdin>"), "stdin");
-        assert_eq!(uri_of("a:b.log"), "a%3Ab.log");
-    }
-}
-
 /// The run's invocation: unsuccessful, with one notification per source, when an input could not be
 /// read to its end (the findings then rest on partial evidence).
 fn invocation(tl: &Timeline) -> serde_json::Value {
@@ -327,4 +312,19 @@ fn invocation(tl: &Timeline) -> serde_json::Value {
         "executionSuccessful": incomplete.is_empty(),
         "toolExecutionNotifications": notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_of;
+
+    #[test]
+    fn uris_are_percent_encoded_and_stdin_is_named() {
+        assert_eq!(uri_of("samples/seed/a b.log"), "samples/seed/a%20b.log");
+        assert_eq!(uri_of("./x#1.log"), "x%231.log");
+        assert_eq!(uri_of("/tmp/ü.log"), "file:///tmp/%C3%BC.log");
+        assert_eq!(uri_of("C:\\logs\\a.log"), "file:///C:/logs/a.log");
+        assert_eq!(uri_of("<stdin>"), "stdin");
+        assert_eq!(uri_of("a:b.log"), "a%3Ab.log");
+    }
 }
