@@ -325,10 +325,11 @@ fn case4_a_level_filter_keeps_errors_of_levelless_formats_and_says_what_it_hid()
         "{}",
         r.stdout
     );
+    // The footer goes to stderr: stdout holds only events.
     assert!(
-        r.stdout.contains("2 hidden events carry no level"),
+        r.stderr.contains("2 hidden events carry no level"),
         "{}",
-        r.stdout
+        r.stderr
     );
     let r = run(&["timeline", "--level", "error", "--format", "ndjson", p]);
     assert!(
@@ -562,8 +563,9 @@ fn bounded_a_deeply_nested_json_line() {
         r.bounded(200);
         assert_eq!(r.code, 0, "{fmt}: {}", r.stderr);
     }
+    // The sources summary goes to stderr: stdout holds only events.
     let r = run(&["timeline", p]);
-    assert!(r.stdout.contains("2 unparsed"), "{}", r.stdout);
+    assert!(r.stderr.contains("2 unparsed"), "{}", r.stderr);
 }
 
 #[test]
