@@ -89,19 +89,63 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
         return out;
     }
     let any_multiline = pats.iter().any(|p| p.multiline);
-    if let Some(cands) = pf.and_then(|pf| pf.candidates(pats)) {
-        for group in cands.chunk_by(|a, b| a.0 == b.0) {
-            let Some(&(e, _)) = group.first() else {
-                continue;
-            };
-            let i = e as usize;
-            let Some(ev) = tl.events.get(i) else {
-                continue;
-            };
-            let scan = scan_text(ev, any_multiline);
-            if let Some(h) = group
+    if let Some(pf) = pf {
+        let lists = pf.candidates(pats);
+        if lists.iter().all(Option::is_some) {
+            // Only the events some literal named, in order, each with its candidate patterns.
+            let mut cands: Vec<(u32, usize)> = lists
                 .iter()
-                .find_map(|&(_, pi)| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
+                .enumerate()
+                .flat_map(|(pi, l)| l.unwrap_or_default().iter().map(move |&e| (e, pi)))
+                .collect();
+            cands.sort_unstable();
+            for group in cands.chunk_by(|a, b| a.0 == b.0) {
+                let Some(&(e, _)) = group.first() else {
+                    continue;
+                };
+                let i = e as usize;
+                let Some(ev) = tl.events.get(i) else {
+                    continue;
+                };
+                let scan = scan_text(ev, any_multiline);
+                if let Some(h) = group
+                    .iter()
+                    .find_map(|&(_, pi)| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
+                {
+                    out.push(h);
+                }
+            }
+            return out;
+        }
+        // Some pattern must see every event: walk them all, trying a literal pattern only where its
+        // list names the event (a cursor per pattern), and the others everywhere.
+        let mut cursor = vec![0usize; pats.len()];
+        let mut candidates: Vec<usize> = Vec::with_capacity(pats.len());
+        for (i, ev) in tl.events.iter().enumerate() {
+            candidates.clear();
+            for (pi, l) in lists.iter().enumerate() {
+                match l {
+                    None => candidates.push(pi),
+                    Some(list) => {
+                        let Some(c) = cursor.get_mut(pi) else {
+                            continue;
+                        };
+                        while list.get(*c).is_some_and(|&e| (e as usize) < i) {
+                            *c += 1;
+                        }
+                        if list.get(*c).is_some_and(|&e| e as usize == i) {
+                            candidates.push(pi);
+                        }
+                    }
+                }
+            }
+            if candidates.is_empty() {
+                continue;
+            }
+            let scan = scan_text(ev, any_multiline);
+            if let Some(h) = candidates
+                .iter()
+                .find_map(|&pi| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
             {
                 out.push(h);
             }

@@ -163,6 +163,9 @@ pub struct Pattern {
     pub location: Option<Regex>,
     /// The same failure logged again at another layer: evidence, but not counted again.
     pub echo: bool,
+    /// Literals one of which every match holds (found once at load, for the prefilter); `None`:
+    /// the regex must be tried on every event.
+    pub literals: Option<Vec<Vec<u8>>>,
 }
 
 /// A test case carried by a rule file.
@@ -484,7 +487,9 @@ fn compile_patterns(
             None => None,
         };
         *regex_seen += 1;
+        let literals = super::prefilter::required_literals(regex.as_str());
         out.push(Pattern {
+            literals,
             regex,
             condition,
             multiline: d.multiline,

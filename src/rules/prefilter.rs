@@ -11,6 +11,7 @@ use aho_corasick::AhoCorasick;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Hir, HirKind};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Shortest literal worth searching for: shorter ones match nearly every line.
 const MIN_LITERAL: usize = 3;
@@ -24,10 +25,22 @@ pub struct Prefilter {
     candidates: HashMap<String, Vec<u32>>,
 }
 
-impl Prefilter {
-    /// Scan the timeline once for the literals of every pattern of `rules`.
-    pub fn build(tl: &Timeline, rules: &[Rule]) -> Prefilter {
-        let mut regexes: Vec<&str> = rules
+/// One Aho-Corasick automaton over the literals of a rule set, and which regexes own each literal.
+#[derive(Debug)]
+struct Automaton {
+    /// The regexes with literals, sorted; the cache key.
+    regexes: Vec<String>,
+    /// Per literal (the automaton's pattern index), the regexes (indices into `regexes`) needing it.
+    owners: Vec<Vec<usize>>,
+    ac: AhoCorasick,
+}
+
+impl Automaton {
+    /// The automaton for `rules`, built once per distinct rule set: the TUI's reloads, `rules test`
+    /// and repeated runs in one process reuse it (building it costs more than scanning a small log).
+    fn for_rules(rules: &[Rule]) -> Option<Arc<Automaton>> {
+        static LAST: Mutex<Option<Arc<Automaton>>> = Mutex::new(None);
+        let mut regexes: Vec<(&str, &[Vec<u8>])> = rules
             .iter()
             .flat_map(|r| {
                 r.patterns
@@ -37,24 +50,26 @@ impl Prefilter {
                     .chain(&r.consequences)
                     .chain(&r.expect)
             })
-            .map(|p| p.regex.as_str())
+            .filter_map(|p| Some((p.regex.as_str(), p.literals.as_deref()?)))
             .collect();
-        regexes.sort_unstable();
-        regexes.dedup();
-        // literal → the regexes (by index into `with_literals`) that require it
-        let mut literals: Vec<Vec<u8>> = Vec::new();
+        regexes.sort_unstable_by_key(|(re, _)| *re);
+        regexes.dedup_by_key(|(re, _)| *re);
+        let mut last = LAST.lock().ok();
+        if let Some(a) = last.as_ref().and_then(|l| l.as_ref()) {
+            if a.regexes.len() == regexes.len()
+                && a.regexes.iter().zip(&regexes).all(|(x, (y, _))| x == y)
+            {
+                return Some(Arc::clone(a));
+            }
+        }
+        // literal → the regexes (by index into `regexes`) that require it
+        let mut literals: Vec<&[u8]> = Vec::new();
         let mut owners: Vec<Vec<usize>> = Vec::new();
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut with_literals: Vec<&str> = Vec::new();
-        for re in regexes {
-            let Some(lits) = required_literals(re) else {
-                continue;
-            };
-            let r = with_literals.len();
-            with_literals.push(re);
-            for l in lits {
-                let li = *index.entry(l.clone()).or_insert_with(|| {
-                    literals.push(l);
+        let mut index: HashMap<&[u8], usize> = HashMap::new();
+        for (r, (_, lits)) in regexes.iter().enumerate() {
+            for l in *lits {
+                let li = *index.entry(l.as_slice()).or_insert_with(|| {
+                    literals.push(l.as_slice());
                     owners.push(Vec::new());
                     literals.len() - 1
                 });
@@ -63,10 +78,27 @@ impl Prefilter {
                 }
             }
         }
-        let Ok(ac) = AhoCorasick::new(&literals) else {
+        let ac = AhoCorasick::new(&literals).ok()?;
+        let a = Arc::new(Automaton {
+            regexes: regexes.iter().map(|(re, _)| re.to_string()).collect(),
+            owners,
+            ac,
+        });
+        if let Some(l) = last.as_mut() {
+            **l = Some(Arc::clone(&a));
+        }
+        Some(a)
+    }
+}
+
+impl Prefilter {
+    /// Scan the timeline once for the literals of every pattern of `rules`.
+    pub fn build(tl: &Timeline, rules: &[Rule]) -> Prefilter {
+        let Some(auto) = Automaton::for_rules(rules) else {
             return Prefilter::default();
         };
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); with_literals.len()];
+        let (ac, owners) = (&auto.ac, &auto.owners);
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); auto.regexes.len()];
         let mut text = String::new();
         for (i, ev) in tl.events.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
@@ -92,24 +124,16 @@ impl Prefilter {
             }
         }
         Prefilter {
-            candidates: with_literals
-                .into_iter()
-                .map(str::to_string)
-                .zip(lists)
-                .collect(),
+            candidates: auto.regexes.iter().cloned().zip(lists).collect(),
         }
     }
 
-    /// (event, pattern index) pairs worth trying for a pattern list, by event then pattern; `None`
-    /// when some pattern has no required literal (every event must be tried).
-    pub fn candidates(&self, pats: &[Pattern]) -> Option<Vec<(u32, usize)>> {
-        let mut out: Vec<(u32, usize)> = Vec::new();
-        for (pi, p) in pats.iter().enumerate() {
-            let list = self.candidates.get(p.regex.as_str())?;
-            out.extend(list.iter().map(|&e| (e, pi)));
-        }
-        out.sort_unstable();
-        Some(out)
+    /// Per pattern of a list, the sorted events worth trying; `None` for a pattern with no required
+    /// literal (every event must be tried).
+    pub fn candidates<'a>(&'a self, pats: &[Pattern]) -> Vec<Option<&'a [u32]>> {
+        pats.iter()
+            .map(|p| self.candidates.get(p.regex.as_str()).map(Vec::as_slice))
+            .collect()
     }
 }
 
@@ -127,7 +151,7 @@ pub fn literal_report(rules: &[Rule]) -> (Vec<String>, Vec<(String, String)>) {
             .chain(&r.consequences)
             .chain(&r.expect)
         {
-            match required_literals(p.regex.as_str()) {
+            match &p.literals {
                 Some(l) => lits.extend(l.iter().map(|b| String::from_utf8_lossy(b).into_owned())),
                 None => open.push((r.info.id.clone(), p.regex.as_str().to_string())),
             }
@@ -259,7 +283,7 @@ mod tests {
                     let with: Vec<_> = hits_in(&tl, list, Some(&pf)).iter().map(key).collect();
                     let without: Vec<_> = hits_in(&tl, list, None).iter().map(key).collect();
                     assert_eq!(with, without, "rule {}", r.info.id);
-                    if !list.is_empty() && pf.candidates(list).is_some() {
+                    if !list.is_empty() && pf.candidates(list).iter().all(Option::is_some) {
                         prefiltered_lists += 1;
                     }
                 }
@@ -269,5 +293,45 @@ mod tests {
             prefiltered_lists > 20,
             "only {prefiltered_lists} lists prefiltered"
         );
+    }
+
+    #[test]
+    fn a_list_mixing_literal_and_open_patterns_equals_the_full_scan() {
+        use crate::rules::engine::hits_in;
+        let rule = r#"
+id = "mixed"
+title = "mixed"
+severity = "low"
+kind = "match"
+description = "w"
+remediation = "f"
+caused_by = []
+[[pattern]]
+regex = '(?:^|[^\d])(?P<n>\d{15,20})(?:[^\d]|$)'
+[[pattern]]
+regex = 'connection refused by (?P<who>\w+)'
+[[test]]
+name = "hit"
+expect = 1
+log = "connection refused by x"
+[[test]]
+name = "miss"
+expect = 0
+log = "fine"
+"#;
+        let r = crate::rules::load::load_rule("mixed.toml", rule).expect("rule");
+        assert!(r.patterns.first().is_some_and(|p| p.literals.is_none()));
+        assert!(r.patterns.get(1).is_some_and(|p| p.literals.is_some()));
+        let log = "2025-01-01T00:00:00Z INFO a: connection refused by server\n                   2025-01-01T00:00:01Z INFO a: nothing here\n                   2025-01-01T00:00:02Z INFO a: client 123456789012345678 joined\n                   2025-01-01T00:00:03Z INFO a: connection refused by 123456789012345678\n";
+        let tl = crate::pipeline::timeline_of(&[("svc", log)]).expect("timeline");
+        let pf = Prefilter::build(&tl, std::slice::from_ref(&r));
+        let key = |h: &crate::rules::engine::Hit| (h.event, h.pattern, format!("{:?}", h.caps));
+        let with: Vec<_> = hits_in(&tl, &r.patterns, Some(&pf))
+            .iter()
+            .map(key)
+            .collect();
+        let without: Vec<_> = hits_in(&tl, &r.patterns, None).iter().map(key).collect();
+        assert_eq!(with, without);
+        assert_eq!(with.len(), 3, "{with:?}");
     }
 }
