@@ -1,5 +1,8 @@
-//! Merge: each source's positions never go back, so a k-way merge of the sources (ties by source, then
-//! line) gives the timeline while moving each event once, without a second copy of them all.
+//! Merge: each source's positions never go back, so a k-way merge of the positions (ties by source,
+//! then line) gives the timeline order. The events themselves are never held twice: the sources'
+//! vectors are joined into the largest one (a large `realloc` remaps pages rather than copying) and
+//! then permuted into order in place. Events are most of a run's memory; a merge that moved them into
+//! a new vector doubled the peak.
 // Indexing cannot panic here: indices are positions in the source and event vectors this module built, never read from input.
 #![allow(clippy::indexing_slicing)]
 
@@ -20,35 +23,97 @@ pub fn merge(per_source: Vec<Vec<Event>>, placed: Placement, axis: Axis, dated: 
     let total: usize = per_source.iter().map(|v| v.len()).sum();
     let mut new_index: Vec<Vec<usize>> = per_source.iter().map(|v| vec![0; v.len()]).collect();
     let Placement { positions, quality } = placed;
-    let mut streams: Vec<std::iter::Peekable<std::iter::Enumerate<std::vec::IntoIter<Event>>>> =
-        per_source
-            .into_iter()
-            .map(|v| v.into_iter().enumerate().peekable())
-            .collect();
-    let mut events = Vec::with_capacity(total);
-    loop {
+    // The order, from positions alone.
+    let mut next = vec![0usize; per_source.len()];
+    for k in 0..total {
         let mut best: Option<(f64, usize)> = None;
-        for (s, st) in streams.iter_mut().enumerate() {
-            if let Some((i, _)) = st.peek() {
-                let x = positions[s].get(*i).copied().unwrap_or(f64::MAX);
+        for (s, &i) in next.iter().enumerate() {
+            if i < new_index[s].len() {
+                let x = positions[s].get(i).copied().unwrap_or(f64::MAX);
                 if best.is_none_or(|(bx, _)| x.total_cmp(&bx).is_lt()) {
                     best = Some((x, s));
                 }
             }
         }
-        let Some((x, s)) = best else { break };
-        let Some((i, mut ev)) = streams[s].next() else {
-            break;
+        let Some((_, s)) = best else { break };
+        new_index[s][next[s]] = k;
+        next[s] += 1;
+    }
+    // Join the sources, largest first, stamping each event with its place; `target[j]` is where the
+    // j-th joined event belongs.
+    let mut order: Vec<usize> = (0..per_source.len()).collect();
+    order.sort_by_key(|&s| std::cmp::Reverse(per_source[s].len()));
+    let mut slots: Vec<Option<Vec<Event>>> = per_source.into_iter().map(Some).collect();
+    let mut events: Vec<Event> = Vec::new();
+    let mut target: Vec<usize> = Vec::with_capacity(total);
+    for s in order {
+        let Some(mut evs) = slots[s].take() else {
+            continue;
         };
-        new_index[s][i] = events.len();
-        ev.pos = x;
-        ev.ts_quality = quality[s][i];
-        ev.ts = if axis == Axis::Time && dated {
-            ns_to_dt(x)
+        for (i, ev) in evs.iter_mut().enumerate() {
+            let x = positions[s].get(i).copied().unwrap_or(f64::MAX);
+            ev.pos = x;
+            ev.ts_quality = quality[s][i];
+            ev.ts = if axis == Axis::Time && dated {
+                ns_to_dt(x)
+            } else {
+                None
+            };
+            target.push(new_index[s][i]);
+        }
+        if events.is_empty() {
+            events = evs;
+            events.reserve_exact(total - events.len());
         } else {
-            None
-        };
-        events.push(ev);
+            events.append(&mut evs);
+        }
+    }
+    // Apply the permutation in place by following its cycles.
+    for j in 0..events.len() {
+        while target[j] != j {
+            let t = target[j];
+            events.swap(j, t);
+            target.swap(j, t);
+        }
     }
     Merged { events, new_index }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TsQuality;
+
+    fn ev(source: usize, line: u64) -> Event {
+        Event {
+            source,
+            line,
+            message: format!("s{source} l{line}"),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn interleaves_by_position_ties_by_source_and_keeps_each_sources_order() {
+        let a = vec![ev(0, 1), ev(0, 2), ev(0, 3)];
+        let b = vec![ev(1, 1), ev(1, 2), ev(1, 3), ev(1, 4)];
+        let c = vec![ev(2, 1)];
+        let placed = Placement {
+            positions: vec![vec![1.0, 5.0, 5.0], vec![0.0, 5.0, 6.0, 9.0], vec![5.0]],
+            quality: vec![vec![TsQuality::default(); 3], vec![TsQuality::default(); 4], vec![TsQuality::default()]],
+        };
+        let m = merge(vec![a, b, c], placed, Axis::Order, false);
+        let got: Vec<&str> = m.events.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            got,
+            ["s1 l1", "s0 l1", "s0 l2", "s0 l3", "s1 l2", "s2 l1", "s1 l3", "s1 l4"]
+        );
+        for (s, idx) in m.new_index.iter().enumerate() {
+            for (i, &k) in idx.iter().enumerate() {
+                assert_eq!(m.events[k].source, s);
+                assert_eq!(m.events[k].line, i as u64 + 1);
+            }
+        }
+        assert!(m.events.windows(2).all(|w| w[0].pos <= w[1].pos));
+    }
 }
