@@ -17,7 +17,7 @@ pub enum Owner {
     Name(String),
 }
 
-fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+fn push_unique<T: PartialEq>(v: &mut crate::model::ThinVec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);
     }

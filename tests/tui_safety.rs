@@ -28,8 +28,8 @@ fn hostile_app(w: u16, h: u16) -> App {
         "title \x1b]0;pwned\x07 then clear \x1b[2J\x1b[H bell\x07 c1\u{9b}31m rtl\u{202e}txet";
     let last = tl.events.len() - 1;
     tl.events[last].message = raw.into();
-    tl.events[last].continuation = vec!["\x1b[31mred\x1b[0m".into()];
-    tl.events[last].fields = vec![("k\x1b[2J".into(), "v\x07".into())];
+    tl.events[last].continuation = diag::model::thin_vec!["\x1b[31mred\x1b[0m".into()];
+    tl.events[last].fields = diag::model::thin_vec![("k\x1b[2J".into(), "v\x07".into())];
     let loaded = Loaded {
         analysis: diag::rules::finding::Analysis {
             timeline: tl,

@@ -100,7 +100,11 @@ mod tests {
         let c = vec![ev(2, 1)];
         let placed = Placement {
             positions: vec![vec![1.0, 5.0, 5.0], vec![0.0, 5.0, 6.0, 9.0], vec![5.0]],
-            quality: vec![vec![TsQuality::default(); 3], vec![TsQuality::default(); 4], vec![TsQuality::default()]],
+            quality: vec![
+                vec![TsQuality::default(); 3],
+                vec![TsQuality::default(); 4],
+                vec![TsQuality::default()],
+            ],
         };
         let m = merge(vec![a, b, c], placed, Axis::Order, false);
         let got: Vec<&str> = m.events.iter().map(|e| e.message.as_str()).collect();

@@ -5,6 +5,6 @@ pub mod event;
 pub mod source;
 pub mod timeline;
 
-pub use event::{CidRef, Event, Level, RawTime, SourceId, TsQuality};
+pub use event::{thin_vec, CidRef, Event, Level, RawTime, SourceId, ThinVec, TsQuality};
 pub use source::{ClockOffset, Detection, ParseStats, ReadStats, Role, SourceInfo};
 pub use timeline::{AnchorLink, Axis, CidDirectory, CidShape, Resolution, Timeline};

@@ -146,7 +146,7 @@ impl<'a> SourceParser<'a> {
                     .split('\n')
                     .map(|l| l.trim_end_matches('\r').to_string());
                 ev.message = lines.next().unwrap_or_default();
-                let mut more: Vec<String> = lines.collect();
+                let mut more: crate::model::ThinVec<String> = lines.collect();
                 more.truncate(super::MAX_CONTINUATION);
                 more.append(&mut ev.continuation);
                 ev.continuation = more;
