@@ -184,6 +184,20 @@ mod tests {
     }
 
     #[test]
+    fn cids_on_lines_with_non_ascii_text() {
+        let e = ev("⚠️ Session 13052662023604289317 für Bénédicte → peer=4926344781773734389 ✓");
+        assert_eq!(
+            e.full_cids().collect::<Vec<_>>(),
+            [13052662023604289317, 4926344781773734389]
+        );
+        // Non-ASCII digits are not a CID (a u64 cannot hold them).
+        let e = ev("cid=١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧");
+        assert!(e.cids.is_empty(), "{:?}", e.cids);
+        let e = ev("Connect failed for 21402289…, retry → 2");
+        assert_eq!(e.cids.len(), 1);
+    }
+
+    #[test]
     fn no_cid_from_other_numbers() {
         let e = ev("Filesystem(\"/home/app/.citadel/152802578303337018145126615482762009524\") user alice_1767144257 at 1767145425123 ms msg_len=258");
         assert!(e.cids.is_empty(), "{:?}", e.cids);
