@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Fuzz each TARGET until its executions, summed over rounds (and over earlier invocations: the tally
+# is kept in fuzz/artifacts/TARGET.total), reach RUNS (default 10 million). Rounds of ROUND seconds
+# (default 600) keep the figures current if a session is cut short. Any crash, hang or OOM stops it.
+# Runs at the lowest CPU priority (nice 19), never under SIGSTOP: libFuzzer's timeout is wall-clock,
+# so a paused fuzzer reports a false hang.
+#
+# Usage: fuzz/volume.sh TARGET...   Environment: RUNS, ROUND, MAX_LEN (default 1024), SANITIZER
+# (default none; see run-all.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want=${RUNS:-10000000}
+round=${ROUND:-600}
+mkdir -p fuzz/artifacts
+for t in "$@"; do
+  tally=fuzz/artifacts/$t.total
+  [ -f "$tally" ] || echo "0 0" > "$tally"
+  while read -r done secs < "$tally" && [ "$done" -lt "$want" ]; do
+    left=$(( want - done ))
+    log=fuzz/artifacts/$t.round.log
+    start=$(date +%s)
+    status=0
+    nice -n 19 cargo +nightly fuzz run "$t" -O -s "${SANITIZER:-none}" -- -runs="$left" \
+      -max_total_time="$round" -timeout=10 -rss_limit_mb=2048 -max_len="${MAX_LEN:-1024}" \
+      -print_final_stats=1 >"$log" 2>&1 || status=$?
+    took=$(( $(date +%s) - start ))
+    n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    echo "$(( done + ${n:-0} )) $(( secs + took ))" > "$tally"
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
+    echo "$t: round of ${n:-0} executions in ${took}s, total $(( done + ${n:-0} )) in $(( secs + took ))s, coverage ${cov:-?} edges"
+    if [ "$status" -ne 0 ]; then
+      echo "$t: STOPPED (exit $status): see $log and fuzz/artifacts/$t/"
+      exit 1
+    fi
+  done
+  read -r done secs < "$tally"
+  echo "$t: done, $done executions in ${secs}s"
+done
