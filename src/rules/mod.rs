@@ -81,11 +81,9 @@ fn run_engine(
 ) -> (Analysis, Vec<(String, f64)>) {
     let mut times: Vec<(String, f64)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
-    let active: Vec<Rule> = rules
-        .iter()
-        .filter(|r| sel.allows(&r.info.id))
-        .cloned()
-        .collect();
+    // References, not clones: a cloned `Regex` starts with an empty match cache, so every run (the
+    // TUI's reloads, `rules test`) rebuilt each regex's lazy DFA from nothing.
+    let active: Vec<&Rule> = rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
     let is_generic = |r: &Rule| matches!(r.kind, load::Kind::Storm | load::Kind::Novel);
     let templates = crate::templates::Templates::build(&timeline);
     let mut explained: std::collections::HashSet<usize> = Default::default();

@@ -38,7 +38,7 @@ struct Automaton {
 impl Automaton {
     /// The automaton for `rules`, built once per distinct rule set: the TUI's reloads, `rules test`
     /// and repeated runs in one process reuse it (building it costs more than scanning a small log).
-    fn for_rules(rules: &[Rule]) -> Option<Arc<Automaton>> {
+    fn for_rules(rules: &[&Rule]) -> Option<Arc<Automaton>> {
         static LAST: Mutex<Option<Arc<Automaton>>> = Mutex::new(None);
         let mut regexes: Vec<(&str, &[Vec<u8>])> = rules
             .iter()
@@ -93,7 +93,7 @@ impl Automaton {
 
 impl Prefilter {
     /// Scan the timeline once for the literals of every pattern of `rules`.
-    pub fn build(tl: &Timeline, rules: &[Rule]) -> Prefilter {
+    pub fn build(tl: &Timeline, rules: &[&Rule]) -> Prefilter {
         let Some(auto) = Automaton::for_rules(rules) else {
             return Prefilter::default();
         };
@@ -268,7 +268,8 @@ mod tests {
         let mut prefiltered_lists = 0;
         for sources in [&seed[..], &multi[..]] {
             let tl = crate::pipeline::timeline_of(sources).expect("timeline");
-            let pf = Prefilter::build(&tl, &rules);
+            let refs: Vec<&Rule> = rules.iter().collect();
+            let pf = Prefilter::build(&tl, &refs);
             for r in &rules {
                 for list in [
                     &r.patterns,
@@ -324,7 +325,7 @@ log = "fine"
         assert!(r.patterns.get(1).is_some_and(|p| p.literals.is_some()));
         let log = "2025-01-01T00:00:00Z INFO a: connection refused by server\n                   2025-01-01T00:00:01Z INFO a: nothing here\n                   2025-01-01T00:00:02Z INFO a: client 123456789012345678 joined\n                   2025-01-01T00:00:03Z INFO a: connection refused by 123456789012345678\n";
         let tl = crate::pipeline::timeline_of(&[("svc", log)]).expect("timeline");
-        let pf = Prefilter::build(&tl, std::slice::from_ref(&r));
+        let pf = Prefilter::build(&tl, &[&r]);
         let key = |h: &crate::rules::engine::Hit| (h.event, h.pattern, format!("{:?}", h.caps));
         let with: Vec<_> = hits_in(&tl, &r.patterns, Some(&pf))
             .iter()
