@@ -12,7 +12,8 @@
 # Output: a Markdown table on stdout, progress on stderr. Not for CI.
 #
 # Environment: DIAG_COMPARE_TIMEOUT seconds per command (default 900); TMPDIR for generated corpora
-# (removed on exit).
+# (removed on exit); DIAG_ARGS, extra arguments for both diag commands (e.g. `--max-events 20000000`
+# past 2 M events per stream, where diag otherwise keeps the first and last ones and exits 2).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,8 +75,9 @@ if command -v rg >/dev/null; then
 else
     log "  rg not installed (apt-get install ripgrep): no ratio"
 fi
-run "diag check --fail-on none" "$DIAG" check --fail-on none "${INPUTS[@]}"
-run "diag timeline --format ndjson" "$DIAG" timeline --format ndjson "${INPUTS[@]}"
+read -r -a extra <<<"${DIAG_ARGS:-}"
+run "diag check --fail-on none ${DIAG_ARGS:-}" "$DIAG" check --fail-on none "${extra[@]}" "${INPUTS[@]}"
+run "diag timeline --format ndjson ${DIAG_ARGS:-}" "$DIAG" timeline --format ndjson "${extra[@]}" "${INPUTS[@]}"
 if command -v lnav >/dev/null; then
     export HOME=$WORK/lnav-home
     mkdir -p "$HOME"

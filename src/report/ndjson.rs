@@ -3,7 +3,9 @@
 use super::TimelineWriter;
 use crate::filter::Filter;
 use crate::model::{CidRef, Event, RawTime, Timeline};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// The NDJSON timeline writer.
@@ -21,15 +23,42 @@ impl TimelineWriter for Ndjson {
     }
 }
 
-/// One event as a JSON object (the NDJSON line).
-pub fn event_json(tl: &Timeline, ev: &Event) -> Value {
-    let label = tl
-        .sources
-        .get(ev.source)
-        .map(|s| s.label.clone())
-        .unwrap_or_default();
+/// One CID mention of an event line.
+#[derive(Serialize)]
+struct CidMention<'a> {
+    cid: Option<String>,
+    name: Option<&'a str>,
+    text: String,
+}
+
+/// One NDJSON line, borrowing from the event: no copy of its text per line written. Fields are in
+/// the (sorted) key order the format has always had.
+#[derive(Serialize)]
+struct EventLine<'a> {
+    cid_refs: Vec<CidMention<'a>>,
+    cids: Vec<String>,
+    continuation: &'a [String],
+    end_line: u64,
+    fields: BTreeMap<&'a str, &'a str>,
+    level: Option<&'static str>,
+    line: u64,
+    location: Option<&'a str>,
+    message: &'a str,
+    msgid_prefixes: &'a [String],
+    source: &'a str,
+    target: Option<&'a str>,
+    template: String,
+    time_of_day: Option<String>,
+    ts: Option<String>,
+    ts_note: Option<&'static str>,
+    ts_quality: &'static str,
+    users: &'a [String],
+    uuids: &'a [String],
+}
+
+fn event_line<'a>(tl: &'a Timeline, ev: &'a Event) -> EventLine<'a> {
     let mut cids: Vec<String> = Vec::new();
-    let mut refs: Vec<Value> = Vec::new();
+    let mut refs: Vec<CidMention<'a>> = Vec::new();
     for c in &ev.cids {
         let (raw, full) = match c {
             CidRef::Full(v) => (v.to_string(), Some(*v)),
@@ -42,38 +71,51 @@ pub fn event_json(tl: &Timeline, ev: &Event) -> Value {
                 cids.push(s);
             }
         }
-        refs.push(json!({
-            "text": raw,
-            "cid": full.map(|f| f.to_string()),
-            "name": full.and_then(|f| tl.cids.name(f)),
-        }));
+        refs.push(CidMention {
+            text: raw,
+            cid: full.map(|f| f.to_string()),
+            name: full.and_then(|f| tl.cids.name(f)),
+        });
     }
-    let mut fields = Map::new();
-    for (k, v) in &ev.fields {
-        fields.insert(k.clone(), Value::String(v.clone()));
-    }
+    // A key given twice keeps its last value, as a JSON object built key by key does.
+    let fields: BTreeMap<&str, &str> = ev
+        .fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let (time_of_day, ts_note) = local_time(ev);
-    json!({
-        "source": label,
-        "line": ev.line,
-        "end_line": ev.end_line,
-        "ts": ev.ts.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-        "time_of_day": time_of_day,
-        "ts_note": ts_note,
-        "ts_quality": ev.ts_quality.as_str(),
-        "level": ev.level.map(|l| l.as_str()),
-        "target": ev.target,
-        "location": ev.location,
-        "message": ev.message,
-        "template": crate::templates::id_of_event(ev),
-        "continuation": ev.continuation,
-        "cids": cids,
-        "cid_refs": refs,
-        "uuids": ev.uuids,
-        "msgid_prefixes": ev.msgid_prefixes,
-        "users": ev.users,
-        "fields": fields,
-    })
+    EventLine {
+        source: tl
+            .sources
+            .get(ev.source)
+            .map(|s| s.label.as_str())
+            .unwrap_or_default(),
+        line: ev.line,
+        end_line: ev.end_line,
+        ts: ev
+            .ts
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        time_of_day,
+        ts_note,
+        ts_quality: ev.ts_quality.as_str(),
+        level: ev.level.map(|l| l.as_str()),
+        target: ev.target.as_deref(),
+        location: ev.location.as_deref(),
+        message: &ev.message,
+        template: crate::templates::id_of_event(ev),
+        continuation: &ev.continuation,
+        cids,
+        cid_refs: refs,
+        msgid_prefixes: &ev.msgid_prefixes,
+        uuids: &ev.uuids,
+        users: &ev.users,
+        fields,
+    }
+}
+
+/// One event as a JSON object (the NDJSON line).
+pub fn event_json(tl: &Timeline, ev: &Event) -> Value {
+    serde_json::to_value(event_line(tl, ev)).unwrap_or(Value::Null)
 }
 
 /// The time of day the line itself wrote (local time, as written), for lines that carry no full
@@ -105,8 +147,41 @@ pub fn write_ndjson(out: &mut dyn Write, tl: &Timeline, filter: &Filter) -> io::
         if !filter.matches(tl, ev) {
             continue;
         }
-        serde_json::to_writer(&mut *out, &event_json(tl, ev))?;
+        serde_json::to_writer(&mut *out, &event_line(tl, ev))?;
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_keeps_sorted_keys_and_the_last_value_of_a_repeated_field() {
+        let log = "2025-01-01T00:00:00Z INFO svc: client 123456789012345678 joined\n";
+        let mut tl = crate::pipeline::timeline_of(&[("svc", log)]).expect("timeline");
+        if let Some(ev) = tl.events.first_mut() {
+            ev.fields = crate::model::thin_vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "3".into()),
+                ("a".into(), "2".into())
+            ];
+        }
+        let ev = tl.events.first().expect("an event");
+        let mut out = Vec::new();
+        write_ndjson(&mut out, &tl, &Filter::default()).expect("written");
+        let line = String::from_utf8(out).expect("utf-8");
+        let v: Value = serde_json::from_str(line.trim_end()).expect("json");
+        assert_eq!(v["fields"]["a"], "2", "{line}");
+        assert_eq!(v["cids"][0], "123456789012345678");
+        // Same as the object built by `event_json`, and its keys in sorted order.
+        assert_eq!(v, event_json(&tl, ev));
+        let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+        let pos = |k: &str| line.find(&format!("\"{k}\":")).expect(k);
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert!(pos("cid_refs") < pos("message") && pos("message") < pos("uuids"));
+    }
 }
