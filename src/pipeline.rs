@@ -231,14 +231,20 @@ pub fn load_with_progress(
         .min(inputs.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(input) = inputs.get(i) else {
-                    break;
-                };
-                let r = parse_input_counted(reg, input, forced, Some(progress), opts.max_events);
-                if let Some(slot) = results.lock().ok().as_mut().and_then(|g| g.get_mut(i)) {
-                    *slot = Some(r);
+            s.spawn(|| {
+                // Each worker its own copy of the definitions: a `Regex` used from a thread other
+                // than its first goes through a locked pool on every match.
+                let reg = &reg.clone();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else {
+                        break;
+                    };
+                    let r =
+                        parse_input_counted(reg, input, forced, Some(progress), opts.max_events);
+                    if let Some(slot) = results.lock().ok().as_mut().and_then(|g| g.get_mut(i)) {
+                        *slot = Some(r);
+                    }
                 }
             });
         }

@@ -539,7 +539,16 @@ fn extract_entities(extract: &crate::defs::Extractors, streams: &mut [&mut [Even
     std::thread::scope(|scope| {
         for s in streams.iter_mut() {
             for chunk in s.chunks_mut(piece) {
-                scope.spawn(move || work(chunk));
+                // A clone per thread: a `Regex` serves one thread from its fast path and every other
+                // thread through a locked pool (5 % of a 1 GB run went there).
+                let own = extract.clone();
+                scope.spawn(move || {
+                    for ev in chunk {
+                        own.apply(ev);
+                        ev.cids.shrink_to_fit();
+                        ev.uuids.shrink_to_fit();
+                    }
+                });
             }
         }
     });
