@@ -108,12 +108,14 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
                     continue;
                 };
                 let scan = scan_text(ev, any_multiline);
-                if let Some(h) = group
-                    .iter()
-                    .find_map(|&(_, pi)| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
-                {
-                    out.push(h);
-                }
+                out.extend(first_hit(
+                    tl,
+                    i,
+                    ev,
+                    &scan,
+                    pats,
+                    group.iter().map(|&(_, pi)| pi),
+                ));
             }
             return out;
         }
@@ -143,12 +145,14 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
                 continue;
             }
             let scan = scan_text(ev, any_multiline);
-            if let Some(h) = candidates
-                .iter()
-                .find_map(|&pi| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
-            {
-                out.push(h);
-            }
+            out.extend(first_hit(
+                tl,
+                i,
+                ev,
+                &scan,
+                pats,
+                candidates.iter().copied(),
+            ));
         }
         return out;
     }
@@ -164,14 +168,30 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
             Some(set) => candidates.extend(set.matches(&scan).iter()),
             None => candidates.extend(0..pats.len()),
         }
-        if let Some(h) = candidates
-            .iter()
-            .find_map(|&pi| try_pattern(tl, i, ev, &scan, pi, pats.get(pi)?))
-        {
-            out.push(h);
-        }
+        out.extend(first_hit(
+            tl,
+            i,
+            ev,
+            &scan,
+            pats,
+            candidates.iter().copied(),
+        ));
     }
     out
+}
+
+/// The first of the candidate patterns (by index, in order) that matches the event.
+fn first_hit(
+    tl: &Timeline,
+    i: usize,
+    ev: &Event,
+    scan: &str,
+    pats: &[Pattern],
+    cands: impl IntoIterator<Item = usize>,
+) -> Option<Hit> {
+    cands
+        .into_iter()
+        .find_map(|pi| try_pattern(tl, i, ev, scan, pi, pats.get(pi)?))
 }
 
 /// The text patterns of a list look at: the whole record when one of them is multi-line.
