@@ -641,13 +641,17 @@ impl InputArgs {
         let opts = self.options()?;
         let forced = self.input_format.as_deref();
         let bytes = input_bytes(inputs);
-        let (timeline, mut problems) = if progress && bytes >= PROGRESS_MIN_BYTES {
+        let (mut timeline, mut problems) = if progress && bytes >= PROGRESS_MIN_BYTES {
             load_with_bar(&registry, inputs, forced, &opts, bytes)?
         } else {
             pipeline::load(&registry, inputs, forced, &opts)?
         };
         problems.warnings.extend(expansion.skipped.notes);
-        problems.incomplete.extend(expansion.skipped.unreadable);
+        problems
+            .incomplete
+            .extend(expansion.skipped.unreadable.iter().map(|u| u.to_string()));
+        // Kept on the timeline too, so every report format lists them as incomplete.
+        timeline.unread = expansion.skipped.unreadable;
         if self.allow_partial {
             // Accepted: still said, but no longer an error.
             let partial = std::mem::take(&mut problems.incomplete);
@@ -1351,9 +1355,11 @@ fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
                 .into(),
         ));
     }
+    let expansion = source::expand_all(&a.input.logs)?;
     let job = crate::tui::loader::Job {
         registry: Registry::load(a.input.parsers.as_deref())?,
-        inputs: source::expand(&a.input.logs)?,
+        inputs: expansion.inputs,
+        skipped: expansion.skipped,
         forced: a.input.input_format.clone(),
         options: a.input.options()?,
         rules: load_rules(a.rules.as_deref())?,

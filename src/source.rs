@@ -121,9 +121,9 @@ fn is_log_candidate(p: &Path) -> bool {
 pub struct Skipped {
     /// Inputs skipped on purpose (the same file given twice, a symlink loop): one note each.
     pub notes: Vec<String>,
-    /// Parts of a directory that could not be read (a folder without permission): one message each.
-    /// The run rests on partial evidence when this is not empty.
-    pub unreadable: Vec<String>,
+    /// Parts of a directory that could not be read (a folder without permission). The run rests on
+    /// partial evidence when this is not empty.
+    pub unreadable: Vec<crate::model::Unread>,
 }
 
 /// The inputs of the LOGS arguments, each file once, and what was skipped.
@@ -174,9 +174,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Skipped) {
                         .io_error()
                         .map(|io| io.to_string())
                         .unwrap_or_else(|| e.to_string());
-                    skipped.unreadable.push(format!(
-                        "cannot read {at}: {why}; it was skipped (check its permissions)"
-                    ));
+                    skipped.unreadable.push(crate::model::Unread {
+                        path: at,
+                        error: why,
+                    });
                 }
             }
         }

@@ -300,6 +300,44 @@ fn case3_a_truncated_gz_exits_2_unless_partial_input_is_allowed() {
     assert_eq!(v["complete"], true);
 }
 
+/// A folder the user may not list: exit 2, and the JSON report names it under `incomplete`. Root reads
+/// every folder whatever its mode, so there the case cannot be made and the test says so.
+#[cfg(unix)]
+#[test]
+fn case3_an_unreadable_folder_is_incomplete_evidence() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        "samples/healthy/internal-service.log",
+        dir.path().join("service.log"),
+    )
+    .expect("copy");
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).expect("mkdir");
+    std::fs::write(private.join("tab.log"), "app.js:1 hello\n").expect("write");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let listable = std::fs::read_dir(&private).is_ok();
+    if listable {
+        let _ = std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o755));
+        println!("running as root: every folder is readable, so this case cannot be made here");
+        return;
+    }
+    let d = dir.path().to_str().expect("utf-8");
+    let r = run(&["check", "--format", "json", d]);
+    let _ = std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o755));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("check its permissions"), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["complete"], false);
+    let paths: Vec<&str> = v["incomplete"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["path"].as_str())
+        .collect();
+    assert!(paths.iter().any(|p| p.ends_with("private")), "{paths:?}");
+}
+
 #[test]
 fn case4_a_level_filter_keeps_errors_of_levelless_formats_and_says_what_it_hid() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -630,6 +630,33 @@ fn hide_lines_before_and_after_a_time_of_day() {
 }
 
 #[test]
+fn what_expansion_skipped_is_shown_with_the_load_problems() {
+    use diag::tui::loader::{self, Job};
+    let seed = "samples/seed".to_string();
+    let expansion = diag::source::expand_all(&[seed.clone(), seed]).expect("inputs");
+    let job = Job {
+        registry: diag::defs::Registry::load(None).expect("formats"),
+        inputs: expansion.inputs,
+        forced: None,
+        options: Default::default(),
+        rules: Vec::new(),
+        skipped: expansion.skipped,
+    };
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    let loaded = loader::load(&job, &progress).expect("load");
+    assert!(
+        loaded
+            .problems
+            .iter()
+            .any(|p| p.contains("given more than once; read once")),
+        "{:?}",
+        loaded.problems
+    );
+    let a = App::with(loaded, true, (120, 30));
+    assert!(status(&a).contains("warnings"), "{}", status(&a));
+}
+
+#[test]
 fn a_reload_under_a_template_filter_brings_its_templates() {
     use diag::tui::loader::{self, Job};
     let job = Job {
@@ -638,6 +665,7 @@ fn a_reload_under_a_template_filter_brings_its_templates() {
         forced: None,
         options: Default::default(),
         rules: Vec::new(),
+        skipped: Default::default(),
     };
     let progress = std::sync::atomic::AtomicU64::new(0);
     let plain = loader::load(&job, &progress).expect("load");

@@ -52,6 +52,7 @@ fn measure_large_input() {
         } else {
             diag::rules::load::load_rules(None).expect("rules")
         },
+        skipped: Default::default(),
     };
     let bytes: u64 = job.input_bytes();
     let rss0 = peak_rss_mb();

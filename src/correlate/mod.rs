@@ -100,6 +100,7 @@ pub fn correlate(
         anchors,
         axis,
         dated: dating.dated,
+        unread: Vec::new(),
     }
 }
 

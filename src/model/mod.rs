@@ -7,4 +7,4 @@ pub mod timeline;
 
 pub use event::{thin_vec, CidRef, Event, Level, RawTime, SourceId, ThinVec, TsQuality};
 pub use source::{ClockOffset, Detection, ParseStats, ReadStats, Role, SourceInfo};
-pub use timeline::{AnchorLink, Axis, CidDirectory, CidShape, Resolution, Timeline};
+pub use timeline::{AnchorLink, Axis, CidDirectory, CidShape, Resolution, Timeline, Unread};

@@ -153,4 +153,26 @@ pub struct Timeline {
     pub axis: Axis,
     /// Whether timestamps carry a real date (false when only times of day were known).
     pub dated: bool,
+    /// Parts of the inputs that could not be read at all (a folder without permission): the findings
+    /// rest on partial evidence when this is not empty.
+    pub unread: Vec<Unread>,
+}
+
+/// A path the run could not read (it holds no events), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// The path as walked.
+    pub path: String,
+    /// The operating system's reason.
+    pub error: String,
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot read {}: {}; it was skipped (check its permissions)",
+            self.path, self.error
+        )
+    }
 }

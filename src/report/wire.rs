@@ -62,7 +62,8 @@ pub struct BaselineOut {
     pub absent: usize,
 }
 
-/// A source that could not be read to its end (a truncated or corrupt gz, a gz bomb, a read error).
+/// A source that could not be read to its end (a truncated or corrupt gz, a gz bomb, a read error), or
+/// a folder that could not be read at all (then both counts are 0).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct IncompleteOut {
     /// Path or `<stdin>`.
@@ -99,6 +100,14 @@ pub fn incomplete(tl: &Timeline) -> Vec<IncompleteOut> {
             }
         }
     }
+    // Folders that could not be listed: nothing was read from them.
+    out.extend(tl.unread.iter().map(|u| IncompleteOut {
+        path: u.path.clone(),
+        label: u.path.clone(),
+        stopped_after_line: 0,
+        stopped_after_bytes: 0,
+        error: u.error.clone(),
+    }));
     out
 }
 
@@ -351,5 +360,41 @@ pub fn build_run(a: &Analysis, run: &Run) -> Report {
         }),
         complete: incomplete.is_empty(),
         incomplete,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Axis, CidDirectory, Unread};
+
+    #[test]
+    fn an_unreadable_folder_makes_the_report_incomplete() {
+        let mut tl = Timeline {
+            sources: Vec::new(),
+            events: Vec::new(),
+            cids: CidDirectory::default(),
+            anchors: Vec::new(),
+            axis: Axis::Time,
+            dated: true,
+            unread: Vec::new(),
+        };
+        assert!(incomplete(&tl).is_empty());
+        tl.unread.push(Unread {
+            path: "logs/private".into(),
+            error: "Permission denied (os error 13)".into(),
+        });
+        let a = Analysis {
+            timeline: tl,
+            findings: Vec::new(),
+            incidents: Vec::new(),
+            rules: Vec::new(),
+        };
+        let r = build(&a);
+        assert!(!r.complete);
+        assert_eq!(r.incomplete.len(), 1);
+        assert_eq!(r.incomplete[0].path, "logs/private");
+        assert_eq!(r.incomplete[0].stopped_after_bytes, 0);
+        assert!(r.incomplete[0].error.contains("Permission denied"));
     }
 }

@@ -175,6 +175,7 @@ mod tests {
             anchors: Vec::new(),
             axis: Axis::Order,
             dated: false,
+            unread: Vec::new(),
         }
     }
 

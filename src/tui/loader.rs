@@ -9,7 +9,7 @@ use crate::pipeline;
 use crate::rules::finding::Analysis;
 use crate::rules::load::Rule;
 use crate::rules::Selection;
-use crate::source::Input;
+use crate::source::{Input, Skipped};
 use crate::templates::Templates;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +30,9 @@ pub struct Job {
     pub options: correlate::Options,
     /// Rules to run (built-in plus `--rules DIR`).
     pub rules: Vec<Rule>,
+    /// What expanding the arguments left out (inputs named twice, symlink loops, unreadable
+    /// folders): shown with the load's other problems on every (re)load.
+    pub skipped: Skipped,
 }
 
 impl Job {
@@ -57,7 +60,7 @@ pub fn load(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
 /// Load a job, with the events' templates when `templates` (a reload while a template filter is in
 /// force computes them here, not on the UI thread).
 pub fn load_with(job: &Job, progress: &AtomicU64, templates: bool) -> Result<Loaded, String> {
-    let (timeline, problems) = pipeline::load_with_progress(
+    let (mut timeline, problems) = pipeline::load_with_progress(
         &job.registry,
         &job.inputs,
         job.forced.as_deref(),
@@ -65,6 +68,7 @@ pub fn load_with(job: &Job, progress: &AtomicU64, templates: bool) -> Result<Loa
         progress,
     )
     .map_err(|e| e.to_string())?;
+    timeline.unread = job.skipped.unreadable.clone();
     let analysis = analyze(timeline, &job.rules);
     Ok(Loaded {
         templates: templates.then(|| Templates::build(&analysis.timeline)),
@@ -77,9 +81,11 @@ pub fn load_with(job: &Job, progress: &AtomicU64, templates: bool) -> Result<Loa
                 problems
                     .incomplete
                     .into_iter()
+                    .chain(job.skipped.unreadable.iter().map(|u| u.to_string()))
                     .map(|m| format!("incomplete: {m}")),
             )
             .chain(problems.warnings)
+            .chain(job.skipped.notes.iter().cloned())
             .collect(),
     })
 }

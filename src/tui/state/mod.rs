@@ -157,6 +157,7 @@ pub fn empty_analysis() -> Analysis {
             anchors: Vec::new(),
             axis: Axis::Time,
             dated: false,
+            unread: Vec::new(),
         },
         findings: Vec::new(),
         incidents: Vec::new(),
