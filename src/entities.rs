@@ -17,6 +17,19 @@ pub enum Owner {
     Name(String),
 }
 
+/// The matches of `r` in `text` with their groups. Most extractors find nothing in most records: the
+/// no-capture test first costs no allocation, where a capture iterator allocates its slots on every
+/// step, the last, empty one included.
+fn captures<'r, 't>(
+    r: &'r regex::Regex,
+    text: &'t str,
+) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
+    r.is_match(text)
+        .then(|| r.captures_iter(text))
+        .into_iter()
+        .flatten()
+}
+
 fn push_unique<T: PartialEq>(v: &mut crate::model::ThinVec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);
@@ -54,7 +67,7 @@ impl Extractors {
         }
         let text = &text[..end];
         for r in &self.cid {
-            for c in r.captures_iter(text) {
+            for c in captures(r, text) {
                 let Some(m) = c.name("v") else { continue };
                 let after = &text[m.end()..];
                 let decimal = after.starts_with('.')
@@ -68,7 +81,7 @@ impl Extractors {
             }
         }
         for r in &self.cid_prefix {
-            for c in r.captures_iter(text) {
+            for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
                     push_unique(&mut ev.cids, CidRef::Prefix(v.as_str().to_string()));
                 }
@@ -78,28 +91,28 @@ impl Extractors {
             push_unique(&mut ev.cids, CidRef::Lost);
         }
         for r in &self.uuid {
-            for c in r.captures_iter(text) {
+            for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
                     push_unique(&mut ev.uuids, v.as_str().to_ascii_lowercase());
                 }
             }
         }
         for r in &self.msgid_prefix {
-            for c in r.captures_iter(text) {
+            for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
                     push_unique(&mut ev.msgid_prefixes, v.as_str().to_ascii_lowercase());
                 }
             }
         }
         for r in &self.user {
-            for c in r.captures_iter(text) {
+            for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
                     push_unique(&mut ev.users, v.as_str().to_string());
                 }
             }
         }
         for r in &self.alias {
-            for c in r.captures_iter(text) {
+            for c in captures(r, text) {
                 if let (Some(n), Some(cid)) = (
                     c.name("name"),
                     c.name("cid").and_then(|m| m.as_str().parse::<u64>().ok()),
@@ -112,7 +125,7 @@ impl Extractors {
         let msg = &ev.message;
         let mut fields = Vec::new();
         for r in &self.field {
-            for c in r.captures_iter(msg) {
+            for c in captures(r, msg) {
                 if let (Some(k), Some(v)) = (c.name("k"), c.name("v")) {
                     let v = v.as_str().trim_end_matches([',', '.']).trim_matches('"');
                     fields.push((k.as_str().to_string(), v.to_string()));

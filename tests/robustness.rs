@@ -473,15 +473,13 @@ fn case6_ndjson_keeps_the_time_of_day_of_undated_sources() {
     assert!(evs[0]["ts_note"].is_null(), "{}", evs[0]);
 }
 
-/// A 1 GiB line would take minutes through a debug build; 96 MiB (96 times the line cap) shows the
-/// same: memory stays at the cap, not the line.
-#[test]
-fn bounded_a_huge_line_without_newline() {
+/// A line of `len` bytes with no newline: memory stays at the line cap (1 MiB), not the line.
+fn huge_line(len: usize, max_mb: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("one-line.log");
-    write_repeated(&log, b"x", 96 << 20);
+    write_repeated(&log, b"x", len);
     let r = run(&["timeline", log.to_str().expect("utf-8")]);
-    r.bounded(80);
+    r.bounded(max_mb);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr
@@ -489,6 +487,20 @@ fn bounded_a_huge_line_without_newline() {
         "{}",
         r.stderr
     );
+}
+
+/// A 1 GiB line takes minutes through a debug build; 96 MiB (96 times the line cap) takes the same
+/// path. The full size runs with `--ignored` (see `benches/robustness-full.sh`).
+#[test]
+fn bounded_a_huge_line_without_newline() {
+    huge_line(96 << 20, 80);
+}
+
+/// The size: a 1 GiB line.
+#[test]
+#[ignore = "full size: minutes in a debug build; benches/robustness-full.sh runs it in release"]
+fn bounded_a_huge_line_without_newline_full_size() {
+    huge_line(1 << 30, 80);
 }
 
 /// 10 GiB of log lines in about 10 MB of gzip (many identical members: deflate alone cannot pass
@@ -523,44 +535,57 @@ fn bounded_a_gz_bomb() {
     assert!(r.stderr.contains("gz bomb"), "{}", r.stderr);
 }
 
-/// Ten million one-byte records would take minutes through a debug build: 150 thousand with the
-/// per-stream cap lowered to 3000 take the same path (the middle dropped and counted, exit 2).
-#[test]
-fn bounded_many_one_byte_records() {
+/// `lines` one-byte records with the per-stream cap at `cap`: the middle is dropped and counted
+/// (exit 2), the first and the last are kept, and memory follows the cap, not the input.
+fn one_byte_records(lines: usize, cap: usize, max_mb: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("bytes.log");
-    write_repeated(&log, b"a\n", 300_000);
+    write_repeated(&log, b"a\n", lines * 2);
     let p = log.to_str().expect("utf-8");
+    let cap_s = cap.to_string();
     let r = run_env(
         &["timeline", "--format", "ndjson", p],
-        &[("DIAG_MAX_EVENTS", "3000")],
+        &[("DIAG_MAX_EVENTS", cap_s.as_str())],
     );
-    r.bounded(100);
+    r.bounded(max_mb);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("events from the middle were not kept"),
         "{}",
         r.stderr
     );
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert!(lines.len() <= 3000, "{}", lines.len());
+    let out: Vec<&str> = r.stdout.lines().collect();
+    assert!(out.len() <= cap, "{}", out.len());
+    let last = format!("\"line\":{lines}");
     assert!(
-        lines.last().is_some_and(|l| l.contains("\"line\":150000")),
+        out.last().is_some_and(|l| l.contains(&last)),
         "the last record is kept"
     );
     let r = run_env(
         &["timeline", "--allow-partial", "--format", "ndjson", p],
-        &[("DIAG_MAX_EVENTS", "3000")],
+        &[("DIAG_MAX_EVENTS", cap_s.as_str())],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
-/// 100 thousand small files take minutes through a debug build (each is a source of its own); 5000
-/// show that files are read one at a time and nothing is kept per file but its events.
+/// Ten million one-byte records take minutes through a debug build: 150 thousand with the
+/// per-stream cap lowered to 3000 take the same path.
 #[test]
-fn bounded_a_directory_of_many_small_files() {
+fn bounded_many_one_byte_records() {
+    one_byte_records(150_000, 3000, 100);
+}
+
+/// The size: ten million one-byte records, under the default cap (2 M events per stream).
+#[test]
+#[ignore = "full size: minutes in a debug build; benches/robustness-full.sh runs it in release"]
+fn bounded_many_one_byte_records_full_size() {
+    one_byte_records(10_000_000, 2_000_000, 768);
+}
+
+/// A directory of `n` one-line files: each is a source of its own, read one at a time.
+fn many_small_files(n: usize, max_mb: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
-    for i in 0..5000 {
+    for i in 0..n {
         std::fs::write(
             dir.path().join(format!("f{i:06}.log")),
             format!(
@@ -576,9 +601,23 @@ fn bounded_a_directory_of_many_small_files() {
         "none",
         dir.path().to_str().expect("utf-8"),
     ]);
-    r.bounded(400);
+    r.bounded(max_mb);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("f004999"), "every file is a source");
+    let last = format!("f{:06}", n - 1);
+    assert!(r.stdout.contains(&last), "every file is a source");
+}
+
+/// 100 thousand small files take minutes through a debug build; 5000 take the same path.
+#[test]
+fn bounded_a_directory_of_many_small_files() {
+    many_small_files(5000, 400);
+}
+
+/// The size: 100 thousand small files.
+#[test]
+#[ignore = "full size: minutes in a debug build; benches/robustness-full.sh runs it in release"]
+fn bounded_a_directory_of_many_small_files_full_size() {
+    many_small_files(100_000, 512);
 }
 
 #[test]

@@ -111,6 +111,10 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
             continue;
         };
         let keyed = |re: &Regex, ev: &Event| -> Option<String> {
+            // Most events match neither side: the test without groups allocates nothing.
+            if !re.is_match(&ev.message) {
+                return None;
+            }
             let c = re.captures(&ev.message)?;
             Some(
                 def.key

@@ -137,6 +137,36 @@ pub struct StartPat {
     pub level: Option<Level>,
     /// A weak start only opens a record when the current one is closed (or there is none).
     pub weak: bool,
+    /// `regex` without its trailing `(?P<message>.*)$`, when it ends so (most formats): the message is
+    /// then the rest of the line after the head's match, and capture groups are resolved over the head
+    /// alone instead of the whole line.
+    pub head: Option<Regex>,
+}
+
+/// The trailing message group most start patterns end with.
+const MESSAGE_TAIL: &str = "(?P<message>.*)$";
+
+/// `pat` without [`MESSAGE_TAIL`], when that is a plain suffix: not escaped, and the part before it has
+/// no top-level `|` (in `a|b(?P<message>.*)$` the tail belongs to `b` alone).
+fn head_of(pat: &str) -> Option<&str> {
+    let head = pat.strip_suffix(MESSAGE_TAIL)?;
+    let (mut depth, mut class, mut escaped) = (0i32, false, false);
+    for c in head.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '[' if !class => class = true,
+            ']' if class => class = false,
+            '(' if !class => depth += 1,
+            ')' if !class => depth -= 1,
+            '|' if !class && depth == 0 => return None,
+            _ => {}
+        }
+    }
+    (depth == 0 && !class && !escaped).then_some(head)
 }
 
 /// JSON field paths (dotted; `a[].b` maps over an array and joins; `a|b` tries both, each alternative
@@ -354,6 +384,7 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             regex: compile(file, text, "regex", i, &s.regex)?,
             level,
             weak: s.weak,
+            head: head_of(&s.regex).and_then(|h| Regex::new(h).ok()),
         });
     }
     if json.is_none() && start.is_empty() && mode != Mode::Single {
@@ -445,4 +476,29 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             })
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::head_of;
+
+    #[test]
+    fn a_head_is_taken_only_when_the_tail_belongs_to_the_whole_pattern() {
+        assert_eq!(
+            head_of(r"^(?P<level>\w+) (?P<message>.*)$"),
+            Some(r"^(?P<level>\w+) ")
+        );
+        assert_eq!(
+            head_of(r"^a|b(?P<message>.*)$"),
+            None,
+            "top-level alternation"
+        );
+        assert_eq!(
+            head_of(r"^(?:a|b) [|(](?P<message>.*)$"),
+            Some(r"^(?:a|b) [|(]"),
+            "alternation in a group, | and ( in a class"
+        );
+        assert_eq!(head_of(r"^x\(?P<message>.*)$"), None, "escaped parenthesis");
+        assert_eq!(head_of(r"^(?P<message>a|.*)$"), None, "no plain tail");
+    }
 }

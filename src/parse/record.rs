@@ -47,6 +47,9 @@ pub struct SourceParser<'a> {
     pub max_events: usize,
     // The last plausible time a line carried, to count times that go back.
     last_instant: Option<chrono::NaiveDateTime>,
+    // Capture slots reused on every line, per start pattern (whole pattern, head): no allocation per
+    // line for the groups.
+    locs: Vec<(regex::CaptureLocations, Option<regex::CaptureLocations>)>,
 }
 
 /// Distinct targets and locations kept shared per source; past this (hostile or unusual input where
@@ -67,6 +70,14 @@ impl<'a> SourceParser<'a> {
             shared: HashSet::new(),
             max_events: MAX_EVENTS,
             last_instant: None,
+            locs: fmt
+                .start
+                .iter()
+                .map(|sp| {
+                    let head = sp.head.as_ref().map(|h| h.capture_locations());
+                    (sp.regex.capture_locations(), head)
+                })
+                .collect(),
         }
     }
 
@@ -368,24 +379,38 @@ impl<'a> SourceParser<'a> {
         }
     }
 
-    fn try_start(&self, line: &str) -> Option<(Event, bool)> {
-        for sp in &self.fmt.start {
-            let Some(caps) = sp.regex.captures(line) else {
+    fn try_start(&mut self, line: &str) -> Option<(Event, bool)> {
+        let fmt = self.fmt;
+        // The head alone decides a line without line breaks: `.` and `$` of the tail it drops would
+        // treat one (`\n`, or `\r` under CRLF mode) differently.
+        let plain = memchr::memchr2(b'\n', b'\r', line.as_bytes()).is_none();
+        for (sp, (whole, head)) in fmt.start.iter().zip(self.locs.iter_mut()) {
+            let (re, locs, rest) = match (&sp.head, head) {
+                (Some(h), Some(l)) if plain => (h, l, true),
+                _ => (&sp.regex, whole, false),
+            };
+            let Some(m) = re.captures_read(locs, line) else {
                 continue;
             };
             let mut ev = Event {
                 level: sp.level,
                 ..Default::default()
             };
-            let mut message = None;
+            let mut message = if rest {
+                line.get(m.end()..).map(|r| r.trim_end().to_string())
+            } else {
+                None
+            };
             let mut loc = LocationParts::default();
-            for name in sp.regex.capture_names().flatten() {
-                let Some(m) = caps.name(name) else { continue };
-                let v = m.as_str();
+            for (i, name) in re.capture_names().enumerate() {
+                let Some(name) = name else { continue };
+                let Some(v) = locs.get(i).and_then(|(a, b)| line.get(a..b)) else {
+                    continue;
+                };
                 match name {
-                    "ts" => ev.raw_ts = parse_time(&self.fmt.time_formats, v),
+                    "ts" => ev.raw_ts = parse_time(&fmt.time_formats, v),
                     "level" => {
-                        if let Some(l) = self.fmt.level_of(v) {
+                        if let Some(l) = fmt.level_of(v) {
                             ev.level = Some(l);
                         }
                     }
@@ -582,6 +607,66 @@ fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Cut> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lines_under(dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                lines_under(&p, out);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                let text = String::from_utf8_lossy(&bytes);
+                out.extend(
+                    text.lines()
+                        .take(5000)
+                        .map(|l| crate::parse::ansi::strip_ansi(l).into_owned()),
+                );
+            }
+        }
+    }
+
+    /// A start pattern's head (the pattern without its trailing message group) gives the same event
+    /// as the whole pattern, on every line of the samples (and of the real logs when they are there),
+    /// for every built-in format.
+    #[test]
+    fn start_heads_parse_like_their_whole_patterns() {
+        let reg = Registry::load(None).unwrap();
+        let mut lines = Vec::new();
+        lines_under(std::path::Path::new("samples"), &mut lines);
+        lines_under(std::path::Path::new("../shared/real-logs"), &mut lines);
+        lines.push("  INFO citadel: a.rs:1: tail with \r inside\r".into());
+        // As the parser sees them: collector prefixes (compose, docker -t, CI) peeled off.
+        let peeled: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                crate::parse::prefix::strip_collectors(&reg, l)
+                    .0
+                    .to_string()
+            })
+            .collect();
+        lines.extend(peeled);
+        assert!(lines.len() > 1000);
+        let mut with_head = 0;
+        let mut started = 0;
+        for fmt in &reg.formats {
+            with_head += fmt.start.iter().filter(|s| s.head.is_some()).count();
+            let mut fast = SourceParser::new(fmt, &reg);
+            let mut whole = SourceParser::new(fmt, &reg);
+            for l in whole.locs.iter_mut() {
+                l.1 = None;
+            }
+            for line in &lines {
+                let a = fast.try_start(line).map(|(e, w)| (format!("{e:?}"), w));
+                let b = whole.try_start(line).map(|(e, w)| (format!("{e:?}"), w));
+                started += usize::from(a.is_some());
+                assert_eq!(a, b, "{}: {line:?}", fmt.name);
+            }
+        }
+        assert!(with_head >= 10, "{with_head}");
+        assert!(started > 1000, "{started}");
+    }
 
     #[test]
     fn events_past_the_cap_are_dropped_from_the_middle_and_counted() {

@@ -17,7 +17,7 @@ use super::load::{Kind, Rule};
 use crate::model::Level;
 use crate::model::Timeline;
 use crate::profile::Profile;
-use crate::templates::Templates;
+use crate::templates::{Template, Templates};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// What generic rules look at besides the timeline.
@@ -44,12 +44,14 @@ pub fn evaluate(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
 /// Events of each watched template, per source, that no named finding explains.
 fn unexplained_by_template(
     cx: &Ctx,
-    watched: &dyn Fn(usize) -> bool,
+    watched: &dyn Fn(&Template) -> bool,
 ) -> BTreeMap<(usize, usize), Vec<usize>> {
+    // Decided once per template, not once per event (the tests are regexes and profile lookups).
+    let watching: Vec<bool> = cx.templates.list.iter().map(watched).collect();
     let mut out: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (i, &t) in cx.templates.of_event.iter().enumerate() {
         let t = t as usize;
-        if !watched(t) || cx.explained.contains(&i) {
+        if !watching.get(t).copied().unwrap_or(false) || cx.explained.contains(&i) {
             continue;
         }
         let src = cx.tl.events[i].source;
@@ -155,8 +157,7 @@ fn template_finding(
 const TITLE_ONLY: [&str; 4] = ["level_word", "example", "site", "times"];
 
 fn eval_storm(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
-    let watched = |t: usize| {
-        let tp = &cx.templates.list[t];
+    let watched = |tp: &Template| {
         tp.count >= rule.min_count
             && (rule.levels.contains(&tp.level)
                 || (tp.level == Level::Info
@@ -225,10 +226,8 @@ fn merge_echoed_storms(mut found: Vec<Finding>) -> Vec<Finding> {
 }
 
 fn eval_novel(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
-    let watched = |t: usize| {
-        let tp = &cx.templates.list[t];
-        rule.levels.contains(&tp.level) && cx.profile.entry(&tp.key).is_none()
-    };
+    let watched =
+        |tp: &Template| rule.levels.contains(&tp.level) && cx.profile.entry(&tp.key).is_none();
     let mut out = Vec::new();
     for ((t, src), events) in unexplained_by_template(cx, &watched) {
         let n = events.len();
