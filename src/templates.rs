@@ -57,7 +57,9 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Compute the template of every event of a timeline.
+    /// Compute the template of every event of a timeline. Masking is most of the cost and each
+    /// event's is independent: it runs on every core, a block of events at a time (so the keys held
+    /// at once are bounded by the block, not the timeline); numbering stays in timeline order.
     pub fn build(tl: &Timeline) -> Templates {
         let mut index: HashMap<String, u32> = HashMap::new();
         // A source names a few hundred call sites over millions of lines: mask each once.
@@ -66,43 +68,49 @@ impl Templates {
             of_event: Vec::with_capacity(tl.events.len()),
             list: Vec::new(),
         };
-        for (i, ev) in tl.events.iter().enumerate() {
-            let key = match ev.location.as_deref() {
-                Some(l) if sites.len() < MAX_SITES || sites.contains_key(l) => {
-                    let site = sites.entry(l).or_insert_with(|| site_file(l));
-                    key_with_site(ev, site)
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, MAX_WORKERS);
+        let mut i = 0;
+        for chunk in tl.events.chunks(BLOCK * workers) {
+            for l in chunk.iter().filter_map(|ev| ev.location.as_deref()) {
+                if sites.len() < MAX_SITES && !sites.contains_key(l) {
+                    sites.insert(l, site_file(l));
                 }
-                Some(l) => key_with_site(ev, &site_file(l)),
-                None => key_with_site(ev, ""),
-            };
-            let t = match index.get(&key) {
-                Some(&t) => t,
-                None => {
-                    let t = out.list.len() as u32;
-                    let (level, site, text) = split_key(&key);
-                    out.list.push(Template {
-                        id: id_of(&key),
-                        level,
-                        site,
-                        site_line: ev.location.as_deref().map(short_site_line),
-                        text,
-                        key: key.clone(),
-                        count: 0,
-                        first: i,
-                        last: i,
-                        per_source: Vec::new(),
-                    });
-                    index.insert(key, t);
-                    t
+            }
+            for (ev, key) in chunk.iter().zip(keys_of(chunk, &sites, workers)) {
+                let t = match index.get(&key) {
+                    Some(&t) => t,
+                    None => {
+                        let t = out.list.len() as u32;
+                        let (level, site, text) = split_key(&key);
+                        out.list.push(Template {
+                            id: id_of(&key),
+                            level,
+                            site,
+                            site_line: ev.location.as_deref().map(short_site_line),
+                            text,
+                            key: key.clone(),
+                            count: 0,
+                            first: i,
+                            last: i,
+                            per_source: Vec::new(),
+                        });
+                        index.insert(key, t);
+                        t
+                    }
+                };
+                out.of_event.push(t);
+                if let Some(tp) = out.list.get_mut(t as usize) {
+                    tp.count += 1;
+                    tp.last = i;
+                    match tp.per_source.iter_mut().find(|(s, _)| *s == ev.source) {
+                        Some((_, n)) => *n += 1,
+                        None => tp.per_source.push((ev.source, 1)),
+                    }
                 }
-            };
-            out.of_event.push(t);
-            let tp = &mut out.list[t as usize];
-            tp.count += 1;
-            tp.last = i;
-            match tp.per_source.iter_mut().find(|(s, _)| *s == ev.source) {
-                Some((_, n)) => *n += 1,
-                None => tp.per_source.push((ev.source, 1)),
+                i += 1;
             }
         }
         out
@@ -121,6 +129,53 @@ impl Templates {
     }
 }
 
+/// Events per worker in one block of [`Templates::build`].
+const BLOCK: usize = 16 * 1024;
+
+/// Most threads masking at once.
+const MAX_WORKERS: usize = 8;
+
+/// Fewest events worth a second thread.
+const PARALLEL_MIN: usize = 4 * 1024;
+
+/// The template keys of `evs`, in order, split over `workers` threads when there are enough. Each
+/// thread masks with its own copy of the regexes: one shared across threads goes through a locked
+/// cache pool on every match.
+fn keys_of(evs: &[Event], sites: &HashMap<&str, String>, workers: usize) -> Vec<String> {
+    let one = |m: &Masks, evs: &[Event]| -> Vec<String> {
+        evs.iter()
+            .map(|ev| match ev.location.as_deref() {
+                Some(l) => match sites.get(l) {
+                    Some(site) => key_with(m, ev, site),
+                    None => key_with(m, ev, &site_file(l)),
+                },
+                None => key_with(m, ev, ""),
+            })
+            .collect()
+    };
+    if workers < 2 || evs.len() < PARALLEL_MIN {
+        return one(masks(), evs);
+    }
+    let per = evs.len().div_ceil(workers);
+    let parts: Vec<Option<Vec<String>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = evs
+            .chunks(per)
+            .map(|c| {
+                let m = masks().clone();
+                s.spawn(move || one(&m, c))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().ok()).collect()
+    });
+    let mut keys = Vec::with_capacity(evs.len());
+    for (part, c) in parts.into_iter().zip(evs.chunks(per)) {
+        // A worker that could not finish (it cannot panic on data, but a thread can fail to run):
+        // its share is masked here.
+        keys.extend(part.unwrap_or_else(|| one(masks(), c)));
+    }
+    keys
+}
+
 /// Call sites whose masked form is cached while building (input where every line names a new one
 /// would otherwise grow the cache without bound).
 const MAX_SITES: usize = 16_384;
@@ -133,8 +188,13 @@ pub fn key_of(ev: &Event) -> String {
 
 /// The template key of one event whose call-site file (`site_file` of its location) is known.
 fn key_with_site(ev: &Event, site: &str) -> String {
+    key_with(masks(), ev, site)
+}
+
+/// [`key_with_site`] with these regexes.
+fn key_with(m: &Masks, ev: &Event, site: &str) -> String {
     let level = ev.level.unwrap_or(Level::Info);
-    format!("{}|{}|{}", level.as_str(), site, mask(&ev.message))
+    format!("{}|{}|{}", level.as_str(), site, mask_with(m, &ev.message))
 }
 
 /// The template id of one event (same as its template's `id`).
@@ -163,6 +223,7 @@ fn split_key(key: &str) -> (Level, Option<String>, String) {
 /// A byte test that says whether a mask's regex can match, the regex, and its replacement.
 type MaskStep = (fn(&[u8]) -> bool, Regex, &'static str);
 
+#[derive(Clone)]
 struct Masks {
     registry: Regex,
     version: Regex,
@@ -232,13 +293,18 @@ fn short_site_line(loc: &str) -> String {
 
 /// Mask the values of a message so that lines of one shape share a template.
 pub fn mask(message: &str) -> String {
+    mask_with(masks(), message)
+}
+
+/// [`mask`] with these regexes.
+fn mask_with(m: &Masks, message: &str) -> String {
     let mut end = message.len().min(MAX_SCAN);
     while !message.is_char_boundary(end) {
         end -= 1;
     }
     let mut s = message[..end].trim().to_string();
     // Most lines need only a few of the steps: a byte test skips the others without a regex scan.
-    for (worth, re, with) in &masks().steps {
+    for (worth, re, with) in &m.steps {
         if !worth(s.as_bytes()) {
             continue;
         }

@@ -63,6 +63,73 @@ impl Pair {
     }
 }
 
+/// Where each side of a pattern anchor occurs: key → event indices, per source, in order.
+type Occurrences = HashMap<(SourceId, String), Vec<usize>>;
+
+/// Both sides' occurrences of every pattern anchor (`None` for shared-UUID anchors), one thread per
+/// anchor: each is a pass of two regexes over every event, independent of the others. Each thread
+/// has its own copy of its regexes (a shared one takes a locked cache pool off its first thread).
+fn scan_all(
+    defs: &[&AnchorDef],
+    per_source: &[Vec<Event>],
+) -> Vec<Option<(Occurrences, Occurrences)>> {
+    let events: usize = per_source.iter().map(Vec::len).sum();
+    let scan = |def: &AnchorDef| -> Option<(Occurrences, Occurrences)> {
+        let (fr, sr) = (def.first.clone()?, def.second.clone()?);
+        (!def.shared_uuid).then(|| occurrences(def, &fr, &sr, per_source))
+    };
+    if events < PARALLEL_MIN {
+        return defs.iter().map(|d| scan(d)).collect();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = defs.iter().map(|d| s.spawn(move || scan(d))).collect();
+        handles
+            .into_iter()
+            .zip(defs)
+            .map(|(h, d)| h.join().unwrap_or_else(|_| scan(d)))
+            .collect()
+    })
+}
+
+/// Fewest events worth a thread per anchor.
+const PARALLEL_MIN: usize = 16 * 1024;
+
+/// Where the two sides of one pattern anchor occur, by key and source.
+fn occurrences(
+    def: &AnchorDef,
+    fr: &Regex,
+    sr: &Regex,
+    per_source: &[Vec<Event>],
+) -> (Occurrences, Occurrences) {
+    let keyed = |re: &Regex, ev: &Event| -> Option<String> {
+        // Most events match neither side: the test without groups allocates nothing.
+        if !re.is_match(&ev.message) {
+            return None;
+        }
+        let c = re.captures(&ev.message)?;
+        Some(
+            def.key
+                .iter()
+                .map(|k| c.name(k).map(|m| m.as_str()).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\u{1}"),
+        )
+    };
+    let mut firsts: Occurrences = HashMap::new();
+    let mut seconds: Occurrences = HashMap::new();
+    for (s, evs) in per_source.iter().enumerate() {
+        for (i, ev) in evs.iter().enumerate() {
+            if let Some(k) = keyed(fr, ev) {
+                firsts.entry((s, k)).or_default().push(i);
+            }
+            if let Some(k) = keyed(sr, ev) {
+                seconds.entry((s, k)).or_default().push(i);
+            }
+        }
+    }
+    (firsts, seconds)
+}
+
 /// Every anchor pair between the sources: pattern anchors first, then shared UUIDs not yet paired.
 pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     let mut pairs = Vec::new();
@@ -74,7 +141,8 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
         .chain(defs.iter().filter(|d| d.shared_uuid))
         .collect();
     let mut covered: HashSet<At> = HashSet::new();
-    for def in ordered {
+    let scanned = scan_all(&ordered, per_source);
+    for (def, occ) in ordered.into_iter().zip(scanned) {
         if def.shared_uuid {
             covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first, p.second]));
             // uuid → per source, first event mentioning it
@@ -107,36 +175,9 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
             }
             continue;
         }
-        let (Some(fr), Some(sr)) = (&def.first, &def.second) else {
+        let Some((firsts, seconds)) = occ else {
             continue;
         };
-        let keyed = |re: &Regex, ev: &Event| -> Option<String> {
-            // Most events match neither side: the test without groups allocates nothing.
-            if !re.is_match(&ev.message) {
-                return None;
-            }
-            let c = re.captures(&ev.message)?;
-            Some(
-                def.key
-                    .iter()
-                    .map(|k| c.name(k).map(|m| m.as_str()).unwrap_or(""))
-                    .collect::<Vec<_>>()
-                    .join("\u{1}"),
-            )
-        };
-        // key → occurrences per source, in order
-        let mut firsts: HashMap<(SourceId, String), Vec<usize>> = HashMap::new();
-        let mut seconds: HashMap<(SourceId, String), Vec<usize>> = HashMap::new();
-        for (s, evs) in per_source.iter().enumerate() {
-            for (i, ev) in evs.iter().enumerate() {
-                if let Some(k) = keyed(fr, ev) {
-                    firsts.entry((s, k)).or_default().push(i);
-                }
-                if let Some(k) = keyed(sr, ev) {
-                    seconds.entry((s, k)).or_default().push(i);
-                }
-            }
-        }
         let mut keys: Vec<_> = firsts.keys().cloned().collect();
         keys.sort();
         for (sa, k) in keys {
