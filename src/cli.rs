@@ -610,6 +610,7 @@ impl InputArgs {
             tz,
             aliases,
             max_events: self.max_events,
+            head_bytes: 0,
         })
     }
 
@@ -1363,6 +1364,7 @@ fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
         forced: a.input.input_format.clone(),
         options: a.input.options()?,
         rules: load_rules(a.rules.as_deref())?,
+        preview_bytes: crate::tui::loader::PREVIEW_BYTES,
     };
     crate::tui::run(job).map_err(Fatal::Terminal)?;
     Ok(0)

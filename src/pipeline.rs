@@ -49,7 +49,16 @@ pub fn parse_input(
     input: &Input,
     forced: Option<&str>,
 ) -> Result<ParsedInput, InputError> {
-    parse_input_counted(reg, input, forced, None, 0)
+    parse_input_counted(reg, input, forced, None, Caps::default())
+}
+
+/// Limits on how much of one input is read and kept.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Caps {
+    /// Most events kept per stream (`0`: [`crate::parse::MAX_EVENTS`]).
+    pub max_events: usize,
+    /// Stop after this many bytes of lines (`0`: read to the end).
+    pub head_bytes: u64,
 }
 
 /// Read and parse one input, adding the bytes of the lines read to `progress` as it goes.
@@ -58,7 +67,7 @@ fn parse_input_counted(
     input: &Input,
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
-    max_events: usize,
+    caps: Caps,
 ) -> Result<ParsedInput, InputError> {
     let reader = source::open(input)?;
     let file_name = input
@@ -74,7 +83,7 @@ fn parse_input_counted(
         file_name,
         forced,
         progress,
-        max_events,
+        caps,
     )
 }
 
@@ -100,10 +109,20 @@ pub fn parse_reader(
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
 ) -> Result<ParsedInput, InputError> {
-    parse_reader_capped(reg, reader, label, display, file_name, forced, progress, 0)
+    parse_reader_capped(
+        reg,
+        reader,
+        label,
+        display,
+        file_name,
+        forced,
+        progress,
+        Caps::default(),
+    )
 }
 
-/// [`parse_reader`] keeping at most `max_events` events per stream (`0`: [`crate::parse::MAX_EVENTS`]).
+/// [`parse_reader`] within `caps`: at most so many events per stream, and only the head of the input
+/// when `caps.head_bytes` says so.
 #[allow(clippy::too_many_arguments)]
 pub fn parse_reader_capped(
     reg: &Registry,
@@ -113,7 +132,7 @@ pub fn parse_reader_capped(
     file_name: Option<&str>,
     forced: Option<&str>,
     progress: Option<&AtomicU64>,
-    max_events: usize,
+    caps: Caps,
 ) -> Result<ParsedInput, InputError> {
     let mut pending = 0u64;
     let mut count = |n: u64, line: u64| {
@@ -149,19 +168,23 @@ pub fn parse_reader_capped(
         .or_else(|| reg.format("plain"))
         .ok_or_else(|| InputError::Glob("the built-in `plain` format is missing".into()))?;
     let mut parser = SourceParser::new(fmt, reg);
-    if max_events > 0 {
-        parser.max_events = max_events;
+    if caps.max_events > 0 {
+        parser.max_events = caps.max_events;
     }
+    let mut read = 0u64;
     let mut lineno = 0u64;
     for l in &head {
         lineno += 1;
         count(l.len() as u64, lineno);
+        read += l.len() as u64 + 1;
         parser.push(lineno, l);
     }
     drop(head);
-    while let Some(l) = reader.next_line() {
+    while caps.head_bytes == 0 || read < caps.head_bytes {
+        let Some(l) = reader.next_line() else { break };
         lineno += 1;
         count(l.len() as u64, lineno);
+        read += l.len() as u64 + 1;
         parser.push(lineno, &l);
     }
     count(0, 0);
@@ -240,8 +263,11 @@ pub fn load_with_progress(
                     let Some(input) = inputs.get(i) else {
                         break;
                     };
-                    let r =
-                        parse_input_counted(reg, input, forced, Some(progress), opts.max_events);
+                    let caps = Caps {
+                        max_events: opts.max_events,
+                        head_bytes: opts.head_bytes,
+                    };
+                    let r = parse_input_counted(reg, input, forced, Some(progress), caps);
                     if let Some(slot) = results.lock().ok().as_mut().and_then(|g| g.get_mut(i)) {
                         *slot = Some(r);
                     }

@@ -641,6 +641,7 @@ fn what_expansion_skipped_is_shown_with_the_load_problems() {
         options: Default::default(),
         rules: Vec::new(),
         skipped: expansion.skipped,
+        preview_bytes: 0,
     };
     let progress = std::sync::atomic::AtomicU64::new(0);
     let loaded = loader::load(&job, &progress).expect("load");
@@ -656,6 +657,79 @@ fn what_expansion_skipped_is_shown_with_the_load_problems() {
     assert!(status(&a).contains("warnings"), "{}", status(&a));
 }
 
+/// lnav shows a big file at once and indexes the rest behind it: the first load of a big input shows
+/// the head of each input (without rules, which would judge part of a log), then the whole, keeping
+/// the cursor's record.
+#[test]
+fn a_big_input_shows_a_preview_first_and_then_the_whole() {
+    use diag::tui::loader::{Job, Loader};
+    let job_with = |preview_bytes: u64| Job {
+        registry: diag::defs::Registry::load(None).expect("formats"),
+        inputs: diag::source::expand(&["samples/seed".to_string()]).expect("inputs"),
+        forced: None,
+        options: Default::default(),
+        rules: diag::rules::load::load_rules(None).expect("rules"),
+        skipped: Default::default(),
+        preview_bytes,
+    };
+    let job = std::sync::Arc::new(job_with(4096));
+    assert!(job.wants_preview());
+    let loader = Loader::start(job.clone());
+    let next = || {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(r) = loader.poll() {
+                return r.expect("load");
+            }
+            assert!(started.elapsed().as_secs() < 60, "no load within a minute");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    let preview = next();
+    assert!(preview.preview);
+    assert!(
+        preview.analysis.findings.is_empty(),
+        "no rules on a preview"
+    );
+    let why = preview.rules_error.clone().unwrap_or_default();
+    assert!(why.contains("preview of the first"), "{why}");
+    let whole = next();
+    assert!(!whole.preview);
+    assert!(
+        whole.analysis.timeline.events.len() > preview.analysis.timeline.events.len(),
+        "{} vs {}",
+        whole.analysis.timeline.events.len(),
+        preview.analysis.timeline.events.len()
+    );
+    assert!(
+        !whole.analysis.findings.is_empty(),
+        "the rules ran on the whole"
+    );
+    let mut a = App::with(preview, true, (120, 30));
+    assert!(
+        status(&a).contains("PREVIEW: reading the rest"),
+        "{}",
+        status(&a)
+    );
+    press(&mut a, "jjj");
+    let at = a.current_event().map(|i| {
+        let ev = &a.timeline().events[i];
+        (ev.source, ev.line)
+    });
+    let label = |a: &App, s: usize| a.timeline().sources[s].label.clone();
+    let at = at.map(|(s, l)| (label(&a, s), l));
+    a.install(whole);
+    assert!(!status(&a).contains("PREVIEW"), "{}", status(&a));
+    let now = a.current_event().map(|i| {
+        let ev = &a.timeline().events[i];
+        (label(&a, ev.source), ev.line)
+    });
+    assert_eq!(now, at, "the cursor stays on its record");
+    // Inputs smaller than the preview have none, and neither has a job that asks for none.
+    assert!(!job_with(1 << 20).wants_preview());
+    assert!(!job_with(0).wants_preview());
+}
+
 #[test]
 fn a_reload_under_a_template_filter_brings_its_templates() {
     use diag::tui::loader::{self, Job};
@@ -666,6 +740,7 @@ fn a_reload_under_a_template_filter_brings_its_templates() {
         options: Default::default(),
         rules: Vec::new(),
         skipped: Default::default(),
+        preview_bytes: 0,
     };
     let progress = std::sync::atomic::AtomicU64::new(0);
     let plain = loader::load(&job, &progress).expect("load");

@@ -53,9 +53,23 @@ fn measure_large_input() {
             diag::rules::load::load_rules(None).expect("rules")
         },
         skipped: Default::default(),
+        preview_bytes: loader::PREVIEW_BYTES,
     };
     let bytes: u64 = job.input_bytes();
     let rss0 = peak_rss_mb();
+    // The first screen: the preview (the head of each input) loaded, installed and drawn.
+    let t = Instant::now();
+    let preview = loader::load_preview(&job, &AtomicU64::new(0)).expect("preview");
+    let preview_events = preview.analysis.timeline.events.len();
+    let app = App::with(preview, true, (160, 48));
+    let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    term.draw(|f| view::draw(f, &app)).expect("draw");
+    println!(
+        "first screen (preview of {} MB per input, {preview_events} events): {:.0} ms",
+        loader::PREVIEW_BYTES >> 20,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    drop((app, term));
     let t = Instant::now();
     let progress = AtomicU64::new(0);
     let loaded = loader::load(&job, &progress).expect("load");

@@ -38,6 +38,7 @@ fn hostile_app(w: u16, h: u16) -> App {
         rules_error: None,
         problems: vec!["x.log: \x1b[2J mended".into()],
         templates: None,
+        preview: false,
     };
     App::with(loaded, true, (w, h))
 }

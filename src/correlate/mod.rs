@@ -35,6 +35,9 @@ pub struct Options {
     pub aliases: Vec<(String, u64)>,
     /// Most events kept per stream while reading (`0`: [`crate::parse::MAX_EVENTS`]).
     pub max_events: usize,
+    /// Read only the first this many bytes of each input (`0`: all of it): the TUI's preview of a big
+    /// input, shown while the whole is read.
+    pub head_bytes: u64,
 }
 
 /// Build the timeline from parsed sources.

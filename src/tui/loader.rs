@@ -17,6 +17,10 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+/// How much of each input the first screen of a big load shows before the whole is read: about a
+/// quarter of a second of parsing on one core.
+pub const PREVIEW_BYTES: u64 = 2 << 20;
+
 /// Everything needed to (re)load the same inputs.
 #[derive(Debug)]
 pub struct Job {
@@ -33,9 +37,23 @@ pub struct Job {
     /// What expanding the arguments left out (inputs named twice, symlink loops, unreadable
     /// folders): shown with the load's other problems on every (re)load.
     pub skipped: Skipped,
+    /// When an input is larger than this, the first load shows the first this many bytes of each
+    /// input at once (a preview, without rules) and then the whole; `0`: no preview.
+    pub preview_bytes: u64,
 }
 
 impl Job {
+    /// Whether the first load starts with a preview: some file input is larger than the preview.
+    pub fn wants_preview(&self) -> bool {
+        self.preview_bytes > 0
+            && self
+                .inputs
+                .iter()
+                .filter_map(|i| i.path.as_ref())
+                .filter_map(|p| std::fs::metadata(p).ok())
+                .any(|m| m.len() > self.preview_bytes)
+    }
+
     /// Bytes on disk of the inputs that are files (the denominator of the progress bar).
     pub fn input_bytes(&self) -> u64 {
         self.inputs
@@ -60,20 +78,46 @@ pub fn load(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
 /// Load a job, with the events' templates when `templates` (a reload while a template filter is in
 /// force computes them here, not on the UI thread).
 pub fn load_with(job: &Job, progress: &AtomicU64, templates: bool) -> Result<Loaded, String> {
+    load_opts(job, &job.options, progress, templates, None)
+}
+
+/// The first [`Job::preview_bytes`] of each input, correlated but without rules: rules over part of a
+/// log would report what the rest may answer (a milestone not reached yet, a request not answered).
+pub fn load_preview(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
+    let opts = correlate::Options {
+        head_bytes: job.preview_bytes,
+        ..job.options.clone()
+    };
+    let why = format!(
+        "this is a preview of the first {} MB of each input; the rules run once all of it is read",
+        job.preview_bytes.div_ceil(1 << 20)
+    );
+    load_opts(job, &opts, progress, false, Some(why))
+}
+
+fn load_opts(
+    job: &Job,
+    opts: &correlate::Options,
+    progress: &AtomicU64,
+    templates: bool,
+    preview: Option<String>,
+) -> Result<Loaded, String> {
     let (mut timeline, problems) = pipeline::load_with_progress(
         &job.registry,
         &job.inputs,
         job.forced.as_deref(),
-        &job.options,
+        opts,
         progress,
     )
     .map_err(|e| e.to_string())?;
     timeline.unread = job.skipped.unreadable.clone();
-    let analysis = analyze(timeline, &job.rules);
+    let rules: &[Rule] = if preview.is_some() { &[] } else { &job.rules };
+    let analysis = analyze(timeline, rules);
     Ok(Loaded {
         templates: templates.then(|| Templates::build(&analysis.timeline)),
         analysis,
-        rules_error: None,
+        preview: preview.is_some(),
+        rules_error: preview,
         problems: problems
             .refused
             .into_iter()
@@ -101,13 +145,19 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// Start loading.
+    /// Start the first load: a preview first when the job wants one ([`Job::wants_preview`]), then
+    /// the whole; [`Loader::poll`] gives each in turn.
     pub fn start(job: Arc<Job>) -> Loader {
-        Loader::start_with(job, false)
+        let preview = job.wants_preview();
+        Loader::spawn(job, false, preview)
     }
 
     /// Start loading, with the events' templates when `templates`.
     pub fn start_with(job: Arc<Job>, templates: bool) -> Loader {
+        Loader::spawn(job, templates, false)
+    }
+
+    fn spawn(job: Arc<Job>, templates: bool, preview: bool) -> Loader {
         let (tx, rx) = mpsc::channel();
         let progress = Arc::new(AtomicU64::new(0));
         let total = job.input_bytes();
@@ -115,6 +165,10 @@ impl Loader {
         let spawned = std::thread::Builder::new()
             .name("diag-loader".into())
             .spawn(move || {
+                if preview {
+                    // Its bytes are not the progress of the whole.
+                    let _ = tx.send(load_preview(&job, &AtomicU64::new(0)));
+                }
                 let _ = tx.send(load_with(&job, &p, templates));
             });
         if let Err(e) = spawned {

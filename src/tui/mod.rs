@@ -162,13 +162,17 @@ fn event_loop(
     loop {
         if let Some(l) = &loader {
             if let Some(result) = l.poll() {
+                // A preview is followed by the whole on the same channel.
+                let more = matches!(&result, Ok(l) if l.preview);
                 match result {
                     Ok(loaded) => app.install(loaded),
                     Err(e) => app.failed(e),
                 }
-                loader = None;
+                if !more {
+                    loader = None;
+                }
                 dirty = true;
-            } else if app.load != LoadState::Ready {
+            } else if app.load != LoadState::Ready || app.rest.is_some() {
                 app.progress(l.bytes(), l.total);
                 dirty = true;
             }

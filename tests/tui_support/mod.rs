@@ -151,6 +151,7 @@ pub fn seed() -> Loaded {
         rules_error: None,
         problems: Vec::new(),
         templates: None,
+        preview: false,
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Loaded {
     pub problems: Vec<String>,
     /// Templates of the events, when the load was asked for them (a template filter is in force).
     pub templates: Option<Templates>,
+    /// A preview: the head of each input, without rules; the whole follows.
+    pub preview: bool,
 }
 
 /// Where loading stands.
@@ -145,6 +147,8 @@ pub struct App {
     pub message: Option<String>,
     /// Set when the user quits.
     pub quit: bool,
+    /// While a preview is shown: bytes of the whole read so far, and in all (0 when unknown).
+    pub rest: Option<(u64, u64)>,
 }
 
 /// An analysis of nothing, to show while loading.
@@ -199,6 +203,7 @@ impl App {
             can_follow: true,
             message: None,
             quit: false,
+            rest: None,
         };
         app.relayout();
         app
@@ -231,12 +236,17 @@ impl App {
     pub fn progress(&mut self, bytes: u64, total: u64) {
         if let LoadState::Loading { .. } = self.load {
             self.load = LoadState::Loading { bytes, total };
+        } else if self.rest.is_some() {
+            self.rest = Some((bytes, total));
         }
     }
 
     /// Loading failed.
     pub fn failed(&mut self, why: String) {
-        if self.load == LoadState::Ready {
+        if self.rest.take().is_some() {
+            // Reading past the preview failed: keep showing the preview, and say so.
+            self.message = Some(format!("reading past the preview failed: {why}"));
+        } else if self.load == LoadState::Ready {
             // A reload failed: keep showing the last good load.
             self.message = Some(format!("reload failed: {why}"));
         } else {
@@ -266,6 +276,7 @@ impl App {
         self.rules_error = loaded.rules_error;
         self.problems = loaded.problems;
         self.load = LoadState::Ready;
+        self.rest = loaded.preview.then_some((0, 0));
         self.findings.entries = entries(&self.analysis);
         self.templates = loaded.templates;
         self.events.marks = self.place_marks(&marks);

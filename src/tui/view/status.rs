@@ -104,6 +104,14 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         )),
         LoadState::Ready => {}
     }
+    match app.rest {
+        Some((b, total)) if total > 0 => left.push(format!(
+            "PREVIEW: reading the rest {}%",
+            (b.saturating_mul(100) / total).min(99)
+        )),
+        Some((b, _)) => left.push(format!("PREVIEW: reading the rest, {}", bytes(b))),
+        None => {}
+    }
     if !app.problems.is_empty() {
         left.push(format!("{} warnings", app.problems.len()));
     }
