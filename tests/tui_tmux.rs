@@ -69,12 +69,22 @@ impl Tmux {
 
 /// `diag tui samples/seed` in a fresh tmux server at 120x40; `None` when tmux is not installed.
 fn start() -> Option<Tmux> {
+    let bin = env!("CARGO_BIN_EXE_diag");
+    start_cmd(
+        &format!("{bin} tui samples/seed"),
+        "the loaded timeline",
+        |s| s.contains("Timeline") && s.contains("events · 3 sources"),
+    )
+}
+
+/// A shell command in a fresh tmux server at 120x40 (in the crate root), once its screen passes
+/// `ready`; `None` when tmux is not installed.
+fn start_cmd(cmd: &str, what: &str, ready: impl Fn(&str) -> bool) -> Option<Tmux> {
     if Command::new("tmux").arg("-V").output().is_err() {
         println!("tmux is not installed; skipping the end-to-end TUI test (apt-get install tmux)");
         return None;
     }
     let root = env!("CARGO_MANIFEST_DIR");
-    let bin = env!("CARGO_BIN_EXE_diag");
     assert!(Path::new(root).join("samples/seed").is_dir());
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let t = Tmux {
@@ -84,7 +94,6 @@ fn start() -> Option<Tmux> {
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ),
     };
-    let cmd = format!("{bin} tui samples/seed");
     let out = t.run(&[
         "new-session",
         "-d",
@@ -96,12 +105,10 @@ fn start() -> Option<Tmux> {
         "40",
         "-c",
         root,
-        &cmd,
+        cmd,
     ]);
     assert!(out.status.success(), "tmux new-session: {out:?}");
-    t.wait_for("the loaded timeline", |s| {
-        s.contains("Timeline") && s.contains("events · 3 sources")
-    });
+    t.wait_for(what, ready);
     Some(t)
 }
 
@@ -156,4 +163,37 @@ fn tui_in_tmux_takes_lnav_commands() {
     t.keys(&["-l", ":q"]);
     t.keys(&["Enter"]);
     t.wait_gone(":q");
+}
+
+/// `docker compose logs -f | diag tui -`: standard input is followed from the start, and a line that
+/// arrives after the first screen shows up without a key.
+#[test]
+fn tui_in_tmux_follows_standard_input_as_it_grows() {
+    let bin = env!("CARGO_BIN_EXE_diag");
+    let late = "internal-service-1  | 2025-12-30T01:45:00.000000000Z  INFO citadel: src/late.rs:7: a late line from the pipe";
+    let cmd = format!(
+        "sh -c '(cat samples/seed/internal-service.log; sleep 3; echo \"{late}\"; sleep 600) | {bin} tui -'"
+    );
+    let Some(t) = start_cmd(&cmd, "the timeline of standard input", |s| {
+        s.contains("Timeline") && s.contains("events · 1 sources")
+    }) else {
+        return;
+    };
+    assert!(t.screen().contains("FOLLOW"), "{}", t.screen());
+    let start = Instant::now();
+    loop {
+        t.keys(&["-l", "G"]);
+        std::thread::sleep(Duration::from_millis(300));
+        let s = t.screen();
+        if s.contains("a late line from the pipe") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the late line never showed; screen:\n{s}"
+        );
+    }
+    // The writer is still open (as `logs -f` would be): the TUI quits, the pipeline lives on.
+    t.keys(&["-l", "q"]);
+    t.wait_for("the TUI to quit", |s| !s.contains("Timeline"));
 }

@@ -4,7 +4,8 @@
 //! - [`keys`] maps keys to [`keys::Action`]s (one table drives handling, footer and help);
 //! - [`state`] holds what is shown and applies actions ([`state::App::update`]);
 //! - [`view`] draws the state (pure functions); [`layout`] says where panes go;
-//! - [`loader`] loads in the background and notices growing files; [`query`] reads search and filter
+//! - [`loader`] loads in the background and notices growing files; [`spool`] copies stdin to a file
+//!   so that it can be re-read and followed; [`query`] reads search and filter
 //!   input, [`command`] the `:` command line, [`filterset`] holds the filters, [`export`] writes rows
 //!   to a file; [`histogram`] counts the overview; [`text`] makes log text safe to draw.
 //!
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod layout;
 pub mod loader;
 pub mod query;
+pub mod spool;
 pub mod state;
 pub mod text;
 pub mod view;
@@ -88,12 +90,26 @@ fn init_terminal() -> io::Result<Terminal<CrosstermBackend<Stdout>>> {
 }
 
 /// Run the TUI on a job until the user quits.
-pub fn run(job: Job) -> io::Result<()> {
+pub fn run(mut job: Job) -> io::Result<()> {
+    // Standard input is copied to a file as it arrives: reloads re-read it and follow watches it grow,
+    // so `docker compose logs -f | diag tui -` shows the stream as it comes (follow starts on).
+    let mut spool = None;
+    if let Some(input) = job.inputs.iter_mut().find(|i| i.path.is_none()) {
+        let s = spool::Spool::start(io::stdin(), &std::env::temp_dir()).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot copy standard input to a temporary file ({e}); set TMPDIR to a writable folder"),
+            )
+        })?;
+        input.path = Some(s.path().to_path_buf());
+        spool = Some(s);
+    }
     let can_follow = job.inputs.iter().all(|i| i.path.is_some());
     let job = Arc::new(job);
     let loader = Loader::start(job.clone());
     let mut terminal = init_terminal()?;
-    let r = event_loop(&mut terminal, job, loader, can_follow);
+    let r = event_loop(&mut terminal, job, loader, can_follow, spool.is_some());
+    drop(spool);
     restore_terminal();
     let _ = std::panic::take_hook();
     if let Ok(v) = LATE_PANICS.lock() {
@@ -151,10 +167,12 @@ fn event_loop(
     job: Arc<Job>,
     first: Loader,
     can_follow: bool,
+    follow: bool,
 ) -> io::Result<()> {
     let size = terminal.size()?;
     let mut app = App::new(color_wanted(), (size.width, size.height));
     app.can_follow = can_follow;
+    app.follow = follow && can_follow;
     let mut loader = Some(first);
     let mut watch = Watch::new(&job.inputs);
     let mut last_check = Instant::now();

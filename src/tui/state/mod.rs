@@ -526,7 +526,8 @@ impl App {
                 if self.can_follow {
                     self.follow = !self.follow;
                     self.message = Some(if self.follow {
-                        "following: files that grow are re-read every second".into()
+                        "following: files (and standard input) that grow are re-read every second"
+                            .into()
                     } else {
                         "follow off".into()
                     });
