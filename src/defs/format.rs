@@ -143,6 +143,16 @@ pub struct StartPat {
     pub head: Option<Regex>,
 }
 
+/// One regex matching where any of `pats` matches: each in a group of its own, so that its flags and
+/// anchors stay its own.
+fn union(pats: &[String]) -> Option<Regex> {
+    if pats.is_empty() {
+        return None;
+    }
+    let joined: Vec<String> = pats.iter().map(|p| format!("(?:{p})")).collect();
+    Regex::new(&joined.join("|")).ok()
+}
+
 /// The trailing message group most start patterns end with.
 const MESSAGE_TAIL: &str = "(?P<message>.*)$";
 
@@ -225,6 +235,9 @@ pub struct Format {
     pub strip: Vec<Regex>,
     /// Meta lines (headers, harness output): counted, never events.
     pub ignore: Vec<Regex>,
+    /// The `ignore` patterns as one alternation, tested once per line instead of one regex each
+    /// (`None` when there are none, or when the union would pass the regex size limit).
+    pub ignore_any: Option<Regex>,
     /// Detection signatures.
     pub detect: Vec<Regex>,
     /// A file name pattern that marks this format; groups `epoch_ms` or `y`/`m`/`d` date the file.
@@ -449,6 +462,7 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             .transpose()?,
         strip: many("strip", &def.strip)?,
         ignore: many("ignore", &def.ignore)?,
+        ignore_any: union(&def.ignore),
         detect: many("detect", &def.detect)?,
         file_name: def
             .file_name

@@ -233,7 +233,11 @@ impl<'a> SourceParser<'a> {
             ts: prefix_ts,
             container: key,
         } = prefix;
-        if self.fmt.ignore.iter().any(|r| r.is_match(line)) {
+        let ignored = match &self.fmt.ignore_any {
+            Some(any) => any.is_match(line),
+            None => self.fmt.ignore.iter().any(|r| r.is_match(line)),
+        };
+        if ignored {
             self.stats.meta += 1;
             return;
         }
@@ -249,6 +253,10 @@ impl<'a> SourceParser<'a> {
         let mut strip_level = None;
         let mut stripped: Cow<'_, str> = Cow::Borrowed(line);
         for r in &self.fmt.strip {
+            // `captures` allocates its slots before it searches; most lines have no artefact.
+            if !r.is_match(&stripped) {
+                continue;
+            }
             let Some(caps) = r.captures(&stripped) else {
                 continue;
             };
@@ -625,6 +633,39 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A format's `ignore` patterns joined in one alternation ignore exactly the lines the list does,
+    /// on every sample line (and real-log line when they are there), peeled and not.
+    #[test]
+    fn the_ignore_union_ignores_what_the_list_ignores() {
+        let reg = Registry::load(None).unwrap();
+        let mut lines = Vec::new();
+        lines_under(std::path::Path::new("samples"), &mut lines);
+        lines_under(std::path::Path::new("../shared/real-logs"), &mut lines);
+        let peeled: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                crate::parse::prefix::strip_collectors(&reg, l)
+                    .0
+                    .to_string()
+            })
+            .collect();
+        lines.extend(peeled);
+        lines.extend(["ok".into(), "   ---- STDOUT: x".into(), "> npm test".into()]);
+        let mut ignored = 0;
+        for fmt in reg.formats.iter().filter(|f| !f.ignore.is_empty()) {
+            let any = fmt
+                .ignore_any
+                .as_ref()
+                .expect("a union for a non-empty list");
+            for line in &lines {
+                let want = fmt.ignore.iter().any(|r| r.is_match(line));
+                assert_eq!(any.is_match(line), want, "{}: {line:?}", fmt.name);
+                ignored += usize::from(want);
+            }
+        }
+        assert!(ignored > 0, "some lines are meta lines");
     }
 
     /// A start pattern's head (the pattern without its trailing message group) gives the same event
