@@ -674,8 +674,8 @@ fn a_big_input_shows_a_preview_first_and_then_the_whole() {
     };
     let job = std::sync::Arc::new(job_with(4096));
     assert!(job.wants_preview());
-    let loader = Loader::start(job.clone());
-    let next = || {
+    let mut loader = Loader::start(job.clone());
+    let next = |loader: &mut Loader| {
         let started = std::time::Instant::now();
         loop {
             if let Some(r) = loader.poll() {
@@ -685,7 +685,7 @@ fn a_big_input_shows_a_preview_first_and_then_the_whole() {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
     };
-    let preview = next();
+    let preview = next(&mut loader);
     assert!(preview.preview);
     assert!(
         preview.analysis.findings.is_empty(),
@@ -693,7 +693,10 @@ fn a_big_input_shows_a_preview_first_and_then_the_whole() {
     );
     let why = preview.rules_error.clone().unwrap_or_default();
     assert!(why.contains("preview of the first"), "{why}");
-    let whole = next();
+    assert!(!loader.done(), "the whole is still to come");
+    let whole = next(&mut loader);
+    assert!(loader.done());
+    assert!(loader.poll().is_none());
     assert!(!whole.preview);
     assert!(
         whole.analysis.timeline.events.len() > preview.analysis.timeline.events.len(),

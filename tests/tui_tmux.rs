@@ -197,3 +197,17 @@ fn tui_in_tmux_follows_standard_input_as_it_grows() {
     t.keys(&["-l", "q"]);
     t.wait_for("the TUI to quit", |s| !s.contains("Timeline"));
 }
+
+/// `diag tui -` typed at a terminal, with nothing piped in: the keys come from that terminal, so it is
+/// refused with what to do instead, not read as logs.
+#[test]
+fn tui_in_tmux_refuses_the_terminal_as_standard_input() {
+    let bin = env!("CARGO_BIN_EXE_diag");
+    let cmd = format!("sh -c '{bin} tui -; echo EXIT=$?; sleep 600'");
+    let Some(t) = start_cmd(&cmd, "the refusal", |s| s.contains("EXIT=")) else {
+        return;
+    };
+    let s = t.screen();
+    assert!(s.contains("standard input is the terminal"), "{s}");
+    assert!(s.contains("EXIT=2"), "{s}");
+}

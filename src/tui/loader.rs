@@ -142,6 +142,8 @@ pub struct Loader {
     pub progress: Arc<AtomicU64>,
     /// Bytes in all file inputs (0 when unknown).
     pub total: u64,
+    // Results still to come: two when a preview comes first.
+    left: usize,
 }
 
 impl Loader {
@@ -179,18 +181,31 @@ impl Loader {
             rx,
             progress,
             total,
+            left: 1 + usize::from(preview),
         }
     }
 
-    /// The result, once there is one.
-    pub fn poll(&self) -> Option<Result<Loaded, String>> {
-        match self.rx.try_recv() {
-            Ok(r) => Some(r),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => Some(Err(
-                "the loader stopped unexpectedly (an internal error)".into(),
-            )),
+    /// The next result, once there is one (a preview, then the whole, when a preview was asked for).
+    pub fn poll(&mut self) -> Option<Result<Loaded, String>> {
+        if self.left == 0 {
+            return None;
         }
+        let r = match self.rx.try_recv() {
+            Ok(r) => r,
+            Err(TryRecvError::Empty) => return None,
+            Err(TryRecvError::Disconnected) => {
+                // Nothing more can come.
+                self.left = 1;
+                Err("the loader stopped unexpectedly (an internal error)".into())
+            }
+        };
+        self.left -= 1;
+        Some(r)
+    }
+
+    /// Whether every result has been taken: a failed preview still has the whole to come.
+    pub fn done(&self) -> bool {
+        self.left == 0
     }
 
     /// Bytes read so far.

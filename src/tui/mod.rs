@@ -95,6 +95,14 @@ pub fn run(mut job: Job) -> io::Result<()> {
     // so `docker compose logs -f | diag tui -` shows the stream as it comes (follow starts on).
     let mut spool = None;
     if let Some(input) = job.inputs.iter_mut().find(|i| i.path.is_none()) {
+        use std::io::IsTerminal;
+        if io::stdin().is_terminal() {
+            // The keys come from the terminal too: reading logs from it would take them.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "standard input is the terminal; pipe logs in (`docker compose logs -f | diag tui -`) or name files",
+            ));
+        }
         let s = spool::Spool::start(io::stdin(), &std::env::temp_dir()).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -178,15 +186,14 @@ fn event_loop(
     let mut last_check = Instant::now();
     let mut dirty = true;
     loop {
-        if let Some(l) = &loader {
+        if let Some(l) = &mut loader {
             if let Some(result) = l.poll() {
-                // A preview is followed by the whole on the same channel.
-                let more = matches!(&result, Ok(l) if l.preview);
                 match result {
                     Ok(loaded) => app.install(loaded),
                     Err(e) => app.failed(e),
                 }
-                if !more {
+                // A preview is followed by the whole on the same channel.
+                if l.done() {
                     loader = None;
                 }
                 dirty = true;
