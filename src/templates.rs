@@ -426,4 +426,47 @@ mod tests {
         assert_eq!(t.of(1).map(|x| x.id.clone()), Some(t.list[0].id.clone()));
         assert_eq!(t.list[1].level, Level::Error);
     }
+
+    /// Past one block, keys are computed on several threads: every event still gets the template of
+    /// its own key, numbered in order of first occurrence, with the counts a serial pass gives.
+    #[test]
+    fn a_timeline_of_many_blocks_gets_the_templates_a_serial_pass_gives() {
+        let mut text = String::new();
+        for i in 0..(BLOCK * 3 + 123) {
+            let line = match i % 5 {
+                0 => format!(
+                    " INFO citadel: a.rs:1: Session for {} cleared\n",
+                    1_000_000_000_000_000_000u64 + i as u64
+                ),
+                1 => format!("ERROR citadel: b.rs:{}: request {i} failed\n", i % 7),
+                2 if i % 1000 == 2 => {
+                    format!(" WARN citadel: c.rs:3: rare shape number {}\n", i / 1000)
+                }
+                _ => format!(" INFO citadel: d.rs:4: tick {i}\n"),
+            };
+            text.push_str(&line);
+        }
+        let tl = crate::pipeline::timeline_of(&[("svc", &text)]).unwrap();
+        assert!(tl.events.len() > BLOCK * 2);
+        let t = Templates::build(&tl);
+        let mut firsts: Vec<String> = Vec::new();
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for (i, ev) in tl.events.iter().enumerate() {
+            let key = key_of(ev);
+            assert_eq!(
+                t.of(i).map(|x| x.key.as_str()),
+                Some(key.as_str()),
+                "event {i}"
+            );
+            if !firsts.contains(&key) {
+                firsts.push(key.clone());
+            }
+            *counts.entry(key).or_default() += 1;
+        }
+        let keys: Vec<&str> = t.list.iter().map(|x| x.key.as_str()).collect();
+        assert_eq!(keys, firsts.iter().map(String::as_str).collect::<Vec<_>>());
+        for x in &t.list {
+            assert_eq!(Some(&x.count), counts.get(&x.key), "{}", x.key);
+        }
+    }
 }
