@@ -526,8 +526,7 @@ impl App {
                 if self.can_follow {
                     self.follow = !self.follow;
                     self.message = Some(if self.follow {
-                        "following: files (and standard input) that grow are re-read every second"
-                            .into()
+                        "following: growing files (and stdin) are re-read every second".into()
                     } else {
                         "follow off".into()
                     });
