@@ -389,6 +389,7 @@ mod tests {
             findings: Vec::new(),
             incidents: Vec::new(),
             rules: Vec::new(),
+            templates: None,
         };
         let r = build(&a);
         assert!(!r.complete);

@@ -160,6 +160,9 @@ pub struct Analysis {
     pub incidents: Vec<Incident>,
     /// The rules that ran.
     pub rules: Vec<RuleInfo>,
+    /// Every event's template, as the rules computed them (the TUI's template filter takes them
+    /// instead of masking a million messages again); `None` where no rule engine ran.
+    pub templates: Option<crate::templates::Templates>,
 }
 
 impl Analysis {

@@ -160,6 +160,7 @@ fn run_engine(
         findings,
         incidents,
         rules: active.iter().map(|r| r.info.clone()).collect(),
+        templates: Some(templates),
     };
     (a, times)
 }

@@ -112,9 +112,12 @@ fn load_opts(
     .map_err(|e| e.to_string())?;
     timeline.unread = job.skipped.unreadable.clone();
     let rules: &[Rule] = if preview.is_some() { &[] } else { &job.rules };
-    let analysis = analyze(timeline, rules);
+    let mut analysis = analyze(timeline, rules);
+    // The rule engine computed every event's template already: hand them on rather than mask every
+    // message again when `t` is first pressed.
+    let computed = analysis.templates.take();
     Ok(Loaded {
-        templates: templates.then(|| Templates::build(&analysis.timeline)),
+        templates: computed.or_else(|| templates.then(|| Templates::build(&analysis.timeline))),
         analysis,
         preview: preview.is_some(),
         rules_error: preview,

@@ -147,6 +147,7 @@ pub fn seed() -> Loaded {
             findings,
             incidents,
             rules,
+            templates: None,
         },
         rules_error: None,
         problems: Vec::new(),

@@ -166,6 +166,7 @@ pub fn empty_analysis() -> Analysis {
         findings: Vec::new(),
         incidents: Vec::new(),
         rules: Vec::new(),
+        templates: None,
     }
 }
 
