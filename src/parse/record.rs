@@ -635,24 +635,27 @@ mod tests {
         }
     }
 
+    /// Every line of the samples (and of the real logs when they are there) and `extra`, each also
+    /// as the parser sees it: collector prefixes (compose, docker -t, CI) peeled off.
+    fn corpus_lines(reg: &Registry, extra: &[&str]) -> Vec<String> {
+        let mut lines = Vec::new();
+        lines_under(std::path::Path::new("samples"), &mut lines);
+        lines_under(std::path::Path::new("../shared/real-logs"), &mut lines);
+        lines.extend(extra.iter().map(|l| l.to_string()));
+        let peeled: Vec<String> = lines
+            .iter()
+            .map(|l| crate::parse::prefix::strip_collectors(reg, l).0.to_string())
+            .collect();
+        lines.extend(peeled);
+        lines
+    }
+
     /// A format's `ignore` patterns joined in one alternation ignore exactly the lines the list does,
     /// on every sample line (and real-log line when they are there), peeled and not.
     #[test]
     fn the_ignore_union_ignores_what_the_list_ignores() {
         let reg = Registry::load(None).unwrap();
-        let mut lines = Vec::new();
-        lines_under(std::path::Path::new("samples"), &mut lines);
-        lines_under(std::path::Path::new("../shared/real-logs"), &mut lines);
-        let peeled: Vec<String> = lines
-            .iter()
-            .map(|l| {
-                crate::parse::prefix::strip_collectors(&reg, l)
-                    .0
-                    .to_string()
-            })
-            .collect();
-        lines.extend(peeled);
-        lines.extend(["ok".into(), "   ---- STDOUT: x".into(), "> npm test".into()]);
+        let lines = corpus_lines(&reg, &["ok", "   ---- STDOUT: x", "> npm test"]);
         let mut ignored = 0;
         for fmt in reg.formats.iter().filter(|f| !f.ignore.is_empty()) {
             let any = fmt
@@ -674,20 +677,7 @@ mod tests {
     #[test]
     fn start_heads_parse_like_their_whole_patterns() {
         let reg = Registry::load(None).unwrap();
-        let mut lines = Vec::new();
-        lines_under(std::path::Path::new("samples"), &mut lines);
-        lines_under(std::path::Path::new("../shared/real-logs"), &mut lines);
-        lines.push("  INFO citadel: a.rs:1: tail with \r inside\r".into());
-        // As the parser sees them: collector prefixes (compose, docker -t, CI) peeled off.
-        let peeled: Vec<String> = lines
-            .iter()
-            .map(|l| {
-                crate::parse::prefix::strip_collectors(&reg, l)
-                    .0
-                    .to_string()
-            })
-            .collect();
-        lines.extend(peeled);
+        let lines = corpus_lines(&reg, &["  INFO citadel: a.rs:1: tail with \r inside\r"]);
         assert!(lines.len() > 1000);
         let mut with_head = 0;
         let mut started = 0;
