@@ -647,12 +647,7 @@ impl InputArgs {
         } else {
             pipeline::load(&registry, inputs, forced, &opts)?
         };
-        problems.warnings.extend(expansion.skipped.notes);
-        problems
-            .incomplete
-            .extend(expansion.skipped.unreadable.iter().map(|u| u.to_string()));
-        // Kept on the timeline too, so every report format lists them as incomplete.
-        timeline.unread = expansion.skipped.unreadable;
+        problems.add_skipped(&expansion.skipped, &mut timeline);
         if self.allow_partial {
             // Accepted: still said, but no longer an error.
             let partial = std::mem::take(&mut problems.incomplete);

@@ -26,6 +26,17 @@ pub struct Problems {
     pub incomplete: Vec<String>,
 }
 
+impl Problems {
+    /// Take in what expanding the arguments left out: notes become warnings, unreadable folders make
+    /// the evidence incomplete and go on the timeline, so every report lists them.
+    pub fn add_skipped(&mut self, skipped: &source::Skipped, timeline: &mut Timeline) {
+        self.warnings.extend(skipped.notes.iter().cloned());
+        self.incomplete
+            .extend(skipped.unreadable.iter().map(|u| u.to_string()));
+        timeline.unread.clone_from(&skipped.unreadable);
+    }
+}
+
 /// Errors that stop loading.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -171,20 +182,17 @@ pub fn parse_reader_capped(
     if caps.max_events > 0 {
         parser.max_events = caps.max_events;
     }
-    let mut read = 0u64;
     let mut lineno = 0u64;
     for l in &head {
         lineno += 1;
         count(l.len() as u64, lineno);
-        read += l.len() as u64 + 1;
         parser.push(lineno, l);
     }
     drop(head);
-    while caps.head_bytes == 0 || read < caps.head_bytes {
+    while caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes {
         let Some(l) = reader.next_line() else { break };
         lineno += 1;
         count(l.len() as u64, lineno);
-        read += l.len() as u64 + 1;
         parser.push(lineno, &l);
     }
     count(0, 0);

@@ -107,15 +107,8 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
                 let Some(ev) = tl.events.get(i) else {
                     continue;
                 };
-                let scan = scan_text(ev, any_multiline);
-                out.extend(first_hit(
-                    tl,
-                    i,
-                    ev,
-                    &scan,
-                    pats,
-                    group.iter().map(|&(_, pi)| pi),
-                ));
+                let cands = group.iter().map(|&(_, pi)| pi);
+                out.extend(hit_at(tl, i, ev, pats, any_multiline, cands));
             }
             return out;
         }
@@ -144,15 +137,8 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
             if candidates.is_empty() {
                 continue;
             }
-            let scan = scan_text(ev, any_multiline);
-            out.extend(first_hit(
-                tl,
-                i,
-                ev,
-                &scan,
-                pats,
-                candidates.iter().copied(),
-            ));
+            let cands = candidates.iter().copied();
+            out.extend(hit_at(tl, i, ev, pats, any_multiline, cands));
         }
         return out;
     }
@@ -178,6 +164,18 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
         ));
     }
     out
+}
+
+/// [`first_hit`] over the text the patterns look at ([`scan_text`]).
+fn hit_at(
+    tl: &Timeline,
+    i: usize,
+    ev: &Event,
+    pats: &[Pattern],
+    any_multiline: bool,
+    cands: impl IntoIterator<Item = usize>,
+) -> Option<Hit> {
+    first_hit(tl, i, ev, &scan_text(ev, any_multiline), pats, cands)
 }
 
 /// The first of the candidate patterns (by index, in order) that matches the event.

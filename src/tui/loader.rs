@@ -102,7 +102,7 @@ fn load_opts(
     templates: bool,
     preview: Option<String>,
 ) -> Result<Loaded, String> {
-    let (mut timeline, problems) = pipeline::load_with_progress(
+    let (mut timeline, mut problems) = pipeline::load_with_progress(
         &job.registry,
         &job.inputs,
         job.forced.as_deref(),
@@ -110,7 +110,7 @@ fn load_opts(
         progress,
     )
     .map_err(|e| e.to_string())?;
-    timeline.unread = job.skipped.unreadable.clone();
+    problems.add_skipped(&job.skipped, &mut timeline);
     let rules: &[Rule] = if preview.is_some() { &[] } else { &job.rules };
     let mut analysis = analyze(timeline, rules);
     // The rule engine computed every event's template already: hand them on rather than mask every
@@ -128,11 +128,9 @@ fn load_opts(
                 problems
                     .incomplete
                     .into_iter()
-                    .chain(job.skipped.unreadable.iter().map(|u| u.to_string()))
                     .map(|m| format!("incomplete: {m}")),
             )
             .chain(problems.warnings)
-            .chain(job.skipped.notes.iter().cloned())
             .collect(),
     })
 }
