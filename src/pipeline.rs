@@ -189,12 +189,14 @@ pub fn parse_reader_capped(
         parser.push(lineno, l);
     }
     drop(head);
-    while caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes {
-        let Some(l) = reader.next_line() else { break };
-        lineno += 1;
-        count(l.len() as u64, lineno);
-        parser.push(lineno, &l);
-    }
+    let next = || {
+        if caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes {
+            reader.next_line()
+        } else {
+            None
+        }
+    };
+    crate::parse::ahead::feed(&mut parser, fmt, reg, lineno, next, &mut count);
     count(0, 0);
     let stats = parser.stats.clone();
     // Interleaved compose services come out as streams of their own, in order of first appearance.

@@ -8,6 +8,7 @@
 //! Submodules, in the order a line meets them: [`ansi`], [`prefix`] (collectors), [`record`] (records
 //! from lines, with [`time`] and [`json`]), and beside them [`detect`] and [`samples`].
 
+pub mod ahead;
 pub mod ansi;
 pub mod detect;
 pub mod json;

@@ -6,7 +6,7 @@ use super::json::json_path;
 use super::prefix::{strip_collectors, Prefix};
 use super::time::parse_time;
 use crate::defs::{Extractors, Format, JsonPaths, Mode, Registry};
-use crate::model::{Event, ParseStats, RawTime};
+use crate::model::{Event, Level, ParseStats, RawTime};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -32,7 +32,6 @@ struct Pending {
 /// Incremental parser of one source; events come out in source order, tagged with their container.
 pub struct SourceParser<'a> {
     fmt: &'a Format,
-    reg: &'a Registry,
     extract: &'a Extractors,
     // One open record per container: interleaved compose streams keep their own multi-line state.
     pending: HashMap<Option<String>, Pending>,
@@ -41,15 +40,228 @@ pub struct SourceParser<'a> {
     pub stats: ParseStats,
     // Finished events per container, in order of each container's first event.
     out: Vec<(Option<String>, Vec<Event>)>,
-    // One copy of each target and location: a source names a few hundred over millions of lines.
-    shared: HashSet<Arc<str>>,
     /// Most events kept per stream (see [`MAX_EVENTS`]).
     pub max_events: usize,
     // The last plausible time a line carried, to count times that go back.
     last_instant: Option<chrono::NaiveDateTime>,
+    // The per-line work, for lines this parser prepares itself.
+    prep: LinePrep<'a>,
+}
+
+/// What one physical line is, decided from that line alone: escape codes and collector prefixes peeled,
+/// ignore and strip patterns applied, start patterns tried. This is most of parsing, and it can run
+/// on another thread ahead of the record state (see [`LinePrep`] and [`SourceParser::apply`]).
+// Most lines are `Text`, and a batch lives for a moment: boxing the event would cost an allocation
+// per line, freed on another thread.
+#[allow(clippy::large_enum_variant)]
+pub enum Prepared {
+    /// A meta line the format ignores.
+    Ignored,
+    /// A line of a JSON-lines format (parsed in order, by [`SourceParser::apply`]).
+    Json {
+        /// The line without collector prefixes.
+        line: String,
+        /// Its compose service.
+        key: Option<String>,
+    },
+    /// A line with nothing left once its artefacts are cut.
+    Blank {
+        /// Its compose service.
+        key: Option<String>,
+        /// Whether a strip pattern (a copy artefact) closed the record.
+        closes: bool,
+        /// The level a strip pattern's `level` group gave.
+        strip_level: Option<Level>,
+    },
+    /// A line with text.
+    Text {
+        /// Its compose service.
+        key: Option<String>,
+        /// The collector's time.
+        prefix_ts: Option<chrono::DateTime<chrono::Utc>>,
+        /// Whether a strip pattern closed the record.
+        closes: bool,
+        /// The level a strip pattern gave.
+        strip_level: Option<Level>,
+        /// The event a start pattern made of it, and whether that start is weak.
+        started: Option<(Event, bool)>,
+        /// The line's text, when it may continue a record (no start, or a weak one); untrimmed, as an
+        /// unparsed line is shown as it was.
+        text: Option<String>,
+    },
+}
+
+/// The per-line half of parsing for one format: a parser has one, and a helper thread has its own
+/// (over its own copy of the definitions: a `Regex` shared between threads goes through a lock).
+pub struct LinePrep<'a> {
+    fmt: &'a Format,
+    reg: &'a Registry,
     // Capture slots reused on every line, per start pattern (whole pattern, head): no allocation per
     // line for the groups.
     locs: Vec<(regex::CaptureLocations, Option<regex::CaptureLocations>)>,
+    // One copy of each target and location: a source names a few hundred over millions of lines.
+    // Kept here so that a helper's events hold its copies: the parser that takes them on then drops
+    // a reference, never memory the helper allocated (a free across threads takes the allocator's
+    // lock of the thread that allocated it).
+    shared: HashSet<Arc<str>>,
+}
+
+impl<'a> LinePrep<'a> {
+    /// The per-line work of format `fmt`.
+    pub fn new(fmt: &'a Format, reg: &'a Registry) -> Self {
+        LinePrep {
+            fmt,
+            reg,
+            locs: fmt
+                .start
+                .iter()
+                .map(|sp| {
+                    let head = sp.head.as_ref().map(|h| h.capture_locations());
+                    (sp.regex.capture_locations(), head)
+                })
+                .collect(),
+            shared: HashSet::new(),
+        }
+    }
+
+    /// What the physical line `raw` is, before the record state decides what it does.
+    pub fn prepare(&mut self, raw: &str) -> Prepared {
+        let clean = strip_ansi(raw);
+        let (line, prefix) = if self.fmt.collectors {
+            strip_collectors(self.reg, &clean)
+        } else {
+            (clean.as_ref(), Prefix::default())
+        };
+        let Prefix {
+            ts: prefix_ts,
+            container: key,
+        } = prefix;
+        let ignored = match &self.fmt.ignore_any {
+            Some(any) => any.is_match(line),
+            None => self.fmt.ignore.iter().any(|r| r.is_match(line)),
+        };
+        if ignored {
+            return Prepared::Ignored;
+        }
+        if self.fmt.json.is_some() {
+            return Prepared::Json {
+                line: line.to_string(),
+                key,
+            };
+        }
+        // Copy artefacts are cut off; they also mark the end of a record, and a `level` group in the
+        // artefact gives the record its level (DevTools' "Understand this error").
+        let mut closes = false;
+        let mut strip_level = None;
+        let mut stripped: Cow<'_, str> = Cow::Borrowed(line);
+        for r in &self.fmt.strip {
+            // `captures` allocates its slots before it searches; most lines have no artefact.
+            if !r.is_match(&stripped) {
+                continue;
+            }
+            let Some(caps) = r.captures(&stripped) else {
+                continue;
+            };
+            if strip_level.is_none() {
+                strip_level = caps
+                    .name("level")
+                    .and_then(|l| self.fmt.level_of(l.as_str()));
+            }
+            stripped = Cow::Owned(r.replace_all(&stripped, "").into_owned());
+            closes = true;
+        }
+        let line: &str = &stripped;
+        if line.trim().is_empty() {
+            return Prepared::Blank {
+                key,
+                closes,
+                strip_level,
+            };
+        }
+        let started = self.try_start(line);
+        let text = match &started {
+            Some((_, false)) => None,
+            _ => Some(line.to_string()),
+        };
+        Prepared::Text {
+            key,
+            prefix_ts,
+            closes,
+            strip_level,
+            started,
+            text,
+        }
+    }
+
+    fn try_start(&mut self, line: &str) -> Option<(Event, bool)> {
+        let fmt = self.fmt;
+        // The head alone decides a line without line breaks: `.` and `$` of the tail it drops would
+        // treat one (`\n`, or `\r` under CRLF mode) differently.
+        let plain = memchr::memchr2(b'\n', b'\r', line.as_bytes()).is_none();
+        for (sp, (whole, head)) in fmt.start.iter().zip(self.locs.iter_mut()) {
+            let (re, locs, rest) = match (&sp.head, head) {
+                (Some(h), Some(l)) if plain => (h, l, true),
+                _ => (&sp.regex, whole, false),
+            };
+            let Some(m) = re.captures_read(locs, line) else {
+                continue;
+            };
+            let mut ev = Event {
+                level: sp.level,
+                ..Default::default()
+            };
+            let mut message = if rest {
+                line.get(m.end()..).map(|r| r.trim_end().to_string())
+            } else {
+                None
+            };
+            let mut loc = LocationParts::default();
+            for (i, name) in re.capture_names().enumerate() {
+                let Some(name) = name else { continue };
+                let Some(v) = locs.get(i).and_then(|(a, b)| line.get(a..b)) else {
+                    continue;
+                };
+                match name {
+                    "ts" => ev.raw_ts = parse_time(&fmt.time_formats, v),
+                    "level" => {
+                        if let Some(l) = fmt.level_of(v) {
+                            ev.level = Some(l);
+                        }
+                    }
+                    "target" => ev.target = Some(shared_in(&mut self.shared, v)),
+                    "message" => message = Some(v.trim_end().to_string()),
+                    other => {
+                        if !loc.take(other, v) {
+                            ev.fields.push((other.to_string(), v.to_string()))
+                        }
+                    }
+                }
+            }
+            ev.location = loc.location().map(|l| shared_in(&mut self.shared, &l));
+            ev.message = message.unwrap_or_else(|| line.trim_end().to_string());
+            ev.fields.shrink_to_fit();
+            return Some((ev, sp.weak));
+        }
+        None
+    }
+}
+
+/// The copy of `v` (a target or location) in `set`, added when there is room.
+fn shared_in(set: &mut HashSet<Arc<str>>, v: &str) -> Arc<str> {
+    if let Some(s) = set.get(v) {
+        return Arc::clone(s);
+    }
+    let s: Arc<str> = Arc::from(v);
+    if set.len() < MAX_SHARED {
+        set.insert(Arc::clone(&s));
+    }
+    s
+}
+
+/// `s` without trailing white space, in place.
+fn trimmed(mut s: String) -> String {
+    s.truncate(s.trim_end().len());
+    s
 }
 
 /// Distinct targets and locations kept shared per source; past this (hostile or unusual input where
@@ -61,23 +273,14 @@ impl<'a> SourceParser<'a> {
     pub fn new(fmt: &'a Format, reg: &'a Registry) -> Self {
         SourceParser {
             fmt,
-            reg,
             extract: &reg.entities,
             pending: HashMap::new(),
             order: Vec::new(),
             stats: ParseStats::default(),
             out: Vec::new(),
-            shared: HashSet::new(),
             max_events: MAX_EVENTS,
             last_instant: None,
-            locs: fmt
-                .start
-                .iter()
-                .map(|sp| {
-                    let head = sp.head.as_ref().map(|h| h.capture_locations());
-                    (sp.regex.capture_locations(), head)
-                })
-                .collect(),
+            prep: LinePrep::new(fmt, reg),
         }
     }
 
@@ -109,11 +312,11 @@ impl<'a> SourceParser<'a> {
     /// The shared copy of a target or location.
     fn share(&mut self, v: Option<Arc<str>>) -> Option<Arc<str>> {
         let v = v?;
-        if let Some(s) = self.shared.get(&v) {
+        if let Some(s) = self.prep.shared.get(&v) {
             return Some(Arc::clone(s));
         }
-        if self.shared.len() < MAX_SHARED {
-            self.shared.insert(Arc::clone(&v));
+        if self.prep.shared.len() < MAX_SHARED {
+            self.prep.shared.insert(Arc::clone(&v));
         }
         Some(v)
     }
@@ -221,78 +424,50 @@ impl<'a> SourceParser<'a> {
         }
     }
 
+    /// Prepare a line on this thread (see [`LinePrep`]); [`SourceParser::apply`] takes it on.
+    pub fn prepare(&mut self, raw: &str) -> Prepared {
+        self.prep.prepare(raw)
+    }
+
     /// Feed one physical line (1-based number).
     pub fn push(&mut self, lineno: u64, raw: &str) {
-        let clean = strip_ansi(raw);
-        let (line, prefix) = if self.fmt.collectors {
-            strip_collectors(self.reg, &clean)
-        } else {
-            (clean.as_ref(), Prefix::default())
-        };
-        let Prefix {
-            ts: prefix_ts,
-            container: key,
-        } = prefix;
-        let ignored = match &self.fmt.ignore_any {
-            Some(any) => any.is_match(line),
-            None => self.fmt.ignore.iter().any(|r| r.is_match(line)),
-        };
-        if ignored {
-            self.stats.meta += 1;
-            return;
-        }
-        // `fmt` outlives `self`'s borrow: no need to copy the JSON paths for every line.
-        let fmt = self.fmt;
-        if let Some(j) = &fmt.json {
-            self.push_json(lineno, line, j, key);
-            return;
-        }
-        // Copy artefacts are cut off; they also mark the end of a record, and a `level` group in the
-        // artefact gives the record its level (DevTools' "Understand this error").
-        let mut closes = false;
-        let mut strip_level = None;
-        let mut stripped: Cow<'_, str> = Cow::Borrowed(line);
-        for r in &self.fmt.strip {
-            // `captures` allocates its slots before it searches; most lines have no artefact.
-            if !r.is_match(&stripped) {
-                continue;
+        let p = self.prep.prepare(raw);
+        self.apply(lineno, p);
+    }
+
+    /// Feed one physical line (1-based number) that a [`LinePrep`] of this format prepared: lines must
+    /// come in order, whoever prepared them.
+    pub fn apply(&mut self, lineno: u64, p: Prepared) {
+        let (key, prefix_ts, closes, strip_level, started, text) = match p {
+            Prepared::Ignored => {
+                self.stats.meta += 1;
+                return;
             }
-            let Some(caps) = r.captures(&stripped) else {
-                continue;
-            };
-            if strip_level.is_none() {
-                strip_level = caps
-                    .name("level")
-                    .and_then(|l| self.fmt.level_of(l.as_str()));
-            }
-            stripped = Cow::Owned(r.replace_all(&stripped, "").into_owned());
-            closes = true;
-        }
-        let line: &str = &stripped;
-        if line.trim().is_empty() {
-            match self.pending.get_mut(&key) {
-                Some(p) if self.fmt.mode != Mode::Single && !p.closed => {
-                    if p.ev.continuation.len() < MAX_CONTINUATION {
-                        p.ev.continuation.push(String::new());
-                    } else {
-                        self.stats.dropped_continuation += 1;
-                    }
-                    p.ev.end_line = lineno;
-                    self.stats.continuation += 1;
+            Prepared::Json { line, key } => {
+                // `fmt` outlives `self`'s borrow: no need to copy the JSON paths for every line.
+                let fmt = self.fmt;
+                if let Some(j) = &fmt.json {
+                    self.push_json(lineno, &line, j, key);
                 }
-                _ => self.stats.blank += 1,
+                return;
             }
-            if closes {
-                if let Some(p) = self.pending.get_mut(&key) {
-                    p.closed = true;
-                    if p.ev.level.is_none() {
-                        p.ev.level = strip_level;
-                    }
-                }
+            Prepared::Blank {
+                key,
+                closes,
+                strip_level,
+            } => {
+                self.blank(lineno, key, closes, strip_level);
+                return;
             }
-            return;
-        }
-        let started = self.try_start(line);
+            Prepared::Text {
+                key,
+                prefix_ts,
+                closes,
+                strip_level,
+                started,
+                text,
+            } => (key, prefix_ts, closes, strip_level, started, text),
+        };
         let pending_open = self.pending.get(&key).map(|p| !p.closed);
         let begin = match self.fmt.mode {
             Mode::Single => true,
@@ -307,7 +482,7 @@ impl<'a> SourceParser<'a> {
             let mut ev = match started {
                 Some((ev, _)) => ev,
                 None => Event {
-                    message: line.trim_end().to_string(),
+                    message: trimmed(text.unwrap_or_default()),
                     ..Default::default()
                 },
             };
@@ -332,16 +507,19 @@ impl<'a> SourceParser<'a> {
             }
             return;
         }
+        // Not a beginning: a line with no start or a weak one, so `prepare` kept its text.
+        let line = text.unwrap_or_default();
         match self.pending.get_mut(&key) {
             Some(p) => {
+                let line = trimmed(line);
                 if p.ev.continuation.len() < MAX_CONTINUATION {
-                    p.ev.continuation.push(line.trim_end().to_string());
+                    p.ev.continuation.push(line);
                 } else {
                     // Past the cap the newest line replaces the last kept one, so end and trailer
                     // patterns still see the record's real last line.
                     self.stats.dropped_continuation += 1;
                     if let Some(last) = p.ev.continuation.last_mut() {
-                        *last = line.trim_end().to_string();
+                        *last = line;
                     }
                 }
                 p.ev.end_line = lineno;
@@ -357,7 +535,37 @@ impl<'a> SourceParser<'a> {
                     self.flush(&key);
                 }
             }
-            None => self.unparsed(lineno, line),
+            None => self.unparsed(lineno, &line),
+        }
+    }
+
+    /// A line with nothing left once its artefacts are cut: part of an open multi-line record, or a gap.
+    fn blank(
+        &mut self,
+        lineno: u64,
+        key: Option<String>,
+        closes: bool,
+        strip_level: Option<Level>,
+    ) {
+        match self.pending.get_mut(&key) {
+            Some(p) if self.fmt.mode != Mode::Single && !p.closed => {
+                if p.ev.continuation.len() < MAX_CONTINUATION {
+                    p.ev.continuation.push(String::new());
+                } else {
+                    self.stats.dropped_continuation += 1;
+                }
+                p.ev.end_line = lineno;
+                self.stats.continuation += 1;
+            }
+            _ => self.stats.blank += 1,
+        }
+        if closes {
+            if let Some(p) = self.pending.get_mut(&key) {
+                p.closed = true;
+                if p.ev.level.is_none() {
+                    p.ev.level = strip_level;
+                }
+            }
         }
     }
 
@@ -385,57 +593,6 @@ impl<'a> SourceParser<'a> {
             ev.fields.extend(cut.fields);
             p.closed = true;
         }
-    }
-
-    fn try_start(&mut self, line: &str) -> Option<(Event, bool)> {
-        let fmt = self.fmt;
-        // The head alone decides a line without line breaks: `.` and `$` of the tail it drops would
-        // treat one (`\n`, or `\r` under CRLF mode) differently.
-        let plain = memchr::memchr2(b'\n', b'\r', line.as_bytes()).is_none();
-        for (sp, (whole, head)) in fmt.start.iter().zip(self.locs.iter_mut()) {
-            let (re, locs, rest) = match (&sp.head, head) {
-                (Some(h), Some(l)) if plain => (h, l, true),
-                _ => (&sp.regex, whole, false),
-            };
-            let Some(m) = re.captures_read(locs, line) else {
-                continue;
-            };
-            let mut ev = Event {
-                level: sp.level,
-                ..Default::default()
-            };
-            let mut message = if rest {
-                line.get(m.end()..).map(|r| r.trim_end().to_string())
-            } else {
-                None
-            };
-            let mut loc = LocationParts::default();
-            for (i, name) in re.capture_names().enumerate() {
-                let Some(name) = name else { continue };
-                let Some(v) = locs.get(i).and_then(|(a, b)| line.get(a..b)) else {
-                    continue;
-                };
-                match name {
-                    "ts" => ev.raw_ts = parse_time(&fmt.time_formats, v),
-                    "level" => {
-                        if let Some(l) = fmt.level_of(v) {
-                            ev.level = Some(l);
-                        }
-                    }
-                    "target" => ev.target = Some(Arc::from(v)),
-                    "message" => message = Some(v.trim_end().to_string()),
-                    other => {
-                        if !loc.take(other, v) {
-                            ev.fields.push((other.to_string(), v.to_string()))
-                        }
-                    }
-                }
-            }
-            ev.location = loc.location().map(Arc::from);
-            ev.message = message.unwrap_or_else(|| line.trim_end().to_string());
-            return Some((ev, sp.weak));
-        }
-        None
     }
 
     fn push_json(&mut self, lineno: u64, line: &str, j: &JsonPaths, key: Option<String>) {
@@ -487,7 +644,7 @@ impl<'a> SourceParser<'a> {
         // A start pattern that fits the message's first line refines it (`%cINFO%c file.rs:12 %c` of
         // console_log, `url line:col text`): its level, location, target and fields win, its message
         // group replaces the line.
-        if let Some((sub, _)) = self.try_start(&ev.message) {
+        if let Some((sub, _)) = self.prep.try_start(&ev.message) {
             ev.message = sub.message;
             ev.level = sub.level.or(ev.level);
             ev.location = sub.location.or(ev.location.take());
@@ -613,7 +770,7 @@ fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Cut> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn lines_under(dir: &std::path::Path, out: &mut Vec<String>) {
@@ -637,7 +794,7 @@ mod tests {
 
     /// Every line of the samples (and of the real logs when they are there) and `extra`, each also
     /// as the parser sees it: collector prefixes (compose, docker -t, CI) peeled off.
-    fn corpus_lines(reg: &Registry, extra: &[&str]) -> Vec<String> {
+    pub(crate) fn corpus_lines(reg: &Registry, extra: &[&str]) -> Vec<String> {
         let mut lines = Vec::new();
         lines_under(std::path::Path::new("samples"), &mut lines);
         lines_under(std::path::Path::new("../shared/real-logs"), &mut lines);
@@ -685,12 +842,18 @@ mod tests {
             with_head += fmt.start.iter().filter(|s| s.head.is_some()).count();
             let mut fast = SourceParser::new(fmt, &reg);
             let mut whole = SourceParser::new(fmt, &reg);
-            for l in whole.locs.iter_mut() {
+            for l in whole.prep.locs.iter_mut() {
                 l.1 = None;
             }
             for line in &lines {
-                let a = fast.try_start(line).map(|(e, w)| (format!("{e:?}"), w));
-                let b = whole.try_start(line).map(|(e, w)| (format!("{e:?}"), w));
+                let a = fast
+                    .prep
+                    .try_start(line)
+                    .map(|(e, w)| (format!("{e:?}"), w));
+                let b = whole
+                    .prep
+                    .try_start(line)
+                    .map(|(e, w)| (format!("{e:?}"), w));
                 started += usize::from(a.is_some());
                 assert_eq!(a, b, "{}: {line:?}", fmt.name);
             }
