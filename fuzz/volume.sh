@@ -52,6 +52,8 @@ for t in "$@"; do
               fi
             fi
             real=1 ;;
+          # libFuzzer's note of a slow input that passed (-report_slow_units): not a failure.
+          slow-unit-*) ;;
           *) real=1 ;;
         esac
       done

@@ -57,12 +57,12 @@ pub struct SourceParser<'a> {
 pub enum Prepared {
     /// A meta line the format ignores.
     Ignored,
-    /// A line of a JSON-lines format (parsed in order, by [`SourceParser::apply`]).
+    /// A line of a JSON-lines format.
     Json {
-        /// The line without collector prefixes.
-        line: String,
         /// Its compose service.
         key: Option<String>,
+        /// Its event, or the line when it is not one of the format's objects.
+        event: Result<Event, String>,
     },
     /// A line with nothing left once its artefacts are cut.
     Blank {
@@ -143,11 +143,9 @@ impl<'a> LinePrep<'a> {
         if ignored {
             return Prepared::Ignored;
         }
-        if self.fmt.json.is_some() {
-            return Prepared::Json {
-                line: line.to_string(),
-                key,
-            };
+        let fmt = self.fmt;
+        if let Some(j) = &fmt.json {
+            return self.json(line, j, key);
         }
         // Copy artefacts are cut off; they also mark the end of a record, and a `level` group in the
         // artefact gives the record its level (DevTools' "Understand this error").
@@ -243,6 +241,81 @@ impl<'a> LinePrep<'a> {
             return Some((ev, sp.weak));
         }
         None
+    }
+
+    /// A JSON-lines line: its event, or the line itself when it is not one.
+    fn json(&mut self, line: &str, j: &JsonPaths, key: Option<String>) -> Prepared {
+        let t = line.trim();
+        if t.is_empty() {
+            return Prepared::Blank {
+                key,
+                closes: false,
+                strip_level: None,
+            };
+        }
+        let v: Value = match serde_json::from_str(t) {
+            Ok(v) => v,
+            Err(_) => {
+                return Prepared::Json {
+                    key,
+                    event: Err(line.to_string()),
+                }
+            }
+        };
+        if !j.require.iter().all(|p| json_path(&v, p).is_some()) {
+            return Prepared::Json {
+                key,
+                event: Err(line.to_string()),
+            };
+        }
+        let first = |paths: &[String]| paths.iter().find_map(|p| json_path(&v, p));
+        let mut ev = Event::default();
+        let msg = first(&j.message)
+            .map(|c| c.into_owned())
+            .unwrap_or_default();
+        let mut lines = msg.lines();
+        ev.message = lines.next().unwrap_or("").to_string();
+        ev.continuation = lines.map(|l| l.to_string()).collect();
+        ev.level = first(&j.level).and_then(|l| self.fmt.level_of(&l));
+        ev.target = first(&j.target).map(|c| shared_in(&mut self.shared, &c));
+        ev.location = first(&j.location).map(|c| match first(&j.srcline) {
+            Some(l) => shared_in(&mut self.shared, &format!("{c}:{l}")),
+            None => shared_in(&mut self.shared, &c),
+        });
+        ev.raw_ts = first(&j.ts).and_then(|s| parse_time(&self.fmt.time_formats, &s));
+        for p in &j.fields {
+            if let Some(Value::Object(m)) = p.split('.').try_fold(&v, |acc, k| acc.get(k)) {
+                for (k, val) in m {
+                    if k == "message" {
+                        continue;
+                    }
+                    let s = match val {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    ev.fields.push((k.clone(), s));
+                }
+            }
+        }
+        // A start pattern that fits the message's first line refines it (`%cINFO%c file.rs:12 %c` of
+        // console_log, `url line:col text`): its level, location, target and fields win, its message
+        // group replaces the line.
+        if let Some((sub, _)) = self.try_start(&ev.message) {
+            ev.message = sub.message;
+            ev.level = sub.level.or(ev.level);
+            ev.location = sub.location.or(ev.location.take());
+            ev.target = sub.target.or(ev.target.take());
+            if sub.raw_ts.is_some() {
+                ev.raw_ts = sub.raw_ts;
+            }
+            ev.fields.extend(sub.fields);
+        }
+        // An event with fields and no message text reads as its fields, as a text logger prints it.
+        if ev.message.is_empty() && ev.continuation.is_empty() && !ev.fields.is_empty() {
+            let kv: Vec<String> = ev.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            ev.message = kv.join(" ");
+        }
+        Prepared::Json { key, event: Ok(ev) }
     }
 }
 
@@ -443,11 +516,16 @@ impl<'a> SourceParser<'a> {
                 self.stats.meta += 1;
                 return;
             }
-            Prepared::Json { line, key } => {
-                // `fmt` outlives `self`'s borrow: no need to copy the JSON paths for every line.
-                let fmt = self.fmt;
-                if let Some(j) = &fmt.json {
-                    self.push_json(lineno, &line, j, key);
+            Prepared::Json { key, event } => {
+                match event {
+                    Ok(mut ev) => {
+                        ev.line = lineno;
+                        ev.end_line = lineno;
+                        self.stats.events += 1;
+                        let ev = self.finish_event(ev);
+                        self.emit(&key, ev);
+                    }
+                    Err(line) => self.unparsed(lineno, &line),
                 }
                 return;
             }
@@ -593,75 +671,6 @@ impl<'a> SourceParser<'a> {
             ev.fields.extend(cut.fields);
             p.closed = true;
         }
-    }
-
-    fn push_json(&mut self, lineno: u64, line: &str, j: &JsonPaths, key: Option<String>) {
-        let t = line.trim();
-        if t.is_empty() {
-            self.stats.blank += 1;
-            return;
-        }
-        let v: Value = match serde_json::from_str(t) {
-            Ok(v) => v,
-            Err(_) => return self.unparsed(lineno, line),
-        };
-        if !j.require.iter().all(|p| json_path(&v, p).is_some()) {
-            return self.unparsed(lineno, line);
-        }
-        let first = |paths: &[String]| paths.iter().find_map(|p| json_path(&v, p));
-        let mut ev = Event {
-            line: lineno,
-            end_line: lineno,
-            ..Default::default()
-        };
-        let msg = first(&j.message)
-            .map(|c| c.into_owned())
-            .unwrap_or_default();
-        let mut lines = msg.lines();
-        ev.message = lines.next().unwrap_or("").to_string();
-        ev.continuation = lines.map(|l| l.to_string()).collect();
-        ev.level = first(&j.level).and_then(|l| self.fmt.level_of(&l));
-        ev.target = first(&j.target).map(|c| Arc::from(c.as_ref()));
-        ev.location = first(&j.location).map(|c| match first(&j.srcline) {
-            Some(l) => Arc::from(format!("{c}:{l}")),
-            None => Arc::from(c.as_ref()),
-        });
-        ev.raw_ts = first(&j.ts).and_then(|s| parse_time(&self.fmt.time_formats, &s));
-        for p in &j.fields {
-            if let Some(Value::Object(m)) = p.split('.').try_fold(&v, |acc, k| acc.get(k)) {
-                for (k, val) in m {
-                    if k == "message" {
-                        continue;
-                    }
-                    let s = match val {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    ev.fields.push((k.clone(), s));
-                }
-            }
-        }
-        // A start pattern that fits the message's first line refines it (`%cINFO%c file.rs:12 %c` of
-        // console_log, `url line:col text`): its level, location, target and fields win, its message
-        // group replaces the line.
-        if let Some((sub, _)) = self.prep.try_start(&ev.message) {
-            ev.message = sub.message;
-            ev.level = sub.level.or(ev.level);
-            ev.location = sub.location.or(ev.location.take());
-            ev.target = sub.target.or(ev.target.take());
-            if sub.raw_ts.is_some() {
-                ev.raw_ts = sub.raw_ts;
-            }
-            ev.fields.extend(sub.fields);
-        }
-        // An event with fields and no message text reads as its fields, as a text logger prints it.
-        if ev.message.is_empty() && ev.continuation.is_empty() && !ev.fields.is_empty() {
-            let kv: Vec<String> = ev.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            ev.message = kv.join(" ");
-        }
-        self.stats.events += 1;
-        let ev = self.finish_event(ev);
-        self.emit(&key, ev);
     }
 }
 

@@ -97,30 +97,35 @@ impl Prefilter {
         let Some(auto) = Automaton::for_rules(rules) else {
             return Prefilter::default();
         };
-        let (ac, owners) = (&auto.ac, &auto.owners);
+        // One scan over every event's text: split between the cores, each piece's lists in event
+        // order, joined in piece order (so each list stays sorted).
+        let n = tl.events.len().min(u32::MAX as usize);
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let pieces = if n < PARALLEL_MIN { 1 } else { cores.max(1) };
+        let step = n.div_ceil(pieces).max(1);
+        let ranges: Vec<std::ops::Range<usize>> =
+            (0..n).step_by(step).map(|a| a..(a + step).min(n)).collect();
+        let parts: Vec<Vec<Vec<u32>>> = if ranges.len() <= 1 {
+            ranges.into_iter().map(|r| scan(tl, &auto, r)).collect()
+        } else {
+            std::thread::scope(|s| {
+                let auto = &auto;
+                let handles: Vec<_> = ranges
+                    .into_iter()
+                    .map(|r| s.spawn(move || scan(tl, auto, r)))
+                    .collect();
+                // A scan cannot panic on data (no indexing, no unwrap); if one did, its lists are
+                // missing and the rules would try fewer events, so stop the run instead.
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); auto.regexes.len()];
-        let mut text = String::new();
-        for (i, ev) in tl.events.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { break };
-            let hay: &str = if ev.continuation.is_empty() {
-                &ev.message
-            } else {
-                text.clear();
-                text.push_str(&ev.message);
-                for c in &ev.continuation {
-                    text.push('\n');
-                    text.push_str(c);
-                }
-                &text
-            };
-            for m in ac.find_overlapping_iter(hay) {
-                for &r in owners.get(m.pattern().as_usize()).into_iter().flatten() {
-                    if let Some(list) = lists.get_mut(r) {
-                        if list.last() != Some(&i) {
-                            list.push(i);
-                        }
-                    }
-                }
+        for part in parts {
+            for (all, mut some) in lists.iter_mut().zip(part) {
+                all.append(&mut some);
             }
         }
         Prefilter {
@@ -135,6 +140,46 @@ impl Prefilter {
             .map(|p| self.candidates.get(p.regex.as_str()).map(Vec::as_slice))
             .collect()
     }
+}
+
+/// Fewest events worth a second thread for the prefilter's scan.
+const PARALLEL_MIN: usize = 32 * 1024;
+
+/// Per regex of `auto`, the events in `range` whose text holds one of its literals, in order.
+fn scan(tl: &Timeline, auto: &Automaton, range: std::ops::Range<usize>) -> Vec<Vec<u32>> {
+    let (ac, owners) = (&auto.ac, &auto.owners);
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); auto.regexes.len()];
+    let mut text = String::new();
+    for (i, ev) in tl
+        .events
+        .iter()
+        .enumerate()
+        .take(range.end)
+        .skip(range.start)
+    {
+        let Ok(i) = u32::try_from(i) else { break };
+        let hay: &str = if ev.continuation.is_empty() {
+            &ev.message
+        } else {
+            text.clear();
+            text.push_str(&ev.message);
+            for c in &ev.continuation {
+                text.push('\n');
+                text.push_str(c);
+            }
+            &text
+        };
+        for m in ac.find_overlapping_iter(hay) {
+            for &r in owners.get(m.pattern().as_usize()).into_iter().flatten() {
+                if let Some(list) = lists.get_mut(r) {
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+    }
+    lists
 }
 
 /// The distinct literals of every pattern of `rules` (sorted, lossy UTF-8), and the (rule, regex)
