@@ -94,6 +94,11 @@ impl Automaton {
 impl Prefilter {
     /// Scan the timeline once for the literals of every pattern of `rules`.
     pub fn build(tl: &Timeline, rules: &[&Rule]) -> Prefilter {
+        Self::build_with(tl, rules, PARALLEL_MIN)
+    }
+
+    /// [`Prefilter::build`], splitting the scan from `parallel_min` events on.
+    fn build_with(tl: &Timeline, rules: &[&Rule], parallel_min: usize) -> Prefilter {
         let Some(auto) = Automaton::for_rules(rules) else {
             return Prefilter::default();
         };
@@ -101,7 +106,7 @@ impl Prefilter {
         // order, joined in piece order (so each list stays sorted).
         let n = tl.events.len().min(u32::MAX as usize);
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        let pieces = if n < PARALLEL_MIN { 1 } else { cores.max(1) };
+        let pieces = if n < parallel_min { 1 } else { cores.max(1) };
         let step = n.div_ceil(pieces).max(1);
         let ranges: Vec<std::ops::Range<usize>> =
             (0..n).step_by(step).map(|a| a..(a + step).min(n)).collect();
@@ -315,6 +320,9 @@ mod tests {
             let tl = crate::pipeline::timeline_of(sources).expect("timeline");
             let refs: Vec<&Rule> = rules.iter().collect();
             let pf = Prefilter::build(&tl, &refs);
+            // The scan split between threads gives the same lists as one scan.
+            let split = Prefilter::build_with(&tl, &refs, 1);
+            assert_eq!(split.candidates, pf.candidates);
             for r in &rules {
                 for list in [
                     &r.patterns,
