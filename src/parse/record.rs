@@ -74,21 +74,24 @@ pub enum Prepared {
         strip_level: Option<Level>,
     },
     /// A line with text.
-    Text {
-        /// Its compose service.
-        key: Option<String>,
-        /// The collector's time.
-        prefix_ts: Option<chrono::DateTime<chrono::Utc>>,
-        /// Whether a strip pattern closed the record.
-        closes: bool,
-        /// The level a strip pattern gave.
-        strip_level: Option<Level>,
-        /// The event a start pattern made of it, and whether that start is weak.
-        started: Option<(Event, bool)>,
-        /// The line's text, when it may continue a record (no start, or a weak one); untrimmed, as an
-        /// unparsed line is shown as it was.
-        text: Option<String>,
-    },
+    Text(TextLine),
+}
+
+/// A prepared line with text.
+pub struct TextLine {
+    /// Its compose service.
+    key: Option<String>,
+    /// The collector's time.
+    prefix_ts: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether a strip pattern closed the record.
+    closes: bool,
+    /// The level a strip pattern gave.
+    strip_level: Option<Level>,
+    /// The event a start pattern made of it, and whether that start is weak.
+    started: Option<(Event, bool)>,
+    /// The line's text, when it may continue a record (no start, or a weak one); untrimmed, as an
+    /// unparsed line is shown as it was.
+    text: Option<String>,
 }
 
 /// The per-line half of parsing for one format: a parser has one, and a helper thread has its own
@@ -181,14 +184,14 @@ impl<'a> LinePrep<'a> {
             Some((_, false)) => None,
             _ => Some(line.to_string()),
         };
-        Prepared::Text {
+        Prepared::Text(TextLine {
             key,
             prefix_ts,
             closes,
             strip_level,
             started,
             text,
-        }
+        })
     }
 
     fn try_start(&mut self, line: &str) -> Option<(Event, bool)> {
@@ -511,7 +514,7 @@ impl<'a> SourceParser<'a> {
     /// Feed one physical line (1-based number) that a [`LinePrep`] of this format prepared: lines must
     /// come in order, whoever prepared them.
     pub fn apply(&mut self, lineno: u64, p: Prepared) {
-        let (key, prefix_ts, closes, strip_level, started, text) = match p {
+        let t = match p {
             Prepared::Ignored => {
                 self.stats.meta += 1;
                 return;
@@ -537,57 +540,53 @@ impl<'a> SourceParser<'a> {
                 self.blank(lineno, key, closes, strip_level);
                 return;
             }
-            Prepared::Text {
-                key,
-                prefix_ts,
-                closes,
-                strip_level,
-                started,
-                text,
-            } => (key, prefix_ts, closes, strip_level, started, text),
+            Prepared::Text(t) => t,
         };
-        let pending_open = self.pending.get(&key).map(|p| !p.closed);
+        let pending_open = self.pending.get(&t.key).map(|p| !p.closed);
         let begin = match self.fmt.mode {
             Mode::Single => true,
-            Mode::Start => match &started {
+            Mode::Start => match &t.started {
                 Some((_, weak)) => !*weak || pending_open != Some(true),
                 None => false,
             },
-            Mode::End => pending_open != Some(true) || started.as_ref().is_some_and(|(_, w)| !*w),
+            Mode::End => pending_open != Some(true) || t.started.as_ref().is_some_and(|(_, w)| !*w),
         };
         if begin {
-            self.flush(&key);
-            let mut ev = match started {
+            self.flush(&t.key);
+            let mut ev = match t.started {
                 Some((ev, _)) => ev,
                 None => Event {
-                    message: trimmed(text.unwrap_or_default()),
+                    message: trimmed(t.text.unwrap_or_default()),
                     ..Default::default()
                 },
             };
             ev.line = lineno;
             ev.end_line = lineno;
-            if let Some(ts) = prefix_ts {
+            if let Some(ts) = t.prefix_ts {
                 ev.raw_ts = Some(RawTime::Instant(ts));
             }
             if ev.level.is_none() {
-                ev.level = strip_level;
+                ev.level = t.strip_level;
             }
-            let mut p = Pending { ev, closed: closes };
+            let mut p = Pending {
+                ev,
+                closed: t.closes,
+            };
             Self::close_on(self.fmt, &mut p);
-            if !self.order.contains(&key) {
-                self.order.push(key.clone());
+            if !self.order.contains(&t.key) {
+                self.order.push(t.key.clone());
             }
             self.stats.events += 1;
             let close_now = self.fmt.mode == Mode::Single;
-            self.pending.insert(key.clone(), p);
+            self.pending.insert(t.key.clone(), p);
             if close_now {
-                self.flush(&key);
+                self.flush(&t.key);
             }
             return;
         }
-        // Not a beginning: a line with no start or a weak one, so `prepare` kept its text.
-        let line = text.unwrap_or_default();
-        match self.pending.get_mut(&key) {
+        // Not a beginning: a line with no start or a weak one, so `prepare` kept its t.text.
+        let line = t.text.unwrap_or_default();
+        match self.pending.get_mut(&t.key) {
             Some(p) => {
                 let line = trimmed(line);
                 if p.ev.continuation.len() < MAX_CONTINUATION {
@@ -601,16 +600,16 @@ impl<'a> SourceParser<'a> {
                     }
                 }
                 p.ev.end_line = lineno;
-                if closes {
+                if t.closes {
                     p.closed = true;
                     if p.ev.level.is_none() {
-                        p.ev.level = strip_level;
+                        p.ev.level = t.strip_level;
                     }
                 }
                 self.stats.continuation += 1;
                 Self::close_on(self.fmt, p);
                 if p.closed && self.fmt.mode == Mode::End {
-                    self.flush(&key);
+                    self.flush(&t.key);
                 }
             }
             None => self.unparsed(lineno, &line),
