@@ -39,8 +39,16 @@ fn push_unique<T: PartialEq>(v: &mut crate::model::ThinVec<T>, x: T) {
 impl Extractors {
     /// Who a line says its source belongs to: a CID (full or truncated) or a username.
     pub fn owner(&self, message: &str) -> Option<Owner> {
+        if self
+            .owner_any
+            .as_ref()
+            .is_some_and(|any| !any.is_match(message))
+        {
+            return None;
+        }
         for r in &self.owner {
-            if let Some(c) = r.captures(message) {
+            // Runs on every event of every tab: the no-capture test first (see `captures`).
+            if let Some(c) = captures(r, message).next() {
                 if let Some(v) = c.name("cid") {
                     return Some(Owner::Cid(v.as_str().to_string()));
                 }
@@ -144,6 +152,26 @@ impl Extractors {
 mod tests {
     use super::*;
     use crate::defs::Registry;
+
+    /// The owner patterns as one set match exactly where one of them does, on every sample line (and
+    /// real-log line when they are there), peeled and not.
+    #[test]
+    fn the_owner_set_matches_where_an_owner_pattern_does() {
+        let reg = Registry::load(None).unwrap();
+        let x = &reg.entities;
+        let any = x
+            .owner_any
+            .as_ref()
+            .expect("a set for the built-in owner patterns");
+        let lines = crate::parse::record::tests::corpus_lines(&reg, &["getPeersForSession(12)"]);
+        let mut owners = 0;
+        for l in &lines {
+            let want = x.owner.iter().any(|r| r.is_match(l));
+            assert_eq!(any.is_match(l), want, "{l:?}");
+            owners += usize::from(want);
+        }
+        assert!(owners > 0, "some lines are owner lines");
+    }
 
     fn ev(msg: &str) -> Event {
         let reg = Registry::load(None).unwrap();

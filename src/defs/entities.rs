@@ -58,6 +58,8 @@ pub struct Extractors {
     pub(crate) alias: Vec<Regex>,
     pub(crate) field: Vec<Regex>,
     pub(crate) owner: Vec<Regex>,
+    /// Every owner pattern in one set: an owner line is rare, and every event of every tab is tested.
+    pub(crate) owner_any: Option<regex::RegexSet>,
     /// What full and truncated CIDs look like (`[cids]`).
     pub cid_shape: CidShape,
 }
@@ -85,6 +87,11 @@ impl Extractors {
             }
             Ok(out)
         };
+        let owner = comp(&def.owner, &[])?;
+        // A set that cannot be built (over the size limit) only costs speed: each pattern is tried.
+        let owner_any = (!owner.is_empty())
+            .then(|| regex::RegexSet::new(owner.iter().map(Regex::as_str)).ok())
+            .flatten();
         Ok(Extractors {
             cid: comp(&def.cid, &["v"])?,
             cid_prefix: comp(&def.cid_prefix, &["v"])?,
@@ -94,7 +101,8 @@ impl Extractors {
             user: comp(&def.user, &["v"])?,
             alias: comp(&def.alias, &["name", "cid"])?,
             field: comp(&def.field, &["k", "v"])?,
-            owner: comp(&def.owner, &[])?,
+            owner,
+            owner_any,
             cid_shape: CidShape {
                 full_min_digits: def.cids.full_min_digits,
                 captures: def.cids.captures,

@@ -778,7 +778,7 @@ fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Cut> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn lines_under(dir: &std::path::Path, out: &mut Vec<String>) {
