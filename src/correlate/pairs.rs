@@ -74,19 +74,47 @@ fn scan_all(
     per_source: &[Vec<Event>],
 ) -> Vec<Option<(Occurrences, Occurrences)>> {
     let events: usize = per_source.iter().map(Vec::len).sum();
-    let scan = |def: &AnchorDef| -> Option<(Occurrences, Occurrences)> {
+    // Bits 2k and 2k+1: the two sides of the k-th pattern anchor.
+    let sides: Vec<&Regex> = defs
+        .iter()
+        .filter(|d| !d.shared_uuid)
+        .filter_map(|d| Some([d.first.as_ref()?, d.second.as_ref()?]))
+        .flatten()
+        .collect();
+    let bits = if events < PARALLEL_MIN {
+        None
+    } else {
+        side_bits(&sides, per_source)
+    };
+    let mut nth = 0;
+    let firsts: Vec<Option<u32>> = defs
+        .iter()
+        .map(|d| {
+            let has = !d.shared_uuid && d.first.is_some() && d.second.is_some();
+            has.then(|| {
+                nth += 2;
+                nth - 2
+            })
+        })
+        .collect();
+    let scan = |def: &AnchorDef, first_bit: Option<u32>| -> Option<(Occurrences, Occurrences)> {
         let (fr, sr) = (def.first.clone()?, def.second.clone()?);
-        (!def.shared_uuid).then(|| occurrences(def, &fr, &sr, per_source))
+        let hint = bits.as_deref().zip(first_bit);
+        (!def.shared_uuid).then(|| occurrences(def, &fr, &sr, per_source, hint))
     };
     if events < PARALLEL_MIN {
-        return defs.iter().map(|d| scan(d)).collect();
+        return defs.iter().map(|d| scan(d, None)).collect();
     }
     std::thread::scope(|s| {
-        let handles: Vec<_> = defs.iter().map(|d| s.spawn(move || scan(d))).collect();
+        let handles: Vec<_> = defs
+            .iter()
+            .zip(&firsts)
+            .map(|(d, &b)| s.spawn(move || scan(d, b)))
+            .collect();
         handles
             .into_iter()
             .zip(defs)
-            .map(|(h, d)| h.join().unwrap_or_else(|_| scan(d)))
+            .map(|(h, d)| h.join().unwrap_or_else(|_| scan(d, None)))
             .collect()
     })
 }
@@ -94,18 +122,69 @@ fn scan_all(
 /// Fewest events worth a thread per anchor.
 const PARALLEL_MIN: usize = 16 * 1024;
 
+/// Per source, per event, a bit for each of `sides` (at most 32) whose regex matches the message: one
+/// pass of a `RegexSet` over every event, on every core, instead of one pass per regex. `None` when the
+/// set cannot be built (too many sides, over the size limit): each regex is then tried.
+fn side_bits(sides: &[&Regex], per_source: &[Vec<Event>]) -> Option<Vec<Vec<u32>>> {
+    if sides.is_empty() || sides.len() > 32 {
+        return None;
+    }
+    let set = regex::RegexSet::new(sides.iter().map(|r| r.as_str())).ok()?;
+    let of = |set: &regex::RegexSet, evs: &[Event]| -> Vec<u32> {
+        evs.iter()
+            .map(|ev| {
+                set.matches(&ev.message)
+                    .iter()
+                    .fold(0u32, |b, i| b | (1u32 << i))
+            })
+            .collect()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out = Vec::with_capacity(per_source.len());
+    for evs in per_source {
+        if cores < 2 || evs.len() < PARALLEL_MIN {
+            out.push(of(&set, evs));
+            continue;
+        }
+        let per = evs.len().div_ceil(cores);
+        let parts: Vec<Option<Vec<u32>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = evs
+                .chunks(per)
+                .map(|c| {
+                    // Its own copy: a set shared between threads takes a locked cache pool.
+                    let own = set.clone();
+                    s.spawn(move || of(&own, c))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().ok()).collect()
+        });
+        let mut bits = Vec::with_capacity(evs.len());
+        for (part, c) in parts.into_iter().zip(evs.chunks(per)) {
+            bits.extend(part.unwrap_or_else(|| of(&set, c)));
+        }
+        out.push(bits);
+    }
+    Some(out)
+}
+
 /// Where the two sides of one pattern anchor occur, by key and source.
 fn occurrences(
     def: &AnchorDef,
     fr: &Regex,
     sr: &Regex,
     per_source: &[Vec<Event>],
+    bits: Option<(&[Vec<u32>], u32)>,
 ) -> (Occurrences, Occurrences) {
+    // Whether side `side` (0 first, 1 second) may match event `i` of source `s`: the set's bits when
+    // there are any, else the regex without groups (which allocates nothing).
+    let may = |re: &Regex, s: usize, i: usize, side: u32, ev: &Event| match bits {
+        Some((b, first)) => b
+            .get(s)
+            .and_then(|v| v.get(i))
+            .is_some_and(|m| m & (1u32 << (first + side)) != 0),
+        None => re.is_match(&ev.message),
+    };
     let keyed = |re: &Regex, ev: &Event| -> Option<String> {
-        // Most events match neither side: the test without groups allocates nothing.
-        if !re.is_match(&ev.message) {
-            return None;
-        }
         let c = re.captures(&ev.message)?;
         Some(
             def.key
@@ -119,11 +198,15 @@ fn occurrences(
     let mut seconds: Occurrences = HashMap::new();
     for (s, evs) in per_source.iter().enumerate() {
         for (i, ev) in evs.iter().enumerate() {
-            if let Some(k) = keyed(fr, ev) {
-                firsts.entry((s, k)).or_default().push(i);
+            if may(fr, s, i, 0, ev) {
+                if let Some(k) = keyed(fr, ev) {
+                    firsts.entry((s, k)).or_default().push(i);
+                }
             }
-            if let Some(k) = keyed(sr, ev) {
-                seconds.entry((s, k)).or_default().push(i);
+            if may(sr, s, i, 1, ev) {
+                if let Some(k) = keyed(sr, ev) {
+                    seconds.entry((s, k)).or_default().push(i);
+                }
             }
         }
     }
@@ -214,4 +297,77 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
         }
     }
     pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defs::Registry;
+
+    /// The sides found through the `RegexSet`'s bits are the sides each regex finds alone, for every
+    /// built-in anchor, on the seed's three sources and a multi-process fault's.
+    #[test]
+    fn anchor_sides_from_the_set_equal_each_regex_alone() {
+        let reg = Registry::load(None).unwrap();
+        let runs: [&[(&str, &str)]; 2] = [
+            &[
+                (
+                    "internal-service.log",
+                    include_str!("../../samples/seed/internal-service.log"),
+                ),
+                (
+                    "alice-tab0.playwright.log",
+                    include_str!("../../samples/seed/alice-tab0.playwright.log"),
+                ),
+                (
+                    "bob-tab1.devtools.log",
+                    include_str!("../../samples/seed/bob-tab1.devtools.log"),
+                ),
+            ],
+            &[
+                (
+                    "service-a.log",
+                    include_str!(
+                        "../../samples/faults/multi-peer-killed-mid-transfer/service-a.log"
+                    ),
+                ),
+                (
+                    "service-b.log",
+                    include_str!(
+                        "../../samples/faults/multi-peer-killed-mid-transfer/service-b.log"
+                    ),
+                ),
+            ],
+        ];
+        let defs: Vec<&AnchorDef> = reg.anchors.iter().filter(|d| !d.shared_uuid).collect();
+        let sides: Vec<&Regex> = defs
+            .iter()
+            .filter_map(|d| Some([d.first.as_ref()?, d.second.as_ref()?]))
+            .flatten()
+            .collect();
+        assert!(sides.len() >= 4, "{} sides", sides.len());
+        let mut found = 0;
+        for run in runs {
+            let per_source: Vec<Vec<Event>> = run
+                .iter()
+                .map(|(label, text)| {
+                    let p = crate::pipeline::parse_str(&reg, label, text).unwrap();
+                    p.sources.into_iter().flat_map(|(_, evs)| evs).collect()
+                })
+                .collect();
+            let bits = side_bits(&sides, &per_source).expect("a set for the built-in anchors");
+            let mut first = 0;
+            for d in &defs {
+                let (Some(fr), Some(sr)) = (&d.first, &d.second) else {
+                    continue;
+                };
+                let with = occurrences(d, fr, sr, &per_source, Some((&bits, first)));
+                let without = occurrences(d, fr, sr, &per_source, None);
+                assert_eq!(with, without, "anchor {}", d.name);
+                found += with.0.len() + with.1.len();
+                first += 2;
+            }
+        }
+        assert!(found > 0, "some anchor sides occur in the samples");
+    }
 }
