@@ -32,6 +32,8 @@ pub mod filter;
 pub mod source;
 
 pub mod entities;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod parse;
 
 pub mod correlate;

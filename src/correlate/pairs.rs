@@ -309,36 +309,7 @@ mod tests {
     #[test]
     fn anchor_sides_from_the_set_equal_each_regex_alone() {
         let reg = Registry::load(None).unwrap();
-        let runs: [&[(&str, &str)]; 2] = [
-            &[
-                (
-                    "internal-service.log",
-                    include_str!("../../samples/seed/internal-service.log"),
-                ),
-                (
-                    "alice-tab0.playwright.log",
-                    include_str!("../../samples/seed/alice-tab0.playwright.log"),
-                ),
-                (
-                    "bob-tab1.devtools.log",
-                    include_str!("../../samples/seed/bob-tab1.devtools.log"),
-                ),
-            ],
-            &[
-                (
-                    "service-a.log",
-                    include_str!(
-                        "../../samples/faults/multi-peer-killed-mid-transfer/service-a.log"
-                    ),
-                ),
-                (
-                    "service-b.log",
-                    include_str!(
-                        "../../samples/faults/multi-peer-killed-mid-transfer/service-b.log"
-                    ),
-                ),
-            ],
-        ];
+        let runs = [crate::fixtures::SEED, crate::fixtures::MULTI_PEER_KILLED];
         let defs: Vec<&AnchorDef> = reg.anchors.iter().filter(|d| !d.shared_uuid).collect();
         let sides: Vec<&Regex> = defs
             .iter()

@@ -284,36 +284,7 @@ mod tests {
     #[test]
     fn prefiltered_hits_equal_full_scan_hits() {
         use crate::rules::engine::hits_in;
-        let seed = [
-            (
-                "internal-service.log",
-                include_str!("../../samples/seed/internal-service.log"),
-            ),
-            (
-                "alice-tab0.playwright.log",
-                include_str!("../../samples/seed/alice-tab0.playwright.log"),
-            ),
-            (
-                "bob-tab1.devtools.log",
-                include_str!("../../samples/seed/bob-tab1.devtools.log"),
-            ),
-        ];
-        let multi = [
-            (
-                "citadel-server.log",
-                include_str!(
-                    "../../samples/faults/multi-peer-killed-mid-transfer/citadel-server.log"
-                ),
-            ),
-            (
-                "service-a.log",
-                include_str!("../../samples/faults/multi-peer-killed-mid-transfer/service-a.log"),
-            ),
-            (
-                "service-b.log",
-                include_str!("../../samples/faults/multi-peer-killed-mid-transfer/service-b.log"),
-            ),
-        ];
+        let (seed, multi) = (crate::fixtures::SEED, crate::fixtures::MULTI_PEER_KILLED);
         let rules = crate::rules::load::load_rules(None).expect("rules");
         let mut prefiltered_lists = 0;
         for sources in [&seed[..], &multi[..]] {
