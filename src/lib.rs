@@ -37,6 +37,7 @@ pub(crate) mod fixtures;
 pub mod parse;
 
 pub mod correlate;
+pub mod par;
 pub mod pipeline;
 
 pub mod profile;

@@ -130,40 +130,24 @@ fn side_bits(sides: &[&Regex], per_source: &[Vec<Event>]) -> Option<Vec<Vec<u32>
         return None;
     }
     let set = regex::RegexSet::new(sides.iter().map(|r| r.as_str())).ok()?;
-    let of = |set: &regex::RegexSet, evs: &[Event]| -> Vec<u32> {
-        evs.iter()
-            .map(|ev| {
-                set.matches(&ev.message)
+    let out = per_source
+        .iter()
+        .map(|evs| {
+            crate::par::pieces(evs, PARALLEL_MIN, |_, piece| {
+                // Its own copy: a set shared between threads takes a locked cache pool.
+                let own = set.clone();
+                piece
                     .iter()
-                    .fold(0u32, |b, i| b | (1u32 << i))
+                    .map(|ev| {
+                        own.matches(&ev.message)
+                            .iter()
+                            .fold(0u32, |b, i| b | (1u32 << i))
+                    })
+                    .collect::<Vec<u32>>()
             })
-            .collect()
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut out = Vec::with_capacity(per_source.len());
-    for evs in per_source {
-        if cores < 2 || evs.len() < PARALLEL_MIN {
-            out.push(of(&set, evs));
-            continue;
-        }
-        let per = evs.len().div_ceil(cores);
-        let parts: Vec<Option<Vec<u32>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = evs
-                .chunks(per)
-                .map(|c| {
-                    // Its own copy: a set shared between threads takes a locked cache pool.
-                    let own = set.clone();
-                    s.spawn(move || of(&own, c))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().ok()).collect()
-        });
-        let mut bits = Vec::with_capacity(evs.len());
-        for (part, c) in parts.into_iter().zip(evs.chunks(per)) {
-            bits.extend(part.unwrap_or_else(|| of(&set, c)));
-        }
-        out.push(bits);
-    }
+            .concat()
+        })
+        .collect();
     Some(out)
 }
 

@@ -92,29 +92,20 @@ fn feed_sized(
                 }
             }
         });
-        let mut in_flight = read();
-        let mut sent = in_flight.len();
-        if sent > 0 && to_helper.send(std::mem::take(&mut in_flight)).is_err() {
-            sent = 0;
-        }
-        while sent > 0 {
+        // Whether a batch went to the helper (an empty one is not sent: the input has ended).
+        let send = |batch: Vec<String>| !batch.is_empty() && to_helper.send(batch).is_ok();
+        let mut sent = send(read());
+        while sent {
             let mine: Vec<Prepared> = read().iter().map(|l| parser.prepare(l)).collect();
             // The helper only stops when its channel closes; a panic there ends the scope with it.
             let Ok((theirs, _lines)) = from_helper.recv() else {
                 break;
             };
-            let more = read();
-            let queued = more.len();
-            let queued = if queued > 0 && to_helper.send(more).is_ok() {
-                queued
-            } else {
-                0
-            };
+            sent = send(read());
             for p in theirs.into_iter().chain(mine) {
                 lineno += 1;
                 parser.apply(lineno, p);
             }
-            sent = queued;
         }
         drop(to_helper);
     });

@@ -6,7 +6,7 @@
 //! `RegexSet` over every event: a third of `diag check`'s time on large inputs.
 
 use super::load::{Pattern, Rule};
-use crate::model::Timeline;
+use crate::model::{Event, Timeline};
 use aho_corasick::AhoCorasick;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Hir, HirKind};
@@ -104,29 +104,8 @@ impl Prefilter {
         };
         // One scan over every event's text: split between the cores, each piece's lists in event
         // order, joined in piece order (so each list stays sorted).
-        let n = tl.events.len().min(u32::MAX as usize);
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        let pieces = if n < parallel_min { 1 } else { cores.max(1) };
-        let step = n.div_ceil(pieces).max(1);
-        let ranges: Vec<std::ops::Range<usize>> =
-            (0..n).step_by(step).map(|a| a..(a + step).min(n)).collect();
-        let parts: Vec<Vec<Vec<u32>>> = if ranges.len() <= 1 {
-            ranges.into_iter().map(|r| scan(tl, &auto, r)).collect()
-        } else {
-            std::thread::scope(|s| {
-                let auto = &auto;
-                let handles: Vec<_> = ranges
-                    .into_iter()
-                    .map(|r| s.spawn(move || scan(tl, auto, r)))
-                    .collect();
-                // A scan cannot panic on data (no indexing, no unwrap); if one did, its lists are
-                // missing and the rules would try fewer events, so stop the run instead.
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            })
-        };
+        let events = tl.events.get(..u32::MAX as usize).unwrap_or(&tl.events);
+        let parts = crate::par::pieces(events, parallel_min, |at, piece| scan(&auto, at, piece));
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); auto.regexes.len()];
         for part in parts {
             for (all, mut some) in lists.iter_mut().zip(part) {
@@ -150,19 +129,14 @@ impl Prefilter {
 /// Fewest events worth a second thread for the prefilter's scan.
 const PARALLEL_MIN: usize = 32 * 1024;
 
-/// Per regex of `auto`, the events in `range` whose text holds one of its literals, in order.
-fn scan(tl: &Timeline, auto: &Automaton, range: std::ops::Range<usize>) -> Vec<Vec<u32>> {
+/// Per regex of `auto`, the events of `piece` (the first at index `at`) whose text holds one of its
+/// literals, in order.
+fn scan(auto: &Automaton, at: usize, piece: &[Event]) -> Vec<Vec<u32>> {
     let (ac, owners) = (&auto.ac, &auto.owners);
     let mut lists: Vec<Vec<u32>> = vec![Vec::new(); auto.regexes.len()];
     let mut text = String::new();
-    for (i, ev) in tl
-        .events
-        .iter()
-        .enumerate()
-        .take(range.end)
-        .skip(range.start)
-    {
-        let Ok(i) = u32::try_from(i) else { break };
+    for (i, ev) in piece.iter().enumerate() {
+        let Ok(i) = u32::try_from(at + i) else { break };
         let hay: &str = if ev.continuation.is_empty() {
             &ev.message
         } else {
