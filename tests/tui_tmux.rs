@@ -121,18 +121,22 @@ impl Drop for Tmux {
 #[test]
 fn tui_in_tmux_shows_the_timeline_a_finding_and_quits() {
     let Some(t) = start() else { return };
-    let s = t.screen();
-    assert!(s.contains("internal-service"), "{s}");
-    assert!(s.contains("alice-tab0") || s.contains("bob-tab1"), "{s}");
-    assert!(s.contains("? help") && s.contains("q quit"), "{s}");
+    // Rows and key bar, waited for as one (a capture can land mid-frame).
+    t.wait_for("rows of every source and the key bar", |s| {
+        s.contains("internal-service")
+            && (s.contains("alice-tab0") || s.contains("bob-tab1"))
+            && s.contains("? help")
+            && s.contains("q quit")
+    });
 
     t.keys(&["-l", "]"]);
     t.keys(&["Enter"]);
-    let s = t.wait_for("a detail pane", |s| s.contains("Detail"));
-    assert!(
-        s.contains("── Record ──") || s.contains("── Rule ──") || s.contains("── Chain"),
-        "{s}"
-    );
+    // Wait for the whole pane, not its title alone: a capture can land mid-frame, between the
+    // title and the body of one redraw.
+    t.wait_for("a detail pane with its body", |s| {
+        s.contains("Detail")
+            && (s.contains("── Record ──") || s.contains("── Rule ──") || s.contains("── Chain"))
+    });
 
     t.keys(&["-l", "q"]);
     t.wait_gone("q");
