@@ -3,7 +3,9 @@
 //! record, whatever its format.
 
 pub use crate::defs::Extractors;
-use crate::model::{CidRef, Event};
+use crate::intern::Interner;
+use crate::model::{CidRef, Event, ThinVec};
+use std::sync::Arc;
 
 /// Longest text an extractor looks at in one record (stack traces can be huge and carry no ids).
 const SCAN_LIMIT: usize = 8 * 1024;
@@ -30,10 +32,15 @@ fn captures<'r, 't>(
         .flatten()
 }
 
-fn push_unique<T: PartialEq>(v: &mut crate::model::ThinVec<T>, x: T) {
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);
     }
+}
+
+/// `v` as a list with no spare room (none at all when empty).
+fn exact<T>(v: Vec<T>) -> ThinVec<T> {
+    v.into_iter().collect()
 }
 
 impl Extractors {
@@ -62,6 +69,13 @@ impl Extractors {
 
     /// Fill an event's entities and fields from its text.
     pub fn apply(&self, ev: &mut Event) {
+        self.apply_shared(ev, &mut Interner::default());
+    }
+
+    /// [`Extractors::apply`], with usernames and names shared through `shared` (a few distinct
+    /// ones over millions of events). Each list gets exactly the room it needs: events live for the
+    /// whole run, and lists grown a push at a time and then shrunk leave holes the allocator keeps.
+    pub fn apply_shared(&self, ev: &mut Event, shared: &mut Interner) {
         let full;
         let text: &str = if ev.continuation.is_empty() {
             &ev.message
@@ -74,6 +88,7 @@ impl Extractors {
             end -= 1;
         }
         let text = &text[..end];
+        let mut cids: Vec<CidRef> = std::mem::take(&mut ev.cids).into_iter().collect();
         for r in &self.cid {
             for c in captures(r, text) {
                 let Some(m) = c.name("v") else { continue };
@@ -84,67 +99,80 @@ impl Extractors {
                     continue;
                 }
                 if let Ok(v) = m.as_str().parse::<u64>() {
-                    push_unique(&mut ev.cids, CidRef::Full(v));
+                    push_unique(&mut cids, CidRef::Full(v));
                 }
             }
         }
         for r in &self.cid_prefix {
             for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
-                    push_unique(&mut ev.cids, CidRef::Prefix(v.as_str().to_string()));
+                    push_unique(&mut cids, CidRef::Prefix(v.as_str().to_string()));
                 }
             }
         }
         if self.cid_lost.iter().any(|r| r.is_match(text)) {
-            push_unique(&mut ev.cids, CidRef::Lost);
+            push_unique(&mut cids, CidRef::Lost);
         }
+        let mut uuids: Vec<String> = std::mem::take(&mut ev.uuids).into_iter().collect();
         for r in &self.uuid {
             for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
-                    push_unique(&mut ev.uuids, v.as_str().to_ascii_lowercase());
+                    push_unique(&mut uuids, v.as_str().to_ascii_lowercase());
                 }
             }
         }
+        let mut prefixes: Vec<String> =
+            std::mem::take(&mut ev.msgid_prefixes).into_iter().collect();
         for r in &self.msgid_prefix {
             for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
-                    push_unique(&mut ev.msgid_prefixes, v.as_str().to_ascii_lowercase());
+                    push_unique(&mut prefixes, v.as_str().to_ascii_lowercase());
                 }
             }
         }
+        let mut users: Vec<Arc<str>> = std::mem::take(&mut ev.users).into_iter().collect();
         for r in &self.user {
             for c in captures(r, text) {
                 if let Some(v) = c.name("v") {
-                    push_unique(&mut ev.users, v.as_str().to_string());
+                    if !users.iter().any(|u| **u == *v.as_str()) {
+                        users.push(shared.get(v.as_str()));
+                    }
                 }
             }
         }
+        let mut names: Vec<(Arc<str>, u64)> = std::mem::take(&mut ev.names).into_iter().collect();
         for r in &self.alias {
             for c in captures(r, text) {
                 if let (Some(n), Some(cid)) = (
                     c.name("name"),
                     c.name("cid").and_then(|m| m.as_str().parse::<u64>().ok()),
                 ) {
-                    push_unique(&mut ev.names, (n.as_str().to_string(), cid));
+                    if !names.iter().any(|(k, v)| **k == *n.as_str() && *v == cid) {
+                        names.push((shared.get(n.as_str()), cid));
+                    }
                 }
             }
         }
         // Fields only from the message line: continuation lines are payloads and frames.
-        let msg = &ev.message;
-        let mut fields = Vec::new();
+        let mut fields: Vec<(Arc<str>, String)> =
+            std::mem::take(&mut ev.fields).into_iter().collect();
         for r in &self.field {
-            for c in captures(r, msg) {
+            for c in captures(r, &ev.message) {
                 if let (Some(k), Some(v)) = (c.name("k"), c.name("v")) {
+                    if fields.iter().any(|(f, _)| **f == *k.as_str()) {
+                        continue;
+                    }
                     let v = v.as_str().trim_end_matches([',', '.']).trim_matches('"');
-                    fields.push((k.as_str().to_string(), v.to_string()));
+                    fields.push((shared.get(k.as_str()), v.to_string()));
                 }
             }
         }
-        for f in fields {
-            if !ev.fields.iter().any(|(k, _)| *k == f.0) {
-                ev.fields.push(f);
-            }
-        }
+        ev.cids = exact(cids);
+        ev.uuids = exact(uuids);
+        ev.msgid_prefixes = exact(prefixes);
+        ev.users = exact(users);
+        ev.names = exact(names);
+        ev.fields = exact(fields);
     }
 }
 
@@ -255,6 +283,40 @@ mod tests {
         assert_eq!(e.cids, vec![CidRef::Lost]);
     }
 
+    /// Events live for the whole run: every list is exactly as long as what it holds, and a name
+    /// seen on two events is one shared copy.
+    #[test]
+    fn lists_keep_no_spare_room_and_names_are_shared() {
+        let reg = Registry::load(None).unwrap();
+        let mut shared = Interner::default();
+        let text = "GetSessions: Session 13052662023604289317 for user p2ptest1_1769211951 associated with connection fb7bee22-22ac-4c87-a71d-c1e5fd7412c2, cid=13052662023604289317";
+        let mut evs: Vec<Event> = (0..2)
+            .map(|_| Event {
+                message: text.to_string(),
+                fields: crate::model::thin_vec![(Arc::from("kept"), "1".to_string())],
+                ..Default::default()
+            })
+            .collect();
+        for e in &mut evs {
+            reg.entities.apply_shared(e, &mut shared);
+        }
+        let e = &evs[0];
+        assert_eq!(e.cids.capacity(), e.cids.len());
+        assert_eq!(e.uuids.capacity(), e.uuids.len());
+        assert_eq!(e.users.capacity(), e.users.len());
+        assert_eq!(e.names.capacity(), e.names.len());
+        assert_eq!(e.fields.capacity(), e.fields.len());
+        assert_eq!(e.field("kept"), Some("1"), "fields a parser set stay first");
+        assert_eq!(e.field("cid"), Some("13052662023604289317"));
+        assert!(Arc::ptr_eq(&evs[0].users[0], &evs[1].users[0]));
+        assert!(Arc::ptr_eq(&evs[0].names[0].0, &evs[1].names[0].0));
+        assert_eq!(
+            e.msgid_prefixes.capacity(),
+            0,
+            "an empty list allocates nothing"
+        );
+    }
+
     #[test]
     fn uuids_users_names_fields() {
         let e = ev("GetSessions: Session 13052662023604289317 for user p2ptest1_1769211951 associated with connection fb7bee22-22ac-4c87-a71d-c1e5fd7412c2");
@@ -262,15 +324,18 @@ mod tests {
             e.uuids,
             vec!["fb7bee22-22ac-4c87-a71d-c1e5fd7412c2".to_string()]
         );
-        assert_eq!(e.users, vec!["p2ptest1_1769211951".to_string()]);
+        assert_eq!(e.users, vec![Arc::<str>::from("p2ptest1_1769211951")]);
         assert_eq!(
             e.names,
-            vec![("p2ptest1_1769211951".to_string(), 13052662023604289317)]
+            vec![(
+                Arc::<str>::from("p2ptest1_1769211951"),
+                13052662023604289317
+            )]
         );
         let e = ev("alice_1767144257 (CID: 2140228971562830034) - Tab 0");
         assert_eq!(
             e.names,
-            vec![("alice_1767144257".to_string(), 2140228971562830034)]
+            vec![(Arc::<str>::from("alice_1767144257"), 2140228971562830034)]
         );
         let e = ev("[ListAllPeers] Handling request for cid=4926344781773734389, request_id=97d21b6a-c372-47ee-be3f-fd8e4e59cd3e");
         assert_eq!(e.field("cid"), Some("4926344781773734389"));

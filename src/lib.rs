@@ -34,6 +34,7 @@ pub mod source;
 pub mod entities;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod intern;
 pub mod parse;
 
 pub mod correlate;

@@ -63,8 +63,8 @@ pub fn directory(events: &[Event], aliases: &[(String, u64)]) -> CidDirectory {
         }
         for (name, cid) in &ev.names {
             let names = dir.names.entry(*cid).or_default();
-            if !names.contains(name) {
-                names.push(name.clone());
+            if !names.iter().any(|n| **n == **name) {
+                names.push(name.to_string());
             }
         }
     }

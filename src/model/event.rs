@@ -152,7 +152,7 @@ pub struct Event {
     /// Further lines of the record (panic payloads, stack frames), without collector prefixes.
     pub continuation: ThinVec<String>,
     /// Extracted `key=value` fields and format-specific captures.
-    pub fields: ThinVec<(String, String)>,
+    pub fields: ThinVec<(Arc<str>, String)>,
     /// Client ids mentioned.
     pub cids: ThinVec<CidRef>,
     /// UUIDs mentioned (request, connection, message ids).
@@ -160,9 +160,9 @@ pub struct Event {
     /// 8-hex message id prefixes (`messageId: 97d21b6a`).
     pub msgid_prefixes: ThinVec<String>,
     /// Usernames mentioned (`for user U`).
-    pub users: ThinVec<String>,
+    pub users: ThinVec<Arc<str>>,
     /// Names the record binds to CIDs (`Session N for user U`, `alice (CID: N)`).
-    pub names: ThinVec<(String, u64)>,
+    pub names: ThinVec<(Arc<str>, u64)>,
 }
 
 impl Event {
@@ -183,7 +183,7 @@ impl Event {
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| **k == *name)
             .map(|(_, v)| v.as_str())
     }
 

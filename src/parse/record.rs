@@ -9,7 +9,7 @@ use crate::defs::{Extractors, Format, JsonPaths, Mode, Registry};
 use crate::model::{Event, Level, ParseStats, RawTime};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 const UNPARSED_SAMPLES: usize = 5;
@@ -106,7 +106,7 @@ pub struct LinePrep<'a> {
     // Kept here so that a helper's events hold its copies: the parser that takes them on then drops
     // a reference, never memory the helper allocated (a free across threads takes the allocator's
     // lock of the thread that allocated it).
-    shared: HashSet<Arc<str>>,
+    shared: crate::intern::Interner,
 }
 
 impl<'a> LinePrep<'a> {
@@ -123,7 +123,7 @@ impl<'a> LinePrep<'a> {
                     (sp.regex.capture_locations(), head)
                 })
                 .collect(),
-            shared: HashSet::new(),
+            shared: crate::intern::Interner::default(),
         }
     }
 
@@ -229,16 +229,16 @@ impl<'a> LinePrep<'a> {
                             ev.level = Some(l);
                         }
                     }
-                    "target" => ev.target = Some(shared_in(&mut self.shared, v)),
+                    "target" => ev.target = Some(self.shared.get(v)),
                     "message" => message = Some(v.trim_end().to_string()),
                     other => {
                         if !loc.take(other, v) {
-                            ev.fields.push((other.to_string(), v.to_string()))
+                            ev.fields.push((self.shared.get(other), v.to_string()))
                         }
                     }
                 }
             }
-            ev.location = loc.location().map(|l| shared_in(&mut self.shared, &l));
+            ev.location = loc.location().map(|l| self.shared.get(&l));
             ev.message = message.unwrap_or_else(|| line.trim_end().to_string());
             ev.fields.shrink_to_fit();
             return Some((ev, sp.weak));
@@ -280,10 +280,10 @@ impl<'a> LinePrep<'a> {
         ev.message = lines.next().unwrap_or("").to_string();
         ev.continuation = lines.map(|l| l.to_string()).collect();
         ev.level = first(&j.level).and_then(|l| self.fmt.level_of(&l));
-        ev.target = first(&j.target).map(|c| shared_in(&mut self.shared, &c));
+        ev.target = first(&j.target).map(|c| self.shared.get(&c));
         ev.location = first(&j.location).map(|c| match first(&j.srcline) {
-            Some(l) => shared_in(&mut self.shared, &format!("{c}:{l}")),
-            None => shared_in(&mut self.shared, &c),
+            Some(l) => self.shared.get(&format!("{c}:{l}")),
+            None => self.shared.get(&c),
         });
         ev.raw_ts = first(&j.ts).and_then(|s| parse_time(&self.fmt.time_formats, &s));
         for p in &j.fields {
@@ -296,7 +296,7 @@ impl<'a> LinePrep<'a> {
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };
-                    ev.fields.push((k.clone(), s));
+                    ev.fields.push((self.shared.get(k), s));
                 }
             }
         }
@@ -322,27 +322,11 @@ impl<'a> LinePrep<'a> {
     }
 }
 
-/// The copy of `v` (a target or location) in `set`, added when there is room.
-fn shared_in(set: &mut HashSet<Arc<str>>, v: &str) -> Arc<str> {
-    if let Some(s) = set.get(v) {
-        return Arc::clone(s);
-    }
-    let s: Arc<str> = Arc::from(v);
-    if set.len() < MAX_SHARED {
-        set.insert(Arc::clone(&s));
-    }
-    s
-}
-
 /// `s` without trailing white space, in place.
 fn trimmed(mut s: String) -> String {
     s.truncate(s.trim_end().len());
     s
 }
-
-/// Distinct targets and locations kept shared per source; past this (hostile or unusual input where
-/// every line names a new one) each event keeps its own copy, so the set cannot grow without bound.
-const MAX_SHARED: usize = 16_384;
 
 impl<'a> SourceParser<'a> {
     /// A parser for one source in format `fmt`.
@@ -387,14 +371,7 @@ impl<'a> SourceParser<'a> {
 
     /// The shared copy of a target or location.
     fn share(&mut self, v: Option<Arc<str>>) -> Option<Arc<str>> {
-        let v = v?;
-        if let Some(s) = self.prep.shared.get(&v) {
-            return Some(Arc::clone(s));
-        }
-        if self.prep.shared.len() < MAX_SHARED {
-            self.prep.shared.insert(Arc::clone(&v));
-        }
-        Some(v)
+        Some(self.prep.shared.share(v?))
     }
 
     /// Years a log line's own time may fall in: outside, the time is a sentinel (an unset clock's 1970,
@@ -572,7 +549,7 @@ impl<'a> SourceParser<'a> {
                 ev,
                 closed: t.closes,
             };
-            Self::close_on(self.fmt, &mut p);
+            Self::close_on(self.fmt, &mut self.prep.shared, &mut p);
             if !self.order.contains(&t.key) {
                 self.order.push(t.key.clone());
             }
@@ -607,7 +584,7 @@ impl<'a> SourceParser<'a> {
                     }
                 }
                 self.stats.continuation += 1;
-                Self::close_on(self.fmt, p);
+                Self::close_on(self.fmt, &mut self.prep.shared, p);
                 if p.closed && self.fmt.mode == Mode::End {
                     self.flush(&t.key);
                 }
@@ -647,7 +624,7 @@ impl<'a> SourceParser<'a> {
     }
 
     /// Cut the trailer, then the end pattern, off the record's last line; either one closes it.
-    fn close_on(fmt: &Format, p: &mut Pending) {
+    fn close_on(fmt: &Format, shared: &mut crate::intern::Interner, p: &mut Pending) {
         for pat in [fmt.trailer.as_ref(), fmt.end.as_ref()]
             .into_iter()
             .flatten()
@@ -667,7 +644,8 @@ impl<'a> SourceParser<'a> {
             if ev.location.is_none() {
                 ev.location = cut.location.map(Arc::from);
             }
-            ev.fields.extend(cut.fields);
+            ev.fields
+                .extend(cut.fields.into_iter().map(|(k, v)| (shared.get(&k), v)));
             p.closed = true;
         }
     }
@@ -739,12 +717,11 @@ fn extract_entities(extract: &crate::defs::Extractors, streams: &mut [&mut [Even
     });
 }
 
-/// Entities of a run of events; their lists keep no spare capacity (events live for the whole run).
+/// Entities of a run of events (see [`crate::entities::Extractors::apply_shared`]).
 fn fill_entities(extract: &crate::defs::Extractors, evs: &mut [Event]) {
+    let mut shared = crate::intern::Interner::default();
     for ev in evs {
-        extract.apply(ev);
-        ev.cids.shrink_to_fit();
-        ev.uuids.shrink_to_fit();
+        extract.apply_shared(ev, &mut shared);
     }
 }
 

@@ -52,7 +52,7 @@ struct EventLine<'a> {
     ts: Option<String>,
     ts_note: Option<&'static str>,
     ts_quality: &'static str,
-    users: &'a [String],
+    users: &'a [std::sync::Arc<str>],
     uuids: &'a [String],
 }
 
@@ -78,11 +78,7 @@ fn event_line<'a>(tl: &'a Timeline, ev: &'a Event) -> EventLine<'a> {
         });
     }
     // A key given twice keeps its last value, as a JSON object built key by key does.
-    let fields: BTreeMap<&str, &str> = ev
-        .fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let fields: BTreeMap<&str, &str> = ev.fields.iter().map(|(k, v)| (&**k, v.as_str())).collect();
     let (time_of_day, ts_note) = local_time(ev);
     EventLine {
         source: tl
