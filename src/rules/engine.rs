@@ -3,6 +3,7 @@
 // Indexing cannot panic here: indices are positions the engine itself took from the vectors it indexes (events, findings, groups).
 #![allow(clippy::indexing_slicing)]
 
+use super::caps::Caps;
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
 use super::load::{ExpectSource, Kind, Pattern, Position, Rule, Scope};
@@ -20,7 +21,7 @@ pub struct Hit {
     /// Event index in the timeline.
     pub event: usize,
     /// Captures, constants and per-pattern facts.
-    pub caps: BTreeMap<String, String>,
+    pub caps: Caps,
     /// The pattern marks the line as an echo of a failure logged elsewhere (not counted again).
     pub echo: bool,
     /// Index of the pattern that matched.
@@ -41,7 +42,7 @@ fn value_of(s: &str) -> Value {
 fn event_lookup<'a>(
     tl: &'a Timeline,
     ev: &'a Event,
-    caps: &'a BTreeMap<String, String>,
+    caps: &'a Caps,
 ) -> impl Fn(&str) -> Option<Value> + 'a {
     move |name: &str| {
         if let Some(v) = caps.get(name) {
@@ -220,7 +221,7 @@ fn try_pattern(
     }
     let text: &str = if p.multiline { scan } else { &ev.message };
     let c = p.regex.captures(text)?;
-    let mut caps = BTreeMap::new();
+    let mut caps = Caps::default();
     for name in p.regex.capture_names().flatten() {
         if let Some(m) = c.name(name) {
             let v = m.as_str();
@@ -233,7 +234,7 @@ fn try_pattern(
         }
     }
     for (k, v) in &p.set {
-        caps.entry(k.clone()).or_insert_with(|| v.clone());
+        caps.insert_absent(k, v);
     }
     if let Some(cond) = &p.condition {
         if !cond.matches(&event_lookup(tl, ev, &caps)) {
@@ -250,6 +251,7 @@ fn try_pattern(
         }
     }
     caps.extend(facts);
+    caps.shrink();
     Some(Hit {
         event: i,
         caps,
@@ -1042,12 +1044,25 @@ impl Matched {
 
     /// Match every pattern list of a rule, trying only the events a prefilter names where it can.
     pub fn with(rule: &Rule, tl: &Timeline, pf: Option<&Prefilter>) -> Matched {
+        let triggers = hits_in(tl, &rule.triggers, pf);
+        // Sequence, absence and accounting rules judge what follows their triggers. With no trigger
+        // there is nothing to judge, and their follow-ups ("any line naming a CID") can be most of
+        // the log: on a 100 MB run, two such lists held 390 k hits for rules that found nothing.
+        let judged = !triggers.is_empty()
+            || !matches!(rule.kind, Kind::Sequence | Kind::Absence | Kind::Accounting);
+        let follow_ups = |pats: &[Pattern]| {
+            if judged {
+                hits_in(tl, pats, pf)
+            } else {
+                Vec::new()
+            }
+        };
         Matched {
             patterns: hits_in(tl, &rule.patterns, pf),
             success: hits_in(tl, &rule.success, pf),
-            triggers: hits_in(tl, &rule.triggers, pf),
-            consequences: hits_in(tl, &rule.consequences, pf),
-            expect: hits_in(tl, &rule.expect, pf),
+            consequences: follow_ups(&rule.consequences),
+            expect: follow_ups(&rule.expect),
+            triggers,
         }
     }
 
@@ -1094,5 +1109,38 @@ pub fn effective_pos(position: Position, f: &Finding, tl: &Timeline) -> f64 {
             .map(|e| pos(e.event))
             .unwrap_or(first),
         Position::End => tl.events.last().map(|e| e.pos).unwrap_or(first),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Follow-ups are matched only when a trigger exists to judge them against; the findings are
+    /// the same either way (nothing without a trigger).
+    #[test]
+    fn follow_ups_are_matched_only_after_a_trigger() {
+        let rules = super::super::load::load_rules(None).unwrap();
+        let rule = rules
+            .iter()
+            .find(|r| r.info.id == "connect-failed")
+            .unwrap();
+        assert_eq!(rule.kind, Kind::Absence);
+        let quiet = crate::pipeline::timeline_of(&[(
+            "svc",
+            " INFO citadel: src/a.rs:1: Session 4926344781773734389 up\n",
+        )])
+        .unwrap();
+        let m = Matched::of(rule, &quiet);
+        assert!(m.triggers.is_empty() && m.expect.is_empty());
+        assert!(evaluate(rule, &quiet).is_empty());
+        let tl = crate::pipeline::timeline_of(&[(
+            "svc",
+            " INFO citadel: src/a.rs:1: About to connect to server 127.0.0.1:1 for user u1\n INFO citadel: src/a.rs:2: Session 4926344781773734389 up\n",
+        )])
+        .unwrap();
+        let m = Matched::of(rule, &tl);
+        assert_eq!((m.triggers.len(), m.expect.len()), (1, 1));
+        assert!(evaluate(rule, &tl).is_empty(), "the follow-up came");
     }
 }

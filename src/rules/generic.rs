@@ -72,7 +72,7 @@ fn hits_of(events: &[usize]) -> Vec<Hit> {
         .iter()
         .map(|&e| Hit {
             event: e,
-            caps: BTreeMap::new(),
+            caps: Default::default(),
             echo: false,
             pattern: 0,
         })

@@ -3,6 +3,7 @@
 //! `load` reads `rules/*.toml` (embedded) and `--rules DIR`; `expr` is their condition language;
 //! `engine` applies each rule kind to the timeline; `link` chains findings into incidents; `selftest`
 //! runs the cases every rule file carries.
+pub mod caps;
 pub mod engine;
 pub mod expr;
 pub mod finding;
