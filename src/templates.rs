@@ -232,6 +232,8 @@ struct Masks {
     /// Mask steps in order: a byte test that must pass before the regex is worth running, the regex,
     /// and what replaces its matches.
     steps: Vec<MaskStep>,
+    /// The last step, numbers: see [`mask_numbers`].
+    number: Regex,
 }
 
 fn masks() -> &'static Masks {
@@ -260,10 +262,66 @@ fn masks() -> &'static Masks {
                 ),
                 (has_digit, re(r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b"), "<hex>"),
                 (has_digit, re(r"\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b"), "<hex>"),
-                (has_digit, re(r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?"), "${1}<n>"),
             ],
+            number: re(NUMBER),
         }
     })
+}
+
+/// A number where it stands alone: not glued to a letter or digit before it. The last mask step;
+/// ASCII text takes [`mask_numbers`] instead, which gives the same result without running a
+/// capture-group regex (the bounded backtracker) on every number of every line.
+const NUMBER: &str = r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?";
+
+/// `NUMBER` replaced by `${1}<n>` in ASCII text, by hand: at each place the regex would try, the
+/// same leftmost-first choice (start of text, else one character that is not a letter or digit;
+/// a sign only when a digit follows; greedy digits; a decimal part only with digits after the dot).
+fn mask_numbers(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if !s.is_ascii() {
+        return None;
+    }
+    let digits_at = |j: usize| {
+        let mut k = j;
+        while b.get(k).is_some_and(u8::is_ascii_digit) {
+            k += 1;
+        }
+        k
+    };
+    // The end of `[-+]?\d+(?:\.\d+)?` at `j`, when it matches there.
+    let number_at = |j: usize| -> Option<usize> {
+        let mut k = j;
+        if matches!(b.get(k), Some(b'-' | b'+')) && b.get(k + 1).is_some_and(u8::is_ascii_digit) {
+            k += 1;
+        }
+        let end = digits_at(k);
+        if end == k {
+            return None;
+        }
+        if b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+            return Some(digits_at(end + 1));
+        }
+        Some(end)
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    if let Some(end) = number_at(0) {
+        out.push_str("<n>");
+        i = end;
+    }
+    while let Some(&c) = b.get(i) {
+        if !c.is_ascii_alphanumeric() {
+            if let Some(end) = number_at(i + 1) {
+                out.push(char::from(c));
+                out.push_str("<n>");
+                i = end;
+                continue;
+            }
+        }
+        out.push(char::from(c));
+        i += 1;
+    }
+    Some(out)
 }
 
 fn has_digit(b: &[u8]) -> bool {
@@ -312,6 +370,12 @@ fn mask_with(m: &Masks, message: &str) -> String {
             s = o;
         }
     }
+    if has_digit(s.as_bytes()) {
+        s = match mask_numbers(&s) {
+            Some(o) => o,
+            None => m.number.replace_all(&s, "${1}<n>").into_owned(),
+        };
+    }
     let s = fold_brackets(&s);
     let mut out = String::with_capacity(s.len());
     for (i, tok) in s.split_whitespace().enumerate() {
@@ -359,6 +423,30 @@ fn fold_brackets(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        /// The hand-written number mask equals the regex on any ASCII text, built from the
+        /// characters that decide it (digits, signs, dots, letters, separators).
+        #[test]
+        fn number_scan_equals_the_regex(s in "[0-9+.a-fA-Z_ :,=<>()-]{0,40}") {
+            let want = masks().number.replace_all(&s, "${1}<n>").into_owned();
+            prop_assert_eq!(mask_numbers(&s), Some(want));
+        }
+    }
+
+    #[test]
+    fn number_scan_cases() {
+        for s in [
+            "", "5", "-5", "+5x", "--5", "a-5", "1.2.3", "12a3", "x 1.", "x .5", "(-1,+2)", "v1.2",
+            "-", "1-2", "a+-3",
+        ] {
+            let want = masks().number.replace_all(s, "${1}<n>").into_owned();
+            assert_eq!(mask_numbers(s), Some(want), "{s:?}");
+        }
+        assert_eq!(mask_numbers("é 5"), None, "non-ASCII text takes the regex");
+    }
 
     #[test]
     fn values_are_masked_and_the_shape_kept() {
