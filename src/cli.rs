@@ -443,7 +443,7 @@ pub struct InputArgs {
     /// without it such a run exits 2, whatever it found.
     #[arg(long)]
     pub allow_partial: bool,
-    /// Most events kept per log stream (memory is about 0.7 KB per event); past it, events from the
+    /// Most events kept per log stream (memory is about 0.6 KB per event); past it, events from the
     /// middle are dropped and counted, and the input is incomplete.
     #[arg(long, value_name = "N", env = "DIAG_MAX_EVENTS", default_value_t = crate::parse::MAX_EVENTS)]
     pub max_events: usize,

@@ -10,8 +10,7 @@ use crate::model::Event;
 use crate::model::{Detection, SourceInfo, Timeline};
 use crate::parse::{detect, SourceParser, DETECT_LINES};
 use crate::source::{self, Input, InputError};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What loading produced besides the timeline: problems that were reported and skipped.
 #[derive(Debug, Default)]
@@ -255,42 +254,21 @@ pub fn load_with_progress(
             return Err(LoadError::UnknownFormat(f.to_string()));
         }
     }
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<ParsedInput, InputError>>>> =
-        Mutex::new((0..inputs.len()).map(|_| None).collect());
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .min(inputs.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                // Each worker its own copy of the definitions: a `Regex` used from a thread other
-                // than its first goes through a locked pool on every match.
-                let reg = &reg.clone();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(input) = inputs.get(i) else {
-                        break;
-                    };
-                    let caps = Caps {
-                        max_events: opts.max_events,
-                        head_bytes: opts.head_bytes,
-                    };
-                    let r = parse_input_counted(reg, input, forced, Some(progress), caps);
-                    if let Some(slot) = results.lock().ok().as_mut().and_then(|g| g.get_mut(i)) {
-                        *slot = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap_or_default();
+    let caps = Caps {
+        max_events: opts.max_events,
+        head_bytes: opts.head_bytes,
+    };
+    // Each thread its own copy of the definitions (see `par::queue`).
+    let results = crate::par::queue(
+        inputs,
+        || reg.clone(),
+        |reg, input| parse_input_counted(reg, input, forced, Some(progress), caps),
+    );
     let mut problems = Problems::default();
     let mut sources = Vec::new();
     for (inp, r) in inputs.iter().zip(results) {
         match r {
-            Some(Ok(p)) => {
+            Ok(p) => {
                 if let Some((info, _)) = p.sources.first() {
                     let r = &info.read;
                     if let Some(e) = &r.error {
@@ -306,7 +284,7 @@ pub fn load_with_progress(
                     if dropped > 0 {
                         problems.incomplete.push(format!(
                             "{}: {dropped} events from the middle were not kept (more than {} in one stream); \
-                             the first and the last are. --max-events raises the cap (about 0.7 KB per event)",
+                             the first and the last are. --max-events raises the cap (about 0.6 KB per event)",
                             inp.display(),
                             if opts.max_events > 0 { opts.max_events } else { crate::parse::MAX_EVENTS }
                         ));
@@ -352,10 +330,7 @@ pub fn load_with_progress(
                 }
                 sources.extend(p.sources);
             }
-            Some(Err(e)) => problems.refused.push(e.to_string()),
-            None => problems
-                .refused
-                .push(format!("{}: not read", inp.display())),
+            Err(e) => problems.refused.push(e.to_string()),
         }
     }
     if sources.is_empty() {

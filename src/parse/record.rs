@@ -18,7 +18,7 @@ const UNPARSED_SAMPLES: usize = 5;
 /// must not hold a whole file in memory.
 pub const MAX_CONTINUATION: usize = 2000;
 
-/// Most events kept per stream: every event stays in memory for the whole run (about 0.7 KB each with
+/// Most events kept per stream: every event stays in memory for the whole run (about 0.6 KB each with
 /// what correlation and the rules add), so a log of ten million one-byte lines must not make ten
 /// million. Past this, events from the middle are dropped (counted): the first half and the most
 /// recent quarter or more stay, since a failure usually shows at the start or at the end.

@@ -105,33 +105,7 @@ fn run_named(
             secs: started.elapsed().as_secs_f64(),
         }
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(named.len());
-    if workers <= 1 {
-        return named.iter().map(|r| one(r)).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: std::sync::Mutex<Vec<Option<NamedRun>>> =
-        std::sync::Mutex::new(named.iter().map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(r) = named.get(i) else { break };
-                let run = one(r);
-                if let Some(slot) = done.lock().ok().as_mut().and_then(|d| d.get_mut(i)) {
-                    *slot = Some(run);
-                }
-            });
-        }
-    });
-    // Every slot is filled unless a worker panicked, and then the scope has already panicked.
-    done.into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect()
+    crate::par::queue(named, || (), |_, r| one(r))
 }
 
 fn run_engine(
