@@ -77,7 +77,9 @@ pub fn source_instants(
             Some(RawTime::Instant(t)) => Some(instant_ns(&t)),
             Some(RawTime::Local(ndt)) => local_to_ns(ndt),
             Some(RawTime::MonthDay(m, d, t)) => base_date
-                .and_then(|b| NaiveDate::from_ymd_opt(chrono::Datelike::year(&b), m, d))
+                .and_then(|b| {
+                    NaiveDate::from_ymd_opt(chrono::Datelike::year(&b), u32::from(m), u32::from(d))
+                })
                 .and_then(|date| local_to_ns(date.and_time(t))),
             Some(RawTime::TimeOfDay(t)) => base_date.and_then(|b| {
                 let mut ndt = (b + Duration::days(day_shift)).and_time(t);

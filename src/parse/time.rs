@@ -73,5 +73,9 @@ fn chrome_debug_time(s: &str) -> Option<RawTime> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    Some(RawTime::MonthDay(month, day, time))
+    Some(RawTime::MonthDay(
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+        time,
+    ))
 }
