@@ -66,57 +66,51 @@ impl Pair {
 /// Where each side of a pattern anchor occurs: key → event indices, per source, in order.
 type Occurrences = HashMap<(SourceId, String), Vec<usize>>;
 
-/// Both sides' occurrences of every pattern anchor (`None` for shared-UUID anchors), one thread per
-/// anchor: each is a pass of two regexes over every event, independent of the others. Each thread
-/// has its own copy of its regexes (a shared one takes a locked cache pool off its first thread).
+/// Both sides' occurrences of every pattern anchor (`None` for shared-UUID anchors), the anchors
+/// shared out between the cores: each is a pass of two regexes over every event, independent of the
+/// others. Each scan has its own copy of its regexes (a shared one takes a locked cache pool off its
+/// first thread).
 fn scan_all(
     defs: &[&AnchorDef],
     per_source: &[Vec<Event>],
 ) -> Vec<Option<(Occurrences, Occurrences)>> {
     let events: usize = per_source.iter().map(Vec::len).sum();
     // Bits 2k and 2k+1: the two sides of the k-th pattern anchor.
-    let sides: Vec<&Regex> = defs
-        .iter()
-        .filter(|d| !d.shared_uuid)
-        .filter_map(|d| Some([d.first.as_ref()?, d.second.as_ref()?]))
-        .flatten()
-        .collect();
+    let sides: Vec<&Regex> = defs.iter().filter_map(|d| sides_of(d)).flatten().collect();
     let bits = if events < PARALLEL_MIN {
         None
     } else {
         side_bits(&sides, per_source)
     };
     let mut nth = 0;
-    let firsts: Vec<Option<u32>> = defs
+    let work: Vec<(&AnchorDef, Option<u32>)> = defs
         .iter()
         .map(|d| {
-            let has = !d.shared_uuid && d.first.is_some() && d.second.is_some();
-            has.then(|| {
+            let first_bit = sides_of(d).map(|_| {
                 nth += 2;
                 nth - 2
-            })
+            });
+            (*d, first_bit)
         })
         .collect();
     let scan = |def: &AnchorDef, first_bit: Option<u32>| -> Option<(Occurrences, Occurrences)> {
-        let (fr, sr) = (def.first.clone()?, def.second.clone()?);
+        let [fr, sr] = sides_of(def)?;
+        let (fr, sr) = (fr.clone(), sr.clone());
         let hint = bits.as_deref().zip(first_bit);
-        (!def.shared_uuid).then(|| occurrences(def, &fr, &sr, per_source, hint))
+        Some(occurrences(def, &fr, &sr, per_source, hint))
     };
     if events < PARALLEL_MIN {
-        return defs.iter().map(|d| scan(d, None)).collect();
+        return work.iter().map(|&(d, b)| scan(d, b)).collect();
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = defs
-            .iter()
-            .zip(&firsts)
-            .map(|(d, &b)| s.spawn(move || scan(d, b)))
-            .collect();
-        handles
-            .into_iter()
-            .zip(defs)
-            .map(|(h, d)| h.join().unwrap_or_else(|_| scan(d, None)))
-            .collect()
-    })
+    crate::par::queue(&work, || (), |_, &(d, b)| scan(d, b))
+}
+
+/// A pattern anchor's two regexes; `None` for a shared-UUID anchor or one without both sides.
+fn sides_of(d: &AnchorDef) -> Option<[&Regex; 2]> {
+    if d.shared_uuid {
+        return None;
+    }
+    Some([d.first.as_ref()?, d.second.as_ref()?])
 }
 
 /// Fewest events worth a thread per anchor.
@@ -295,11 +289,7 @@ mod tests {
         let reg = Registry::load(None).unwrap();
         let runs = [crate::fixtures::SEED, crate::fixtures::MULTI_PEER_KILLED];
         let defs: Vec<&AnchorDef> = reg.anchors.iter().filter(|d| !d.shared_uuid).collect();
-        let sides: Vec<&Regex> = defs
-            .iter()
-            .filter_map(|d| Some([d.first.as_ref()?, d.second.as_ref()?]))
-            .flatten()
-            .collect();
+        let sides: Vec<&Regex> = defs.iter().filter_map(|d| sides_of(d)).flatten().collect();
         assert!(sides.len() >= 4, "{} sides", sides.len());
         let mut found = 0;
         for run in runs {
@@ -313,7 +303,7 @@ mod tests {
             let bits = side_bits(&sides, &per_source).expect("a set for the built-in anchors");
             let mut first = 0;
             for d in &defs {
-                let (Some(fr), Some(sr)) = (&d.first, &d.second) else {
+                let Some([fr, sr]) = sides_of(d) else {
                     continue;
                 };
                 let with = occurrences(d, fr, sr, &per_source, Some((&bits, first)));
