@@ -5,7 +5,72 @@
 
 use crate::entities::{Extractors, Owner};
 use crate::model::{CidDirectory, CidRef, Event, Resolution, Role, SourceInfo};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// Owner lines seen per source, before the directory can resolve them: (is a name, text) → count.
+#[derive(Debug, Default)]
+pub struct OwnerTally {
+    seen: Vec<BTreeMap<(bool, String), usize>>,
+}
+
+impl OwnerTally {
+    /// Take in an event of a source with role `role` (service logs serve many CIDs and own none).
+    pub fn add(&mut self, ev: &Event, role: Role, extract: &Extractors) {
+        if role == Role::Service {
+            return;
+        }
+        let key = match extract.owner(&ev.message) {
+            Some(Owner::Cid(d)) => (false, d),
+            Some(Owner::Name(n)) => (true, n),
+            None => return,
+        };
+        if self.seen.len() <= ev.source {
+            self.seen.resize_with(ev.source + 1, BTreeMap::new);
+        }
+        if let Some(m) = self.seen.get_mut(ev.source) {
+            *m.entry(key).or_default() += 1;
+        }
+    }
+
+    /// Add another tally, its sources numbered from `base`.
+    pub fn absorb(&mut self, other: OwnerTally, base: usize) {
+        for (s, m) in other.seen.into_iter().enumerate() {
+            if self.seen.len() <= base + s {
+                self.seen.resize_with(base + s + 1, BTreeMap::new);
+            }
+            if let Some(into) = self.seen.get_mut(base + s) {
+                for (k, n) in m {
+                    *into.entry(k).or_default() += n;
+                }
+            }
+        }
+    }
+
+    /// Each source's owners, most named first.
+    pub fn settle(self, infos: &mut [SourceInfo], dir: &CidDirectory, extract: &Extractors) {
+        for (s, info) in infos.iter_mut().enumerate() {
+            let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+            for ((name, text), n) in self.seen.get(s).into_iter().flatten() {
+                let cid = if *name {
+                    dir.names
+                        .iter()
+                        .find(|(_, ns)| ns.contains(text))
+                        .map(|(c, _)| *c)
+                } else if extract.cid_shape.is_full_digits(text) {
+                    text.parse::<u64>().ok()
+                } else {
+                    dir.resolve(&CidRef::Prefix(text.clone()))
+                };
+                if let Some(c) = cid {
+                    *counts.entry(c).or_default() += n;
+                }
+            }
+            let mut v: Vec<(u64, usize)> = counts.into_iter().collect();
+            v.sort_by_key(|e| std::cmp::Reverse(e.1));
+            info.owners = v.into_iter().map(|(c, _)| c).collect();
+        }
+    }
+}
 
 /// Which CIDs own each source, from the owner lines of `entities.toml` (service logs serve many CIDs
 /// and own none).
@@ -15,75 +80,110 @@ pub fn set_owners(
     dir: &CidDirectory,
     extract: &Extractors,
 ) {
-    let mut counts: Vec<BTreeMap<u64, usize>> = vec![BTreeMap::new(); infos.len()];
+    let mut tally = OwnerTally::default();
     for ev in events {
-        let Some(info) = infos.get(ev.source) else {
-            continue;
-        };
-        if info.role == Role::Service {
-            continue;
-        }
-        let cid = match extract.owner(&ev.message) {
-            Some(Owner::Cid(d)) if extract.cid_shape.is_full_digits(&d) => d.parse::<u64>().ok(),
-            Some(Owner::Cid(d)) => dir.resolve(&CidRef::Prefix(d)),
-            Some(Owner::Name(n)) => dir
-                .names
-                .iter()
-                .find(|(_, ns)| ns.contains(&n))
-                .map(|(c, _)| *c),
-            None => None,
-        };
-        if let Some(c) = cid {
-            *counts[ev.source].entry(c).or_default() += 1;
+        if let Some(info) = infos.get(ev.source) {
+            tally.add(ev, info.role, extract);
         }
     }
-    for (info, c) in infos.iter_mut().zip(counts) {
-        let mut v: Vec<(u64, usize)> = c.into_iter().collect();
-        v.sort_by_key(|e| std::cmp::Reverse(e.1));
-        info.owners = v.into_iter().map(|(c, _)| c).collect();
+    tally.settle(infos, dir, extract);
+}
+
+/// The full CIDs, names and truncated CIDs of events, gathered one event at a time.
+#[derive(Debug, Default)]
+pub struct DirectoryBuilder {
+    full: BTreeSet<u64>,
+    prefixes: BTreeSet<String>,
+    /// Each name binding's first event per source: (cid, name, source, index in the source).
+    names: Vec<(u64, String, usize, usize)>,
+    seen: HashSet<(u64, String, usize)>,
+}
+
+impl DirectoryBuilder {
+    /// Take in event `index` of source `source` (a single timeline is one source of merged events).
+    pub fn add(&mut self, source: usize, index: usize, ev: &Event) {
+        for c in &ev.cids {
+            match c {
+                CidRef::Full(v) => {
+                    self.full.insert(*v);
+                }
+                CidRef::Prefix(p) => {
+                    if !self.prefixes.contains(p) {
+                        self.prefixes.insert(p.clone());
+                    }
+                }
+                CidRef::Lost => {}
+            }
+        }
+        for (name, cid) in &ev.names {
+            let key = (*cid, name.to_string(), source);
+            if !self.seen.contains(&key) {
+                self.names.push((*cid, key.1.clone(), source, index));
+                self.seen.insert(key);
+            }
+        }
+    }
+
+    /// Add what another builder gathered, its sources numbered from `base`.
+    pub fn absorb(&mut self, other: DirectoryBuilder, base: usize) {
+        self.full.extend(other.full);
+        self.prefixes.extend(other.prefixes);
+        for (c, n, s, i) in other.names {
+            if self.seen.insert((c, n.clone(), s + base)) {
+                self.names.push((c, n, s + base, i));
+            }
+        }
+    }
+
+    /// The directory: `aliases` first, then each CID's names in timeline order, which `rank` gives
+    /// for an event (source, index); every truncated CID resolved.
+    pub fn finish(
+        mut self,
+        aliases: &[(String, u64)],
+        rank: impl Fn(usize, usize) -> usize,
+    ) -> CidDirectory {
+        let mut dir = CidDirectory::default();
+        for (name, cid) in aliases {
+            dir.names.entry(*cid).or_default().push(name.clone());
+        }
+        for c in &self.full {
+            dir.names.entry(*c).or_default();
+        }
+        self.names.sort_by_cached_key(|(_, _, s, i)| rank(*s, *i));
+        for (cid, name, _, _) in self.names {
+            let names = dir.names.entry(cid).or_default();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let full: Vec<(u64, String)> = dir.names.keys().map(|c| (*c, c.to_string())).collect();
+        for p in self.prefixes {
+            let hits: Vec<u64> = full
+                .iter()
+                .filter(|(_, s)| s.starts_with(&p) && s.len() > p.len())
+                .map(|(c, _)| *c)
+                .collect();
+            let r = match hits.len() {
+                0 => Resolution::Unknown,
+                1 => Resolution::Unique(hits[0]),
+                _ => Resolution::Ambiguous(hits),
+            };
+            dir.prefixes.insert(p, r);
+        }
+        dir
+    }
+
+    /// The events whose rank [`DirectoryBuilder::finish`] asks for: (source, index).
+    pub fn name_events(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.names.iter().map(|(_, _, s, i)| (*s, *i))
     }
 }
 
 /// Collect full CIDs and names, and resolve every truncated CID.
 pub fn directory(events: &[Event], aliases: &[(String, u64)]) -> CidDirectory {
-    let mut dir = CidDirectory::default();
-    for (name, cid) in aliases {
-        dir.names.entry(*cid).or_default().push(name.clone());
+    let mut b = DirectoryBuilder::default();
+    for (i, ev) in events.iter().enumerate() {
+        b.add(0, i, ev);
     }
-    let mut prefixes = Vec::new();
-    for ev in events {
-        for c in &ev.cids {
-            match c {
-                CidRef::Full(v) => {
-                    dir.names.entry(*v).or_default();
-                }
-                CidRef::Prefix(p) => prefixes.push(p.clone()),
-                CidRef::Lost => {}
-            }
-        }
-        for (name, cid) in &ev.names {
-            let names = dir.names.entry(*cid).or_default();
-            if !names.iter().any(|n| **n == **name) {
-                names.push(name.to_string());
-            }
-        }
-    }
-    let full: Vec<(u64, String)> = dir.names.keys().map(|c| (*c, c.to_string())).collect();
-    for p in prefixes {
-        if dir.prefixes.contains_key(&p) {
-            continue;
-        }
-        let hits: Vec<u64> = full
-            .iter()
-            .filter(|(_, s)| s.starts_with(&p) && s.len() > p.len())
-            .map(|(c, _)| *c)
-            .collect();
-        let r = match hits.len() {
-            0 => Resolution::Unknown,
-            1 => Resolution::Unique(hits[0]),
-            _ => Resolution::Ambiguous(hits),
-        };
-        dir.prefixes.insert(p, r);
-    }
-    dir
+    b.finish(aliases, |_, i| i)
 }

@@ -21,15 +21,12 @@ pub struct Dating {
 
 /// Settle the date for time-of-day sources: `--date`, else the earliest full instant anywhere, else a
 /// file name's date.
-pub fn settle(per_source: &[Vec<Event>], infos: &[SourceInfo], opts: &Options) -> Dating {
-    let earliest_instant = per_source
-        .iter()
-        .flatten()
-        .filter_map(|e| match e.raw_ts {
-            Some(RawTime::Instant(t)) => Some(t),
-            _ => None,
-        })
-        .min();
+/// `earliest_instant` is the earliest full instant of any event ([`earliest`]).
+pub fn settle(
+    earliest_instant: Option<DateTime<Utc>>,
+    infos: &[SourceInfo],
+    opts: &Options,
+) -> Dating {
     let tz = opts.tz.unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc));
     // Last resort: the date in a file's name (the save moment comes after the lines, so near midnight
     // it can be a day late; an anchored source's offset estimate folds that back).
@@ -43,6 +40,17 @@ pub fn settle(per_source: &[Vec<Event>], infos: &[SourceInfo], opts: &Options) -
         dated: base_date.is_some(),
         work_date: base_date.or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1)),
     }
+}
+
+/// The earliest full instant any event carries.
+pub fn earliest<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<DateTime<Utc>> {
+    events
+        .into_iter()
+        .filter_map(|e| match e.raw_ts {
+            Some(RawTime::Instant(t)) => Some(t),
+            _ => None,
+        })
+        .min()
 }
 
 pub(super) fn instant_ns(t: &DateTime<Utc>) -> f64 {
@@ -60,11 +68,11 @@ pub(super) fn ns_to_dt(ns: f64) -> Option<DateTime<Utc>> {
 
 /// Raw times of one source as instants, where the date can be settled.
 pub fn source_instants(
-    events: &[Event],
+    raw_times: impl ExactSizeIterator<Item = Option<RawTime>>,
     base_date: Option<NaiveDate>,
     tz: FixedOffset,
 ) -> Vec<Option<f64>> {
-    let mut out = Vec::with_capacity(events.len());
+    let mut out = Vec::with_capacity(raw_times.len());
     let mut day_shift = 0i64;
     let mut last_local: Option<NaiveDateTime> = None;
     let local_to_ns = |ndt: NaiveDateTime| -> Option<f64> {
@@ -72,8 +80,8 @@ pub fn source_instants(
             .single()
             .map(|t| instant_ns(&t.with_timezone(&Utc)))
     };
-    for ev in events {
-        let v = match ev.raw_ts {
+    for raw in raw_times {
+        let v = match raw {
             Some(RawTime::Instant(t)) => Some(instant_ns(&t)),
             Some(RawTime::Local(ndt)) => local_to_ns(ndt),
             Some(RawTime::MonthDay(m, d, t)) => base_date

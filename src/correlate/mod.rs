@@ -20,7 +20,7 @@ pub mod placement;
 
 use crate::defs::AnchorDef;
 use crate::entities::Extractors;
-use crate::model::{AnchorLink, Axis, Event, RawTime, Role, SourceInfo, Timeline};
+use crate::model::{AnchorLink, Axis, Event, Role, SourceInfo, Timeline};
 use chrono::{FixedOffset, NaiveDate};
 use placement::ReferenceRank;
 
@@ -54,31 +54,14 @@ pub fn correlate(
             e.source = s;
         }
     }
-    let dating = dates::settle(&per_source, &infos, opts);
+    let dating = dates::settle(dates::earliest(per_source.iter().flatten()), &infos, opts);
     let raw: Vec<Vec<Option<f64>>> = per_source
         .iter()
-        .map(|evs| dates::source_instants(evs, dating.work_date, dating.tz))
+        .map(|evs| dates::source_instants(evs.iter().map(|e| e.raw_ts), dating.work_date, dating.tz))
         .collect();
     let pairs = pairs::find_pairs(&per_source, defs);
-    let ranks: Vec<ReferenceRank> = (0..per_source.len())
-        .map(|s| ReferenceRank {
-            exact: per_source[s]
-                .iter()
-                .filter(|e| matches!(e.raw_ts, Some(RawTime::Instant(_))))
-                .count(),
-            timed: raw[s].iter().filter(|x| x.is_some()).count(),
-            anchors: pairs.iter().filter(|p| p.touches(s)).count(),
-            service: infos[s].role == Role::Service,
-            events: per_source[s].len(),
-        })
-        .collect();
-    let axis = if ranks.iter().any(|r| r.timed > 0) {
-        Axis::Time
-    } else {
-        Axis::Order
-    };
-    let reference = placement::reference(&ranks);
-    let placed = placement::place(&per_source, &raw, &pairs, axis, reference, &mut infos);
+    let (axis, placed) = place_all(&per_source, &raw, &pairs, &mut infos);
+    drop(raw);
     let merged = merge::merge(per_source, placed, axis, dating.dated);
     let new_index = merged.new_index;
     for (s, info) in infos.iter_mut().enumerate() {
@@ -107,12 +90,41 @@ pub fn correlate(
     }
 }
 
+/// The axis, the reference source and every source's placement, from the events' times (`raw`, as
+/// instants) and the anchor pairs; `infos` say how each source was placed.
+pub fn place_all<T: placement::Timed>(
+    per_source: &[T],
+    raw: &[Vec<Option<f64>>],
+    pairs: &[pairs::Pair],
+    infos: &mut [SourceInfo],
+) -> (Axis, placement::Placement) {
+    let ranks: Vec<ReferenceRank> = (0..per_source.len())
+        .map(|s| ReferenceRank {
+            exact: (0..per_source[s].count())
+                .filter(|&i| per_source[s].exact(i))
+                .count(),
+            timed: raw[s].iter().filter(|x| x.is_some()).count(),
+            anchors: pairs.iter().filter(|p| p.touches(s)).count(),
+            service: infos[s].role == Role::Service,
+            events: per_source[s].count(),
+        })
+        .collect();
+    let axis = if ranks.iter().any(|r| r.timed > 0) {
+        Axis::Time
+    } else {
+        Axis::Order
+    };
+    let reference = placement::reference(&ranks);
+    let placed = placement::place(per_source, raw, pairs, axis, reference, infos);
+    (axis, placed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::cids::directory;
     use super::placement::{interpolate, monotone};
     use super::*;
-    use crate::model::{Detection, ParseStats, ReadStats, Resolution, TsQuality};
+    use crate::model::{Detection, ParseStats, RawTime, ReadStats, Resolution, TsQuality};
     use chrono::{DateTime, Utc};
 
     fn info(label: &str, format: &str) -> SourceInfo {

@@ -145,6 +145,18 @@ fn side_bits(sides: &[&Regex], per_source: &[Vec<Event>]) -> Option<Vec<Vec<u32>
     Some(out)
 }
 
+/// The key an anchor side's match in `text` gives (its key groups joined), when it matches.
+fn key_of(def: &AnchorDef, re: &Regex, text: &str) -> Option<String> {
+    let c = re.captures(text)?;
+    Some(
+        def.key
+            .iter()
+            .map(|k| c.name(k).map(|m| m.as_str()).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\u{1}"),
+    )
+}
+
 /// Where the two sides of one pattern anchor occur, by key and source.
 fn occurrences(
     def: &AnchorDef,
@@ -162,16 +174,7 @@ fn occurrences(
             .is_some_and(|m| m & (1u32 << (first + side)) != 0),
         None => re.is_match(&ev.message),
     };
-    let keyed = |re: &Regex, ev: &Event| -> Option<String> {
-        let c = re.captures(&ev.message)?;
-        Some(
-            def.key
-                .iter()
-                .map(|k| c.name(k).map(|m| m.as_str()).unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join("\u{1}"),
-        )
-    };
+    let keyed = |re: &Regex, ev: &Event| key_of(def, re, &ev.message);
     let mut firsts: Occurrences = HashMap::new();
     let mut seconds: Occurrences = HashMap::new();
     for (s, evs) in per_source.iter().enumerate() {
@@ -191,37 +194,72 @@ fn occurrences(
     (firsts, seconds)
 }
 
-/// Every anchor pair between the sources: pattern anchors first, then shared UUIDs not yet paired.
-pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
-    let mut pairs = Vec::new();
-    // Pattern anchors first: they know which side comes first. A shared UUID then only pairs events
-    // that no pattern anchor has paired already.
-    let ordered: Vec<&AnchorDef> = defs
-        .iter()
+/// Per UUID, the first event of each source that names it, in source order.
+pub type UuidFirsts = BTreeMap<String, Vec<At>>;
+
+/// What pairing needs of the sources, found by scanning their events: each pattern anchor's
+/// occurrences (in [`ordered`] order, `None` for a shared-UUID anchor) and every UUID's first event
+/// per source.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// Both sides' occurrences of each anchor.
+    pub occurrences: Vec<Option<(Occurrences, Occurrences)>>,
+    /// First mention of each UUID per source.
+    pub uuids: UuidFirsts,
+}
+
+/// The anchor definitions in the order pairs are made: pattern anchors first, since they know which
+/// side comes first; a shared UUID then only pairs events that no pattern anchor has paired already.
+pub fn ordered(defs: &[AnchorDef]) -> Vec<&AnchorDef> {
+    defs.iter()
         .filter(|d| !d.shared_uuid)
         .chain(defs.iter().filter(|d| d.shared_uuid))
-        .collect();
-    let mut covered: HashSet<At> = HashSet::new();
-    let scanned = scan_all(&ordered, per_source);
-    for (def, occ) in ordered.into_iter().zip(scanned) {
-        if def.shared_uuid {
-            covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first, p.second]));
-            // uuid → per source, first event mentioning it
-            let mut seen: BTreeMap<&str, Vec<At>> = BTreeMap::new();
-            for (s, evs) in per_source.iter().enumerate() {
-                for (i, ev) in evs.iter().enumerate() {
-                    for u in &ev.uuids {
-                        let e = seen.entry(u.as_str()).or_default();
-                        if !e.iter().any(|at| at.source == s) {
-                            e.push(At {
-                                source: s,
-                                index: i,
-                            });
-                        }
-                    }
+        .collect()
+}
+
+/// Every anchor pair between the sources: pattern anchors first, then shared UUIDs not yet paired.
+pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
+    let ordered = ordered(defs);
+    let mut uuids = UuidFirsts::new();
+    if ordered.iter().any(|d| d.shared_uuid) {
+        for (s, evs) in per_source.iter().enumerate() {
+            for (i, ev) in evs.iter().enumerate() {
+                note_uuids(&mut uuids, At { source: s, index: i }, ev);
+            }
+        }
+    }
+    let scanned = Scanned {
+        occurrences: scan_all(&ordered, per_source),
+        uuids,
+    };
+    pairs_from(&ordered, scanned, per_source.len())
+}
+
+/// Note the UUIDs `ev` (at `at`) names whose first mention in its source this is.
+fn note_uuids(uuids: &mut UuidFirsts, at: At, ev: &Event) {
+    for u in &ev.uuids {
+        match uuids.get_mut(u.as_str()) {
+            Some(e) => {
+                if !e.iter().any(|x| x.source == at.source) {
+                    e.push(at);
                 }
             }
-            for (_, occ) in seen {
+            None => {
+                uuids.insert(u.clone(), vec![at]);
+            }
+        }
+    }
+}
+
+/// The pairs of `sources` sources, from what scanning them found.
+pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> Vec<Pair> {
+    let mut pairs = Vec::new();
+    let mut covered: HashSet<At> = HashSet::new();
+    let Scanned { occurrences, uuids } = scanned;
+    for (def, occ) in ordered.iter().zip(occurrences) {
+        if def.shared_uuid {
+            covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first, p.second]));
+            for occ in uuids.values() {
                 for w in 1..occ.len() {
                     if covered.contains(&occ[0]) && covered.contains(&occ[w]) {
                         continue;
@@ -242,7 +280,7 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
         let mut keys: Vec<_> = firsts.keys().cloned().collect();
         keys.sort();
         for (sa, k) in keys {
-            for sb in 0..per_source.len() {
+            for sb in 0..sources {
                 if sb == sa {
                     continue;
                 }
@@ -275,6 +313,103 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
         }
     }
     pairs
+}
+
+/// Scans events one at a time, as a streaming reader meets them, for what [`pairs_from`] needs: the
+/// same occurrences as the in-memory scan, with one `RegexSet` over every side per event.
+pub struct Scanner {
+    /// Per anchor in [`ordered`] order: its definition and sides (`None` for shared UUIDs).
+    anchors: Vec<(AnchorDef, Option<[Regex; 2]>)>,
+    /// Every side's regex, in anchor order (two per pattern anchor); bit `2k + side`.
+    set: Option<regex::RegexSet>,
+    /// Whether some anchor pairs shared UUIDs.
+    uuid_anchor: bool,
+    found: Scanned,
+}
+
+impl Scanner {
+    /// A scanner for these anchors (its own copies of their regexes: one scanner per thread).
+    pub fn new(defs: &[AnchorDef]) -> Scanner {
+        let anchors: Vec<(AnchorDef, Option<[Regex; 2]>)> = ordered(defs)
+            .into_iter()
+            .map(|d| (d.clone(), sides_of(d).map(|[a, b]| [a.clone(), b.clone()])))
+            .collect();
+        let sides: Vec<&str> = anchors
+            .iter()
+            .filter_map(|(_, s)| s.as_ref())
+            .flat_map(|[a, b]| [a.as_str(), b.as_str()])
+            .collect();
+        let set = (!sides.is_empty() && sides.len() <= 64)
+            .then(|| regex::RegexSet::new(&sides).ok())
+            .flatten();
+        let uuid_anchor = anchors.iter().any(|(d, _)| d.shared_uuid);
+        let occurrences = anchors
+            .iter()
+            .map(|(_, s)| s.as_ref().map(|_| Default::default()))
+            .collect();
+        Scanner {
+            anchors,
+            set,
+            uuid_anchor,
+            found: Scanned {
+                occurrences,
+                uuids: UuidFirsts::new(),
+            },
+        }
+    }
+
+    /// Take in the `at.index`-th event of source `at.source` (each source's events in order).
+    pub fn event(&mut self, at: At, ev: &Event) {
+        if self.uuid_anchor {
+            note_uuids(&mut self.found.uuids, at, ev);
+        }
+        let hits = self.set.as_ref().map(|set| set.matches(&ev.message));
+        let mut bit = 0;
+        for ((def, sides), occ) in self.anchors.iter().zip(&mut self.found.occurrences) {
+            let (Some(res), Some((firsts, seconds))) = (sides, occ.as_mut()) else {
+                continue;
+            };
+            for (side, (re, into)) in res.iter().zip([firsts, seconds]).enumerate() {
+                let may = match &hits {
+                    Some(h) => h.matched(bit + side),
+                    None => re.is_match(&ev.message),
+                };
+                if let Some(k) = may.then(|| key_of(def, re, &ev.message)).flatten() {
+                    into.entry((at.source, k)).or_default().push(at.index);
+                }
+            }
+            bit += 2;
+        }
+    }
+
+    /// Add what another scanner found, its sources numbered from `base`.
+    pub fn absorb(&mut self, other: Scanner, base: SourceId) {
+        let Scanned { occurrences, uuids } = other.found;
+        for (mine, theirs) in self.found.occurrences.iter_mut().zip(occurrences) {
+            let (Some((mf, ms)), Some((tf, ts))) = (mine.as_mut(), theirs) else {
+                continue;
+            };
+            for (into, from) in [(mf, tf), (ms, ts)] {
+                for ((s, k), v) in from {
+                    into.insert((s + base, k), v);
+                }
+            }
+        }
+        for (u, ats) in uuids {
+            let e = self.found.uuids.entry(u).or_default();
+            e.extend(ats.into_iter().map(|a| At {
+                source: a.source + base,
+                index: a.index,
+            }));
+            // In source order, as the in-memory scan finds them.
+            e.sort_by_key(|a| a.source);
+        }
+    }
+
+    /// What was found.
+    pub fn finish(self) -> Scanned {
+        self.found
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,25 @@ use super::offset::{self, Observation};
 use super::pairs::{Pair, Side};
 use crate::model::{Axis, ClockOffset, Event, RawTime, SourceInfo, TsQuality};
 
+/// A source's events as placement sees them: how many there are, and which carry a full instant.
+/// The in-memory timeline gives its events; the streaming one a sketch of their times.
+pub trait Timed {
+    /// Number of events.
+    fn count(&self) -> usize;
+    /// Whether the `i`-th event carries a full instant (not a time of day).
+    fn exact(&self, i: usize) -> bool;
+}
+
+impl Timed for Vec<Event> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn exact(&self, i: usize) -> bool {
+        self.get(i)
+            .is_some_and(|e| matches!(e.raw_ts, Some(RawTime::Instant(_))))
+    }
+}
+
 /// Positions and their quality, per source and event (before the merge).
 #[derive(Debug, Clone)]
 pub struct Placement {
@@ -52,8 +71,8 @@ impl Side {
 }
 
 /// Places the sources one by one.
-struct Placer<'a> {
-    per_source: &'a [Vec<Event>],
+struct Placer<'a, T: Timed> {
+    per_source: &'a [T],
     raw: &'a [Vec<Option<f64>>],
     axis: Axis,
     /// Small step between events placed only by order.
@@ -65,7 +84,7 @@ struct Placer<'a> {
 /// An anchor of an unplaced source to a placed one: (own index, partner's position, own side).
 type Anchored = (usize, f64, Side);
 
-impl Placer<'_> {
+impl<T: Timed> Placer<'_, T> {
     /// Positions of a source from its own times (plus `offset`); untimed events between timed ones
     /// interpolate.
     fn place_timed(&mut self, s: usize, offset: f64) -> Vec<f64> {
@@ -77,13 +96,13 @@ impl Placer<'_> {
             .filter_map(|(i, v)| v.map(|x| (i, x + offset)))
             .collect();
         for (i, q) in self.quality[s].iter_mut().enumerate() {
-            *q = match (r[i], evs[i].raw_ts) {
-                (Some(_), Some(RawTime::Instant(_))) => TsQuality::Exact,
+            *q = match (r[i], evs.exact(i)) {
+                (Some(_), true) => TsQuality::Exact,
                 (Some(_), _) => TsQuality::TimeOfDay,
                 _ => TsQuality::Inferred,
             };
         }
-        interpolate(evs.len(), &pts, self.eps)
+        interpolate(evs.count(), &pts, self.eps)
     }
 
     /// The anchors of unplaced source `s` whose partner is already placed.
@@ -166,7 +185,7 @@ impl Placer<'_> {
         // and last anchor, one reference line per event, instead of piling up at the anchor. On a
         // time axis nothing says how fast a source without time went beyond its anchors; it stays
         // next to them (and its quality says its place is inferred).
-        let len = self.per_source[s].len();
+        let len = self.per_source[s].count();
         let mut pos = interpolate(len, &p, self.eps);
         let pace = (self.axis == Axis::Order).then_some(1.0);
         if let (Some(pace), Some(&(fi, fx)), Some(&(li, lx))) = (pace, p.first(), p.last()) {
@@ -184,8 +203,8 @@ impl Placer<'_> {
 }
 
 /// Place every source; `infos` get their placement and clock offsets.
-pub fn place(
-    per_source: &[Vec<Event>],
+pub fn place<T: Timed>(
+    per_source: &[T],
     raw: &[Vec<Option<f64>>],
     pairs: &[Pair],
     axis: Axis,
@@ -209,7 +228,7 @@ pub fn place(
         pos: vec![None; n],
         quality: per_source
             .iter()
-            .map(|evs| vec![TsQuality::Order; evs.len()])
+            .map(|evs| vec![TsQuality::Order; evs.count()])
             .collect(),
     };
     if let Some(r) = reference {
@@ -218,7 +237,7 @@ pub fn place(
             pl.pos[r] = Some(p);
             infos[r].placement = "reference clock".into();
         } else {
-            pl.pos[r] = Some((0..per_source[r].len()).map(|i| i as f64 * step).collect());
+            pl.pos[r] = Some((0..per_source[r].count()).map(|i| i as f64 * step).collect());
             infos[r].placement = "reference order (no source has time)".into();
         }
     }
@@ -257,10 +276,10 @@ pub fn place(
             pl.pos[s] = Some(p);
             infos[s].placement = "own clock, no shared anchors (offset unknown)".into();
         } else {
-            let len = per_source[s].len().max(1) as f64;
+            let len = per_source[s].count().max(1) as f64;
             let width = (span.1 - span.0).max(step * len);
             pl.pos[s] = Some(
-                (0..per_source[s].len())
+                (0..per_source[s].count())
                     .map(|i| span.0 + width * i as f64 / len)
                     .collect(),
             );

@@ -36,9 +36,24 @@ pub fn feed(
     next: impl FnMut() -> Option<String>,
     seen: impl FnMut(u64, u64),
 ) -> u64 {
-    feed_sized(parser, fmt, reg, lineno, next, seen, SIZES)
+    feed_sized(parser, fmt, reg, lineno, next, seen, |_| {}, SIZES)
 }
 
+/// [`feed`], calling `after` with the parser after every batch of lines applied (a streaming reader
+/// drains the finished events there).
+pub fn feed_draining(
+    parser: &mut SourceParser,
+    fmt: &Format,
+    reg: &Registry,
+    lineno: u64,
+    next: impl FnMut() -> Option<String>,
+    seen: impl FnMut(u64, u64),
+    after: impl FnMut(&mut SourceParser),
+) -> u64 {
+    feed_sized(parser, fmt, reg, lineno, next, seen, after, SIZES)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn feed_sized(
     parser: &mut SourceParser,
     fmt: &Format,
@@ -46,6 +61,7 @@ fn feed_sized(
     mut lineno: u64,
     mut next: impl FnMut() -> Option<String>,
     mut seen: impl FnMut(u64, u64),
+    mut after: impl FnMut(&mut SourceParser),
     sizes: Sizes,
 ) -> u64 {
     while lineno < sizes.serial {
@@ -54,12 +70,16 @@ fn feed_sized(
         seen(l.len() as u64, lineno);
         parser.push(lineno, &l);
     }
+    after(parser);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 {
         while let Some(l) = next() {
             lineno += 1;
             seen(l.len() as u64, lineno);
             parser.push(lineno, &l);
+            if lineno.is_multiple_of(sizes.lines as u64) {
+                after(parser);
+            }
         }
         return lineno;
     }
@@ -106,6 +126,7 @@ fn feed_sized(
                 lineno += 1;
                 parser.apply(lineno, p);
             }
+            after(parser);
         }
         drop(to_helper);
     });
@@ -160,6 +181,7 @@ mod tests {
                 0,
                 || it.next(),
                 |_, n| seen = n,
+                |_| {},
                 sizes,
             );
             assert_eq!(last, want as u64, "{}", fmt.name);

@@ -469,6 +469,27 @@ impl<'a> SourceParser<'a> {
         out
     }
 
+    /// Take the events finished so far, with their entities, as `(stream, events)`: streams are
+    /// numbered in order of first appearance, as [`SourceParser::finish`] returns them. A streaming
+    /// reader drains as it goes and keeps no events; `finish` then returns only what came after.
+    pub fn drain(&mut self) -> Vec<(usize, Vec<Event>)> {
+        let mut out: Vec<(usize, Vec<Event>)> = self
+            .out
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, (_, v))| !v.is_empty())
+            .map(|(k, (_, v))| (k, std::mem::take(v)))
+            .collect();
+        let mut all: Vec<&mut [Event]> = out.iter_mut().map(|(_, v)| v.as_mut_slice()).collect();
+        extract_entities(self.extract, &mut all);
+        out
+    }
+
+    /// Events finished and not yet drained.
+    pub fn ready(&self) -> usize {
+        self.out.iter().map(|(_, v)| v.len()).sum()
+    }
+
     fn unparsed(&mut self, lineno: u64, text: &str) {
         self.stats.unparsed += 1;
         if self.stats.unparsed_samples.len() < UNPARSED_SAMPLES {
