@@ -507,7 +507,26 @@ pub struct TimelineArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: TimelineFormat,
+    /// Read the inputs twice instead of holding them: memory stays small whatever their size, at
+    /// the cost of a second read. `auto` does it for files of 256 MiB or more together.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub stream: StreamArg,
 }
+
+/// When `diag timeline` reads its inputs in two passes (see `--stream`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamArg {
+    /// For files of 256 MiB or more together.
+    Auto,
+    /// Whenever the inputs are files (stdin is read once and held).
+    Always,
+    /// Never: hold every event.
+    Never,
+}
+
+/// Inputs at least this large (all together) are streamed by `--stream auto`: below it, holding the
+/// events costs less than reading twice.
+const STREAM_MIN_BYTES: u64 = 256 << 20;
 
 /// An error that ends the run: the library's typed errors, plus what the command line itself refuses.
 /// `run` turns each into its message and exit code, in one place.
@@ -531,6 +550,9 @@ pub enum Fatal {
     /// A baseline file could not be read or written.
     #[error(transparent)]
     Baseline(#[from] crate::report::baseline::BaselineError),
+    /// An input could not be read again for the second pass of a streamed timeline.
+    #[error("{0}")]
+    Reread(String),
     /// The terminal could not be set up or restored for the TUI.
     #[error("terminal: {0}")]
     Terminal(io::Error),
@@ -622,6 +644,23 @@ impl InputArgs {
     /// [`InputArgs::load`], with a progress bar on stderr when `progress` is allowed and the inputs
     /// are large.
     pub fn load_shown(&self, progress: bool) -> Result<Loaded, Fatal> {
+        let st = self.settle()?;
+        let inputs = &st.expansion.inputs;
+        let forced = self.input_format.as_deref();
+        let (mut timeline, mut problems) = with_bar(progress, st.bytes, inputs.len(), |c| {
+            pipeline::load_with_progress(&st.registry, inputs, forced, &st.opts, c)
+        })?;
+        self.settle_problems(&mut problems, &st.expansion.skipped, &mut timeline);
+        Ok(Loaded {
+            timeline,
+            problems,
+            registry: st.registry,
+            bytes: st.bytes,
+        })
+    }
+
+    /// What the flags settle before any input is read: definitions, inputs, options.
+    pub fn settle(&self) -> Result<Settled, Fatal> {
         if self.logs.is_empty() {
             return Err(Fatal::Usage("no LOGS given; pass files, directories, globs or - for stdin (try `diag timeline samples/seed`)".into()));
         }
@@ -638,16 +677,25 @@ impl InputArgs {
             }
         }
         let expansion = source::expand_all(&self.logs)?;
-        let inputs = &expansion.inputs;
         let opts = self.options()?;
-        let forced = self.input_format.as_deref();
-        let bytes = input_bytes(inputs);
-        let (mut timeline, mut problems) = if progress && bytes >= PROGRESS_MIN_BYTES {
-            load_with_bar(&registry, inputs, forced, &opts, bytes)?
-        } else {
-            pipeline::load(&registry, inputs, forced, &opts)?
-        };
-        problems.add_skipped(&expansion.skipped, &mut timeline);
+        let bytes = input_bytes(&expansion.inputs);
+        Ok(Settled {
+            registry,
+            expansion,
+            opts,
+            bytes,
+        })
+    }
+
+    /// Add what expanding the arguments skipped; `--allow-partial` turns incomplete inputs into
+    /// warnings.
+    fn settle_problems(
+        &self,
+        problems: &mut Problems,
+        skipped: &source::Skipped,
+        timeline: &mut Timeline,
+    ) {
+        problems.add_skipped(skipped, timeline);
         if self.allow_partial {
             // Accepted: still said, but no longer an error.
             let partial = std::mem::take(&mut problems.incomplete);
@@ -657,13 +705,19 @@ impl InputArgs {
                     .map(|m| format!("{m} (accepted with --allow-partial)")),
             );
         }
-        Ok(Loaded {
-            timeline,
-            problems,
-            registry,
-            bytes,
-        })
     }
+}
+
+/// What the input flags settle before reading.
+pub struct Settled {
+    /// Definitions.
+    pub registry: Registry,
+    /// The inputs, and what expanding the arguments skipped.
+    pub expansion: source::Expansion,
+    /// Correlation options.
+    pub opts: correlate::Options,
+    /// Bytes of the inputs on disk.
+    pub bytes: u64,
 }
 
 /// Inputs at least this large (all together) get a progress bar on a terminal.
@@ -684,15 +738,18 @@ fn input_bytes(inputs: &[source::Input]) -> u64 {
         .sum()
 }
 
-/// Load with a byte progress bar on stderr, cleared when done.
-fn load_with_bar(
-    registry: &Registry,
-    inputs: &[source::Input],
-    forced: Option<&str>,
-    opts: &correlate::Options,
+/// Run `work` (which adds the bytes it reads to its counter), with a byte progress bar on stderr
+/// when `progress` is allowed and the inputs are large; the bar is cleared when done.
+fn with_bar<T: Send>(
+    progress: bool,
     bytes: u64,
-) -> Result<(Timeline, Problems), Fatal> {
+    inputs: usize,
+    work: impl FnOnce(&AtomicU64) -> Result<T, LoadError> + Send,
+) -> Result<T, Fatal> {
     let counter = AtomicU64::new(0);
+    if !progress || bytes < PROGRESS_MIN_BYTES {
+        return Ok(work(&counter)?);
+    }
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(bytes),
         indicatif::ProgressDrawTarget::stderr(),
@@ -703,9 +760,9 @@ fn load_with_bar(
     ) {
         bar.set_style(st.progress_chars("=> "));
     }
-    bar.set_message(format!("reading {}", plural(inputs.len(), "input")));
+    bar.set_message(format!("reading {}", plural(inputs, "input")));
     let r = std::thread::scope(|sc| {
-        let h = sc.spawn(|| pipeline::load_with_progress(registry, inputs, forced, opts, &counter));
+        let h = sc.spawn(|| work(&counter));
         while !h.is_finished() {
             let pos = counter.load(Ordering::Relaxed);
             if pos >= bytes {
@@ -807,8 +864,105 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 }
 
 fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
-    let loaded = a.input.load_shown(g.progress)?;
-    let tl = &loaded.timeline;
+    let st = a.input.settle()?;
+    let inputs = &st.expansion.inputs;
+    let wanted = match a.stream {
+        StreamArg::Never => false,
+        StreamArg::Always => true,
+        StreamArg::Auto => st.bytes >= STREAM_MIN_BYTES,
+    };
+    if wanted && crate::stream::can_stream(inputs) {
+        return timeline_streamed(a, g, st);
+    }
+    if a.stream == StreamArg::Always && !g.quiet {
+        eprintln!(
+            "diag: note: --stream always reads files only, at most {} of them; these inputs are held whole",
+            crate::stream::MAX_INPUTS
+        );
+    }
+    let forced = a.input.input_format.as_deref();
+    let (mut timeline, mut problems) = with_bar(g.progress, st.bytes, inputs.len(), |c| {
+        pipeline::load_with_progress(&st.registry, inputs, forced, &st.opts, c)
+    })?;
+    a.input
+        .settle_problems(&mut problems, &st.expansion.skipped, &mut timeline);
+    let tl = &timeline;
+    let filter = timeline_filter(a, tl)?;
+    let refused = report_problems_if(&problems, g.quiet);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let r = match a.format {
+        TimelineFormat::Text => {
+            crate::report::text::write_timeline_events(&mut out, tl, &filter, stdout_style())
+                .map(Some)
+        }
+        TimelineFormat::Ndjson => {
+            crate::report::TimelineWriter::write_timeline(&Ndjson, &mut out, tl, &filter)
+                .map(|_| None)
+        }
+    };
+    let levelless = match a.format {
+        TimelineFormat::Ndjson => filter.hidden_without_level(tl),
+        TimelineFormat::Text => 0,
+    };
+    let shown = match r.and_then(|s| out.flush().map(|_| s)) {
+        Ok(s) => s,
+        Err(e) if is_broken_pipe(&e) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    timeline_end(g, tl, &filter, shown, levelless);
+    // The process ends right after: freeing millions of events one by one would only add seconds.
+    std::mem::forget(timeline);
+    Ok(if refused { 2 } else { 0 })
+}
+
+/// `diag timeline` in two passes (see [`crate::stream`]): the same output, without holding the events.
+fn timeline_streamed(a: &TimelineArgs, g: Globals, st: Settled) -> Result<i32, Fatal> {
+    let inputs = &st.expansion.inputs;
+    let forced = a.input.input_format.as_deref();
+    let mut plan = with_bar(g.progress, st.bytes, inputs.len(), |c| {
+        crate::stream::plan(&st.registry, inputs, forced, &st.opts, c)
+    })?;
+    a.input.settle_problems(
+        &mut plan.problems,
+        &st.expansion.skipped,
+        &mut plan.timeline,
+    );
+    let filter = timeline_filter(a, &plan.timeline)?;
+    let refused = report_problems_if(&plan.problems, g.quiet);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut lines = crate::report::text::EventLines::new(&plan.timeline, stdout_style());
+    let mut levelless = 0usize;
+    let r = crate::stream::replay(&st.registry, &plan, |tl, ev| match a.format {
+        TimelineFormat::Text => lines.event(&mut out, tl, &filter, ev),
+        TimelineFormat::Ndjson if filter.matches(tl, ev) => {
+            crate::report::ndjson::write_event(&mut out, tl, ev)
+        }
+        TimelineFormat::Ndjson => {
+            levelless += usize::from(filter.hid_without_level(tl, ev));
+            Ok(())
+        }
+    });
+    let r = r.and_then(|extra| Ok(out.flush().map(|_| extra)?));
+    let extra = match r {
+        Ok(extra) => extra,
+        Err(crate::stream::PassError::Io(e)) if is_broken_pipe(&e) => return Ok(0),
+        Err(crate::stream::PassError::Io(e)) => return Err(e.into()),
+        Err(e) => return Err(Fatal::Reread(e.to_string())),
+    };
+    if extra > 0 && !g.quiet {
+        eprintln!(
+            "diag: warning: {extra} events were written to the inputs after the first pass read them; they are left out"
+        );
+    }
+    let shown = (a.format == TimelineFormat::Text).then_some(lines.shown);
+    timeline_end(g, &plan.timeline, &filter, shown, levelless);
+    Ok(if refused { 2 } else { 0 })
+}
+
+/// The `--cid`, `--source`, `--level` and `--grep` filter of `diag timeline`.
+fn timeline_filter(a: &TimelineArgs, tl: &Timeline) -> Result<Filter, Fatal> {
     let mut filter = Filter {
         min_level: a.level.map(Level::from),
         source: a.source.clone(),
@@ -835,46 +989,37 @@ fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
     if let Some(g) = &a.grep {
         filter.grep = Some(smart_case(g).map_err(|e| Fatal::Usage(format!("--grep: {e}")))?);
     }
-    let refused = report_problems_if(&loaded.problems, g.quiet);
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let r = match a.format {
-        TimelineFormat::Text => {
-            crate::report::text::write_timeline_events(&mut out, tl, &filter, stdout_style())
-                .map(Some)
-        }
-        TimelineFormat::Ndjson => {
-            crate::report::TimelineWriter::write_timeline(&Ndjson, &mut out, tl, &filter)
-                .map(|_| None)
-        }
-    };
-    if a.format == TimelineFormat::Ndjson {
-        // The text output says it under the events; NDJSON keeps stdout for events only.
-        let levelless = filter.hidden_without_level(tl);
-        if levelless > 0 && !g.quiet {
-            eprintln!("diag: note: --level hid {levelless} events that carry no level (they count as info)");
-        }
+    Ok(filter)
+}
+
+/// After the events: NDJSON's note of level-less events hidden (stdout keeps events only), or the
+/// text footer, on stderr: `diag timeline ... > file` keeps only events.
+fn timeline_end(
+    g: Globals,
+    tl: &Timeline,
+    filter: &Filter,
+    shown: Option<crate::report::text::Shown>,
+    levelless: usize,
+) {
+    if g.quiet {
+        return;
     }
-    let shown = match r.and_then(|s| out.flush().map(|_| s)) {
-        Ok(s) => s,
-        Err(e) if is_broken_pipe(&e) => return Ok(0),
-        Err(e) => return Err(e.into()),
-    };
-    // Data on stdout, the summary on stderr: `diag timeline ... > file` keeps only events.
-    if let (Some(shown), false) = (shown, g.quiet) {
+    if levelless > 0 {
+        eprintln!(
+            "diag: note: --level hid {levelless} events that carry no level (they count as info)"
+        );
+    }
+    if let Some(shown) = shown {
         let mut err = io::stderr().lock();
         let _ = writeln!(err);
         let _ = crate::report::text::write_timeline_footer(
             &mut err,
             tl,
-            &filter,
+            filter,
             &shown,
             stderr_style(),
         );
     }
-    // The process ends right after: freeing millions of events one by one would only add seconds.
-    std::mem::forget(loaded);
-    Ok(if refused { 2 } else { 0 })
 }
 
 fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {

@@ -33,6 +33,11 @@ impl Filter {
                 return false;
             }
         }
+        self.matches_but_level(tl, ev)
+    }
+
+    /// Whether an event passes every condition but the level.
+    fn matches_but_level(&self, tl: &Timeline, ev: &Event) -> bool {
         if let Some(s) = &self.source {
             let label = tl
                 .sources
@@ -59,20 +64,18 @@ impl Filter {
     /// Events that carry no level (their format has none and their text gave none) and that only the
     /// minimum level hid: such events count as info, so `--level warn` hides them; this says how many.
     pub fn hidden_without_level(&self, tl: &Timeline) -> usize {
-        let Some(min) = self.min_level else {
-            return 0;
-        };
-        if min <= Level::Info {
-            return 0;
-        }
-        let rest = Filter {
-            min_level: None,
-            ..self.clone()
-        };
         tl.events
             .iter()
-            .filter(|ev| ev.level.is_none() && rest.matches(tl, ev))
+            .filter(|ev| self.hid_without_level(tl, ev))
             .count()
+    }
+
+    /// Whether only the minimum level hid `ev`, an event without a level (see
+    /// [`Filter::hidden_without_level`]).
+    pub fn hid_without_level(&self, tl: &Timeline, ev: &Event) -> bool {
+        self.min_level.is_some_and(|min| min > Level::Info)
+            && ev.level.is_none()
+            && self.matches_but_level(tl, ev)
     }
 
     /// A short description for status lines.

@@ -40,6 +40,7 @@ pub mod parse;
 pub mod correlate;
 pub mod par;
 pub mod pipeline;
+pub mod stream;
 
 pub mod profile;
 pub mod templates;

@@ -34,6 +34,71 @@ impl Problems {
             .extend(skipped.unreadable.iter().map(|u| u.to_string()));
         timeline.unread.clone_from(&skipped.unreadable);
     }
+
+    /// Take in what reading and parsing one input went through: an early end, dropped events, odd
+    /// times, mended lines.
+    pub fn note(&mut self, inp: &Input, p: &ParsedInput, opts: &correlate::Options) {
+        let problems = self;
+        if let Some((info, _)) = p.sources.first() {
+            let r = &info.read;
+            if let Some(e) = &r.error {
+                problems.incomplete.push(format!(
+                    "{}: {e}; the {} lines ({} bytes) read before it are kept",
+                    inp.display(),
+                    r.lines,
+                    r.bytes
+                ));
+            }
+            // Parse counts are per input (its streams share them).
+            let dropped = info.parse.dropped_events;
+            if dropped > 0 {
+                problems.incomplete.push(format!(
+                    "{}: {dropped} events from the middle were not kept (more than {} in one stream); \
+                     the first and the last are. --max-events raises the cap (about 0.6 KB per event)",
+                    inp.display(),
+                    if opts.max_events > 0 { opts.max_events } else { crate::parse::MAX_EVENTS }
+                ));
+            }
+            if info.parse.implausible_times > 0 {
+                problems.warnings.push(format!(
+                    "{}: {} times fell outside 1990..2100 (an unset clock, a sentinel like 9999-12-31); \
+                     they were set aside (field implausible_ts) and those events placed by order",
+                    inp.display(),
+                    info.parse.implausible_times
+                ));
+            }
+            if info.parse.time_backwards > 0 {
+                problems.warnings.push(format!(
+                    "{}: {} records carry a time before the previous record's; they keep the file's order",
+                    inp.display(),
+                    info.parse.time_backwards
+                ));
+            }
+            if r.invalid_utf8 > 0 {
+                problems.warnings.push(format!(
+                    "{}: {} lines held invalid UTF-8 and were read lossily",
+                    inp.display(),
+                    r.invalid_utf8
+                ));
+            }
+            if info.parse.dropped_continuation > 0 {
+                problems.warnings.push(format!(
+                    "{}: {} lines of records longer than {} lines were counted but not kept",
+                    inp.display(),
+                    info.parse.dropped_continuation,
+                    crate::parse::MAX_CONTINUATION
+                ));
+            }
+            if r.truncated > 0 {
+                problems.warnings.push(format!(
+                    "{}: {} lines were longer than {} bytes and were cut",
+                    inp.display(),
+                    r.truncated,
+                    source::MAX_LINE
+                ));
+            }
+        }
+    }
 }
 
 /// Errors that stop loading.
@@ -136,7 +201,7 @@ pub fn parse_reader(
 #[allow(clippy::too_many_arguments)]
 pub fn parse_reader_capped(
     reg: &Registry,
-    mut reader: source::LineReader,
+    reader: source::LineReader,
     label: &str,
     display: &str,
     file_name: Option<&str>,
@@ -144,91 +209,205 @@ pub fn parse_reader_capped(
     progress: Option<&AtomicU64>,
     caps: Caps,
 ) -> Result<ParsedInput, InputError> {
-    let mut pending = 0u64;
-    let mut count = |n: u64, line: u64| {
-        pending += n + 1;
-        if line.is_multiple_of(PROGRESS_EVERY) {
-            if let Some(p) = progress {
-                p.fetch_add(pending, Ordering::Relaxed);
+    let opened = Opened::new(reg, reader, file_name, forced, caps.head_bytes)?;
+    let names = Names {
+        label,
+        display,
+        file_name,
+    };
+    Ok(opened.parse(reg, names, progress, caps, None))
+}
+
+/// What an input is called: its label, its path as shown, its file name (formats date by it).
+#[derive(Debug, Clone, Copy)]
+pub struct Names<'a> {
+    /// Label of its events.
+    pub label: &'a str,
+    /// Path as shown to people.
+    pub display: &'a str,
+    /// File name, when it has one.
+    pub file_name: Option<&'a str>,
+}
+
+/// Where drained events go, as `(stream, events)`, when an input is parsed without keeping them;
+/// `false` stops the reading (whoever wanted the events has gone).
+pub type Sink<'s> = &'s mut dyn FnMut(usize, Vec<Event>) -> bool;
+
+/// Events a streaming parse lets gather before it hands them on (a bound on what it holds).
+const DRAIN_EVERY: usize = 1024;
+
+/// An input opened for parsing: its format settled from its first lines (or forced).
+pub struct Opened<'r> {
+    reader: source::LineReader,
+    head: Vec<String>,
+    /// How its format was chosen.
+    pub detection: Detection,
+    /// Its format.
+    pub fmt: &'r crate::defs::Format,
+}
+
+impl<'r> Opened<'r> {
+    /// Read the first lines of `reader` (within `head_bytes`, `0` for no bound) and settle its format.
+    pub fn new(
+        reg: &'r Registry,
+        mut reader: source::LineReader,
+        file_name: Option<&str>,
+        forced: Option<&str>,
+        head_bytes: u64,
+    ) -> Result<Opened<'r>, InputError> {
+        let mut head = Vec::new();
+        while head.len() < DETECT_LINES && (head_bytes == 0 || reader.stats.bytes < head_bytes) {
+            match reader.next_line() {
+                Some(l) => head.push(l),
+                None => break,
             }
-            pending = 0;
         }
-    };
-    let mut head = Vec::new();
-    while head.len() < DETECT_LINES {
-        match reader.next_line() {
-            Some(l) => head.push(l),
-            None => break,
-        }
-    }
-    let detection = match forced {
-        Some(name) => Detection {
-            format: name.to_string(),
-            matched: 0,
-            considered: 0,
-            confidence: 1.0,
-            runner_up: None,
-            forced: true,
-        },
-        None => detect(reg, &head, file_name),
-    };
-    // Detection only names registry formats (and `plain`, which is built in).
-    let fmt = reg
-        .format(&detection.format)
-        .or_else(|| reg.format("plain"))
-        .ok_or_else(|| InputError::Glob("the built-in `plain` format is missing".into()))?;
-    let mut parser = SourceParser::new(fmt, reg);
-    if caps.max_events > 0 {
-        parser.max_events = caps.max_events;
-    }
-    let mut lineno = 0u64;
-    for l in &head {
-        lineno += 1;
-        count(l.len() as u64, lineno);
-        parser.push(lineno, l);
-    }
-    drop(head);
-    let next = || {
-        if caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes {
-            reader.next_line()
-        } else {
-            None
-        }
-    };
-    crate::parse::ahead::feed(&mut parser, fmt, reg, lineno, next, &mut count);
-    count(0, 0);
-    let stats = parser.stats.clone();
-    // Interleaved compose services come out as streams of their own, in order of first appearance.
-    let mut streams = parser.finish();
-    if streams.is_empty() {
-        streams.push((None, Vec::new()));
-    }
-    let several = streams.len() > 1;
-    let sources = streams
-        .into_iter()
-        .map(|(container, evs)| {
-            let label = match (&container, several) {
-                (Some(c), true) => format!("{label}:{c}"),
-                _ => label.to_string(),
-            };
-            let info = SourceInfo {
-                label,
-                path: display.to_string(),
-                container,
-                detection: detection.clone(),
-                read: reader.stats.clone(),
-                parse: stats.clone(),
-                events: evs.len(),
-                placement: String::new(),
-                offset: None,
-                owners: Vec::new(),
-                file_date: file_name.and_then(|n| fmt.file_date(n)),
-                role: fmt.role,
-            };
-            (info, evs)
+        let detection = match forced {
+            Some(name) => Detection {
+                format: name.to_string(),
+                matched: 0,
+                considered: 0,
+                confidence: 1.0,
+                runner_up: None,
+                forced: true,
+            },
+            None => detect(reg, &head, file_name),
+        };
+        // Detection only names registry formats (and `plain`, which is built in).
+        let fmt = reg
+            .format(&detection.format)
+            .or_else(|| reg.format("plain"))
+            .ok_or_else(|| InputError::Glob("the built-in `plain` format is missing".into()))?;
+        Ok(Opened {
+            reader,
+            head,
+            detection,
+            fmt,
         })
-        .collect();
-    Ok(ParsedInput { sources })
+    }
+
+    /// Parse the input. With a `sink`, finished events go there as they come (a few thousand at a
+    /// time) and the sources come back without events, only counted.
+    pub fn parse(
+        self,
+        reg: &Registry,
+        names: Names,
+        progress: Option<&AtomicU64>,
+        caps: Caps,
+        mut sink: Option<Sink>,
+    ) -> ParsedInput {
+        let Opened {
+            mut reader,
+            head,
+            detection,
+            fmt,
+        } = self;
+        let mut pending = 0u64;
+        let mut count = |n: u64, line: u64| {
+            pending += n + 1;
+            if line.is_multiple_of(PROGRESS_EVERY) {
+                if let Some(p) = progress {
+                    p.fetch_add(pending, Ordering::Relaxed);
+                }
+                pending = 0;
+            }
+        };
+        let mut parser = SourceParser::new(fmt, reg);
+        if caps.max_events > 0 {
+            parser.max_events = caps.max_events;
+        }
+        let mut lineno = 0u64;
+        for l in &head {
+            lineno += 1;
+            count(l.len() as u64, lineno);
+            parser.push(lineno, l);
+        }
+        drop(head);
+        let stopped = std::cell::Cell::new(false);
+        let next = || {
+            if !stopped.get() && (caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes) {
+                reader.next_line()
+            } else {
+                None
+            }
+        };
+        // Events handed to the sink, per stream.
+        let mut drained: Vec<usize> = Vec::new();
+        let mut hand_on = |parser: &mut SourceParser| {
+            let Some(sink) = sink.as_mut() else { return };
+            if parser.ready() < DRAIN_EVERY || stopped.get() {
+                return;
+            }
+            for (k, evs) in parser.drain() {
+                add_count(&mut drained, k, evs.len());
+                if !sink(k, evs) {
+                    stopped.set(true);
+                }
+            }
+        };
+        crate::parse::ahead::feed_draining(
+            &mut parser,
+            fmt,
+            reg,
+            lineno,
+            next,
+            &mut count,
+            &mut hand_on,
+        );
+        count(0, 0);
+        let stats = parser.stats.clone();
+        // Interleaved compose services come out as streams of their own, in order of first appearance.
+        let mut streams = parser.finish();
+        if streams.is_empty() {
+            streams.push((None, Vec::new()));
+        }
+        if let Some(sink) = sink.as_mut() {
+            for (k, (_, evs)) in streams.iter_mut().enumerate() {
+                add_count(&mut drained, k, evs.len());
+                if !stopped.get() {
+                    stopped.set(!sink(k, std::mem::take(evs)));
+                }
+            }
+        }
+        let several = streams.len() > 1;
+        let label = names.label;
+        let sources = streams
+            .into_iter()
+            .enumerate()
+            .map(|(k, (container, evs))| {
+                let label = match (&container, several) {
+                    (Some(c), true) => format!("{label}:{c}"),
+                    _ => label.to_string(),
+                };
+                let info = SourceInfo {
+                    label,
+                    path: names.display.to_string(),
+                    container,
+                    detection: detection.clone(),
+                    read: reader.stats.clone(),
+                    parse: stats.clone(),
+                    events: evs.len() + drained.get(k).copied().unwrap_or(0),
+                    placement: String::new(),
+                    offset: None,
+                    owners: Vec::new(),
+                    file_date: names.file_name.and_then(|n| fmt.file_date(n)),
+                    role: fmt.role,
+                };
+                (info, evs)
+            })
+            .collect();
+        ParsedInput { sources }
+    }
+}
+
+/// Add `n` to the `k`-th count, growing the counts as needed.
+fn add_count(counts: &mut Vec<usize>, k: usize, n: usize) {
+    if counts.len() <= k {
+        counts.resize(k + 1, 0);
+    }
+    if let Some(c) = counts.get_mut(k) {
+        *c += n;
+    }
 }
 
 /// Read, parse and correlate all inputs.
@@ -269,65 +448,7 @@ pub fn load_with_progress(
     for (inp, r) in inputs.iter().zip(results) {
         match r {
             Ok(p) => {
-                if let Some((info, _)) = p.sources.first() {
-                    let r = &info.read;
-                    if let Some(e) = &r.error {
-                        problems.incomplete.push(format!(
-                            "{}: {e}; the {} lines ({} bytes) read before it are kept",
-                            inp.display(),
-                            r.lines,
-                            r.bytes
-                        ));
-                    }
-                    // Parse counts are per input (its streams share them).
-                    let dropped = info.parse.dropped_events;
-                    if dropped > 0 {
-                        problems.incomplete.push(format!(
-                            "{}: {dropped} events from the middle were not kept (more than {} in one stream); \
-                             the first and the last are. --max-events raises the cap (about 0.6 KB per event)",
-                            inp.display(),
-                            if opts.max_events > 0 { opts.max_events } else { crate::parse::MAX_EVENTS }
-                        ));
-                    }
-                    if info.parse.implausible_times > 0 {
-                        problems.warnings.push(format!(
-                            "{}: {} times fell outside 1990..2100 (an unset clock, a sentinel like 9999-12-31); \
-                             they were set aside (field implausible_ts) and those events placed by order",
-                            inp.display(),
-                            info.parse.implausible_times
-                        ));
-                    }
-                    if info.parse.time_backwards > 0 {
-                        problems.warnings.push(format!(
-                            "{}: {} records carry a time before the previous record's; they keep the file's order",
-                            inp.display(),
-                            info.parse.time_backwards
-                        ));
-                    }
-                    if r.invalid_utf8 > 0 {
-                        problems.warnings.push(format!(
-                            "{}: {} lines held invalid UTF-8 and were read lossily",
-                            inp.display(),
-                            r.invalid_utf8
-                        ));
-                    }
-                    if info.parse.dropped_continuation > 0 {
-                        problems.warnings.push(format!(
-                            "{}: {} lines of records longer than {} lines were counted but not kept",
-                            inp.display(),
-                            info.parse.dropped_continuation,
-                            crate::parse::MAX_CONTINUATION
-                        ));
-                    }
-                    if r.truncated > 0 {
-                        problems.warnings.push(format!(
-                            "{}: {} lines were longer than {} bytes and were cut",
-                            inp.display(),
-                            r.truncated,
-                            source::MAX_LINE
-                        ));
-                    }
-                }
+                problems.note(inp, &p, opts);
                 sources.extend(p.sources);
             }
             Err(e) => problems.refused.push(e.to_string()),

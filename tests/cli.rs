@@ -456,6 +456,46 @@ fn labels_globs_gz_and_stdin() {
         .expect("feed stdin");
     let out = child.wait_with_output().expect("wait");
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"source\":\"svc\""));
+    // Stdin cannot be read twice: `--stream always` says so and holds it instead.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
+        .args([
+            "timeline", "svc=-", "--format", "ndjson", "--stream", "always",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&text)
+        .expect("feed stdin");
+    let streamed = child.wait_with_output().expect("wait");
+    assert_eq!(streamed.stdout, out.stdout);
+    let err = String::from_utf8_lossy(&streamed.stderr);
+    assert!(err.contains("--stream always reads files only"), "{err}");
+    // A gz file streams: both passes inflate it.
+    let held = diag(&[
+        "timeline",
+        gz.to_str().expect("utf8 path"),
+        "--format",
+        "ndjson",
+        "--stream",
+        "never",
+    ]);
+    let twice = diag(&[
+        "timeline",
+        gz.to_str().expect("utf8 path"),
+        "--format",
+        "ndjson",
+        "--stream",
+        "always",
+    ]);
+    assert!(!held.stdout.is_empty());
+    assert_eq!(held.stdout, twice.stdout);
+    assert_eq!(stderr(&held), stderr(&twice));
 }
 
 #[test]

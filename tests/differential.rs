@@ -137,3 +137,69 @@ fn prefiltered_engine_equals_full_scan_on_generated_corpora_with_planted_inciden
         assert_eq!(fast, full, "seed {seed}");
     }
 }
+
+/// `diag timeline` with `--stream always` (two passes, no events held) and `--stream never` (every
+/// event held): byte-identical output, NDJSON and text, filtered or not.
+fn streamed_equals_loaded(args: &[String], what: &str) -> usize {
+    let run = |stream: &str, extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
+            .args(["timeline", "--stream", stream])
+            .args(extra)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run diag");
+        (out.status.code(), out.stdout, out.stderr)
+    };
+    let mut lines = 0;
+    for extra in [
+        &["--format", "ndjson"][..],
+        &["--format", "text"],
+        &["--format", "ndjson", "--level", "warn"],
+    ] {
+        let held = run("never", extra);
+        let streamed = run("always", extra);
+        assert_eq!(held.0, streamed.0, "{what} {extra:?}: exit code");
+        assert!(
+            held.1 == streamed.1,
+            "{what} {extra:?}: stdout differs ({} vs {} bytes)",
+            held.1.len(),
+            streamed.1.len()
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&held.2),
+            String::from_utf8_lossy(&streamed.2),
+            "{what} {extra:?}: stderr"
+        );
+        lines += held.1.iter().filter(|&&b| b == b'\n').count();
+    }
+    lines
+}
+
+#[test]
+fn streamed_timeline_equals_loaded_on_generated_corpora_and_multi_process_runs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for seed in [7, 1234] {
+        let c = common::Corpus::generate(3_000_000, seed);
+        let dir = tmp.path().join(format!("seed{seed}"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (name, text) in c.files() {
+            std::fs::write(dir.join(name), text).expect("write");
+        }
+        let lines = streamed_equals_loaded(&[dir.display().to_string()], &format!("seed {seed}"));
+        assert!(lines > 10_000, "seed {seed}: {lines} lines");
+    }
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-logs");
+    let mut runs: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (label, _) in read_dir_files(&real) {
+        if let Some((run, _)) = label.split_once("__") {
+            let path = real.join(format!("{label}.log"));
+            runs.entry(run.to_string())
+                .or_default()
+                .push(path.display().to_string());
+        }
+    }
+    for (run, files) in runs.into_iter().filter(|(_, f)| f.len() > 1) {
+        streamed_equals_loaded(&files, &run);
+    }
+}

@@ -8,7 +8,7 @@
 
 use super::dates::ns_to_dt;
 use super::placement::Placement;
-use crate::model::{Axis, Event};
+use crate::model::{Axis, Event, TsQuality};
 
 /// The merged events, and where each source's events went (`new_index[source][i]`).
 pub struct Merged {
@@ -24,20 +24,9 @@ pub fn merge(per_source: Vec<Vec<Event>>, placed: Placement, axis: Axis, dated: 
     let mut new_index: Vec<Vec<usize>> = per_source.iter().map(|v| vec![0; v.len()]).collect();
     let Placement { positions, quality } = placed;
     // The order, from positions alone.
-    let mut next = vec![0usize; per_source.len()];
-    for k in 0..total {
-        let mut best: Option<(f64, usize)> = None;
-        for (s, &i) in next.iter().enumerate() {
-            if i < new_index[s].len() {
-                let x = positions[s].get(i).copied().unwrap_or(f64::MAX);
-                if best.is_none_or(|(bx, _)| x.total_cmp(&bx).is_lt()) {
-                    best = Some((x, s));
-                }
-            }
-        }
-        let Some((_, s)) = best else { break };
-        new_index[s][next[s]] = k;
-        next[s] += 1;
+    let lens: Vec<usize> = per_source.iter().map(Vec::len).collect();
+    for (k, (s, i)) in Order::new(&positions, lens).enumerate() {
+        new_index[s][i] = k;
     }
     // Join the sources, largest first, stamping each event with its place; `target[j]` is where the
     // j-th joined event belongs.
@@ -51,14 +40,7 @@ pub fn merge(per_source: Vec<Vec<Event>>, placed: Placement, axis: Axis, dated: 
             continue;
         };
         for (i, ev) in evs.iter_mut().enumerate() {
-            let x = positions[s].get(i).copied().unwrap_or(f64::MAX);
-            ev.pos = x;
-            ev.ts_quality = quality[s][i];
-            ev.ts = if axis == Axis::Time && dated {
-                ns_to_dt(x)
-            } else {
-                None
-            };
+            stamp(ev, &positions, &quality, (s, i), (axis, dated));
             target.push(new_index[s][i]);
         }
         if events.is_empty() {
@@ -77,6 +59,76 @@ pub fn merge(per_source: Vec<Vec<Event>>, placed: Placement, axis: Axis, dated: 
         }
     }
     Merged { events, new_index }
+}
+
+/// Give event `i` of source `s` its position, the position's quality and, on a dated time axis
+/// (`axis_dated`), its time.
+pub fn stamp(
+    ev: &mut Event,
+    positions: &[Vec<f64>],
+    quality: &[Vec<TsQuality>],
+    (s, i): (usize, usize),
+    (axis, dated): (Axis, bool),
+) {
+    let x = position(positions, s, i);
+    ev.pos = x;
+    ev.ts_quality = quality
+        .get(s)
+        .and_then(|q| q.get(i))
+        .copied()
+        .unwrap_or(TsQuality::Order);
+    ev.ts = if axis == Axis::Time && dated {
+        ns_to_dt(x)
+    } else {
+        None
+    };
+}
+
+fn position(positions: &[Vec<f64>], s: usize, i: usize) -> f64 {
+    positions
+        .get(s)
+        .and_then(|p| p.get(i))
+        .copied()
+        .unwrap_or(f64::MAX)
+}
+
+/// The timeline order as `(source, index)`, from positions alone: the smallest position of the
+/// sources' next events, ties to the first source.
+pub struct Order<'p> {
+    positions: &'p [Vec<f64>],
+    lens: Vec<usize>,
+    next: Vec<usize>,
+}
+
+impl<'p> Order<'p> {
+    /// The order of sources with `lens` events placed at `positions`.
+    pub fn new(positions: &'p [Vec<f64>], lens: Vec<usize>) -> Self {
+        let next = vec![0; lens.len()];
+        Order {
+            positions,
+            lens,
+            next,
+        }
+    }
+}
+
+impl Iterator for Order<'_> {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let mut best: Option<(f64, usize)> = None;
+        for (s, (&i, &len)) in self.next.iter().zip(&self.lens).enumerate() {
+            if i < len {
+                let x = position(self.positions, s, i);
+                if best.is_none_or(|(bx, _)| x.total_cmp(&bx).is_lt()) {
+                    best = Some((x, s));
+                }
+            }
+        }
+        let (_, s) = best?;
+        let i = self.next[s];
+        self.next[s] += 1;
+        Some((s, i))
+    }
 }
 
 #[cfg(test)]

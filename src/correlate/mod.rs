@@ -57,7 +57,9 @@ pub fn correlate(
     let dating = dates::settle(dates::earliest(per_source.iter().flatten()), &infos, opts);
     let raw: Vec<Vec<Option<f64>>> = per_source
         .iter()
-        .map(|evs| dates::source_instants(evs.iter().map(|e| e.raw_ts), dating.work_date, dating.tz))
+        .map(|evs| {
+            dates::source_instants(evs.iter().map(|e| e.raw_ts), dating.work_date, dating.tz)
+        })
         .collect();
     let pairs = pairs::find_pairs(&per_source, defs);
     let (axis, placed) = place_all(&per_source, &raw, &pairs, &mut infos);

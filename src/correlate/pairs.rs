@@ -224,7 +224,14 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     if ordered.iter().any(|d| d.shared_uuid) {
         for (s, evs) in per_source.iter().enumerate() {
             for (i, ev) in evs.iter().enumerate() {
-                note_uuids(&mut uuids, At { source: s, index: i }, ev);
+                note_uuids(
+                    &mut uuids,
+                    At {
+                        source: s,
+                        index: i,
+                    },
+                    ev,
+                );
             }
         }
     }

@@ -237,7 +237,11 @@ pub fn place<T: Timed>(
             pl.pos[r] = Some(p);
             infos[r].placement = "reference clock".into();
         } else {
-            pl.pos[r] = Some((0..per_source[r].count()).map(|i| i as f64 * step).collect());
+            pl.pos[r] = Some(
+                (0..per_source[r].count())
+                    .map(|i| i as f64 * step)
+                    .collect(),
+            );
             infos[r].placement = "reference order (no source has time)".into();
         }
     }

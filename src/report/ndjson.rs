@@ -140,13 +140,17 @@ fn local_time(ev: &Event) -> (Option<String>, Option<&'static str>) {
 /// Write the timeline as NDJSON.
 pub fn write_ndjson(out: &mut dyn Write, tl: &Timeline, filter: &Filter) -> io::Result<()> {
     for ev in &tl.events {
-        if !filter.matches(tl, ev) {
-            continue;
+        if filter.matches(tl, ev) {
+            write_event(out, tl, ev)?;
         }
-        serde_json::to_writer(&mut *out, &event_line(tl, ev))?;
-        out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// Write one event of `tl` as an NDJSON line.
+pub fn write_event(out: &mut dyn Write, tl: &Timeline, ev: &Event) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &event_line(tl, ev))?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]

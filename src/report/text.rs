@@ -7,7 +7,7 @@ use super::style::{sanitize, Style};
 use super::wire::{label, summarize};
 use super::{CheckWriter, TimelineWriter};
 use crate::filter::Filter;
-use crate::model::Timeline;
+use crate::model::{Event, Timeline};
 use crate::rules::finding::{Analysis, Severity};
 use std::io::{self, Write};
 
@@ -255,6 +255,10 @@ pub struct Shown {
     pub events: usize,
     /// Whether any shown event carries a time mark (`·`, `~`, `?`).
     pub marked: bool,
+    /// Events on the timeline, shown or not.
+    pub total: usize,
+    /// Events without a level that only the minimum level hid.
+    pub levelless: usize,
 }
 
 /// Write the events of the timeline that `filter` keeps (the data: `diag timeline` sends it to
@@ -265,27 +269,62 @@ pub fn write_timeline_events(
     filter: &Filter,
     style: Style,
 ) -> io::Result<Shown> {
-    let mut marked = false;
-    let width = tl
-        .sources
-        .iter()
-        .map(|s| s.label.chars().count())
-        .max()
-        .unwrap_or(6)
-        .min(28);
-    let mut last_date = None;
-    let mut shown = 0usize;
+    let mut w = EventLines::new(tl, style);
     for ev in &tl.events {
-        if !filter.matches(tl, ev) {
-            continue;
+        w.event(out, tl, filter, ev)?;
+    }
+    Ok(w.shown)
+}
+
+/// Writes timeline events for people one at a time (a streamed timeline has them one at a time).
+pub struct EventLines {
+    style: Style,
+    width: usize,
+    last_date: Option<chrono::NaiveDate>,
+    /// What was shown so far.
+    pub shown: Shown,
+}
+
+impl EventLines {
+    /// A writer for the events of `tl` (its sources set the label column's width).
+    pub fn new(tl: &Timeline, style: Style) -> Self {
+        let width = tl
+            .sources
+            .iter()
+            .map(|s| s.label.chars().count())
+            .max()
+            .unwrap_or(6)
+            .min(28);
+        EventLines {
+            style,
+            width,
+            last_date: None,
+            shown: Shown::default(),
         }
-        shown += 1;
-        marked |= ev.ts_quality.mark() != ' ';
+    }
+
+    /// Write `ev` when `filter` keeps it.
+    pub fn event(
+        &mut self,
+        out: &mut dyn Write,
+        tl: &Timeline,
+        filter: &Filter,
+        ev: &Event,
+    ) -> io::Result<()> {
+        let style = self.style;
+        let width = self.width;
+        self.shown.total += 1;
+        if !filter.matches(tl, ev) {
+            self.shown.levelless += usize::from(filter.hid_without_level(tl, ev));
+            return Ok(());
+        }
+        self.shown.events += 1;
+        self.shown.marked |= ev.ts_quality.mark() != ' ';
         if let Some(t) = ev.ts {
             let d = t.date_naive();
-            if last_date != Some(d) {
+            if self.last_date != Some(d) {
                 writeln!(out, "{}", style.dim(&format!("── {d} (UTC) ──")))?;
-                last_date = Some(d);
+                self.last_date = Some(d);
             }
         }
         let label = tl
@@ -336,11 +375,8 @@ pub fn write_timeline_events(
                 style.dim(&format!("{:>w$}│ {}", "", sanitize(c), w = 14))
             )?;
         }
+        Ok(())
     }
-    Ok(Shown {
-        events: shown,
-        marked,
-    })
 }
 
 /// What the marks after the time column mean (`diag timeline --help` says the same).
@@ -364,10 +400,10 @@ pub fn write_timeline_footer(
             out,
             "{} of {} shown ({})",
             shown.events,
-            plural(tl.events.len(), "event"),
+            plural(shown.total, "event"),
             sanitize(&filter.describe(tl))
         )?;
-        let levelless = filter.hidden_without_level(tl);
+        let levelless = shown.levelless;
         if levelless > 0 {
             writeln!(
                 out,

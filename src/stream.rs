@@ -1,0 +1,618 @@
+//! The timeline in two passes over the inputs, for logs too big to hold: memory follows what
+//! placement needs, not the size of the input.
+//!
+//! Pass 1 reads every input as [`pipeline::load`] does but keeps no event: of each only its raw time
+//! (placement needs every one), and what correlation gathers across events (anchor occurrences, the
+//! first mention of each UUID per source, CIDs and names, owner lines). `correlate` then places every
+//! source exactly as it places a loaded timeline. Pass 2 reads the inputs again, one thread each, and
+//! hands their events on one at a time in timeline order, stamped as the loaded timeline stamps them.
+//! Only files can be read twice: stdin, and more inputs than a thread each can serve, are loaded.
+
+use crate::correlate::cids::{DirectoryBuilder, OwnerTally};
+use crate::correlate::merge::{stamp, Order};
+use crate::correlate::pairs::{self, At, Scanner};
+use crate::correlate::placement::Timed;
+use crate::correlate::{self, dates};
+use crate::defs::Registry;
+use crate::model::{Event, RawTime, SourceInfo, Timeline, TsQuality};
+use crate::pipeline::{Caps, LoadError, Names, Opened, ParsedInput, Problems};
+use crate::source::{self, Input};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{sync_channel, Receiver};
+
+/// Most inputs read in two passes: pass 2 reads them all at once, a thread and an open file each.
+pub const MAX_INPUTS: usize = 64;
+
+/// Whether these inputs can be read twice: files only (stdin cannot), and not too many of them.
+pub fn can_stream(inputs: &[Input]) -> bool {
+    !inputs.is_empty() && inputs.len() <= MAX_INPUTS && inputs.iter().all(|i| i.path.is_some())
+}
+
+/// One source's raw times, all placement needs of its events.
+struct Times(Vec<Option<RawTime>>);
+
+/// After the instants are taken: which events carry a full instant, one byte each.
+struct Exact(Vec<bool>);
+
+impl Timed for Exact {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+    fn exact(&self, i: usize) -> bool {
+        self.0.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// What pass 1 keeps of one input.
+struct Sketch {
+    parsed: ParsedInput,
+    /// Per stream.
+    times: Vec<Times>,
+    earliest: Option<DateTime<Utc>>,
+    scanner: Scanner,
+    dir: DirectoryBuilder,
+    owners: OwnerTally,
+}
+
+/// The timeline placed without its events: what pass 2 needs to put them in order.
+pub struct Plan {
+    /// Sources, CIDs, anchors, axis: a timeline whose `events` pass 2 hands on one at a time.
+    pub timeline: Timeline,
+    /// What was skipped or mended while reading.
+    pub problems: Problems,
+    positions: Vec<Vec<f64>>,
+    quality: Vec<Vec<TsQuality>>,
+    /// Per input that was read: its input, its first source, its format, the bytes pass 1 read.
+    inputs: Vec<(Input, usize, String, u64)>,
+}
+
+/// Pass 1 of one input.
+fn sketch(
+    reg: &Registry,
+    input: &Input,
+    forced: Option<&str>,
+    progress: &AtomicU64,
+) -> Result<Sketch, source::InputError> {
+    let reader = source::open(input)?;
+    let file_name = input
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    let opened = Opened::new(reg, reader, file_name, forced, 0)?;
+    let role = opened.fmt.role;
+    let mut times: Vec<Times> = Vec::new();
+    let mut earliest: Option<DateTime<Utc>> = None;
+    let mut scanner = Scanner::new(&reg.anchors);
+    let mut dir = DirectoryBuilder::default();
+    let mut owners = OwnerTally::default();
+    let mut sink = |k: usize, evs: Vec<Event>| {
+        if times.len() <= k {
+            times.resize_with(k + 1, || Times(Vec::new()));
+        }
+        let Some(t) = times.get_mut(k) else {
+            return true;
+        };
+        for mut ev in evs {
+            ev.source = k;
+            let i = t.0.len();
+            if let Some(RawTime::Instant(x)) = ev.raw_ts {
+                earliest = Some(earliest.map_or(x, |e| e.min(x)));
+            }
+            t.0.push(ev.raw_ts);
+            scanner.event(
+                At {
+                    source: k,
+                    index: i,
+                },
+                &ev,
+            );
+            dir.add(k, i, &ev);
+            owners.add(&ev, role, &reg.entities);
+        }
+        true
+    };
+    let names = Names {
+        label: &input.label,
+        display: &input.display(),
+        file_name,
+    };
+    let caps = Caps {
+        max_events: usize::MAX,
+        head_bytes: 0,
+    };
+    let parsed = opened.parse(reg, names, Some(progress), caps, Some(&mut sink));
+    times.resize_with(parsed.sources.len(), || Times(Vec::new()));
+    for t in &mut times {
+        t.0.shrink_to_fit();
+    }
+    Ok(Sketch {
+        parsed,
+        times,
+        earliest,
+        scanner,
+        dir,
+        owners,
+    })
+}
+
+/// Pass 1 over every input, and the placement of every source.
+pub fn plan(
+    reg: &Registry,
+    inputs: &[Input],
+    forced: Option<&str>,
+    opts: &correlate::Options,
+    progress: &AtomicU64,
+) -> Result<Plan, LoadError> {
+    if let Some(f) = forced {
+        if reg.format(f).is_none() {
+            return Err(LoadError::UnknownFormat(f.to_string()));
+        }
+    }
+    let results = crate::par::queue(
+        inputs,
+        || reg.clone(),
+        |reg, input| sketch(reg, input, forced, progress),
+    );
+    let mut problems = Problems::default();
+    let mut infos: Vec<SourceInfo> = Vec::new();
+    let mut times: Vec<Times> = Vec::new();
+    let mut earliest: Option<DateTime<Utc>> = None;
+    let mut scanner = Scanner::new(&reg.anchors);
+    let mut dir = DirectoryBuilder::default();
+    let mut owners = OwnerTally::default();
+    let mut read = Vec::new();
+    for (inp, r) in inputs.iter().zip(results) {
+        let sk = match r {
+            Ok(sk) => sk,
+            Err(e) => {
+                problems.refused.push(e.to_string());
+                continue;
+            }
+        };
+        problems.note(inp, &sk.parsed, opts);
+        let base = infos.len();
+        let format = sk
+            .parsed
+            .sources
+            .first()
+            .map(|(i, _)| i.detection.format.clone())
+            .unwrap_or_default();
+        let bytes = sk.parsed.sources.first().map_or(0, |(i, _)| i.read.bytes);
+        read.push((inp.clone(), base, format, bytes));
+        infos.extend(sk.parsed.sources.into_iter().map(|(i, _)| i));
+        times.extend(sk.times);
+        earliest = match (earliest, sk.earliest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        scanner.absorb(sk.scanner, base);
+        dir.absorb(sk.dir, base);
+        owners.absorb(sk.owners, base);
+    }
+    if infos.is_empty() {
+        return Err(LoadError::NothingRead(problems.refused));
+    }
+    let dating = dates::settle(earliest, &infos, opts);
+    let mut raw = Vec::with_capacity(times.len());
+    let mut exact = Vec::with_capacity(times.len());
+    for t in times {
+        raw.push(dates::source_instants(
+            t.0.iter().copied(),
+            dating.work_date,
+            dating.tz,
+        ));
+        exact.push(Exact(
+            t.0.iter()
+                .map(|r| matches!(r, Some(RawTime::Instant(_))))
+                .collect(),
+        ));
+    }
+    let ordered = pairs::ordered(&reg.anchors);
+    let pairs = pairs::pairs_from(&ordered, scanner.finish(), infos.len());
+    let (axis, placed) = correlate::place_all(&exact, &raw, &pairs, &mut infos);
+    drop(raw);
+    let lens: Vec<usize> = exact.iter().map(|e| e.0.len()).collect();
+    drop(exact);
+    // The timeline index of the few events the directory and the anchor links name.
+    let mut wanted: Vec<(usize, usize)> = dir.name_events().collect();
+    wanted.extend(
+        pairs
+            .iter()
+            .flat_map(|p| [p.first, p.second])
+            .map(|a| (a.source, a.index)),
+    );
+    let rank = ranks(&placed.positions, lens, wanted);
+    let at = |s: usize, i: usize| rank.get(&(s, i)).copied().unwrap_or(usize::MAX);
+    let mut cids = dir.finish(&opts.aliases, at);
+    cids.shape = reg.entities.cid_shape.clone();
+    owners.settle(&mut infos, &cids, &reg.entities);
+    let anchors = pairs
+        .iter()
+        .map(|p| crate::model::AnchorLink {
+            name: p.name.clone(),
+            a: at(p.first.source, p.first.index),
+            b: at(p.second.source, p.second.index),
+        })
+        .collect();
+    Ok(Plan {
+        timeline: Timeline {
+            sources: infos,
+            events: Vec::new(),
+            cids,
+            anchors,
+            axis,
+            dated: dating.dated,
+            unread: Vec::new(),
+        },
+        problems,
+        positions: placed.positions,
+        quality: placed.quality,
+        inputs: read,
+    })
+}
+
+/// The timeline index of each wanted event `(source, index)`.
+fn ranks(
+    positions: &[Vec<f64>],
+    lens: Vec<usize>,
+    mut wanted: Vec<(usize, usize)>,
+) -> HashMap<(usize, usize), usize> {
+    let mut out = HashMap::new();
+    if wanted.is_empty() {
+        return out;
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut left = wanted.len();
+    let want: std::collections::HashSet<(usize, usize)> = wanted.into_iter().collect();
+    for (k, at) in Order::new(positions, lens).enumerate() {
+        if want.contains(&at) {
+            out.insert(at, k);
+            left -= 1;
+            if left == 0 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Batches of drained events in flight per input (each a few thousand events).
+const IN_FLIGHT: usize = 2;
+
+/// What a pass-2 reader sends: events of one of its streams, or why it could not read.
+type Batch = Result<(usize, Vec<Event>), String>;
+
+/// An error of pass 2: an input that could be read in pass 1 cannot be now.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    /// The input went away or changed between the passes.
+    #[error("{0} could not be read again for the second pass ({1}); if it is being written, copy it first, or pass --stream never")]
+    Reread(String, String),
+    /// Writing the output failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Pass 2: read the inputs again and hand `each` every event in timeline order, with the plan's
+/// timeline (whose `events` stay empty) for context. Returns the number of events that were not in
+/// pass 1 (an input that grew between the passes; they are left out).
+pub fn replay(
+    reg: &Registry,
+    plan: &Plan,
+    mut each: impl FnMut(&Timeline, &Event) -> std::io::Result<()>,
+) -> Result<u64, PassError> {
+    let tl = &plan.timeline;
+    let lens: Vec<usize> = plan.positions.iter().map(Vec::len).collect();
+    // The input each source comes from, and the source number of its streams.
+    let mut input_of = vec![0usize; lens.len()];
+    for (j, (_, base, _, _)) in plan.inputs.iter().enumerate() {
+        let end = plan.inputs.get(j + 1).map_or(lens.len(), |(_, b, _, _)| *b);
+        for s in input_of.iter_mut().take(end).skip(*base) {
+            *s = j;
+        }
+    }
+    std::thread::scope(|scope| -> Result<u64, PassError> {
+        let mut feeds: Vec<Receiver<Batch>> = Vec::new();
+        for (input, _, format, bytes) in &plan.inputs {
+            let (tx, rx) = sync_channel(IN_FLIGHT);
+            feeds.push(rx);
+            scope.spawn(move || {
+                // Its own copy of the definitions (see `par::queue`).
+                let reg = reg.clone();
+                let fail = |e: String| {
+                    let _ = tx.send(Err(e));
+                };
+                let reader = match source::open(input) {
+                    Ok(r) => r,
+                    Err(e) => return fail(e.to_string()),
+                };
+                let file_name = input
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str());
+                // No more than pass 1 read: a file still being written gives the same lines.
+                let caps = Caps {
+                    max_events: usize::MAX,
+                    head_bytes: (*bytes).max(1),
+                };
+                let opened =
+                    match Opened::new(&reg, reader, file_name, Some(format), caps.head_bytes) {
+                        Ok(o) => o,
+                        Err(e) => return fail(e.to_string()),
+                    };
+                // A closed channel (the output ended) stops the reading.
+                let mut sink = |k: usize, evs: Vec<Event>| tx.send(Ok((k, evs))).is_ok();
+                let names = Names {
+                    label: &input.label,
+                    display: &input.display(),
+                    file_name,
+                };
+                opened.parse(&reg, names, None, caps, Some(&mut sink));
+            });
+        }
+        let mut queues: Vec<VecDeque<Event>> = (0..lens.len()).map(|_| VecDeque::new()).collect();
+        let mut ended = vec![false; plan.inputs.len()];
+        for (s, i) in Order::new(&plan.positions, lens.clone()) {
+            let j = input_of.get(s).copied().unwrap_or(0);
+            let base = plan.inputs.get(j).map_or(0, |x| x.1);
+            while queues.get(s).is_some_and(VecDeque::is_empty) && ended.get(j).is_some_and(|e| !e)
+            {
+                match feeds.get(j).map(Receiver::recv) {
+                    Some(Ok(Ok((k, evs)))) => {
+                        if let Some(q) = queues.get_mut(base + k) {
+                            q.extend(evs);
+                        }
+                    }
+                    Some(Ok(Err(e))) => {
+                        let name = plan
+                            .inputs
+                            .get(j)
+                            .map(|x| x.0.display())
+                            .unwrap_or_default();
+                        return Err(PassError::Reread(name, e));
+                    }
+                    _ => {
+                        if let Some(e) = ended.get_mut(j) {
+                            *e = true;
+                        }
+                    }
+                }
+            }
+            let Some(mut ev) = queues.get_mut(s).and_then(VecDeque::pop_front) else {
+                let name = plan
+                    .inputs
+                    .get(j)
+                    .map(|x| x.0.display())
+                    .unwrap_or_default();
+                return Err(PassError::Reread(
+                    name,
+                    "it holds fewer records than in the first pass".into(),
+                ));
+            };
+            ev.source = s;
+            stamp(
+                &mut ev,
+                &plan.positions,
+                &plan.quality,
+                (s, i),
+                (tl.axis, tl.dated),
+            );
+            each(tl, &ev)?;
+        }
+        // Whatever the inputs still hold came after pass 1 read them.
+        let mut extra = queues.iter().map(|q| q.len() as u64).sum::<u64>();
+        drop(queues);
+        for (feed, done) in feeds.iter().zip(&ended) {
+            if !done {
+                extra += feed
+                    .iter()
+                    .map(|r| r.map_or(0, |(_, evs)| evs.len() as u64))
+                    .sum::<u64>();
+            }
+        }
+        Ok(extra)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline;
+    use std::path::{Path, PathBuf};
+
+    fn samples() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+    }
+
+    /// Every input set the samples hold: each folder (seed, healthy, every fault) and each file of
+    /// `samples/formats`; the real logs too when they are there.
+    fn input_sets() -> Vec<PathBuf> {
+        let mut sets = vec![samples().join("seed"), samples().join("healthy")];
+        for dir in ["faults", "formats"] {
+            let mut more: Vec<PathBuf> = std::fs::read_dir(samples().join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| !p.ends_with("README.md") && !p.ends_with("expected.json"))
+                .collect();
+            more.sort();
+            sets.extend(more);
+        }
+        let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-logs");
+        if let Ok(rd) = std::fs::read_dir(real) {
+            let mut more: Vec<PathBuf> = rd
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .collect();
+            more.sort();
+            sets.extend(more);
+        }
+        sets
+    }
+
+    fn replayed(reg: &Registry, plan: &Plan) -> Vec<Event> {
+        let mut evs = Vec::new();
+        let extra = replay(reg, plan, |_, ev| {
+            evs.push(ev.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(extra, 0);
+        evs
+    }
+
+    /// The differential test: on every input set, the two passes give the timeline loading gives:
+    /// the same events in the same order with the same positions, times and entities, the same
+    /// sources (placement, offsets, owners, counts), CID directory and anchor links.
+    #[test]
+    fn two_passes_give_the_loaded_timeline() {
+        let reg = Registry::load(None).unwrap();
+        let opts = correlate::Options::default();
+        let sets = input_sets();
+        assert!(sets.len() > 30, "{} input sets", sets.len());
+        let mut events = 0;
+        for set in sets {
+            let arg = set.display().to_string();
+            let inputs = source::expand_all(std::slice::from_ref(&arg))
+                .unwrap()
+                .inputs;
+            assert!(can_stream(&inputs), "{arg}");
+            let (tl, _) = pipeline::load(&reg, &inputs, None, &opts).unwrap();
+            let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+            let got = replayed(&reg, &plan);
+            let p = &plan.timeline;
+            assert_eq!(
+                format!("{:?}", p.sources),
+                format!("{:?}", tl.sources),
+                "{arg}"
+            );
+            assert_eq!(format!("{:?}", p.cids), format!("{:?}", tl.cids), "{arg}");
+            assert_eq!(
+                format!("{:?}", p.anchors),
+                format!("{:?}", tl.anchors),
+                "{arg}"
+            );
+            assert_eq!((p.axis, p.dated), (tl.axis, tl.dated), "{arg}");
+            assert_eq!(got.len(), tl.events.len(), "{arg}");
+            for (a, b) in got.iter().zip(&tl.events) {
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{arg}");
+            }
+            events += got.len();
+        }
+        assert!(events > 1000, "{events} events compared");
+    }
+
+    /// Options that change placement and names are honoured by both passes alike.
+    #[test]
+    fn dates_zones_and_aliases_hold_in_two_passes() {
+        let reg = Registry::load(None).unwrap();
+        let opts = correlate::Options {
+            date: chrono::NaiveDate::from_ymd_opt(2025, 12, 30),
+            tz: chrono::FixedOffset::east_opt(3600),
+            aliases: vec![("carol".into(), 7)],
+            ..Default::default()
+        };
+        let arg = samples().join("seed").display().to_string();
+        let inputs = source::expand_all(&[arg]).unwrap().inputs;
+        let (tl, _) = pipeline::load(&reg, &inputs, None, &opts).unwrap();
+        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        assert_eq!(
+            format!("{:?}", plan.timeline.cids),
+            format!("{:?}", tl.cids)
+        );
+        assert!(plan.timeline.cids.lookup("carol").is_some());
+        let got = replayed(&reg, &plan);
+        assert_eq!(format!("{got:?}"), format!("{:?}", tl.events));
+    }
+
+    /// Pass 2 reads no more than pass 1 did: lines written in between are counted and left out.
+    #[test]
+    fn an_input_that_grows_between_the_passes_keeps_the_first_pass_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("svc.log");
+        let seed = std::fs::read_to_string(samples().join("seed/internal-service.log")).unwrap();
+        std::fs::write(&path, &seed).unwrap();
+        let reg = Registry::load(None).unwrap();
+        let opts = correlate::Options::default();
+        let inputs = source::expand_all(&[path.display().to_string()])
+            .unwrap()
+            .inputs;
+        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        let before = replayed(&reg, &plan).len();
+        assert_eq!(before, plan.timeline.sources[0].events);
+        let mut grown = seed.clone();
+        grown.push_str(&seed);
+        std::fs::write(&path, grown).unwrap();
+        let mut n = 0;
+        let extra = replay(&reg, &plan, |_, _| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, before);
+        assert_eq!(extra, 0, "pass 2 stops where pass 1 stopped");
+    }
+
+    /// An input gone before pass 2 is an error that names it, not a panic or a short timeline.
+    #[test]
+    fn an_input_gone_before_the_second_pass_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("svc.log");
+        std::fs::copy(samples().join("seed/internal-service.log"), &path).unwrap();
+        let reg = Registry::load(None).unwrap();
+        let opts = correlate::Options::default();
+        let inputs = source::expand_all(&[path.display().to_string()])
+            .unwrap()
+            .inputs;
+        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        std::fs::write(&path, "").unwrap();
+        let err = replay(&reg, &plan, |_, _| Ok(())).unwrap_err();
+        assert!(matches!(err, PassError::Reread(..)), "{err}");
+        assert!(err.to_string().contains("svc.log"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        let err = replay(&reg, &plan, |_, _| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("svc.log"), "{err}");
+    }
+
+    /// A writer that stops (a closed pipe) ends pass 2 with its error, without reading on.
+    #[test]
+    fn a_failing_writer_ends_the_second_pass() {
+        let reg = Registry::load(None).unwrap();
+        let arg = samples().join("seed").display().to_string();
+        let inputs = source::expand_all(&[arg]).unwrap().inputs;
+        let opts = correlate::Options::default();
+        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        let mut n = 0;
+        let err = replay(&reg, &plan, |_, _| {
+            n += 1;
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        })
+        .unwrap_err();
+        assert!(matches!(err, PassError::Io(_)));
+        assert_eq!(n, 1);
+    }
+
+    /// Stdin cannot be read twice; nor can more inputs than a thread each.
+    #[test]
+    fn only_files_are_streamed() {
+        let file = |n: usize| Input {
+            label: format!("f{n}"),
+            path: Some(PathBuf::from(format!("f{n}.log"))),
+            labelled: false,
+        };
+        assert!(can_stream(&[file(0), file(1)]));
+        let stdin = Input {
+            label: "stdin".into(),
+            path: None,
+            labelled: false,
+        };
+        assert!(!can_stream(&[file(0), stdin]));
+        assert!(!can_stream(&[]));
+        let many: Vec<Input> = (0..=MAX_INPUTS).map(file).collect();
+        assert!(!can_stream(&many));
+    }
+}
