@@ -77,7 +77,9 @@ else
 fi
 read -r -a extra <<<"${DIAG_ARGS:-}"
 run "diag check --fail-on none ${DIAG_ARGS:-}" "$DIAG" check --fail-on none "${extra[@]}" "${INPUTS[@]}"
-run "diag timeline --format ndjson ${DIAG_ARGS:-}" "$DIAG" timeline --format ndjson "${extra[@]}" "${INPUTS[@]}"
+# The timeline both ways: every event held, and two passes holding none (`--stream`).
+run "diag timeline --format ndjson --stream never ${DIAG_ARGS:-}" "$DIAG" timeline --format ndjson --stream never "${extra[@]}" "${INPUTS[@]}"
+run "diag timeline --format ndjson --stream always" "$DIAG" timeline --format ndjson --stream always "${INPUTS[@]}"
 if command -v lnav >/dev/null; then
     export HOME=$WORK/lnav-home
     mkdir -p "$HOME"

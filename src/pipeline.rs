@@ -10,7 +10,8 @@ use crate::model::Event;
 use crate::model::{Detection, SourceInfo, Timeline};
 use crate::parse::{detect, SourceParser, DETECT_LINES};
 use crate::source::{self, Input, InputError};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
 
 /// What loading produced besides the timeline: problems that were reported and skipped.
 #[derive(Debug, Default)]
@@ -231,7 +232,7 @@ pub struct Names<'a> {
 
 /// Where drained events go, as `(stream, events)`, when an input is parsed without keeping them;
 /// `false` stops the reading (whoever wanted the events has gone).
-pub type Sink<'s> = &'s mut dyn FnMut(usize, Vec<Event>) -> bool;
+pub type Sink<'s> = &'s mut (dyn FnMut(usize, Vec<Event>) -> bool + Send);
 
 /// Events a streaming parse lets gather before it hands them on (a bound on what it holds).
 const DRAIN_EVERY: usize = 1024;
@@ -323,52 +324,83 @@ impl<'r> Opened<'r> {
             parser.push(lineno, l);
         }
         drop(head);
-        let stopped = std::cell::Cell::new(false);
-        let next = || {
-            if !stopped.get() && (caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes) {
-                reader.next_line()
-            } else {
-                None
-            }
-        };
+        let stopped = AtomicBool::new(false);
         // Events handed to the sink, per stream.
         let mut drained: Vec<usize> = Vec::new();
-        let mut hand_on = |parser: &mut SourceParser| {
-            let Some(sink) = sink.as_mut() else { return };
-            if parser.ready() < DRAIN_EVERY || stopped.get() {
-                return;
+        let (streams, stats) = std::thread::scope(|sc| {
+            // With a sink, entities are extracted and the sink fed on a thread of their own: the
+            // parse thread is a streaming read's critical path.
+            let (tx, rx) = sync_channel::<Vec<(usize, Vec<Event>)>>(1);
+            let consumer = sink.take().map(|sink| {
+                let (stopped, extract) = (&stopped, &reg.entities);
+                sc.spawn(move || {
+                    // Its own copy of the regexes (see `par::queue`).
+                    let own = extract.clone();
+                    let mut counts = Vec::new();
+                    for batch in rx {
+                        for (k, mut evs) in batch {
+                            add_count(&mut counts, k, evs.len());
+                            if stopped.load(Ordering::Relaxed) {
+                                continue;
+                            }
+                            crate::parse::record::fill_entities(&own, &mut evs);
+                            if !sink(k, evs) {
+                                stopped.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    (sink, counts)
+                })
+            });
+            let next = || {
+                let within = caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes;
+                if within && !stopped.load(Ordering::Relaxed) {
+                    reader.next_line()
+                } else {
+                    None
+                }
+            };
+            let streaming = consumer.is_some();
+            let mut hand_on = |parser: &mut SourceParser| {
+                if streaming && parser.ready() >= DRAIN_EVERY && !stopped.load(Ordering::Relaxed) {
+                    // Only fails when the consumer has gone, and then `stopped` ends the reading.
+                    let _ = tx.send(parser.drain());
+                }
+            };
+            crate::parse::ahead::feed_draining(
+                &mut parser,
+                fmt,
+                reg,
+                lineno,
+                next,
+                &mut count,
+                &mut hand_on,
+            );
+            drop(tx);
+            count(0, 0);
+            let stats = parser.stats.clone();
+            // Interleaved compose services come out as streams of their own, in order of first
+            // appearance.
+            let mut streams = parser.finish();
+            if streams.is_empty() {
+                streams.push((None, Vec::new()));
             }
-            for (k, evs) in parser.drain() {
-                add_count(&mut drained, k, evs.len());
-                if !sink(k, evs) {
-                    stopped.set(true);
+            if let Some(h) = consumer {
+                let (sink, counts) = match h.join() {
+                    Ok(done) => done,
+                    Err(p) => std::panic::resume_unwind(p),
+                };
+                drained = counts;
+                for (k, (_, evs)) in streams.iter_mut().enumerate() {
+                    let evs = std::mem::take(evs);
+                    add_count(&mut drained, k, evs.len());
+                    if !stopped.load(Ordering::Relaxed) && !sink(k, evs) {
+                        stopped.store(true, Ordering::Relaxed);
+                    }
                 }
             }
-        };
-        crate::parse::ahead::feed_draining(
-            &mut parser,
-            fmt,
-            reg,
-            lineno,
-            next,
-            &mut count,
-            &mut hand_on,
-        );
-        count(0, 0);
-        let stats = parser.stats.clone();
-        // Interleaved compose services come out as streams of their own, in order of first appearance.
-        let mut streams = parser.finish();
-        if streams.is_empty() {
-            streams.push((None, Vec::new()));
-        }
-        if let Some(sink) = sink.as_mut() {
-            for (k, (_, evs)) in streams.iter_mut().enumerate() {
-                add_count(&mut drained, k, evs.len());
-                if !stopped.get() {
-                    stopped.set(!sink(k, std::mem::take(evs)));
-                }
-            }
-        }
+            (streams, stats)
+        });
         let several = streams.len() > 1;
         let label = names.label;
         let sources = streams

@@ -66,12 +66,46 @@ pub(super) fn ns_to_dt(ns: f64) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(secs as i64, nanos).single()
 }
 
+/// A source's event times as nanoseconds since the epoch, `NaN` where an event has none: 8 bytes per
+/// event where `Option<f64>` takes 16, and every event of every source has one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Instants(Vec<f64>);
+
+impl Instants {
+    /// The time of event `i`, when it has one.
+    pub fn get(&self, i: usize) -> Option<f64> {
+        self.0.get(i).copied().filter(|x| !x.is_nan())
+    }
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Every event's time, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.0.iter().map(|x| (!x.is_nan()).then_some(*x))
+    }
+    /// Events with a time.
+    pub fn timed(&self) -> usize {
+        self.0.iter().filter(|x| !x.is_nan()).count()
+    }
+}
+
+impl FromIterator<Option<f64>> for Instants {
+    fn from_iter<I: IntoIterator<Item = Option<f64>>>(it: I) -> Self {
+        Instants(it.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    }
+}
+
 /// Raw times of one source as instants, where the date can be settled.
 pub fn source_instants(
     raw_times: impl ExactSizeIterator<Item = Option<RawTime>>,
     base_date: Option<NaiveDate>,
     tz: FixedOffset,
-) -> Vec<Option<f64>> {
+) -> Instants {
     let mut out = Vec::with_capacity(raw_times.len());
     let mut day_shift = 0i64;
     let mut last_local: Option<NaiveDateTime> = None;
@@ -103,7 +137,8 @@ pub fn source_instants(
             }),
             None => None,
         };
-        out.push(v);
+        // A real instant is finite: NaN only ever means "no time".
+        out.push(v.filter(|x| x.is_finite()).unwrap_or(f64::NAN));
     }
-    out
+    Instants(out)
 }

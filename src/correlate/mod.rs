@@ -55,7 +55,7 @@ pub fn correlate(
         }
     }
     let dating = dates::settle(dates::earliest(per_source.iter().flatten()), &infos, opts);
-    let raw: Vec<Vec<Option<f64>>> = per_source
+    let raw: Vec<dates::Instants> = per_source
         .iter()
         .map(|evs| {
             dates::source_instants(evs.iter().map(|e| e.raw_ts), dating.work_date, dating.tz)
@@ -96,7 +96,7 @@ pub fn correlate(
 /// instants) and the anchor pairs; `infos` say how each source was placed.
 pub fn place_all<T: placement::Timed>(
     per_source: &[T],
-    raw: &[Vec<Option<f64>>],
+    raw: &[dates::Instants],
     pairs: &[pairs::Pair],
     infos: &mut [SourceInfo],
 ) -> (Axis, placement::Placement) {
@@ -105,7 +105,7 @@ pub fn place_all<T: placement::Timed>(
             exact: (0..per_source[s].count())
                 .filter(|&i| per_source[s].exact(i))
                 .count(),
-            timed: raw[s].iter().filter(|x| x.is_some()).count(),
+            timed: raw[s].timed(),
             anchors: pairs.iter().filter(|p| p.touches(s)).count(),
             service: infos[s].role == Role::Service,
             events: per_source[s].count(),
@@ -361,6 +361,32 @@ mod tests {
             &[],
         );
         assert!(matches!(d2.prefixes["21402289"], Resolution::Ambiguous(_)));
+    }
+
+    /// Interpolating straight from a source's instants gives what interpolating its list of points
+    /// gives, for every pattern of timed and untimed events up to 10 long (and a few offsets).
+    #[test]
+    fn interpolation_from_instants_equals_interpolation_from_points() {
+        use super::dates::Instants;
+        use super::placement::interpolate_timed;
+        for len in 0..=10usize {
+            for mask in 0..(1u32 << len) {
+                // Times that mostly rise, sometimes fall back (a clock stepping back).
+                let raw: Instants = (0..len)
+                    .map(|i| (mask & (1 << i) != 0).then(|| (i * 7 % 5) as f64 * 3.0 + i as f64))
+                    .collect();
+                for offset in [0.0, -2.5, 1e9] {
+                    let pts: Vec<(usize, f64)> = raw
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, v)| v.map(|x| (i, x + offset)))
+                        .collect();
+                    let want = interpolate(len, &pts, 0.5);
+                    let got = interpolate_timed(len, &raw, offset, 0.5);
+                    assert_eq!(got, want, "len {len} mask {mask:b} offset {offset}");
+                }
+            }
+        }
     }
 
     #[test]

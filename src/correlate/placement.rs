@@ -5,6 +5,7 @@
 // Indexing cannot panic here: indices are positions in the source and event vectors this module built, never read from input.
 #![allow(clippy::indexing_slicing)]
 
+use super::dates::Instants;
 use super::offset::{self, Observation};
 use super::pairs::{Pair, Side};
 use crate::model::{Axis, ClockOffset, Event, RawTime, SourceInfo, TsQuality};
@@ -73,7 +74,7 @@ impl Side {
 /// Places the sources one by one.
 struct Placer<'a, T: Timed> {
     per_source: &'a [T],
-    raw: &'a [Vec<Option<f64>>],
+    raw: &'a [Instants],
     axis: Axis,
     /// Small step between events placed only by order.
     eps: f64,
@@ -90,19 +91,14 @@ impl<T: Timed> Placer<'_, T> {
     fn place_timed(&mut self, s: usize, offset: f64) -> Vec<f64> {
         let r = &self.raw[s];
         let evs = &self.per_source[s];
-        let pts: Vec<(usize, f64)> = r
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.map(|x| (i, x + offset)))
-            .collect();
         for (i, q) in self.quality[s].iter_mut().enumerate() {
-            *q = match (r[i], evs.exact(i)) {
+            *q = match (r.get(i), evs.exact(i)) {
                 (Some(_), true) => TsQuality::Exact,
                 (Some(_), _) => TsQuality::TimeOfDay,
                 _ => TsQuality::Inferred,
             };
         }
-        interpolate(evs.count(), &pts, self.eps)
+        interpolate_timed(evs.count(), r, offset, self.eps)
     }
 
     /// The anchors of unplaced source `s` whose partner is already placed.
@@ -141,7 +137,7 @@ impl<T: Timed> Placer<'_, T> {
         let observations: Vec<Observation> = pts
             .iter()
             .filter_map(|(own, x, side)| {
-                self.raw[s][*own].map(|t| Observation {
+                self.raw[s].get(*own).map(|t| Observation {
                     diff_ns: x - t,
                     side: *side,
                 })
@@ -205,17 +201,14 @@ impl<T: Timed> Placer<'_, T> {
 /// Place every source; `infos` get their placement and clock offsets.
 pub fn place<T: Timed>(
     per_source: &[T],
-    raw: &[Vec<Option<f64>>],
+    raw: &[Instants],
     pairs: &[Pair],
     axis: Axis,
     reference: Option<usize>,
     infos: &mut [SourceInfo],
 ) -> Placement {
     let n = per_source.len();
-    let timed: Vec<usize> = raw
-        .iter()
-        .map(|r| r.iter().filter(|x| x.is_some()).count())
-        .collect();
+    let timed: Vec<usize> = raw.iter().map(Instants::timed).collect();
     let (eps, step) = match axis {
         Axis::Time => (1e6, 1e6), // 1 ms
         Axis::Order => (1e-3, 1.0),
@@ -364,6 +357,51 @@ pub fn interpolate(len: usize, pts: &[(usize, f64)], eps: f64) -> Vec<f64> {
     if let Some(&(li, lx)) = pts.last() {
         for (i, o) in out.iter_mut().enumerate().skip(li) {
             *o = lx + (i - li) as f64 * eps;
+        }
+    }
+    for i in 1..len {
+        if out[i] < out[i - 1] {
+            out[i] = out[i - 1];
+        }
+    }
+    out
+}
+
+/// [`interpolate`] with every timed event of `raw` (plus `offset`) as a point, without the list of
+/// points: a timed source has a point per event, and at a gigabyte that list alone was 60 MB.
+pub fn interpolate_timed(len: usize, raw: &Instants, offset: f64, eps: f64) -> Vec<f64> {
+    let mut out = vec![0.0; len];
+    // The last point seen: (index, position).
+    let mut last: Option<(usize, f64)> = None;
+    for b in 0..len.min(raw.len()) {
+        let Some(xb) = raw.get(b).map(|x| x + offset) else {
+            continue;
+        };
+        match last {
+            // Before the first point: a step apart, back from it.
+            None => {
+                for (i, o) in out.iter_mut().enumerate().take(b) {
+                    *o = xb - (b - i) as f64 * eps;
+                }
+            }
+            Some((a, xa)) => {
+                for (i, o) in out.iter_mut().enumerate().take(b).skip(a) {
+                    *o = xa + (xb - xa) * (i - a) as f64 / (b - a) as f64;
+                }
+            }
+        }
+        last = Some((b, xb));
+    }
+    match last {
+        Some((li, lx)) => {
+            for (i, o) in out.iter_mut().enumerate().skip(li) {
+                *o = lx + (i - li) as f64 * eps;
+            }
+        }
+        None => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = i as f64 * eps;
+            }
         }
     }
     for i in 1..len {

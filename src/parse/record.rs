@@ -469,20 +469,17 @@ impl<'a> SourceParser<'a> {
         out
     }
 
-    /// Take the events finished so far, with their entities, as `(stream, events)`: streams are
-    /// numbered in order of first appearance, as [`SourceParser::finish`] returns them. A streaming
-    /// reader drains as it goes and keeps no events; `finish` then returns only what came after.
+    /// Take the events finished so far, as `(stream, events)`, without their entities (the caller
+    /// extracts them with [`fill_entities`], on a thread of its choice): streams are numbered in
+    /// order of first appearance, as [`SourceParser::finish`] returns them. A streaming reader drains
+    /// as it goes and keeps no events; `finish` then returns only what came after.
     pub fn drain(&mut self) -> Vec<(usize, Vec<Event>)> {
-        let mut out: Vec<(usize, Vec<Event>)> = self
-            .out
+        self.out
             .iter_mut()
             .enumerate()
             .filter(|(_, (_, v))| !v.is_empty())
             .map(|(k, (_, v))| (k, std::mem::take(v)))
-            .collect();
-        let mut all: Vec<&mut [Event]> = out.iter_mut().map(|(_, v)| v.as_mut_slice()).collect();
-        extract_entities(self.extract, &mut all);
-        out
+            .collect()
     }
 
     /// Events finished and not yet drained.
@@ -739,7 +736,7 @@ fn extract_entities(extract: &crate::defs::Extractors, streams: &mut [&mut [Even
 }
 
 /// Entities of a run of events (see [`crate::entities::Extractors::apply_shared`]).
-fn fill_entities(extract: &crate::defs::Extractors, evs: &mut [Event]) {
+pub fn fill_entities(extract: &crate::defs::Extractors, evs: &mut [Event]) {
     let mut shared = crate::intern::Interner::default();
     for ev in evs {
         extract.apply_shared(ev, &mut shared);
