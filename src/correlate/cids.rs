@@ -5,7 +5,8 @@
 
 use crate::entities::{Extractors, Owner};
 use crate::model::{CidDirectory, CidRef, Event, Resolution, Role, SourceInfo};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Owner lines seen per source, before the directory can resolve them: (is a name, text) → count.
 #[derive(Debug, Default)]
@@ -95,8 +96,9 @@ pub struct DirectoryBuilder {
     full: BTreeSet<u64>,
     prefixes: BTreeSet<String>,
     /// Each name binding's first event per source: (cid, name, source, index in the source).
-    names: Vec<(u64, String, usize, usize)>,
-    seen: HashSet<(u64, String, usize)>,
+    names: Vec<(u64, Arc<str>, usize, usize)>,
+    /// The (name, source) pairs already noted per CID: a few per CID, searched without allocating.
+    seen: HashMap<u64, Vec<(Arc<str>, usize)>>,
 }
 
 impl DirectoryBuilder {
@@ -116,11 +118,16 @@ impl DirectoryBuilder {
             }
         }
         for (name, cid) in &ev.names {
-            let key = (*cid, name.to_string(), source);
-            if !self.seen.contains(&key) {
-                self.names.push((*cid, key.1.clone(), source, index));
-                self.seen.insert(key);
-            }
+            self.note(*cid, name, source, index);
+        }
+    }
+
+    /// Note a name binding unless this source already gave it.
+    fn note(&mut self, cid: u64, name: &Arc<str>, source: usize, index: usize) {
+        let seen = self.seen.entry(cid).or_default();
+        if !seen.iter().any(|(n, s)| *s == source && **n == **name) {
+            seen.push((Arc::clone(name), source));
+            self.names.push((cid, Arc::clone(name), source, index));
         }
     }
 
@@ -129,9 +136,7 @@ impl DirectoryBuilder {
         self.full.extend(other.full);
         self.prefixes.extend(other.prefixes);
         for (c, n, s, i) in other.names {
-            if self.seen.insert((c, n.clone(), s + base)) {
-                self.names.push((c, n, s + base, i));
-            }
+            self.note(c, &n, s + base, i);
         }
     }
 
@@ -152,8 +157,8 @@ impl DirectoryBuilder {
         self.names.sort_by_cached_key(|(_, _, s, i)| rank(*s, *i));
         for (cid, name, _, _) in self.names {
             let names = dir.names.entry(cid).or_default();
-            if !names.contains(&name) {
-                names.push(name);
+            if !names.iter().any(|n| **n == *name) {
+                names.push(name.to_string());
             }
         }
         let full: Vec<(u64, String)> = dir.names.keys().map(|c| (*c, c.to_string())).collect();

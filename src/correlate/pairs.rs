@@ -6,6 +6,7 @@
 use crate::defs::{AnchorDef, Relation};
 use crate::model::{Event, SourceId};
 use regex::Regex;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// An event of one source, before the merge: (source, index in that source).
@@ -194,18 +195,19 @@ fn occurrences(
     (firsts, seconds)
 }
 
-/// Per UUID, the first event of each source that names it, in source order.
-pub type UuidFirsts = BTreeMap<String, Vec<At>>;
+/// Per UUID, the first event of each source that names it, in source order (the in-memory scan
+/// borrows the UUIDs from the events; a streaming one owns them).
+pub type UuidFirsts<'a> = BTreeMap<Cow<'a, str>, Vec<At>>;
 
 /// What pairing needs of the sources, found by scanning their events: each pattern anchor's
 /// occurrences (in [`ordered`] order, `None` for a shared-UUID anchor) and every UUID's first event
 /// per source.
 #[derive(Debug, Default)]
-pub struct Scanned {
+pub struct Scanned<'a> {
     /// Both sides' occurrences of each anchor.
     pub occurrences: Vec<Option<(Occurrences, Occurrences)>>,
     /// First mention of each UUID per source.
-    pub uuids: UuidFirsts,
+    pub uuids: UuidFirsts<'a>,
 }
 
 /// The anchor definitions in the order pairs are made: pattern anchors first, since they know which
@@ -224,14 +226,13 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     if ordered.iter().any(|d| d.shared_uuid) {
         for (s, evs) in per_source.iter().enumerate() {
             for (i, ev) in evs.iter().enumerate() {
-                note_uuids(
-                    &mut uuids,
-                    At {
-                        source: s,
-                        index: i,
-                    },
-                    ev,
-                );
+                let at = At {
+                    source: s,
+                    index: i,
+                };
+                for u in &ev.uuids {
+                    note_uuid(&mut uuids, at, u, || Cow::Borrowed(u.as_str()));
+                }
             }
         }
     }
@@ -242,24 +243,23 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     pairs_from(&ordered, scanned, per_source.len())
 }
 
-/// Note the UUIDs `ev` (at `at`) names whose first mention in its source this is.
-fn note_uuids(uuids: &mut UuidFirsts, at: At, ev: &Event) {
-    for u in &ev.uuids {
-        match uuids.get_mut(u.as_str()) {
-            Some(e) => {
-                if !e.iter().any(|x| x.source == at.source) {
-                    e.push(at);
-                }
+/// Note UUID `u`, named at `at`, when this is its first mention in that source (`key` makes the map's
+/// key, only for a UUID not seen before).
+fn note_uuid<'a>(uuids: &mut UuidFirsts<'a>, at: At, u: &str, key: impl FnOnce() -> Cow<'a, str>) {
+    match uuids.get_mut(u) {
+        Some(e) => {
+            if !e.iter().any(|x| x.source == at.source) {
+                e.push(at);
             }
-            None => {
-                uuids.insert(u.clone(), vec![at]);
-            }
+        }
+        None => {
+            uuids.insert(key(), vec![at]);
         }
     }
 }
 
 /// The pairs of `sources` sources, from what scanning them found.
-pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> Vec<Pair> {
+pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned<'_>, sources: usize) -> Vec<Pair> {
     let mut pairs = Vec::new();
     let mut covered: HashSet<At> = HashSet::new();
     let Scanned { occurrences, uuids } = scanned;
@@ -331,7 +331,7 @@ pub struct Scanner {
     set: Option<regex::RegexSet>,
     /// Whether some anchor pairs shared UUIDs.
     uuid_anchor: bool,
-    found: Scanned,
+    found: Scanned<'static>,
 }
 
 impl Scanner {
@@ -368,7 +368,9 @@ impl Scanner {
     /// Take in the `at.index`-th event of source `at.source` (each source's events in order).
     pub fn event(&mut self, at: At, ev: &Event) {
         if self.uuid_anchor {
-            note_uuids(&mut self.found.uuids, at, ev);
+            for u in &ev.uuids {
+                note_uuid(&mut self.found.uuids, at, u, || Cow::Owned(u.clone()));
+            }
         }
         let hits = self.set.as_ref().map(|set| set.matches(&ev.message));
         let mut bit = 0;
@@ -414,7 +416,7 @@ impl Scanner {
     }
 
     /// What was found.
-    pub fn finish(self) -> Scanned {
+    pub fn finish(self) -> Scanned<'static> {
         self.found
     }
 }
