@@ -195,6 +195,9 @@ pub fn plan(
     if infos.is_empty() {
         return Err(LoadError::NothingRead(problems.refused));
     }
+    // Pairs first: the occurrences they come from are freed before the instants are made.
+    let ordered = pairs::ordered(&reg.anchors);
+    let pairs = pairs::pairs_from(&ordered, scanner.finish(), infos.len());
     let dating = dates::settle(earliest, &infos, opts);
     let mut raw = Vec::with_capacity(times.len());
     let mut exact = Vec::with_capacity(times.len());
@@ -210,8 +213,6 @@ pub fn plan(
                 .collect(),
         ));
     }
-    let ordered = pairs::ordered(&reg.anchors);
-    let pairs = pairs::pairs_from(&ordered, scanner.finish(), infos.len());
     let (axis, placed) = correlate::place_all(&exact, &raw, &pairs, &mut infos);
     drop(raw);
     let lens: Vec<usize> = exact.iter().map(|e| e.0.len()).collect();
