@@ -146,11 +146,7 @@ fn parse_input_counted(
     caps: Caps,
 ) -> Result<ParsedInput, InputError> {
     let reader = source::open(input)?;
-    let file_name = input
-        .path
-        .as_ref()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str());
+    let file_name = input.file_name();
     parse_reader_capped(
         reg,
         reader,

@@ -80,6 +80,14 @@ impl Input {
             None => "<stdin>".to_string(),
         }
     }
+
+    /// The file's name, when it is a file with a UTF-8 name (formats take a date from it).
+    pub fn file_name(&self) -> Option<&str> {
+        self.path
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+    }
 }
 
 /// Split `label=path` (a label is a plain word; `=` inside a real path with a slash before it is kept).

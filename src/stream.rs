@@ -76,11 +76,7 @@ fn sketch(
     progress: &AtomicU64,
 ) -> Result<Sketch, source::InputError> {
     let reader = source::open(input)?;
-    let file_name = input
-        .path
-        .as_ref()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str());
+    let file_name = input.file_name();
     let opened = Opened::new(reg, reader, file_name, forced, 0)?;
     let role = opened.fmt.role;
     let mut times: Vec<Times> = Vec::new();
@@ -331,11 +327,7 @@ pub fn replay(
                     Ok(r) => r,
                     Err(e) => return fail(e.to_string()),
                 };
-                let file_name = input
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_name())
-                    .and_then(|n| n.to_str());
+                let file_name = input.file_name();
                 // No more than pass 1 read: a file still being written gives the same lines.
                 let caps = Caps {
                     max_events: usize::MAX,
@@ -455,6 +447,17 @@ mod tests {
         sets
     }
 
+    /// Pass 1 over one path, with the built-in definitions and default options.
+    fn planned(path: &Path) -> (Registry, Plan) {
+        let reg = Registry::load(None).unwrap();
+        let opts = correlate::Options::default();
+        let inputs = source::expand_all(&[path.display().to_string()])
+            .unwrap()
+            .inputs;
+        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        (reg, plan)
+    }
+
     fn replayed(reg: &Registry, plan: &Plan) -> Vec<Event> {
         let mut evs = Vec::new();
         let extra = replay(reg, plan, |_, ev| {
@@ -537,12 +540,7 @@ mod tests {
         let path = dir.path().join("svc.log");
         let seed = std::fs::read_to_string(samples().join("seed/internal-service.log")).unwrap();
         std::fs::write(&path, &seed).unwrap();
-        let reg = Registry::load(None).unwrap();
-        let opts = correlate::Options::default();
-        let inputs = source::expand_all(&[path.display().to_string()])
-            .unwrap()
-            .inputs;
-        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        let (reg, plan) = planned(&path);
         let before = replayed(&reg, &plan).len();
         assert_eq!(before, plan.timeline.sources[0].events);
         let mut grown = seed.clone();
@@ -564,12 +562,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("svc.log");
         std::fs::copy(samples().join("seed/internal-service.log"), &path).unwrap();
-        let reg = Registry::load(None).unwrap();
-        let opts = correlate::Options::default();
-        let inputs = source::expand_all(&[path.display().to_string()])
-            .unwrap()
-            .inputs;
-        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        let (reg, plan) = planned(&path);
         std::fs::write(&path, "").unwrap();
         let err = replay(&reg, &plan, |_, _| Ok(())).unwrap_err();
         assert!(matches!(err, PassError::Reread(..)), "{err}");
@@ -582,11 +575,7 @@ mod tests {
     /// A writer that stops (a closed pipe) ends pass 2 with its error, without reading on.
     #[test]
     fn a_failing_writer_ends_the_second_pass() {
-        let reg = Registry::load(None).unwrap();
-        let arg = samples().join("seed").display().to_string();
-        let inputs = source::expand_all(&[arg]).unwrap().inputs;
-        let opts = correlate::Options::default();
-        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
+        let (reg, plan) = planned(&samples().join("seed"));
         let mut n = 0;
         let err = replay(&reg, &plan, |_, _| {
             n += 1;

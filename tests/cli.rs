@@ -442,37 +442,28 @@ fn labels_globs_gz_and_stdin() {
     ]);
     let r: Report = serde_json::from_slice(&o.stdout).expect("json");
     assert!(r.findings.iter().any(|f| f.rule == "panic"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
-        .args(["timeline", "svc=-", "--format", "ndjson"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&text)
-        .expect("feed stdin");
-    let out = child.wait_with_output().expect("wait");
+    let from_stdin = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&text)
+            .expect("feed stdin");
+        child.wait_with_output().expect("wait")
+    };
+    let out = from_stdin(&["timeline", "svc=-", "--format", "ndjson"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"source\":\"svc\""));
     // Stdin cannot be read twice: `--stream always` says so and holds it instead.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
-        .args([
-            "timeline", "svc=-", "--format", "ndjson", "--stream", "always",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&text)
-        .expect("feed stdin");
-    let streamed = child.wait_with_output().expect("wait");
+    let streamed = from_stdin(&[
+        "timeline", "svc=-", "--format", "ndjson", "--stream", "always",
+    ]);
     assert_eq!(streamed.stdout, out.stdout);
     let err = String::from_utf8_lossy(&streamed.stderr);
     assert!(err.contains("--stream always reads files only"), "{err}");

@@ -27,20 +27,9 @@ const SIZES: Sizes = Sizes {
 };
 
 /// Feed `parser` (of format `fmt`) every line `next` gives, numbered after `lineno`; `seen` hears of
-/// each line as it is read (its length and number). Returns the number of the last line.
-pub fn feed(
-    parser: &mut SourceParser,
-    fmt: &Format,
-    reg: &Registry,
-    lineno: u64,
-    next: impl FnMut() -> Option<String>,
-    seen: impl FnMut(u64, u64),
-) -> u64 {
-    feed_sized(parser, fmt, reg, lineno, next, seen, |_| {}, SIZES)
-}
-
-/// [`feed`], calling `after` with the parser after every batch of lines applied (a streaming reader
-/// drains the finished events there).
+/// each line as it is read (its length and number), and `after` gets the parser after every batch of
+/// lines applied (a streaming reader drains the finished events there). Returns the number of the
+/// last line.
 pub fn feed_draining(
     parser: &mut SourceParser,
     fmt: &Format,
