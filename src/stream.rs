@@ -277,6 +277,14 @@ fn ranks(
     out
 }
 
+/// The source that stream `k` of input `j` (whose first source is `base`) feeds; `None` for a stream
+/// pass 1 did not see (the input was rewritten between the passes), which must not spill into the
+/// next input's sources.
+fn route(input_of: &[usize], j: usize, base: usize, k: usize) -> Option<usize> {
+    let s = base + k;
+    (input_of.get(s) == Some(&j)).then_some(s)
+}
+
 /// Batches of drained events in flight per input (each a few thousand events).
 const IN_FLIGHT: usize = 2;
 
@@ -350,6 +358,7 @@ pub fn replay(
         }
         let mut queues: Vec<VecDeque<Event>> = (0..lens.len()).map(|_| VecDeque::new()).collect();
         let mut ended = vec![false; plan.inputs.len()];
+        let mut stray = 0u64;
         for (s, i) in Order::new(&plan.positions, lens.clone()) {
             let j = input_of.get(s).copied().unwrap_or(0);
             let base = plan.inputs.get(j).map_or(0, |x| x.1);
@@ -357,8 +366,9 @@ pub fn replay(
             {
                 match feeds.get(j).map(Receiver::recv) {
                     Some(Ok(Ok((k, evs)))) => {
-                        if let Some(q) = queues.get_mut(base + k) {
-                            q.extend(evs);
+                        match route(&input_of, j, base, k).and_then(|s| queues.get_mut(s)) {
+                            Some(q) => q.extend(evs),
+                            None => stray += evs.len() as u64,
                         }
                     }
                     Some(Ok(Err(e))) => {
@@ -398,7 +408,7 @@ pub fn replay(
             each(tl, &ev)?;
         }
         // Whatever the inputs still hold came after pass 1 read them.
-        let mut extra = queues.iter().map(|q| q.len() as u64).sum::<u64>();
+        let mut extra = stray + queues.iter().map(|q| q.len() as u64).sum::<u64>();
         drop(queues);
         for (feed, done) in feeds.iter().zip(&ended) {
             if !done {
@@ -554,6 +564,69 @@ mod tests {
         .unwrap();
         assert_eq!(n, before);
         assert_eq!(extra, 0, "pass 2 stops where pass 1 stopped");
+    }
+
+    /// An input rewritten between the passes with a compose service pass 1 did not see: that
+    /// stream's events are counted and left out, never handed to the next input's sources.
+    #[test]
+    fn a_stream_new_in_the_second_pass_is_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let compose =
+            std::fs::read_to_string(samples().join("formats/citadel-compose.log")).unwrap();
+        let server: Vec<&str> = compose
+            .lines()
+            .filter(|l| l.starts_with("server-1"))
+            .collect();
+        // The same records from a second service: a stream of its own.
+        let tab: Vec<String> = server
+            .iter()
+            .map(|l| l.replacen("server-1", "server-2", 1))
+            .collect();
+        assert!(server.len() > 5);
+        let path = dir.path().join("a-compose.log");
+        let padded: String = server
+            .iter()
+            .map(|l| format!("{l} {}\n", "x".repeat(80)))
+            .collect();
+        std::fs::write(&path, &padded).unwrap();
+        let other = dir.path().join("b-svc.log");
+        std::fs::copy(samples().join("seed/internal-service.log"), &other).unwrap();
+        let (reg, plan) = planned(dir.path());
+        assert_eq!(
+            plan.timeline.sources.len(),
+            2,
+            "one stream per file in pass 1"
+        );
+        let of_b = |evs: &[Event]| -> Vec<String> {
+            evs.iter()
+                .filter(|e| e.source == 1)
+                .map(|e| e.message.clone())
+                .collect()
+        };
+        let before = of_b(&replayed(&reg, &plan));
+        let mut rewritten: String = server.iter().map(|l| format!("{l}\n")).collect();
+        rewritten.extend(tab.iter().map(|l| format!("{l}\n")));
+        std::fs::write(&path, rewritten).unwrap();
+        let mut after = Vec::new();
+        let extra = replay(&reg, &plan, |_, ev| {
+            after.push(ev.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert!(extra > 0, "the new stream's events are counted");
+        assert_eq!(of_b(&after), before, "the next input's events are its own");
+    }
+
+    /// Streams route to their own input's sources only.
+    #[test]
+    fn a_stream_routes_to_its_own_input_only() {
+        // Input 0 has sources 0 and 1, input 1 has source 2.
+        let input_of = [0, 0, 1];
+        assert_eq!(route(&input_of, 0, 0, 0), Some(0));
+        assert_eq!(route(&input_of, 0, 0, 1), Some(1));
+        assert_eq!(route(&input_of, 0, 0, 2), None, "not input 1's source");
+        assert_eq!(route(&input_of, 1, 2, 0), Some(2));
+        assert_eq!(route(&input_of, 1, 2, 1), None, "past the last source");
     }
 
     /// An input gone before pass 2 is an error that names it, not a panic or a short timeline.
