@@ -181,6 +181,41 @@ mod tests {
     use super::*;
     use crate::defs::Registry;
 
+    /// The extractors a streamed first pass uses find the same CIDs, UUIDs and name bindings as the
+    /// full set on every sample line (and real-log line when they are there), and none of the rest.
+    #[test]
+    fn correlation_extractors_find_what_correlation_needs() {
+        let reg = Registry::load(None).unwrap();
+        let light = reg.entities.for_correlation();
+        let lines = crate::parse::record::tests::corpus_lines(&reg, &[]);
+        let (mut shared, mut found) = (Interner::default(), 0);
+        for l in &lines {
+            let mut full = Event {
+                message: l.clone(),
+                ..Default::default()
+            };
+            let mut part = full.clone();
+            reg.entities.apply_shared(&mut full, &mut shared);
+            light.apply_shared(&mut part, &mut shared);
+            assert_eq!(
+                format!("{:?}", part.cids),
+                format!("{:?}", full.cids),
+                "{l:?}"
+            );
+            assert_eq!(part.uuids, full.uuids, "{l:?}");
+            assert_eq!(
+                format!("{:?}", part.names),
+                format!("{:?}", full.names),
+                "{l:?}"
+            );
+            assert!(
+                part.users.is_empty() && part.fields.is_empty() && part.msgid_prefixes.is_empty()
+            );
+            found += full.cids.len() + full.uuids.len() + full.names.len();
+        }
+        assert!(found > 100, "{found} entities compared");
+    }
+
     /// The owner patterns as one set match exactly where one of them does, on every sample line (and
     /// real-log line when they are there), peeled and not.
     #[test]

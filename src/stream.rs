@@ -134,6 +134,17 @@ fn sketch(
     })
 }
 
+/// The definitions pass 1 reads with: what correlation needs, without what only outputs use
+/// (levels from text, message ids, usernames, fields). Its own copy (see `par::queue`).
+fn for_correlation(reg: &Registry) -> Registry {
+    let mut light = reg.clone();
+    light.entities = reg.entities.for_correlation();
+    for f in &mut light.formats {
+        f.level_hints.clear();
+    }
+    light
+}
+
 /// Pass 1 over every input, and the placement of every source.
 pub fn plan(
     reg: &Registry,
@@ -149,7 +160,7 @@ pub fn plan(
     }
     let results = crate::par::queue(
         inputs,
-        || reg.clone(),
+        || for_correlation(reg),
         |reg, input| sketch(reg, input, forced, progress),
     );
     let mut problems = Problems::default();

@@ -65,6 +65,17 @@ pub struct Extractors {
 }
 
 impl Extractors {
+    /// The extractors correlation needs (CIDs, truncated and lost CIDs, UUIDs, name bindings, owner
+    /// lines), without those only outputs use (message ids, usernames, `key=value` fields): a
+    /// streaming reader's first pass gathers no more.
+    pub fn for_correlation(&self) -> Extractors {
+        let mut x = self.clone();
+        x.msgid_prefix.clear();
+        x.user.clear();
+        x.field.clear();
+        x
+    }
+
     /// Load from TOML text; every regex must name the groups its kind needs.
     pub fn load(file: &str, text: &str) -> Result<Extractors, DefError> {
         let def: Def = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
