@@ -64,8 +64,30 @@ pub struct Plan {
     pub problems: Problems,
     positions: Vec<Vec<f64>>,
     quality: Vec<Vec<TsQuality>>,
-    /// Per input that was read: its input, its first source, its format, the bytes pass 1 read.
-    inputs: Vec<(Input, usize, String, u64)>,
+    /// Every input that was read, in order.
+    inputs: Vec<ReadInput>,
+}
+
+/// An input pass 1 read, as pass 2 reads it again.
+struct ReadInput {
+    input: Input,
+    /// Its first source's number.
+    base: usize,
+    /// The format pass 1 settled (pass 2 forces it).
+    format: String,
+    /// Bytes pass 1 read (pass 2 reads no further).
+    bytes: u64,
+}
+
+/// Open `input` and settle its format (forced, or detected from its first lines within `head_bytes`).
+fn open<'r>(
+    reg: &'r Registry,
+    input: &Input,
+    forced: Option<&str>,
+    head_bytes: u64,
+) -> Result<Opened<'r>, source::InputError> {
+    let reader = source::open(input)?;
+    Opened::new(reg, reader, input.file_name(), forced, head_bytes)
 }
 
 /// Pass 1 of one input.
@@ -75,9 +97,8 @@ fn sketch(
     forced: Option<&str>,
     progress: &AtomicU64,
 ) -> Result<Sketch, source::InputError> {
-    let reader = source::open(input)?;
     let file_name = input.file_name();
-    let opened = Opened::new(reg, reader, file_name, forced, 0)?;
+    let opened = open(reg, input, forced, 0)?;
     let role = opened.fmt.role;
     let mut times: Vec<Times> = Vec::new();
     let mut earliest: Option<DateTime<Utc>> = None;
@@ -188,7 +209,12 @@ pub fn plan(
             .map(|(i, _)| i.detection.format.clone())
             .unwrap_or_default();
         let bytes = sk.parsed.sources.first().map_or(0, |(i, _)| i.read.bytes);
-        read.push((inp.clone(), base, format, bytes));
+        read.push(ReadInput {
+            input: inp.clone(),
+            base,
+            format,
+            bytes,
+        });
         infos.extend(sk.parsed.sources.into_iter().map(|(i, _)| i));
         times.extend(sk.times);
         earliest = match (earliest, sk.earliest) {
@@ -325,15 +351,21 @@ pub fn replay(
     let lens: Vec<usize> = plan.positions.iter().map(Vec::len).collect();
     // The input each source comes from, and the source number of its streams.
     let mut input_of = vec![0usize; lens.len()];
-    for (j, (_, base, _, _)) in plan.inputs.iter().enumerate() {
-        let end = plan.inputs.get(j + 1).map_or(lens.len(), |(_, b, _, _)| *b);
-        for s in input_of.iter_mut().take(end).skip(*base) {
+    for (j, r) in plan.inputs.iter().enumerate() {
+        let end = plan.inputs.get(j + 1).map_or(lens.len(), |next| next.base);
+        for s in input_of.iter_mut().take(end).skip(r.base) {
             *s = j;
         }
     }
     std::thread::scope(|scope| -> Result<u64, PassError> {
         let mut feeds: Vec<Receiver<Batch>> = Vec::new();
-        for (input, _, format, bytes) in &plan.inputs {
+        for ReadInput {
+            input,
+            format,
+            bytes,
+            ..
+        } in &plan.inputs
+        {
             let (tx, rx) = sync_channel(IN_FLIGHT);
             feeds.push(rx);
             scope.spawn(move || {
@@ -342,21 +374,16 @@ pub fn replay(
                 let fail = |e: String| {
                     let _ = tx.send(Err(e));
                 };
-                let reader = match source::open(input) {
-                    Ok(r) => r,
-                    Err(e) => return fail(e.to_string()),
-                };
                 let file_name = input.file_name();
                 // No more than pass 1 read: a file still being written gives the same lines.
                 let caps = Caps {
                     max_events: usize::MAX,
                     head_bytes: (*bytes).max(1),
                 };
-                let opened =
-                    match Opened::new(&reg, reader, file_name, Some(format), caps.head_bytes) {
-                        Ok(o) => o,
-                        Err(e) => return fail(e.to_string()),
-                    };
+                let opened = match open(&reg, input, Some(format), caps.head_bytes) {
+                    Ok(o) => o,
+                    Err(e) => return fail(e.to_string()),
+                };
                 // A closed channel (the output ended) stops the reading.
                 let mut sink = |k: usize, evs: Vec<Event>| tx.send(Ok((k, evs))).is_ok();
                 let names = Names {
@@ -372,7 +399,13 @@ pub fn replay(
         let mut stray = 0u64;
         for (s, i) in Order::new(&plan.positions, lens.clone()) {
             let j = input_of.get(s).copied().unwrap_or(0);
-            let base = plan.inputs.get(j).map_or(0, |x| x.1);
+            let base = plan.inputs.get(j).map_or(0, |r| r.base);
+            let name = || {
+                plan.inputs
+                    .get(j)
+                    .map(|r| r.input.display())
+                    .unwrap_or_default()
+            };
             while queues.get(s).is_some_and(VecDeque::is_empty) && ended.get(j).is_some_and(|e| !e)
             {
                 match feeds.get(j).map(Receiver::recv) {
@@ -382,14 +415,7 @@ pub fn replay(
                             None => stray += evs.len() as u64,
                         }
                     }
-                    Some(Ok(Err(e))) => {
-                        let name = plan
-                            .inputs
-                            .get(j)
-                            .map(|x| x.0.display())
-                            .unwrap_or_default();
-                        return Err(PassError::Reread(name, e));
-                    }
+                    Some(Ok(Err(e))) => return Err(PassError::Reread(name(), e)),
                     _ => {
                         if let Some(e) = ended.get_mut(j) {
                             *e = true;
@@ -398,13 +424,8 @@ pub fn replay(
                 }
             }
             let Some(mut ev) = queues.get_mut(s).and_then(VecDeque::pop_front) else {
-                let name = plan
-                    .inputs
-                    .get(j)
-                    .map(|x| x.0.display())
-                    .unwrap_or_default();
                 return Err(PassError::Reread(
-                    name,
+                    name(),
                     "it holds fewer records than in the first pass".into(),
                 ));
             };
