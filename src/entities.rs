@@ -19,17 +19,39 @@ pub enum Owner {
     Name(String),
 }
 
-/// The matches of `r` in `text` with their groups. Most extractors find nothing in most records: the
-/// no-capture test first costs no allocation, where a capture iterator allocates its slots on every
-/// step, the last, empty one included.
-fn captures<'r, 't>(
-    r: &'r regex::Regex,
-    text: &'t str,
-) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
-    r.is_match(text)
-        .then(|| r.captures_iter(text))
-        .into_iter()
-        .flatten()
+/// Which extracting patterns may match a record: the set's answer for each, in the set's order, or
+/// each pattern's own test where there is no set.
+#[derive(Default)]
+struct Gate {
+    hits: Option<regex::SetMatches>,
+    /// Number of the next pattern asked about.
+    next: usize,
+}
+
+impl Gate {
+    /// Whether the next pattern, `r`, matches `text`.
+    fn may(&mut self, r: &regex::Regex, text: &str) -> bool {
+        let i = self.next;
+        self.next += 1;
+        match &self.hits {
+            Some(h) => h.matched(i),
+            None => r.is_match(text),
+        }
+    }
+
+    /// The matches of the next pattern, `r`, in `text`, with their groups. Most extractors find
+    /// nothing in most records: the no-capture test first costs no allocation, where a capture
+    /// iterator allocates its slots on every step, the last, empty one included.
+    fn captures<'r, 't>(
+        &mut self,
+        r: &'r regex::Regex,
+        text: &'t str,
+    ) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
+        self.may(r, text)
+            .then(|| r.captures_iter(text))
+            .into_iter()
+            .flatten()
+    }
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
@@ -54,8 +76,8 @@ impl Extractors {
             return None;
         }
         for r in &self.owner {
-            // Runs on every event of every tab: the no-capture test first (see `captures`).
-            if let Some(c) = captures(r, message).next() {
+            // Runs on every event of every tab: the no-capture test first (see `Gate::captures`).
+            if let Some(c) = Gate::default().captures(r, message).next() {
                 if let Some(v) = c.name("cid") {
                     return Some(Owner::Cid(v.as_str().to_string()));
                 }
@@ -88,9 +110,16 @@ impl Extractors {
             end -= 1;
         }
         let text = &text[..end];
+        // Fields look at the message line alone: the set's answer holds for them only when the
+        // scanned text is that line.
+        let whole_message = ev.continuation.is_empty() && text.len() == ev.message.len();
+        let mut gate = Gate {
+            hits: self.any.as_ref().map(|set| set.matches(text)),
+            next: 0,
+        };
         let mut cids: Vec<CidRef> = std::mem::take(&mut ev.cids).into_iter().collect();
         for r in &self.cid {
-            for c in captures(r, text) {
+            for c in gate.captures(r, text) {
                 let Some(m) = c.name("v") else { continue };
                 let after = &text[m.end()..];
                 let decimal = after.starts_with('.')
@@ -104,18 +133,22 @@ impl Extractors {
             }
         }
         for r in &self.cid_prefix {
-            for c in captures(r, text) {
+            for c in gate.captures(r, text) {
                 if let Some(v) = c.name("v") {
                     push_unique(&mut cids, CidRef::Prefix(v.as_str().to_string()));
                 }
             }
         }
-        if self.cid_lost.iter().any(|r| r.is_match(text)) {
+        let mut lost = false;
+        for r in &self.cid_lost {
+            lost |= gate.may(r, text);
+        }
+        if lost {
             push_unique(&mut cids, CidRef::Lost);
         }
         let mut uuids: Vec<String> = std::mem::take(&mut ev.uuids).into_iter().collect();
         for r in &self.uuid {
-            for c in captures(r, text) {
+            for c in gate.captures(r, text) {
                 if let Some(v) = c.name("v") {
                     push_unique(&mut uuids, v.as_str().to_ascii_lowercase());
                 }
@@ -124,7 +157,7 @@ impl Extractors {
         let mut prefixes: Vec<String> =
             std::mem::take(&mut ev.msgid_prefixes).into_iter().collect();
         for r in &self.msgid_prefix {
-            for c in captures(r, text) {
+            for c in gate.captures(r, text) {
                 if let Some(v) = c.name("v") {
                     push_unique(&mut prefixes, v.as_str().to_ascii_lowercase());
                 }
@@ -132,7 +165,7 @@ impl Extractors {
         }
         let mut users: Vec<Arc<str>> = std::mem::take(&mut ev.users).into_iter().collect();
         for r in &self.user {
-            for c in captures(r, text) {
+            for c in gate.captures(r, text) {
                 if let Some(v) = c.name("v") {
                     if !users.iter().any(|u| **u == *v.as_str()) {
                         users.push(shared.get(v.as_str()));
@@ -142,7 +175,7 @@ impl Extractors {
         }
         let mut names: Vec<(Arc<str>, u64)> = std::mem::take(&mut ev.names).into_iter().collect();
         for r in &self.alias {
-            for c in captures(r, text) {
+            for c in gate.captures(r, text) {
                 if let (Some(n), Some(cid)) = (
                     c.name("name"),
                     c.name("cid").and_then(|m| m.as_str().parse::<u64>().ok()),
@@ -157,7 +190,13 @@ impl Extractors {
         let mut fields: Vec<(Arc<str>, String)> =
             std::mem::take(&mut ev.fields).into_iter().collect();
         for r in &self.field {
-            for c in captures(r, &ev.message) {
+            let found = if whole_message {
+                gate.captures(r, &ev.message)
+            } else {
+                gate.next += 1;
+                Gate::default().captures(r, &ev.message)
+            };
+            for c in found {
                 if let (Some(k), Some(v)) = (c.name("k"), c.name("v")) {
                     if fields.iter().any(|(f, _)| **f == *k.as_str()) {
                         continue;
@@ -212,6 +251,37 @@ mod tests {
                 part.users.is_empty() && part.fields.is_empty() && part.msgid_prefixes.is_empty()
             );
             found += full.cids.len() + full.uuids.len() + full.names.len();
+        }
+        assert!(found > 100, "{found} entities compared");
+    }
+
+    /// The set that gates extraction changes nothing: each record gets the entities and fields that
+    /// trying every pattern alone gives, on every sample and real-log line, as a message and with
+    /// continuation lines (where fields look at the message line only).
+    #[test]
+    fn the_extraction_set_finds_what_each_pattern_finds() {
+        let reg = Registry::load(None).unwrap();
+        let gated = &reg.entities;
+        assert!(gated.any.is_some(), "the built-in patterns build one set");
+        let mut alone = gated.clone();
+        alone.any = None;
+        let lines =
+            crate::parse::record::tests::corpus_lines(&reg, &["user_id=7 cid=4926344781773734389"]);
+        let (mut shared, mut found) = (Interner::default(), 0);
+        for (i, l) in lines.iter().enumerate() {
+            let mut a = Event {
+                message: l.clone(),
+                ..Default::default()
+            };
+            if i % 3 == 0 {
+                // Fields come from the message line alone; the set saw the whole record.
+                a.continuation = thin_vec::thin_vec![lines[(i + 1) % lines.len()].clone()];
+            }
+            let mut b = a.clone();
+            gated.apply_shared(&mut a, &mut shared);
+            alone.apply_shared(&mut b, &mut shared);
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{l:?}");
+            found += a.cids.len() + a.uuids.len() + a.names.len() + a.fields.len() + a.users.len();
         }
         assert!(found > 100, "{found} entities compared");
     }

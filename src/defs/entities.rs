@@ -60,6 +60,9 @@ pub struct Extractors {
     pub(crate) owner: Vec<Regex>,
     /// Every owner pattern in one set: an owner line is rare, and every event of every tab is tested.
     pub(crate) owner_any: Option<regex::RegexSet>,
+    /// Every extracting pattern (`cid` to `field`, in [`Extractors::extracting`] order) in one set:
+    /// one scan of a record says which few can match, where trying each was a scan apiece.
+    pub(crate) any: Option<regex::RegexSet>,
     /// What full and truncated CIDs look like (`[cids]`).
     pub cid_shape: CidShape,
 }
@@ -73,7 +76,35 @@ impl Extractors {
         x.msgid_prefix.clear();
         x.user.clear();
         x.field.clear();
+        x.any = x.set();
         x
+    }
+
+    /// The extracting lists in the order the set numbers their patterns.
+    pub(crate) fn extracting(&self) -> [&[Regex]; 8] {
+        [
+            &self.cid,
+            &self.cid_prefix,
+            &self.cid_lost,
+            &self.uuid,
+            &self.msgid_prefix,
+            &self.user,
+            &self.alias,
+            &self.field,
+        ]
+    }
+
+    /// One set over every extracting pattern. A set that cannot be built (over the size limit) only
+    /// costs speed: each pattern is tried alone.
+    fn set(&self) -> Option<regex::RegexSet> {
+        let pats: Vec<&str> = self
+            .extracting()
+            .iter()
+            .flat_map(|l| l.iter().map(Regex::as_str))
+            .collect();
+        (!pats.is_empty())
+            .then(|| regex::RegexSet::new(pats).ok())
+            .flatten()
     }
 
     /// Load from TOML text; every regex must name the groups its kind needs.
@@ -103,7 +134,7 @@ impl Extractors {
         let owner_any = (!owner.is_empty())
             .then(|| regex::RegexSet::new(owner.iter().map(Regex::as_str)).ok())
             .flatten();
-        Ok(Extractors {
+        let mut x = Extractors {
             cid: comp(&def.cid, &["v"])?,
             cid_prefix: comp(&def.cid_prefix, &["v"])?,
             cid_lost: comp(&def.cid_lost, &[])?,
@@ -114,10 +145,13 @@ impl Extractors {
             field: comp(&def.field, &["k", "v"])?,
             owner,
             owner_any,
+            any: None,
             cid_shape: CidShape {
                 full_min_digits: def.cids.full_min_digits,
                 captures: def.cids.captures,
             },
-        })
+        };
+        x.any = x.set();
+        Ok(x)
     }
 }

@@ -20,6 +20,11 @@ pub fn strip_collectors<'l>(reg: &Registry, mut line: &'l str) -> (&'l str, Pref
     for _ in 0..4 {
         let mut hit = false;
         for c in &reg.collectors {
+            // Most lines carry no prefix: the no-capture test first costs no allocation, where
+            // `captures` allocates its slots on every line and every collector.
+            if !c.regex.is_match(line) {
+                continue;
+            }
             if let Some(caps) = c.regex.captures(line) {
                 let Some(m) = caps.get(0) else { continue };
                 if m.start() != 0 || m.end() == 0 {
