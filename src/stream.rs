@@ -30,8 +30,106 @@ pub fn can_stream(inputs: &[Input]) -> bool {
     !inputs.is_empty() && inputs.len() <= MAX_INPUTS && inputs.iter().all(|i| i.path.is_some())
 }
 
-/// One source's raw times, all placement needs of its events.
-struct Times(Vec<Option<RawTime>>);
+/// One source's raw times, all placement needs of its events. A source whose timed events all carry
+/// a full instant, or all a time of day, keeps 8 bytes per event where `Option<RawTime>` takes 16;
+/// the first event that does not fit turns its list into raw times.
+#[derive(Debug)]
+enum Times {
+    /// Nanoseconds since the epoch, [`NO_TIME`] for an event without a time.
+    Ns(Vec<i64>),
+    /// Seconds since midnight (high 32 bits) and nanoseconds (low 32, a leap second's included).
+    Day(Vec<i64>),
+    /// Anything else.
+    Raw(Vec<Option<RawTime>>),
+}
+
+/// An event without a time, in the compact lists.
+const NO_TIME: i64 = i64::MIN;
+
+impl Default for Times {
+    fn default() -> Times {
+        Times::Ns(Vec::new())
+    }
+}
+
+impl Times {
+    /// An instant as nanoseconds, when it fits and comes back the same.
+    fn ns(x: DateTime<Utc>) -> Option<i64> {
+        x.timestamp_nanos_opt()
+            .filter(|&n| n != NO_TIME && DateTime::from_timestamp_nanos(n) == x)
+    }
+
+    /// A time of day as seconds and nanoseconds.
+    fn day(t: chrono::NaiveTime) -> i64 {
+        use chrono::Timelike;
+        (i64::from(t.num_seconds_from_midnight()) << 32) | i64::from(t.nanosecond())
+    }
+
+    fn decode_ns(n: i64) -> Option<RawTime> {
+        (n != NO_TIME).then(|| RawTime::Instant(DateTime::from_timestamp_nanos(n)))
+    }
+
+    fn decode_day(v: i64) -> Option<RawTime> {
+        if v == NO_TIME {
+            return None;
+        }
+        let (secs, nanos) = ((v >> 32) as u32, (v & 0xffff_ffff) as u32);
+        chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).map(RawTime::TimeOfDay)
+    }
+
+    /// Add the next event's time.
+    fn push(&mut self, t: Option<RawTime>) {
+        match (&mut *self, t) {
+            (Times::Ns(v) | Times::Day(v), None) => return v.push(NO_TIME),
+            (Times::Raw(v), t) => return v.push(t),
+            (Times::Ns(v), Some(RawTime::Instant(x))) => {
+                if let Some(n) = Times::ns(x) {
+                    return v.push(n);
+                }
+            }
+            (Times::Day(v), Some(RawTime::TimeOfDay(x))) => return v.push(Times::day(x)),
+            (Times::Ns(v), Some(RawTime::TimeOfDay(x))) if v.iter().all(|&n| n == NO_TIME) => {
+                let mut v = std::mem::take(v);
+                v.push(Times::day(x));
+                *self = Times::Day(v);
+                return;
+            }
+            _ => {}
+        }
+        let mut raw: Vec<Option<RawTime>> = (0..self.len()).map(|i| self.get(i)).collect();
+        raw.push(t);
+        *self = Times::Raw(raw);
+    }
+
+    /// The `i`-th event's time.
+    fn get(&self, i: usize) -> Option<RawTime> {
+        match self {
+            Times::Ns(v) => v.get(i).copied().and_then(Times::decode_ns),
+            Times::Day(v) => v.get(i).copied().and_then(Times::decode_day),
+            Times::Raw(v) => v.get(i).copied().flatten(),
+        }
+    }
+
+    /// Number of events.
+    fn len(&self) -> usize {
+        match self {
+            Times::Ns(v) | Times::Day(v) => v.len(),
+            Times::Raw(v) => v.len(),
+        }
+    }
+
+    /// Every event's time, in order.
+    fn iter(&self) -> impl ExactSizeIterator<Item = Option<RawTime>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            Times::Ns(v) | Times::Day(v) => v.shrink_to_fit(),
+            Times::Raw(v) => v.shrink_to_fit(),
+        }
+    }
+}
 
 /// After the instants are taken: which events carry a full instant, one byte each.
 struct Exact(Vec<bool>);
@@ -107,18 +205,18 @@ fn sketch(
     let mut owners = OwnerTally::default();
     let mut sink = |k: usize, evs: Vec<Event>| {
         if times.len() <= k {
-            times.resize_with(k + 1, || Times(Vec::new()));
+            times.resize_with(k + 1, Times::default);
         }
         let Some(t) = times.get_mut(k) else {
             return true;
         };
         for mut ev in evs {
             ev.source = k;
-            let i = t.0.len();
+            let i = t.len();
             if let Some(RawTime::Instant(x)) = ev.raw_ts {
                 earliest = Some(earliest.map_or(x, |e| e.min(x)));
             }
-            t.0.push(ev.raw_ts);
+            t.push(ev.raw_ts);
             scanner.event(
                 At {
                     source: k,
@@ -141,9 +239,9 @@ fn sketch(
         head_bytes: 0,
     };
     let parsed = opened.parse(reg, names, Some(progress), caps, Some(&mut sink));
-    times.resize_with(parsed.sources.len(), || Times(Vec::new()));
+    times.resize_with(parsed.sources.len(), Times::default);
     for t in &mut times {
-        t.0.shrink_to_fit();
+        t.shrink_to_fit();
     }
     Ok(Sketch {
         parsed,
@@ -235,13 +333,9 @@ pub fn plan(
     let mut raw = Vec::with_capacity(times.len());
     let mut exact = Vec::with_capacity(times.len());
     for t in times {
-        raw.push(dates::source_instants(
-            t.0.iter().copied(),
-            dating.work_date,
-            dating.tz,
-        ));
+        raw.push(dates::source_instants(t.iter(), dating.work_date, dating.tz));
         exact.push(Exact(
-            t.0.iter()
+            t.iter()
                 .map(|r| matches!(r, Some(RawTime::Instant(_))))
                 .collect(),
         ));
@@ -459,6 +553,49 @@ mod tests {
     use super::*;
     use crate::pipeline;
     use std::path::{Path, PathBuf};
+
+    /// The compact time lists give back every time they were given, in every mix of kinds, and stay
+    /// compact only while every timed event is of one kind that fits.
+    #[test]
+    fn compact_times_give_back_what_they_were_given() {
+        use chrono::{NaiveDate, NaiveTime, TimeZone};
+        let at = |y: i32, s: u32| RawTime::Instant(Utc.with_ymd_and_hms(y, 1, 2, 3, 4, s).unwrap());
+        let day = |s: u32, n: u32| {
+            RawTime::TimeOfDay(NaiveTime::from_num_seconds_from_midnight_opt(s, n).unwrap())
+        };
+        let local = RawTime::Local(
+            NaiveDate::from_ymd_opt(2025, 3, 4)
+                .unwrap()
+                .and_hms_opt(5, 6, 7)
+                .unwrap(),
+        );
+        let month_day = RawTime::MonthDay(12, 31, NaiveTime::from_hms_opt(23, 59, 59).unwrap());
+        let cases: Vec<(Vec<Option<RawTime>>, &str)> = vec![
+            (vec![], "ns"),
+            (vec![None, Some(at(2025, 1)), None, Some(at(1970, 0)), Some(at(1969, 59))], "ns"),
+            (vec![None, None, Some(day(0, 0)), None, Some(day(86_399, 1_999_999_999))], "day"),
+            (vec![Some(at(2025, 1)), Some(day(5, 0))], "raw"),
+            (vec![Some(day(5, 0)), Some(at(2025, 1)), None], "raw"),
+            (vec![None, Some(local), Some(at(2025, 1))], "raw"),
+            (vec![Some(month_day), None], "raw"),
+            // Beyond what 64-bit nanoseconds hold.
+            (vec![Some(at(2025, 1)), Some(at(9999, 1)), Some(at(1000, 1))], "raw"),
+        ];
+        for (given, kind) in cases {
+            let mut t = Times::default();
+            for x in &given {
+                t.push(*x);
+            }
+            let got: Vec<Option<RawTime>> = t.iter().collect();
+            assert_eq!(got, given);
+            let is = match t {
+                Times::Ns(_) => "ns",
+                Times::Day(_) => "day",
+                Times::Raw(_) => "raw",
+            };
+            assert_eq!(is, kind, "{given:?}");
+        }
+    }
 
     fn samples() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
