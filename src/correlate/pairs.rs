@@ -6,7 +6,6 @@
 use crate::defs::{AnchorDef, Relation};
 use crate::model::{Event, SourceId};
 use regex::Regex;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// An event of one source, before the merge: (source, index in that source).
@@ -65,7 +64,7 @@ impl Pair {
 }
 
 /// Where each side of a pattern anchor occurs: key → event indices, per source, in order.
-type Occurrences = HashMap<(SourceId, String), Vec<usize>>;
+type Occurrences = HashMap<(SourceId, Key), Vec<usize>>;
 
 /// Both sides' occurrences of every pattern anchor (`None` for shared-UUID anchors), the anchors
 /// shared out between the cores: each is a pass of two regexes over every event, independent of the
@@ -147,15 +146,13 @@ fn side_bits(sides: &[&Regex], per_source: &[Vec<Event>]) -> Option<Vec<Vec<u32>
 }
 
 /// The key an anchor side's match in `text` gives (its key groups joined), when it matches.
-fn key_of(def: &AnchorDef, re: &Regex, text: &str) -> Option<String> {
+fn key_of(def: &AnchorDef, re: &Regex, text: &str) -> Option<Key> {
     let c = re.captures(text)?;
-    Some(
-        def.key
-            .iter()
-            .map(|k| c.name(k).map(|m| m.as_str()).unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join("\u{1}"),
-    )
+    let group = |k: &String| c.name(k).map(|m| m.as_str()).unwrap_or("");
+    Some(match def.key.as_slice() {
+        [one] => Key::of(group(one)),
+        keys => Key::of(&keys.iter().map(group).collect::<Vec<_>>().join("\u{1}")),
+    })
 }
 
 /// Where the two sides of one pattern anchor occur, by key and source.
@@ -195,19 +192,97 @@ fn occurrences(
     (firsts, seconds)
 }
 
-/// Per UUID, the first event of each source that names it, in source order (the in-memory scan
-/// borrows the UUIDs from the events; a streaming one owns them).
-pub type UuidFirsts<'a> = BTreeMap<Cow<'a, str>, Vec<At>>;
+/// Per UUID, the first event of each source that names it, in source order.
+pub type UuidFirsts = BTreeMap<Key, Vec<At>>;
+
+/// A UUID, or an anchor's key, as a map key: its 16 bytes when it is a UUID written canonically
+/// (lower-case 8-4-4-4-12 hex, as the built-in extractor and request ids give them), its text
+/// otherwise (a user's own extractor, a pair of CIDs). A run names hundreds of thousands; the bytes
+/// take 16 where the text took 60 and an allocation. Keys order as their texts do, so pairs come
+/// out in the same order either way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A canonical UUID's bytes, most significant first.
+    Canon([u8; 16]),
+    /// Any other text.
+    Text(Box<str>),
+}
+
+/// Where the dashes of a canonical UUID are.
+const DASHES: [usize; 4] = [8, 13, 18, 23];
+
+impl Key {
+    /// The key of a UUID's text.
+    pub fn of(u: &str) -> Key {
+        Key::canon(u).map_or_else(|| Key::Text(u.into()), Key::Canon)
+    }
+
+    fn canon(u: &str) -> Option<[u8; 16]> {
+        let b = u.as_bytes();
+        if b.len() != 36 || DASHES.iter().any(|&d| b.get(d) != Some(&b'-')) {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        let mut nibbles = b
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !DASHES.contains(i))
+            .map(|(_, &c)| match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            });
+        for byte in &mut out {
+            *byte = (nibbles.next()?? << 4) | nibbles.next()??;
+        }
+        Some(out)
+    }
+
+    /// The text of the key.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Key::Text(t) => std::borrow::Cow::Borrowed(t),
+            Key::Canon(b) => {
+                let mut s = String::with_capacity(36);
+                for (i, byte) in b.iter().enumerate() {
+                    if matches!(i, 4 | 6 | 8 | 10) {
+                        s.push('-');
+                    }
+                    s.push_str(&format!("{byte:02x}"));
+                }
+                std::borrow::Cow::Owned(s)
+            }
+        }
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        match (self, other) {
+            // Fixed width, digits before letters, dashes in the same places: the bytes order as
+            // the texts do.
+            (Key::Canon(a), Key::Canon(b)) => a.cmp(b),
+            (Key::Text(a), Key::Text(b)) => a.cmp(b),
+            _ => self.text().cmp(&other.text()),
+        }
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// What pairing needs of the sources, found by scanning their events: each pattern anchor's
 /// occurrences (in [`ordered`] order, `None` for a shared-UUID anchor) and every UUID's first event
 /// per source.
 #[derive(Debug, Default)]
-pub struct Scanned<'a> {
+pub struct Scanned {
     /// Both sides' occurrences of each anchor.
     pub occurrences: Vec<Option<(Occurrences, Occurrences)>>,
     /// First mention of each UUID per source.
-    pub uuids: UuidFirsts<'a>,
+    pub uuids: UuidFirsts,
 }
 
 /// The anchor definitions in the order pairs are made: pattern anchors first, since they know which
@@ -231,7 +306,7 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
                     index: i,
                 };
                 for u in &ev.uuids {
-                    note_uuid(&mut uuids, at, u, || Cow::Borrowed(u.as_str()));
+                    note_uuid(&mut uuids, at, u);
                 }
             }
         }
@@ -243,23 +318,23 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     pairs_from(&ordered, scanned, per_source.len())
 }
 
-/// Note UUID `u`, named at `at`, when this is its first mention in that source (`key` makes the map's
-/// key, only for a UUID not seen before).
-fn note_uuid<'a>(uuids: &mut UuidFirsts<'a>, at: At, u: &str, key: impl FnOnce() -> Cow<'a, str>) {
-    match uuids.get_mut(u) {
+/// Note UUID `u`, named at `at`, when this is its first mention in that source.
+fn note_uuid(uuids: &mut UuidFirsts, at: At, u: &str) {
+    let key = Key::of(u);
+    match uuids.get_mut(&key) {
         Some(e) => {
             if !e.iter().any(|x| x.source == at.source) {
                 e.push(at);
             }
         }
         None => {
-            uuids.insert(key(), vec![at]);
+            uuids.insert(key, vec![at]);
         }
     }
 }
 
 /// The pairs of `sources` sources, from what scanning them found.
-pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned<'_>, sources: usize) -> Vec<Pair> {
+pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> Vec<Pair> {
     let mut pairs = Vec::new();
     let mut covered: HashSet<At> = HashSet::new();
     let Scanned { occurrences, uuids } = scanned;
@@ -331,7 +406,7 @@ pub struct Scanner {
     set: Option<regex::RegexSet>,
     /// Whether some anchor pairs shared UUIDs.
     uuid_anchor: bool,
-    found: Scanned<'static>,
+    found: Scanned,
 }
 
 impl Scanner {
@@ -369,7 +444,7 @@ impl Scanner {
     pub fn event(&mut self, at: At, ev: &Event) {
         if self.uuid_anchor {
             for u in &ev.uuids {
-                note_uuid(&mut self.found.uuids, at, u, || Cow::Owned(u.clone()));
+                note_uuid(&mut self.found.uuids, at, u);
             }
         }
         let hits = self.set.as_ref().map(|set| set.matches(&ev.message));
@@ -416,7 +491,7 @@ impl Scanner {
     }
 
     /// What was found.
-    pub fn finish(self) -> Scanned<'static> {
+    pub fn finish(self) -> Scanned {
         self.found
     }
 }
@@ -425,6 +500,61 @@ impl Scanner {
 mod tests {
     use super::*;
     use crate::defs::Registry;
+
+    proptest::proptest! {
+        /// Canonical UUIDs and near-misses order by key as by text.
+        #[test]
+        fn uuid_keys_order_as_texts(
+            a in "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            b in "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            c in "[0-9a-fA-F-]{34,38}",
+        ) {
+            let (ka, kb, kc) = (Key::of(&a), Key::of(&b), Key::of(&c));
+            proptest::prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
+            proptest::prop_assert_eq!(ka.cmp(&kc), a.as_str().cmp(c.as_str()));
+            proptest::prop_assert_eq!(kc.text(), c.as_str());
+        }
+    }
+
+    /// A UUID key gives back its text, is compact exactly when the text is canonical, and keys order
+    /// as their texts do, canonical or not.
+    #[test]
+    fn uuid_keys_keep_their_text_and_its_order() {
+        let texts = [
+            "00000000-0000-0000-0000-000000000000",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            "0a1b2c3d-4e5f-6789-abcd-ef012345678",
+            "0a1b2c3d-4e5f-6789-abcd-ef01234567890",
+            "0A1B2C3D-4E5F-6789-ABCD-EF0123456789",
+            "0a1b2c3d-4e5f-6789-abcd-ef012345678g",
+            "0a1b2c3d04e5f-6789-abcd-ef0123456789",
+            "9a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            "a0000000-0000-0000-0000-000000000000",
+            "-",
+            "",
+            "zz",
+            "é",
+        ];
+        let keys: Vec<Key> = texts.iter().map(|t| Key::of(t)).collect();
+        for (t, k) in texts.iter().zip(&keys) {
+            assert_eq!(k.text(), *t);
+            let canonical = t.len() == 36
+                && t.chars().enumerate().all(|(i, c)| {
+                    if DASHES.contains(&i) {
+                        c == '-'
+                    } else {
+                        c.is_ascii_digit() || ('a'..='f').contains(&c)
+                    }
+                });
+            assert_eq!(matches!(k, Key::Canon(_)), canonical, "{t}");
+        }
+        for (ta, a) in texts.iter().zip(&keys) {
+            for (tb, b) in texts.iter().zip(&keys) {
+                assert_eq!(a.cmp(b), ta.cmp(tb), "{ta} against {tb}");
+            }
+        }
+    }
 
     /// The sides found through the `RegexSet`'s bits are the sides each regex finds alone, for every
     /// built-in anchor, on the seed's three sources and a multi-process fault's.
