@@ -333,7 +333,11 @@ pub fn plan(
     let mut raw = Vec::with_capacity(times.len());
     let mut exact = Vec::with_capacity(times.len());
     for t in times {
-        raw.push(dates::source_instants(t.iter(), dating.work_date, dating.tz));
+        raw.push(dates::source_instants(
+            t.iter(),
+            dating.work_date,
+            dating.tz,
+        ));
         exact.push(Exact(
             t.iter()
                 .map(|r| matches!(r, Some(RawTime::Instant(_))))
@@ -572,14 +576,35 @@ mod tests {
         let month_day = RawTime::MonthDay(12, 31, NaiveTime::from_hms_opt(23, 59, 59).unwrap());
         let cases: Vec<(Vec<Option<RawTime>>, &str)> = vec![
             (vec![], "ns"),
-            (vec![None, Some(at(2025, 1)), None, Some(at(1970, 0)), Some(at(1969, 59))], "ns"),
-            (vec![None, None, Some(day(0, 0)), None, Some(day(86_399, 1_999_999_999))], "day"),
+            (
+                vec![
+                    None,
+                    Some(at(2025, 1)),
+                    None,
+                    Some(at(1970, 0)),
+                    Some(at(1969, 59)),
+                ],
+                "ns",
+            ),
+            (
+                vec![
+                    None,
+                    None,
+                    Some(day(0, 0)),
+                    None,
+                    Some(day(86_399, 1_999_999_999)),
+                ],
+                "day",
+            ),
             (vec![Some(at(2025, 1)), Some(day(5, 0))], "raw"),
             (vec![Some(day(5, 0)), Some(at(2025, 1)), None], "raw"),
             (vec![None, Some(local), Some(at(2025, 1))], "raw"),
             (vec![Some(month_day), None], "raw"),
             // Beyond what 64-bit nanoseconds hold.
-            (vec![Some(at(2025, 1)), Some(at(9999, 1)), Some(at(1000, 1))], "raw"),
+            (
+                vec![Some(at(2025, 1)), Some(at(9999, 1)), Some(at(1000, 1))],
+                "raw",
+            ),
         ];
         for (given, kind) in cases {
             let mut t = Times::default();

@@ -274,15 +274,65 @@ impl PartialOrd for Key {
     }
 }
 
-/// What pairing needs of the sources, found by scanning their events: each pattern anchor's
-/// occurrences (in [`ordered`] order, `None` for a shared-UUID anchor) and every UUID's first event
-/// per source.
+/// What one scan found, its sources numbered from 0: each pattern anchor's occurrences (in
+/// [`ordered`] order, `None` for a shared-UUID anchor) and every UUID's first event per source.
 #[derive(Debug, Default)]
-pub struct Scanned {
+pub struct Found {
     /// Both sides' occurrences of each anchor.
     pub occurrences: Vec<Option<(Occurrences, Occurrences)>>,
     /// First mention of each UUID per source.
     pub uuids: UuidFirsts,
+}
+
+/// What pairing needs of the sources: what each scan found, with the number of its first source, in
+/// source order. A streaming reader scans each input on its own; its finds are read where they are,
+/// not joined into one map, which held both at once (a third of the first pass's memory at 1 GB).
+#[derive(Debug, Default)]
+pub struct Scanned {
+    parts: Vec<(SourceId, Found)>,
+}
+
+impl Scanned {
+    /// What one scan of every source found.
+    pub fn whole(found: Found) -> Scanned {
+        Scanned {
+            parts: vec![(0, found)],
+        }
+    }
+
+    /// The part that holds source `s`, and `s` numbered within it.
+    fn part_of(&self, s: SourceId) -> Option<(&Found, SourceId)> {
+        let k = self.parts.partition_point(|(base, _)| *base <= s);
+        let (base, f) = self.parts.get(k.checked_sub(1)?)?;
+        Some((f, s - base))
+    }
+
+    /// Every UUID, in key order, with its first event in each source, in source order.
+    fn uuid_firsts(&self) -> impl Iterator<Item = Vec<At>> + '_ {
+        let mut iters: Vec<_> = self
+            .parts
+            .iter()
+            .map(|(base, f)| (*base, f.uuids.iter().peekable()))
+            .collect();
+        std::iter::from_fn(move || {
+            let least = iters
+                .iter_mut()
+                .filter_map(|(_, it)| it.peek().map(|(k, _)| *k))
+                .min()?
+                .clone();
+            let mut ats: Vec<At> = Vec::new();
+            for (base, it) in &mut iters {
+                if let Some((_, found)) = it.next_if(|(k, _)| **k == least) {
+                    ats.extend(found.iter().map(|a| At {
+                        source: a.source + *base,
+                        index: a.index,
+                    }));
+                }
+            }
+            ats.sort_by_key(|a| a.source);
+            Some(ats)
+        })
+    }
 }
 
 /// The anchor definitions in the order pairs are made: pattern anchors first, since they know which
@@ -311,10 +361,10 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
             }
         }
     }
-    let scanned = Scanned {
+    let scanned = Scanned::whole(Found {
         occurrences: scan_all(&ordered, per_source),
         uuids,
-    };
+    });
     pairs_from(&ordered, scanned, per_source.len())
 }
 
@@ -337,11 +387,10 @@ fn note_uuid(uuids: &mut UuidFirsts, at: At, u: &str) {
 pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> Vec<Pair> {
     let mut pairs = Vec::new();
     let mut covered: HashSet<At> = HashSet::new();
-    let Scanned { occurrences, uuids } = scanned;
-    for (def, occ) in ordered.iter().zip(occurrences) {
+    for (nth, def) in ordered.iter().enumerate() {
         if def.shared_uuid {
             covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first, p.second]));
-            for occ in uuids.values() {
+            for occ in scanned.uuid_firsts() {
                 for w in 1..occ.len() {
                     if covered.contains(&occ[0]) && covered.contains(&occ[w]) {
                         continue;
@@ -356,18 +405,25 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
             }
             continue;
         }
-        let Some((firsts, seconds)) = occ else {
-            continue;
+        // Both sides' occurrences of this anchor, by source: (part, source within it).
+        let side = |s: SourceId, second: bool| {
+            let (f, local) = scanned.part_of(s)?;
+            let (firsts, seconds) = f.occurrences.get(nth)?.as_ref()?;
+            Some((if second { seconds } else { firsts }, local))
         };
-        let mut keys: Vec<_> = firsts.keys().cloned().collect();
-        keys.sort();
-        for (sa, k) in keys {
+        let mut keys: Vec<(SourceId, &Key, &Vec<usize>)> = scanned
+            .parts
+            .iter()
+            .filter_map(|(base, f)| Some((*base, &f.occurrences.get(nth)?.as_ref()?.0)))
+            .flat_map(|(base, firsts)| firsts.iter().map(move |((s, k), v)| (s + base, k, v)))
+            .collect();
+        keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (sa, k, fa) in keys {
             for sb in 0..sources {
                 if sb == sa {
                     continue;
                 }
-                let (Some(fa), Some(sbv)) =
-                    (firsts.get(&(sa, k.clone())), seconds.get(&(sb, k.clone())))
+                let Some(sbv) = side(sb, true).and_then(|(m, local)| m.get(&(local, k.clone())))
                 else {
                     continue;
                 };
@@ -406,7 +462,10 @@ pub struct Scanner {
     set: Option<regex::RegexSet>,
     /// Whether some anchor pairs shared UUIDs.
     uuid_anchor: bool,
-    found: Scanned,
+    /// What this scanner's own events gave.
+    found: Found,
+    /// What the scanners it absorbed found, with the number of their first source.
+    absorbed: Vec<(SourceId, Found)>,
 }
 
 impl Scanner {
@@ -433,10 +492,11 @@ impl Scanner {
             anchors,
             set,
             uuid_anchor,
-            found: Scanned {
+            found: Found {
                 occurrences,
                 uuids: UuidFirsts::new(),
             },
+            absorbed: Vec::new(),
         }
     }
 
@@ -466,33 +526,22 @@ impl Scanner {
         }
     }
 
-    /// Add what another scanner found, its sources numbered from `base`.
+    /// Add what another scanner found, its sources numbered from `base` (after every source this
+    /// one has seen). Its finds are kept as they are, beside this one's.
     pub fn absorb(&mut self, other: Scanner, base: SourceId) {
-        let Scanned { occurrences, uuids } = other.found;
-        for (mine, theirs) in self.found.occurrences.iter_mut().zip(occurrences) {
-            let (Some((mf, ms)), Some((tf, ts))) = (mine.as_mut(), theirs) else {
-                continue;
-            };
-            for (into, from) in [(mf, tf), (ms, ts)] {
-                for ((s, k), v) in from {
-                    into.insert((s + base, k), v);
-                }
-            }
-        }
-        for (u, ats) in uuids {
-            let e = self.found.uuids.entry(u).or_default();
-            e.extend(ats.into_iter().map(|a| At {
-                source: a.source + base,
-                index: a.index,
-            }));
-            // In source order, as the in-memory scan finds them.
-            e.sort_by_key(|a| a.source);
-        }
+        let Scanner {
+            found, absorbed, ..
+        } = other;
+        self.absorbed.push((base, found));
+        self.absorbed
+            .extend(absorbed.into_iter().map(|(b, f)| (base + b, f)));
     }
 
     /// What was found.
     pub fn finish(self) -> Scanned {
-        self.found
+        let mut parts = vec![(0, self.found)];
+        parts.extend(self.absorbed);
+        Scanned { parts }
     }
 }
 
@@ -513,6 +562,49 @@ mod tests {
             proptest::prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
             proptest::prop_assert_eq!(ka.cmp(&kc), a.as_str().cmp(c.as_str()));
             proptest::prop_assert_eq!(kc.text(), c.as_str());
+        }
+    }
+
+    /// Scanners that each read one input and are absorbed one after another give the pairs one scan
+    /// of every source gives, on the seed and a multi-process fault (inputs kept apart, not joined).
+    #[test]
+    fn absorbed_scanners_pair_as_one_scan() {
+        let reg = Registry::load(None).unwrap();
+        for run in [crate::fixtures::SEED, crate::fixtures::MULTI_PEER_KILLED] {
+            let inputs: Vec<Vec<Vec<Event>>> = run
+                .iter()
+                .map(|(label, text)| {
+                    let p = crate::pipeline::parse_str(&reg, label, text).unwrap();
+                    let mut evs: Vec<Vec<Event>> = p.sources.into_iter().map(|(_, e)| e).collect();
+                    for e in evs.iter_mut().flatten() {
+                        reg.entities.apply(e);
+                    }
+                    evs
+                })
+                .collect();
+            let all: Vec<Vec<Event>> = inputs.iter().flatten().cloned().collect();
+            let want = find_pairs(&all, &reg.anchors);
+            let mut main = Scanner::new(&reg.anchors);
+            let mut base = 0;
+            for input in &inputs {
+                let mut one = Scanner::new(&reg.anchors);
+                for (s, evs) in input.iter().enumerate() {
+                    for (i, ev) in evs.iter().enumerate() {
+                        one.event(
+                            At {
+                                source: s,
+                                index: i,
+                            },
+                            ev,
+                        );
+                    }
+                }
+                main.absorb(one, base);
+                base += input.len();
+            }
+            let got = pairs_from(&ordered(&reg.anchors), main.finish(), all.len());
+            assert!(!want.is_empty());
+            assert_eq!(format!("{got:?}"), format!("{want:?}"));
         }
     }
 
