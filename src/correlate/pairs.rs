@@ -212,7 +212,7 @@ pub enum Key {
 const DASHES: [usize; 4] = [8, 13, 18, 23];
 
 impl Key {
-    /// The key of a UUID's text.
+    /// The key of a text: a UUID's, or an anchor's key groups joined.
     pub fn of(u: &str) -> Key {
         Key::canon(u).map_or_else(|| Key::Text(u.into()), Key::Canon)
     }
@@ -243,12 +243,14 @@ impl Key {
         match self {
             Key::Text(t) => std::borrow::Cow::Borrowed(t),
             Key::Canon(b) => {
+                use std::fmt::Write;
                 let mut s = String::with_capacity(36);
                 for (i, byte) in b.iter().enumerate() {
                     if matches!(i, 4 | 6 | 8 | 10) {
                         s.push('-');
                     }
-                    s.push_str(&format!("{byte:02x}"));
+                    // Writing to a `String` cannot fail.
+                    let _ = write!(s, "{byte:02x}");
                 }
                 std::borrow::Cow::Owned(s)
             }
