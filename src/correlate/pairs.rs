@@ -64,7 +64,46 @@ impl Pair {
 }
 
 /// Where each side of a pattern anchor occurs: key → event indices, per source, in order.
-type Occurrences = HashMap<(SourceId, Key), Vec<usize>>;
+type Occurrences = HashMap<(SourceId, Key), Indices>;
+
+/// Event indices of one key in one source, in order. Most keys (a request id) occur once per source:
+/// one index is kept inline, without the allocation a `Vec` of one takes.
+#[derive(Debug, Clone, Default)]
+pub enum Indices {
+    /// None yet.
+    #[default]
+    Empty,
+    /// Exactly one.
+    One(usize),
+    /// Two or more.
+    Many(Vec<usize>),
+}
+
+impl Indices {
+    /// Add the next index.
+    fn push(&mut self, i: usize) {
+        match self {
+            Indices::Empty => *self = Indices::One(i),
+            Indices::One(first) => *self = Indices::Many(vec![*first, i]),
+            Indices::Many(v) => v.push(i),
+        }
+    }
+
+    /// The indices, in order.
+    pub fn as_slice(&self) -> &[usize] {
+        match self {
+            Indices::Empty => &[],
+            Indices::One(i) => std::slice::from_ref(i),
+            Indices::Many(v) => v,
+        }
+    }
+}
+
+impl PartialEq for Indices {
+    fn eq(&self, other: &Indices) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
 
 /// Both sides' occurrences of every pattern anchor (`None` for shared-UUID anchors), the anchors
 /// shared out between the cores: each is a pass of two regexes over every event, independent of the
@@ -413,11 +452,15 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
             let (firsts, seconds) = f.occurrences.get(nth)?.as_ref()?;
             Some((if second { seconds } else { firsts }, local))
         };
-        let mut keys: Vec<(SourceId, &Key, &Vec<usize>)> = scanned
+        let mut keys: Vec<(SourceId, &Key, &[usize])> = scanned
             .parts
             .iter()
             .filter_map(|(base, f)| Some((*base, &f.occurrences.get(nth)?.as_ref()?.0)))
-            .flat_map(|(base, firsts)| firsts.iter().map(move |((s, k), v)| (s + base, k, v)))
+            .flat_map(|(base, firsts)| {
+                firsts
+                    .iter()
+                    .map(move |((s, k), v)| (s + base, k, v.as_slice()))
+            })
             .collect();
         keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         for (sa, k, fa) in keys {
@@ -425,7 +468,9 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
                 if sb == sa {
                     continue;
                 }
-                let Some(sbv) = side(sb, true).and_then(|(m, local)| m.get(&(local, k.clone())))
+                let Some(sbv) = side(sb, true)
+                    .and_then(|(m, local)| m.get(&(local, k.clone())))
+                    .map(Indices::as_slice)
                 else {
                     continue;
                 };
@@ -607,6 +652,20 @@ mod tests {
             let got = pairs_from(&ordered(&reg.anchors), main.finish(), all.len());
             assert!(!want.is_empty());
             assert_eq!(format!("{got:?}"), format!("{want:?}"));
+        }
+    }
+
+    /// Indices keep every index pushed, in order, however many.
+    #[test]
+    fn indices_keep_what_was_pushed() {
+        for n in 0..5usize {
+            let mut x = Indices::default();
+            let want: Vec<usize> = (0..n).map(|i| i * 7 + 3).collect();
+            for &i in &want {
+                x.push(i);
+            }
+            assert_eq!(x.as_slice(), want.as_slice());
+            assert_eq!(matches!(x, Indices::One(_)), n == 1);
         }
     }
 
