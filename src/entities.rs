@@ -29,6 +29,11 @@ struct Gate {
 }
 
 impl Gate {
+    /// Pass over the next pattern (the caller tests it on another text).
+    fn skip(&mut self) {
+        self.next += 1;
+    }
+
     /// Whether the next pattern, `r`, matches `text`.
     fn may(&mut self, r: &regex::Regex, text: &str) -> bool {
         let i = self.next;
@@ -193,7 +198,7 @@ impl Extractors {
             let found = if whole_message {
                 gate.captures(r, &ev.message)
             } else {
-                gate.next += 1;
+                gate.skip();
                 Gate::default().captures(r, &ev.message)
             };
             for c in found {

@@ -118,6 +118,15 @@ impl Times {
         }
     }
 
+    /// Whether the `i`-th event carries a full instant (known without decoding its time).
+    fn exact(&self, i: usize) -> bool {
+        match self {
+            Times::Ns(v) => v.get(i).is_some_and(|&n| n != NO_TIME),
+            Times::Day(_) => false,
+            Times::Raw(v) => matches!(v.get(i), Some(Some(RawTime::Instant(_)))),
+        }
+    }
+
     /// Every event's time, in order.
     fn iter(&self) -> impl ExactSizeIterator<Item = Option<RawTime>> + '_ {
         (0..self.len()).map(|i| self.get(i))
@@ -338,11 +347,7 @@ pub fn plan(
             dating.work_date,
             dating.tz,
         ));
-        exact.push(Exact(
-            t.iter()
-                .map(|r| matches!(r, Some(RawTime::Instant(_))))
-                .collect(),
-        ));
+        exact.push(Exact((0..t.len()).map(|i| t.exact(i)).collect()));
     }
     let (axis, placed) = correlate::place_all(&exact, &raw, &pairs, &mut infos);
     drop(raw);
@@ -613,6 +618,12 @@ mod tests {
             }
             let got: Vec<Option<RawTime>> = t.iter().collect();
             assert_eq!(got, given);
+            let exact: Vec<bool> = (0..t.len()).map(|i| t.exact(i)).collect();
+            let want: Vec<bool> = given
+                .iter()
+                .map(|r| matches!(r, Some(RawTime::Instant(_))))
+                .collect();
+            assert_eq!(exact, want, "{given:?}");
             let is = match t {
                 Times::Ns(_) => "ns",
                 Times::Day(_) => "day",
