@@ -8,18 +8,30 @@
 # and fuzzing goes on; any other crash, hang or OOM stops it.
 #
 # Usage: fuzz/volume.sh TARGET...   Environment: RUNS, ROUND, MAX_LEN (default 1024), SANITIZER
-# (default none; see run-all.sh).
+# (default none; see run-all.sh), STREAM: a name for a second stream on the same target, side by side
+# on another core (same corpus, its own tally fuzz/artifacts/TARGET.STREAM.total and round log; the
+# target's executions are the sum of its tallies, and each stream stops at RUNS minus the others').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=${RUNS:-10000000}
 round=${ROUND:-600}
 mkdir -p fuzz/artifacts
 for t in "$@"; do
-  tally=fuzz/artifacts/$t.total
+  tally=fuzz/artifacts/$t${STREAM:+.$STREAM}.total
   [ -f "$tally" ] || echo "0 0" > "$tally"
-  while read -r done secs < "$tally" && [ "$done" -lt "$want" ]; do
-    left=$(( want - done ))
-    log=fuzz/artifacts/$t.round.log
+  # Executions of the target's other streams (their tallies), counted towards RUNS.
+  others() {
+    local n=0 f d s
+    for f in fuzz/artifacts/"$t".total fuzz/artifacts/"$t".*.total; do
+      [ -f "$f" ] && [ "$f" != "$tally" ] || continue
+      read -r d s < "$f"
+      n=$(( n + d ))
+    done
+    echo "$n"
+  }
+  while read -r done secs < "$tally" && [ $(( done + $(others) )) -lt "$want" ]; do
+    left=$(( want - done - $(others) ))
+    log=fuzz/artifacts/$t${STREAM:+.$STREAM}.round.log
     start=$(date +%s)
     status=0
     nice -n 19 cargo +nightly fuzz run "$t" -O -s "${SANITIZER:-none}" -- -runs="$left" \
@@ -30,7 +42,7 @@ for t in "$@"; do
     n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
     echo "$(( done + ${n:-0} )) $(( secs + took ))" > "$tally"
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
-    echo "$t: round of ${n:-0} executions in ${took}s, total $(( done + ${n:-0} )) in $(( secs + took ))s, coverage ${cov:-?} edges"
+    echo "$t${STREAM:+ ($STREAM)}: round of ${n:-0} executions in ${took}s, stream total $(( done + ${n:-0} )) in $(( secs + took ))s, target total $(( done + ${n:-0} + $(others) )), coverage ${cov:-?} edges"
     if [ "$status" -ne 0 ]; then
       # A "timeout" whose input replays in well under the limit was the fuzzer starved of CPU (it runs
       # at nice 19, and the limit is wall-clock): set it aside, say so, and go on. Anything else stops.
@@ -64,5 +76,5 @@ for t in "$@"; do
     fi
   done
   read -r done secs < "$tally"
-  echo "$t: done, $done executions in ${secs}s"
+  echo "$t${STREAM:+ ($STREAM)}: done, $done executions in ${secs}s; $(( done + $(others) )) in all"
 done
