@@ -392,29 +392,36 @@ fn mask_with(m: &Masks, message: &str) -> String {
 }
 
 /// Fold what sits inside `(...)` and `{...}`: debug-printed payloads vary, their head says what they are.
+/// The text outside brackets is copied a run at a time (every event's message passes here); brackets
+/// are ASCII, so byte positions are character boundaries.
 fn fold_brackets(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut depth = 0usize;
-    for c in s.chars() {
+    // Start of the run of text outside brackets not yet copied.
+    let mut from = 0;
+    for (i, c) in s.bytes().enumerate() {
         match c {
-            '(' | '{' => {
+            b'(' | b'{' => {
                 if depth == 0 {
-                    out.push(c);
+                    out.push_str(s.get(from..i).unwrap_or_default());
+                    out.push(char::from(c));
                     out.push('…');
                 }
                 depth += 1;
             }
-            ')' | '}' if depth > 0 => {
+            b')' | b'}' if depth > 0 => {
                 depth -= 1;
                 if depth == 0 {
-                    out.push(c);
+                    out.push(char::from(c));
+                    from = i + 1;
                 }
             }
-            _ if depth == 0 => out.push(c),
             _ => {}
         }
     }
-    if depth > 0 {
+    if depth == 0 {
+        out.push_str(s.get(from..).unwrap_or_default());
+    } else {
         out.push('…');
     }
     out
@@ -425,8 +432,56 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The character-at-a-time definition of [`fold_brackets`].
+    fn fold_reference(s: &str) -> String {
+        let mut out = String::new();
+        let mut depth = 0usize;
+        for c in s.chars() {
+            match c {
+                '(' | '{' => {
+                    if depth == 0 {
+                        out.push(c);
+                        out.push('…');
+                    }
+                    depth += 1;
+                }
+                ')' | '}' if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        out.push(c);
+                    }
+                }
+                _ if depth == 0 => out.push(c),
+                _ => {}
+            }
+        }
+        if depth > 0 {
+            out.push('…');
+        }
+        out
+    }
+
+    #[test]
+    fn brackets_fold_to_their_head() {
+        assert_eq!(
+            fold_brackets("PeerEvent(PeerEvent { cid: 1 }) sent {x} a) (open"),
+            "PeerEvent(…) sent {…} a) (……"
+        );
+        assert_eq!(fold_brackets("é(ü)é"), "é(…)é");
+        for s in ["PeerEvent(PeerEvent { cid: 1 }) sent {x} a) (open", "é(ü)é"] {
+            assert_eq!(fold_brackets(s), fold_reference(s));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4096))]
+        /// The run-at-a-time fold equals the character-at-a-time definition, nested, unbalanced and
+        /// around multi-byte characters.
+        #[test]
+        fn folding_runs_equals_the_definition(s in "[(){}a é€]{0,40}") {
+            prop_assert_eq!(fold_brackets(&s), fold_reference(&s));
+        }
+
         /// The hand-written number mask equals the regex on any ASCII text, built from the
         /// characters that decide it (digits, signs, dots, letters, separators).
         #[test]
