@@ -161,8 +161,13 @@ fn scan(auto: &Automaton, at: usize, piece: &[Event]) -> Vec<Vec<u32>> {
     lists
 }
 
-/// The distinct literals of every pattern of `rules` (sorted, lossy UTF-8), and the (rule, regex)
-/// pairs that have none.
+/// The distinct literals of every pattern of `rules` (sorted, lossy UTF-8), one per line as `rg -F -f`
+/// reads them, and the (rule, regex) pairs that have none.
+///
+/// A literal that spans lines (`FAILED\n` of a multi-line record's pattern) is given as its longest
+/// line: written whole, its line break would make an empty pattern that matches every line, and the
+/// search it stands for would do nothing. A literal that is only line breaks narrows nothing: its
+/// pattern is listed with those that have none.
 pub fn literal_report(rules: &[Rule]) -> (Vec<String>, Vec<(String, String)>) {
     let mut lits: Vec<String> = Vec::new();
     let mut open: Vec<(String, String)> = Vec::new();
@@ -175,8 +180,12 @@ pub fn literal_report(rules: &[Rule]) -> (Vec<String>, Vec<(String, String)>) {
             .chain(&r.consequences)
             .chain(&r.expect)
         {
-            match &p.literals {
-                Some(l) => lits.extend(l.iter().map(|b| String::from_utf8_lossy(b).into_owned())),
+            let lines: Option<Vec<String>> = p
+                .literals
+                .as_ref()
+                .and_then(|l| l.iter().map(|b| longest_line(b)).collect());
+            match lines {
+                Some(l) => lits.extend(l),
                 None => open.push((r.info.id.clone(), p.regex.as_str().to_string())),
             }
         }
@@ -186,6 +195,14 @@ pub fn literal_report(rules: &[Rule]) -> (Vec<String>, Vec<(String, String)>) {
     open.sort_unstable();
     open.dedup();
     (lits, open)
+}
+
+/// The longest line of a literal (lossy UTF-8); `None` when it has no text between line breaks.
+fn longest_line(lit: &[u8]) -> Option<String> {
+    lit.split(|&b| b == b'\n' || b == b'\r')
+        .filter(|l| !l.is_empty())
+        .max_by_key(|l| l.len())
+        .map(|l| String::from_utf8_lossy(l).into_owned())
 }
 
 /// Literals one of which every match of `re` holds; `None` when there is no short list of useful ones.
@@ -233,6 +250,22 @@ fn useful(seq: &Seq) -> Option<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_are_reported_one_line_each() {
+        assert_eq!(longest_line(b"FAILED\n"), Some("FAILED".to_string()));
+        assert_eq!(longest_line(b"ab\r\nlonger"), Some("longer".to_string()));
+        assert_eq!(longest_line(b"\n"), None);
+        // The built-in rules: no reported literal is empty or spans lines (an empty line in an
+        // `rg -F -f` file matches every line).
+        let rules = crate::rules::load::load_rules(None).expect("built-in rules");
+        let (lits, _) = literal_report(&rules);
+        assert!(!lits.is_empty());
+        assert!(lits
+            .iter()
+            .all(|l| !l.is_empty() && !l.contains(['\n', '\r'])));
+        assert!(lits.iter().any(|l| l == "FAILED"));
+    }
 
     #[test]
     fn literals_of_plain_alternations_and_their_absence() {
