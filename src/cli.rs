@@ -331,6 +331,11 @@ pub struct CheckArgs {
     /// List findings the baseline accepts in the text report too.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Read the inputs twice instead of holding every line's text: only the lines a rule can read
+    /// keep theirs, the findings are the same. `auto` does it for files of 256 MiB or more
+    /// together; `--format markdown`, `--record` and stdin hold the inputs whole.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub stream: StreamArg,
     /// The run's id and labels (in every report), `--record` and the history it writes to.
     #[command(flatten)]
     pub record: crate::history::cmd::RecordArgs,
@@ -935,12 +940,12 @@ fn timeline_streamed(a: &TimelineArgs, g: Globals, st: Settled) -> Result<i32, F
     let mut lines = crate::report::text::EventLines::new(&plan.timeline, stdout_style());
     let mut levelless = 0usize;
     let r = crate::stream::replay(&st.registry, &plan, |tl, ev| match a.format {
-        TimelineFormat::Text => lines.event(&mut out, tl, &filter, ev),
-        TimelineFormat::Ndjson if filter.matches(tl, ev) => {
-            crate::report::ndjson::write_event(&mut out, tl, ev)
+        TimelineFormat::Text => lines.event(&mut out, tl, &filter, &ev),
+        TimelineFormat::Ndjson if filter.matches(tl, &ev) => {
+            crate::report::ndjson::write_event(&mut out, tl, &ev)
         }
         TimelineFormat::Ndjson => {
-            levelless += usize::from(filter.hid_without_level(tl, ev));
+            levelless += usize::from(filter.hid_without_level(tl, &ev));
             Ok(())
         }
     });
@@ -1039,18 +1044,21 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
     let labels = parse_labels(&a.record.run.label)?;
     // Read the baseline before the logs: a wrong path fails fast.
     let baseline = a.baseline.as_deref().map(Baseline::read).transpose()?;
-    let loaded = a.input.load_shown(g.progress)?;
-    let refused = report_problems_if(&loaded.problems, g.quiet);
     let sel = Selection {
         disable: a.disable.clone(),
         only: a.only.clone(),
     };
     let profile = load_profile(&a.profile)?;
+    let (loaded, templates) = load_for_check(a, g, &rules, &sel)?;
+    let refused = report_problems_if(&loaded.problems, g.quiet);
     let sp = spinner(
         g.progress && loaded.bytes >= PROGRESS_MIN_BYTES,
         format!("running {}", plural(rules.len(), "rule")),
     );
-    let (analysis, times) = crate::rules::run_timed(&rules, &sel, loaded.timeline, &profile);
+    let (analysis, times) = match templates {
+        Some(t) => crate::rules::run_prepared(&rules, &sel, loaded.timeline, t, &profile),
+        None => crate::rules::run_timed(&rules, &sel, loaded.timeline, &profile),
+    };
     if let Some(sp) = sp {
         sp.finish_and_clear();
     }
@@ -1120,6 +1128,81 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
     // The process ends right after: freeing millions of events one by one would only add seconds.
     std::mem::forget(analysis);
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The inputs of `check`: held whole, or read in two passes into a timeline that keeps the text of
+/// the events a rule can read only (see [`crate::lean`]), with the templates computed on the way.
+fn load_for_check(
+    a: &CheckArgs,
+    g: Globals,
+    rules: &[crate::rules::load::Rule],
+    sel: &Selection,
+) -> Result<(Loaded, Option<crate::templates::Templates>), Fatal> {
+    let st = a.input.settle()?;
+    let inputs = &st.expansion.inputs;
+    let wanted = match a.stream {
+        StreamArg::Never => false,
+        StreamArg::Always => true,
+        StreamArg::Auto => st.bytes >= STREAM_MIN_BYTES,
+    };
+    let held_only = a.format == CheckFormat::Markdown || a.record.record;
+    let active: Vec<&crate::rules::load::Rule> =
+        rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
+    let keep = (wanted && !held_only && crate::stream::can_stream(inputs))
+        .then(|| crate::lean::Keep::for_rules(&active))
+        .flatten();
+    let Some(keep) = keep else {
+        if a.stream == StreamArg::Always && !g.quiet {
+            eprintln!(
+                "diag: note: --stream always reads files only (at most {}), without --record or \
+                 --format markdown, and with rules whose patterns cannot match an empty line; \
+                 these inputs are held whole",
+                crate::stream::MAX_INPUTS
+            );
+        }
+        return Ok((a.input.load_shown(g.progress)?, None));
+    };
+    let forced = a.input.input_format.as_deref();
+    let mut plan = with_bar(g.progress, st.bytes, inputs.len(), |c| {
+        crate::stream::plan(&st.registry, inputs, forced, &st.opts, c)
+    })?;
+    a.input.settle_problems(
+        &mut plan.problems,
+        &st.expansion.skipped,
+        &mut plan.timeline,
+    );
+    // Stubs cost less than held events, but millions of them still add up: a stream beyond the
+    // cap is held (and capped) as it would be without two passes.
+    let cap = (st.opts.max_events as f64 * crate::lean::CAP_FACTOR) as usize;
+    if plan.largest_stream() > cap {
+        if !g.quiet {
+            eprintln!(
+                "diag: note: a stream of {} events is more than two passes hold ({:.1} × --max-events); \
+                 reading the inputs held instead",
+                plan.largest_stream(),
+                crate::lean::CAP_FACTOR
+            );
+        }
+        return Ok((a.input.load_shown(g.progress)?, None));
+    }
+    let problems = std::mem::take(&mut plan.problems);
+    let lean = crate::lean::fill(&st.registry, plan, &keep).map_err(|e| match e {
+        crate::stream::PassError::Io(e) => Fatal::Io(e),
+        e => Fatal::Reread(e.to_string()),
+    })?;
+    if lean.extra > 0 && !g.quiet {
+        eprintln!(
+            "diag: warning: {} events were written to the inputs after the first pass read them; they are left out",
+            lean.extra
+        );
+    }
+    let loaded = Loaded {
+        timeline: lean.timeline,
+        problems,
+        registry: st.registry,
+        bytes: st.bytes,
+    };
+    Ok((loaded, Some(lean.templates)))
 }
 
 /// `diag report`: analyse like `check`, then write the Markdown or HTML report (exit 0 once written).
@@ -1577,6 +1660,7 @@ pub fn run() -> i32 {
                 baseline: None,
                 write_baseline: None,
                 show_suppressed: false,
+                stream: StreamArg::Auto,
                 record: Default::default(),
             },
             g,

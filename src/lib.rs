@@ -46,6 +46,8 @@ pub mod profile;
 pub mod templates;
 
 pub mod rules;
+// `check` on a timeline that keeps the text of what rules read only (two passes).
+pub mod lean;
 pub mod suggest;
 
 pub mod report;

@@ -175,6 +175,18 @@ pub struct Plan {
     inputs: Vec<ReadInput>,
 }
 
+impl Plan {
+    /// Events pass 1 read: what pass 2 hands on.
+    pub fn events(&self) -> usize {
+        self.positions.iter().map(Vec::len).sum()
+    }
+
+    /// Events of the largest stream.
+    pub fn largest_stream(&self) -> usize {
+        self.positions.iter().map(Vec::len).max().unwrap_or(0)
+    }
+}
+
 /// An input pass 1 read, as pass 2 reads it again.
 struct ReadInput {
     input: Input,
@@ -448,7 +460,7 @@ pub enum PassError {
 pub fn replay(
     reg: &Registry,
     plan: &Plan,
-    mut each: impl FnMut(&Timeline, &Event) -> std::io::Result<()>,
+    mut each: impl FnMut(&Timeline, Event) -> std::io::Result<()>,
 ) -> Result<u64, PassError> {
     let tl = &plan.timeline;
     let lens: Vec<usize> = plan.positions.iter().map(Vec::len).collect();
@@ -540,7 +552,7 @@ pub fn replay(
                 (s, i),
                 (tl.axis, tl.dated),
             );
-            each(tl, &ev)?;
+            each(tl, ev)?;
         }
         // Whatever the inputs still hold came after pass 1 read them.
         let mut extra = stray + queues.iter().map(|q| q.len() as u64).sum::<u64>();
@@ -676,7 +688,7 @@ mod tests {
     fn replayed(reg: &Registry, plan: &Plan) -> Vec<Event> {
         let mut evs = Vec::new();
         let extra = replay(reg, plan, |_, ev| {
-            evs.push(ev.clone());
+            evs.push(ev);
             Ok(())
         })
         .unwrap();
@@ -814,7 +826,7 @@ mod tests {
         std::fs::write(&path, rewritten).unwrap();
         let mut after = Vec::new();
         let extra = replay(&reg, &plan, |_, ev| {
-            after.push(ev.clone());
+            after.push(ev);
             Ok(())
         })
         .unwrap();

@@ -15,7 +15,7 @@ use crate::model::Timeline;
 use crate::model::{Event, Level, SourceId};
 use regex::Regex;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Most tokens kept of a masked message: the head of a message says what it is.
 const MAX_TOKENS: usize = 14;
@@ -61,59 +61,11 @@ impl Templates {
     /// event's is independent: it runs on every core, a block of events at a time (so the keys held
     /// at once are bounded by the block, not the timeline); numbering stays in timeline order.
     pub fn build(tl: &Timeline) -> Templates {
-        let mut index: HashMap<String, u32> = HashMap::new();
-        // A source names a few hundred call sites over millions of lines: mask each once.
-        let mut sites: HashMap<&str, String> = HashMap::new();
-        let mut out = Templates {
-            of_event: Vec::with_capacity(tl.events.len()),
-            list: Vec::new(),
-        };
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, MAX_WORKERS);
-        let mut i = 0;
-        for chunk in tl.events.chunks(BLOCK * workers) {
-            for l in chunk.iter().filter_map(|ev| ev.location.as_deref()) {
-                if sites.len() < MAX_SITES && !sites.contains_key(l) {
-                    sites.insert(l, site_file(l));
-                }
-            }
-            for (ev, key) in chunk.iter().zip(keys_of(chunk, &sites, workers)) {
-                let t = match index.get(&key) {
-                    Some(&t) => t,
-                    None => {
-                        let t = out.list.len() as u32;
-                        let (level, site, text) = split_key(&key);
-                        out.list.push(Template {
-                            id: id_of(&key),
-                            level,
-                            site,
-                            site_line: ev.location.as_deref().map(short_site_line),
-                            text,
-                            key: key.clone(),
-                            count: 0,
-                            first: i,
-                            last: i,
-                            per_source: Vec::new(),
-                        });
-                        index.insert(key, t);
-                        t
-                    }
-                };
-                out.of_event.push(t);
-                if let Some(tp) = out.list.get_mut(t as usize) {
-                    tp.count += 1;
-                    tp.last = i;
-                    match tp.per_source.iter_mut().find(|(s, _)| *s == ev.source) {
-                        Some((_, n)) => *n += 1,
-                        None => tp.per_source.push((ev.source, 1)),
-                    }
-                }
-                i += 1;
-            }
+        let mut b = Builder::new(tl.events.len());
+        for chunk in tl.events.chunks(b.block()) {
+            b.add(chunk);
         }
-        out
+        b.finish()
     }
 
     /// The template of an event.
@@ -129,6 +81,94 @@ impl Templates {
     }
 }
 
+/// Templates built a block of events at a time, in timeline order: [`Templates::build`] over a held
+/// timeline, or a two-pass `check` over events it sees once (`crate::lean`).
+pub struct Builder {
+    index: HashMap<String, u32>,
+    /// A source names a few hundred call sites over millions of lines: mask each once.
+    sites: HashMap<Arc<str>, String>,
+    out: Templates,
+    workers: usize,
+}
+
+impl Builder {
+    /// A builder expecting about `events` events.
+    pub fn new(events: usize) -> Builder {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, MAX_WORKERS);
+        Builder {
+            index: HashMap::new(),
+            sites: HashMap::new(),
+            out: Templates {
+                of_event: Vec::with_capacity(events),
+                list: Vec::new(),
+            },
+            workers,
+        }
+    }
+
+    /// Events worth giving [`Builder::add`] at once: a block for every worker.
+    pub fn block(&self) -> usize {
+        BLOCK * self.workers
+    }
+
+    /// Add the next events (the first has the index of the events added so far); their templates
+    /// are then `of_event` of the templates so far.
+    pub fn add(&mut self, chunk: &[Event]) {
+        for l in chunk.iter().filter_map(|ev| ev.location.as_ref()) {
+            if self.sites.len() < MAX_SITES && !self.sites.contains_key(l) {
+                self.sites.insert(Arc::clone(l), site_file(l));
+            }
+        }
+        let out = &mut self.out;
+        for (ev, key) in chunk.iter().zip(keys_of(chunk, &self.sites, self.workers)) {
+            let i = out.of_event.len();
+            let t = match self.index.get(&key) {
+                Some(&t) => t,
+                None => {
+                    let t = out.list.len() as u32;
+                    let (level, site, text) = split_key(&key);
+                    out.list.push(Template {
+                        id: id_of(&key),
+                        level,
+                        site,
+                        site_line: ev.location.as_deref().map(short_site_line),
+                        text,
+                        key: key.clone(),
+                        count: 0,
+                        first: i,
+                        last: i,
+                        per_source: Vec::new(),
+                    });
+                    self.index.insert(key, t);
+                    t
+                }
+            };
+            out.of_event.push(t);
+            if let Some(tp) = out.list.get_mut(t as usize) {
+                tp.count += 1;
+                tp.last = i;
+                match tp.per_source.iter_mut().find(|(s, _)| *s == ev.source) {
+                    Some((_, n)) => *n += 1,
+                    None => tp.per_source.push((ev.source, 1)),
+                }
+            }
+        }
+    }
+
+    /// The templates so far.
+    pub fn templates(&self) -> &Templates {
+        &self.out
+    }
+
+    /// The templates of every event added.
+    pub fn finish(self) -> Templates {
+        self.out
+    }
+}
+
 /// Events per worker in one block of [`Templates::build`].
 const BLOCK: usize = 16 * 1024;
 
@@ -141,7 +181,7 @@ const PARALLEL_MIN: usize = 4 * 1024;
 /// The template keys of `evs`, in order, split over `workers` threads when there are enough. Each
 /// thread masks with its own copy of the regexes: one shared across threads goes through a locked
 /// cache pool on every match.
-fn keys_of(evs: &[Event], sites: &HashMap<&str, String>, workers: usize) -> Vec<String> {
+fn keys_of(evs: &[Event], sites: &HashMap<Arc<str>, String>, workers: usize) -> Vec<String> {
     let one = |m: &Masks, evs: &[Event]| -> Vec<String> {
         evs.iter()
             .map(|ev| match ev.location.as_deref() {

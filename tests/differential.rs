@@ -203,3 +203,93 @@ fn streamed_timeline_equals_loaded_on_generated_corpora_and_multi_process_runs()
         streamed_equals_loaded(&files, &run);
     }
 }
+
+/// `diag check` with `--stream always` (two passes; only the events a rule can read keep their
+/// text, see `diag::lean`) and `--stream never` (every event held): the same exit code and
+/// byte-identical reports (JSON, SARIF, text, NDJSON findings), stderr included. Returns whether the
+/// run had findings.
+fn two_pass_check_equals_held(args: &[String], what: &str) -> bool {
+    let run = |stream: &str, format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
+            .args([
+                "check",
+                "--fail-on",
+                "high",
+                "--stream",
+                stream,
+                "--format",
+                format,
+            ])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run diag");
+        (out.status.code(), out.stdout, out.stderr)
+    };
+    let mut found = false;
+    for format in ["json", "sarif", "text", "ndjson"] {
+        let held = run("never", format);
+        let lean = run("always", format);
+        assert_eq!(held.0, lean.0, "{what} {format}: exit code");
+        assert!(
+            held.1 == lean.1,
+            "{what} {format}: reports differ ({} vs {} bytes)",
+            held.1.len(),
+            lean.1.len()
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&held.2),
+            String::from_utf8_lossy(&lean.2),
+            "{what} {format}: stderr"
+        );
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_slice(&held.1).expect("JSON report");
+            found = v["findings"].as_array().is_some_and(|f| !f.is_empty());
+        }
+    }
+    found
+}
+
+#[test]
+fn two_pass_check_equals_held_check_on_samples_real_logs_and_generated_corpora() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sets: Vec<Vec<String>> = Vec::new();
+    let mut dirs = vec![root.join("samples/seed"), root.join("samples/healthy")];
+    let mut faults: Vec<PathBuf> = std::fs::read_dir(root.join("samples/faults"))
+        .expect("samples/faults")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    faults.sort();
+    dirs.extend(faults);
+    sets.extend(dirs.iter().map(|d| vec![d.display().to_string()]));
+    let real = root.join("../shared/real-logs");
+    let mut runs: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (label, _) in read_dir_files(&real) {
+        let path = real.join(format!("{label}.log")).display().to_string();
+        sets.push(vec![path.clone()]);
+        if let Some((run, _)) = label.split_once("__") {
+            runs.entry(run.to_string()).or_default().push(path);
+        }
+    }
+    sets.extend(runs.into_values().filter(|f| f.len() > 1));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for seed in [7, 1234] {
+        let c = common::Corpus::generate(3_000_000, seed);
+        let dir = tmp.path().join(format!("seed{seed}"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (name, text) in c.files() {
+            std::fs::write(dir.join(name), text).expect("write");
+        }
+        sets.push(vec![dir.display().to_string()]);
+    }
+    let mut with_findings = 0;
+    for args in &sets {
+        with_findings += usize::from(two_pass_check_equals_held(args, &args.join(" ")));
+    }
+    assert!(
+        with_findings >= 12,
+        "only {with_findings} of {} runs with findings",
+        sets.len()
+    );
+}

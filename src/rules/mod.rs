@@ -59,7 +59,19 @@ pub fn run_timed(
     timeline: Timeline,
     profile: &crate::profile::Profile,
 ) -> (Analysis, Vec<(String, f64)>) {
-    run_engine(rules, sel, timeline, profile, true)
+    run_engine(rules, sel, timeline, None, profile, true)
+}
+
+/// [`run_timed`] on a timeline whose templates are already known: a two-pass `check`
+/// (`crate::lean`) computes them while it reads, before it drops the text rules cannot match.
+pub fn run_prepared(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: Timeline,
+    templates: crate::templates::Templates,
+    profile: &crate::profile::Profile,
+) -> (Analysis, Vec<(String, f64)>) {
+    run_engine(rules, sel, timeline, Some(templates), profile, true)
 }
 
 /// [`run_with`] with every pattern tried on every event (no literal prefilter): the reference the
@@ -70,7 +82,7 @@ pub fn run_full_scan(
     timeline: Timeline,
     profile: &crate::profile::Profile,
 ) -> Analysis {
-    run_engine(rules, sel, timeline, profile, false).0
+    run_engine(rules, sel, timeline, None, profile, false).0
 }
 
 /// What one named rule found, the events its findings account for, and the seconds it took.
@@ -112,6 +124,7 @@ fn run_engine(
     rules: &[Rule],
     sel: &Selection,
     timeline: Timeline,
+    templates: Option<crate::templates::Templates>,
     profile: &crate::profile::Profile,
     prefiltered: bool,
 ) -> (Analysis, Vec<(String, f64)>) {
@@ -121,7 +134,7 @@ fn run_engine(
     // TUI's reloads, `rules test`) rebuilt each regex's lazy DFA from nothing.
     let active: Vec<&Rule> = rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
     let is_generic = |r: &Rule| matches!(r.kind, load::Kind::Storm | load::Kind::Novel);
-    let templates = crate::templates::Templates::build(&timeline);
+    let templates = templates.unwrap_or_else(|| crate::templates::Templates::build(&timeline));
     let mut explained: std::collections::HashSet<usize> = Default::default();
     let prefilter = prefiltered.then(|| prefilter::Prefilter::build(&timeline, &active));
     let named: Vec<&Rule> = active.iter().copied().filter(|r| !is_generic(r)).collect();

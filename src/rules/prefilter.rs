@@ -126,6 +126,134 @@ impl Prefilter {
     }
 }
 
+/// Whether an event can be a candidate of any pattern of a rule set, decided one event at a time:
+/// what a two-pass `check` keeps of it (`crate::lean`). It keeps the whole event wherever
+/// [`Prefilter::build`] would list it for some pattern.
+pub struct Mentions {
+    auto: Option<Arc<Automaton>>,
+    /// The automaton's regexes, compiled (by index into its `regexes`): a literal only says where
+    /// to try one.
+    owned: Vec<Option<regex::Regex>>,
+    /// Patterns without required literals, tried on every event; whether each is plain (no
+    /// condition, which could read more of the event than its match).
+    open: Vec<(regex::Regex, bool)>,
+}
+
+/// What rules can read of an event, by [`Mentions::need`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Nothing: no pattern can match it.
+    Nothing,
+    /// All of it.
+    Whole,
+    /// Only this part of its message, which the patterns without literals match exactly as they
+    /// match the whole (a CID shape that only asks "was a session named here").
+    Part(String),
+}
+
+impl Mentions {
+    /// The test for `rules`; `None` when a pattern matches empty text (it would match an event whose
+    /// text was dropped, so every event must be kept).
+    pub fn for_rules(rules: &[&Rule]) -> Option<Mentions> {
+        let pats = || {
+            rules.iter().flat_map(|r| {
+                r.patterns
+                    .iter()
+                    .chain(&r.success)
+                    .chain(&r.triggers)
+                    .chain(&r.consequences)
+                    .chain(&r.expect)
+            })
+        };
+        if pats().any(|p| p.regex.is_match("")) {
+            return None;
+        }
+        let mut open: Vec<(regex::Regex, bool)> = pats()
+            .filter(|p| p.literals.is_none())
+            .map(|p| (p.regex.clone(), p.condition.is_none()))
+            .collect();
+        open.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()).then(a.1.cmp(&b.1)));
+        // The same regex with and without a condition: the one with keeps events whole.
+        open.dedup_by(|later, first| later.0.as_str() == first.0.as_str());
+        let auto = Automaton::for_rules(rules);
+        let owned = auto.as_ref().map_or_else(Vec::new, |a| {
+            a.regexes
+                .iter()
+                .map(|src| {
+                    pats()
+                        .find(|p| p.regex.as_str() == src)
+                        .map(|p| p.regex.clone())
+                })
+                .collect()
+        });
+        Some(Mentions { auto, owned, open })
+    }
+
+    /// What some pattern could read of this event.
+    pub fn need(&self, ev: &Event) -> Need {
+        let full;
+        let hay: &str = if ev.continuation.is_empty() {
+            &ev.message
+        } else {
+            full = ev.full_text();
+            &full
+        };
+        if let Some(a) = &self.auto {
+            // A literal names the regexes worth trying; the event is read only if one matches (the
+            // message or the whole record, as a pattern may try either).
+            for m in a.ac.find_overlapping_iter(hay) {
+                for &r in a.owners.get(m.pattern().as_usize()).into_iter().flatten() {
+                    match self.owned.get(r) {
+                        Some(Some(re)) if !re.is_match(&ev.message) && !re.is_match(hay) => {}
+                        _ => return Need::Whole,
+                    }
+                }
+            }
+        }
+        // The span of the message that every match of a pattern without literals lies in.
+        let mut span: Option<(usize, usize)> = None;
+        for (re, plain) in &self.open {
+            let Some(m) = re.find(&ev.message) else {
+                // A pattern may try the whole record (multi-line) and match only its later lines.
+                if !ev.continuation.is_empty() && re.is_match(hay) {
+                    return Need::Whole;
+                }
+                continue;
+            };
+            if !plain || !ev.continuation.is_empty() {
+                return Need::Whole;
+            }
+            span = Some(span.map_or((m.start(), m.end()), |(s, e)| {
+                (s.min(m.start()), e.max(m.end()))
+            }));
+        }
+        let Some((s, e)) = span else {
+            return Need::Nothing;
+        };
+        let Some(part) = ev.message.get(s..e) else {
+            return Need::Whole;
+        };
+        // The part must give every such pattern the same answer and the same captures as the whole
+        // message; where it does not (a boundary the cut removed), the event stays whole.
+        let same =
+            self.open.iter().all(
+                |(re, _)| match (re.captures(&ev.message), re.captures(part)) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => a
+                        .iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.map(|m| m.as_str()) == y.map(|m| m.as_str())),
+                    _ => false,
+                },
+            );
+        if same {
+            Need::Part(part.to_string())
+        } else {
+            Need::Whole
+        }
+    }
+}
+
 /// Fewest events worth a second thread for the prefilter's scan.
 const PARALLEL_MIN: usize = 32 * 1024;
 
@@ -250,6 +378,74 @@ fn useful(seq: &Seq) -> Option<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(message: &str) -> Event {
+        Event {
+            message: message.to_string(),
+            level: Some(crate::model::Level::Info),
+            ..Default::default()
+        }
+    }
+
+    /// A `match` rule with these pattern regexes (its test cases are not run here).
+    fn rules_of(regexes: &[&str]) -> Vec<Rule> {
+        let pats: String = regexes
+            .iter()
+            .map(|re| format!("[[pattern]]\nregex = '{re}'\n"))
+            .collect();
+        let text = format!(
+            "id = \"r\"\ntitle = \"t\"\nseverity = \"low\"\nkind = \"match\"\n\
+             description = \"d\"\nremediation = \"r\"\n{pats}\
+             [[test]]\nname = \"a\"\nexpect = 1\nlog = \"x\"\n\
+             [[test]]\nname = \"b\"\nexpect = 0\nlog = \"y\"\n"
+        );
+        vec![crate::rules::load::load_rule("r.toml", &text).expect("rule")]
+    }
+
+    #[test]
+    fn mentions_say_what_a_pattern_can_read_of_an_event() {
+        let rules = rules_of(&[
+            r"Session \d+ is already",
+            r"(?:^|[^\d])\d{15,20}(?:[^\d]|$)",
+        ]);
+        let refs: Vec<&Rule> = rules.iter().collect();
+        let m = Mentions::for_rules(&refs).unwrap();
+        // The literal and its regex match: all of it.
+        assert_eq!(
+            m.need(&event("Session 42 is already connected")),
+            Need::Whole
+        );
+        // The literal alone names a regex that does not match; the CID shape reads only its part.
+        assert_eq!(
+            m.need(&event(
+                "GetSessions: Session 2575839661623456362 for user u"
+            )),
+            Need::Part(" 2575839661623456362 ".to_string())
+        );
+        assert_eq!(
+            m.need(&event("GetSessions: Session 42 for user u")),
+            Need::Nothing
+        );
+        assert_eq!(m.need(&event("nothing here")), Need::Nothing);
+        // A record's later lines are tried too (a multi-line pattern reads them).
+        let mut ev = event("first line");
+        ev.continuation.push("Session 42 is already there".into());
+        assert_eq!(m.need(&ev), Need::Whole);
+    }
+
+    #[test]
+    fn a_part_that_would_match_otherwise_keeps_the_event_whole() {
+        // `\B` needs a word character before the digits: cut out, the part no longer matches.
+        let rules = rules_of(&[r"\B\d{3}\b"]);
+        let refs: Vec<&Rule> = rules.iter().collect();
+        let m = Mentions::for_rules(&refs).unwrap();
+        assert_eq!(m.need(&event("code ab123 seen")), Need::Whole);
+        assert_eq!(m.need(&event("code 12 seen")), Need::Nothing);
+        // A pattern that matches an empty line would match every stub: no test is possible.
+        let rules = rules_of(&[r"^x*$"]);
+        let refs: Vec<&Rule> = rules.iter().collect();
+        assert!(Mentions::for_rules(&refs).is_none());
+    }
 
     #[test]
     fn literals_are_reported_one_line_each() {
