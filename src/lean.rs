@@ -1,21 +1,22 @@
-//! The timeline `diag check` needs, read in two passes: every event keeps its place, but only the
-//! events some rule can read keep their text.
+//! The timeline `diag check` needs, read in two passes: a sparse timeline that holds only the events
+//! some rule can read, each at its index in the whole timeline.
 //!
 //! Pass 1 is [`stream::plan`]. Pass 2 ([`stream::replay`]) hands every event on in timeline order;
-//! its template is computed then (templates are counts over every event), and an event that no rule
-//! can read is kept as a stub: its source, lines, times, level, call site and CIDs (which
-//! `process-vanished`, accounting and severity by phase read of every event), without its message,
-//! continuation lines and other entities. What a rule can read of an event:
-//! - a literal of one of its patterns, or a match of a pattern without literals ([`Mentions`]);
+//! its template is computed then (templates count every event). What a rule can read of an event:
+//! - a match of one of its patterns: a literal of the pattern found and its regex matching
+//!   ([`Mentions`]), held whole;
 //! - a warning or an error (severity by phase tests whether a later one is benign), or a template a
-//!   generic rule watches (its level, or an INFO template whose text names a failure);
-//! - the last events of each source (`process-vanished` ends its evidence with a source's last line).
+//!   generic rule watches (its level, or an INFO template whose text names a failure): held whole;
+//! - the last events of each source (`process-vanished` ends its evidence with a source's last
+//!   line): held whole;
+//! - a match of a pattern without literals (a CID shape): held with only the part of its message
+//!   the pattern matches; when the pattern is only an `absence` rule's follow-up, only the first
+//!   such match of a source after each event held whole (see [`Need::Part`]).
 //!
-//! Of an event that only a pattern without literals matches (a CID shape), the part of its message
-//! that pattern matches is kept.
-//!
-//! Every index stays what the held timeline gives, so windows, echo merging and causal links decide
-//! as they do on a held timeline; `tests/differential.rs` holds the two to the same findings.
+//! Of the events not held, rules read only the CIDs (`process-vanished`, accounting and severity by
+//! phase ask which CIDs a source names): those are kept per source ([`crate::model::Sparse`]).
+//! Every index is the one the held timeline gives, so windows, echo merging and causal links decide
+//! as they do there; `tests/differential.rs` holds the two to the same reports byte for byte.
 
 use crate::model::{Event, Level, Timeline};
 use crate::rules::load::{Kind, Rule};
@@ -24,8 +25,9 @@ use crate::stream::{self, PassError, Plan};
 use crate::templates::{self, Template, Templates};
 use std::collections::VecDeque;
 
-/// How many times `--max-events` a stream may hold here: a stub costs about 0.4 KB with its share
-/// of the events kept whole, where a held event costs about 0.6 KB.
+/// How many times `--max-events` a stream may have here. A held timeline costs about 0.6 KB per
+/// event; this one about 0.2 KB per event read on a service log (a quarter of the events held), but
+/// up to the same 0.6 KB on a log whose every line a rule reads.
 pub const CAP_FACTOR: f64 = 1.5;
 
 /// Last events of each source kept whole: at least `process-vanished`'s tail.
@@ -66,20 +68,21 @@ impl Keep {
 
 /// A timeline for `check`, its templates, and what pass 2 saw.
 pub struct Lean {
-    /// Every event in timeline order; those no rule reads are stubs.
+    /// A sparse timeline: the events a rule can read, each at its index in the whole timeline.
     pub timeline: Timeline,
-    /// The template of every event.
+    /// The template of every event, held or not.
     pub templates: Templates,
-    /// Events kept whole.
+    /// Events held whole.
     pub kept: usize,
+    /// Events held with only the part of their message a pattern without literals reads.
+    pub parts: usize,
     /// Events the inputs gained after pass 1 read them (left out).
     pub extra: u64,
 }
 
-/// Drop what no rule reads of an event: its text (but the part a pattern without literals reads) and
-/// the entities other than CIDs.
-fn strip(ev: &mut Event, part: Option<String>) {
-    ev.message = part.unwrap_or_default();
+/// Keep only the part of an event a pattern without literals reads (and its CIDs, its place).
+fn strip(ev: &mut Event, part: String) {
+    ev.message = part;
     ev.continuation = Default::default();
     ev.fields = Default::default();
     ev.uuids = Default::default();
@@ -88,17 +91,33 @@ fn strip(ev: &mut Event, part: Option<String>) {
     ev.names = Default::default();
 }
 
-/// The events of pass 2 as they arrive: templates a block at a time, then kept or stubbed.
+/// A held event: its index in the whole timeline, and the event.
+type Held = (usize, Event);
+
+/// The events of pass 2 as they arrive: templates a block at a time, then held or dropped.
 struct Filler<'k> {
     keep: &'k Keep,
+    cids: &'k crate::model::CidDirectory,
     builder: templates::Builder,
     block: Vec<Event>,
-    events: Vec<Event>,
+    /// Events seen so far (the next one's index in the whole timeline).
+    seen: usize,
+    /// Held events, in the order they were decided (sorted at the end: an event waits in its
+    /// source's tail until later ones push it out).
+    held: Vec<Held>,
+    /// Per source, the CIDs that dropped events named.
+    unheld: Vec<std::collections::BTreeSet<u64>>,
     /// Per template (index into the builder's list): whether its events are kept.
     watched: Vec<bool>,
-    /// Per source, the events not kept for their own sake, newest last: stubbed when they leave.
-    tails: Vec<VecDeque<(usize, Option<String>)>>,
+    /// Per source, the last events not kept for their own sake, newest last, with the part a
+    /// pattern reads of each: held cut to that part, or dropped, when they leave.
+    tails: Vec<VecDeque<(Held, Option<String>)>>,
     kept: usize,
+    parts: usize,
+    /// Events held whole so far, and per (source, follow-up pattern) that count when its last
+    /// match was held.
+    epoch: u64,
+    firsts: std::collections::HashMap<(usize, u32), u64>,
 }
 
 impl Filler<'_> {
@@ -115,56 +134,112 @@ impl Filler<'_> {
         for tp in tpl.list.iter().skip(self.watched.len()) {
             self.watched.push(self.keep.template(tp));
         }
-        for ev in self.block.drain(..) {
-            let i = self.events.len();
-            let by_template = tpl
-                .of_event
-                .get(i)
-                .and_then(|&t| self.watched.get(t as usize))
-                .copied()
-                .unwrap_or(true);
+        let block = std::mem::take(&mut self.block);
+        let first = self.seen;
+        let watched: Vec<bool> = (first..first + block.len())
+            .map(|i| {
+                tpl.of_event
+                    .get(i)
+                    .and_then(|&t| self.watched.get(t as usize))
+                    .copied()
+                    .unwrap_or(true)
+            })
+            .collect();
+        for (ev, by_template) in block.into_iter().zip(watched) {
+            let i = self.seen;
+            self.seen += 1;
             let need = if by_template {
                 Need::Whole
             } else {
                 self.keep.mentions.need(&ev)
             };
-            if need == Need::Whole {
-                self.kept += 1;
-            } else {
-                let part = match need {
-                    Need::Part(p) => Some(p),
-                    _ => None,
-                };
-                if self.tails.len() <= ev.source {
-                    self.tails.resize_with(ev.source + 1, VecDeque::new);
+            let source = ev.source;
+            let part = match need {
+                Need::Whole => {
+                    self.held.push((i, ev));
+                    self.kept += 1;
+                    self.epoch += 1;
+                    continue;
                 }
-                if let Some(tail) = self.tails.get_mut(ev.source) {
-                    tail.push_back((i, part));
-                    if tail.len() > TAIL {
-                        if let Some((j, part)) = tail.pop_front() {
-                            if let Some(old) = self.events.get_mut(j) {
-                                strip(old, part);
-                            }
-                        }
-                    }
+                Need::Part {
+                    text,
+                    follow_up: None,
+                } => Some(text),
+                Need::Part {
+                    text,
+                    follow_up: Some(bits),
+                } => self.first_since_whole(source, bits).then_some(text),
+                Need::Nothing => None,
+            };
+            if self.tails.len() <= source {
+                self.tails.resize_with(source + 1, VecDeque::new);
+            }
+            let left = self.tails.get_mut(source).and_then(|tail| {
+                tail.push_back(((i, ev), part));
+                if tail.len() > TAIL {
+                    tail.pop_front()
+                } else {
+                    None
+                }
+            });
+            if let Some(((j, ev), part)) = left {
+                self.leave(j, ev, part);
+            }
+        }
+    }
+
+    /// Whether a follow-up match (of the patterns in `bits`) is the first of its source since the
+    /// last event held whole, for one of those patterns: only such a one can answer a trigger.
+    fn first_since_whole(&mut self, source: usize, bits: u64) -> bool {
+        let mut first = false;
+        for bit in (0..64u32).filter(|b| bits & (1u64 << b) != 0) {
+            let at = self.firsts.entry((source, bit)).or_insert(u64::MAX);
+            if *at != self.epoch {
+                *at = self.epoch;
+                first = true;
+            }
+        }
+        first
+    }
+
+    /// An event leaves its source's tail: held cut to the part a pattern reads, or dropped (its
+    /// CIDs noted for its source).
+    fn leave(&mut self, i: usize, mut ev: Event, part: Option<String>) {
+        match part {
+            Some(p) => {
+                strip(&mut ev, p);
+                self.held.push((i, ev));
+                self.parts += 1;
+            }
+            None => {
+                if self.unheld.len() <= ev.source {
+                    self.unheld.resize_with(ev.source + 1, Default::default);
+                }
+                if let Some(set) = self.unheld.get_mut(ev.source) {
+                    set.extend(ev.cids.iter().filter_map(|c| self.cids.resolve(c)));
                 }
             }
-            self.events.push(ev);
         }
     }
 }
 
-/// Pass 2 over the plan's inputs: the timeline with every event placed and stubbed where no rule of
-/// `keep` reads it.
+/// Pass 2 over the plan's inputs: a sparse timeline of the events a rule of `keep` can read, each
+/// placed as the whole timeline places it.
 pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean, PassError> {
     let mut f = Filler {
         keep,
+        cids: &plan.timeline.cids,
         builder: templates::Builder::new(plan.events()),
         block: Vec::new(),
-        events: Vec::with_capacity(plan.events()),
+        seen: 0,
+        held: Vec::new(),
+        unheld: Vec::new(),
         watched: Vec::new(),
         tails: Vec::new(),
         kept: 0,
+        parts: 0,
+        epoch: 0,
+        firsts: Default::default(),
     };
     let extra = stream::replay(reg, &plan, |_, ev| {
         f.push(ev);
@@ -172,13 +247,33 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
     })?;
     f.flush();
     // The last events of each source stay whole.
-    f.kept += f.tails.iter().map(VecDeque::len).sum::<usize>();
+    for tail in std::mem::take(&mut f.tails) {
+        f.kept += tail.len();
+        f.held.extend(tail.into_iter().map(|(h, _)| h));
+    }
+    // Decided out of order only by the tails' wait: nearly sorted already.
+    f.held.sort_unstable_by_key(|(i, _)| *i);
+    let at: Vec<usize> = f.held.iter().map(|(i, _)| *i).collect();
+    let events: Vec<Event> = f.held.into_iter().map(|(_, e)| e).collect();
+    let (seen, kept, parts) = (f.seen, f.kept, f.parts);
+    let templates = f.builder.finish();
+    let cids = f
+        .unheld
+        .into_iter()
+        .map(|set| set.into_iter().collect())
+        .collect();
     let mut timeline = plan.timeline;
-    timeline.events = f.events;
+    timeline.events = events;
+    timeline.sparse = Some(Box::new(crate::model::Sparse {
+        at,
+        total: seen,
+        cids,
+    }));
     Ok(Lean {
         timeline,
-        templates: f.builder.finish(),
-        kept: f.kept,
+        templates,
+        kept,
+        parts,
         extra,
     })
 }
@@ -235,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn events_no_rule_reads_are_stubs_and_the_findings_stay() {
+    fn events_no_rule_reads_are_dropped_and_the_findings_stay() {
         // A panic (a rule's literal), a warning, a CID named only in passing, and filler lines.
         let log = format!(
             "{}{SITE} Peer 2575839661623456362 keep-alive ok\n{} WARN citadel: a/b.rs:9: Slow disk\n\
@@ -261,9 +356,18 @@ mod tests {
             .find(|e| e.message.trim() == "2575839661623456362")
             .expect("the CID line's part");
         assert_eq!(cid.cids.len(), 1);
-        // Filler is a stub, but the last lines of the source are whole.
-        let stubs = tl.events.iter().filter(|e| e.message.is_empty()).count();
-        assert!(stubs >= 100, "{stubs} stubs");
+        // Filler is not held, but the last lines of the source are, whole; every held event
+        // keeps its index in the whole timeline.
+        let dropped = tl.len() - tl.events.len();
+        assert!(dropped >= 100, "{dropped} dropped");
+        assert_eq!(tl.len(), 123);
+        let (i, last) = tl.indexed().next_back().unwrap();
+        assert_eq!(i, 122);
+        assert!(last.message.contains("Heartbeat tick 29"));
+        assert!(tl.event(40).is_none());
+        assert!(tl
+            .event(30)
+            .is_some_and(|e| e.message.contains("2575839661623456362")));
         assert!(tl
             .events
             .iter()

@@ -395,6 +395,7 @@ pub fn plan(
             axis,
             dated: dating.dated,
             unread: Vec::new(),
+            sparse: None,
         },
         problems,
         positions: placed.positions,

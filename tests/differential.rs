@@ -204,10 +204,10 @@ fn streamed_timeline_equals_loaded_on_generated_corpora_and_multi_process_runs()
     }
 }
 
-/// `diag check` with `--stream always` (two passes; only the events a rule can read keep their
-/// text, see `diag::lean`) and `--stream never` (every event held): the same exit code and
-/// byte-identical reports (JSON, SARIF, text, NDJSON findings), stderr included. Returns whether the
-/// run had findings.
+/// `diag check` with `--stream always` (two passes; a sparse timeline of the events a rule can read,
+/// see `diag::lean`) and `--stream never` (every event held): the same exit code and byte-identical
+/// reports (JSON, SARIF, text, NDJSON findings, GitHub annotations), stderr included. Returns
+/// whether the run had findings.
 fn two_pass_check_equals_held(args: &[String], what: &str) -> bool {
     let run = |stream: &str, format: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
@@ -227,7 +227,7 @@ fn two_pass_check_equals_held(args: &[String], what: &str) -> bool {
         (out.status.code(), out.stdout, out.stderr)
     };
     let mut found = false;
-    for format in ["json", "sarif", "text", "ndjson"] {
+    for format in ["json", "sarif", "text", "ndjson", "github"] {
         let held = run("never", format);
         let lean = run("always", format);
         assert_eq!(held.0, lean.0, "{what} {format}: exit code");

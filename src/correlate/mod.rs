@@ -89,6 +89,7 @@ pub fn correlate(
         axis,
         dated: dating.dated,
         unread: Vec::new(),
+        sparse: None,
     }
 }
 

@@ -7,4 +7,6 @@ pub mod timeline;
 
 pub use event::{thin_vec, CidRef, Event, Level, RawTime, SourceId, ThinVec, TsQuality};
 pub use source::{ClockOffset, Detection, ParseStats, ReadStats, Role, SourceInfo};
-pub use timeline::{AnchorLink, Axis, CidDirectory, CidShape, Resolution, Timeline, Unread};
+pub use timeline::{
+    AnchorLink, Axis, CidDirectory, CidShape, Resolution, Sparse, Timeline, Unread,
+};

@@ -156,6 +156,81 @@ pub struct Timeline {
     /// Parts of the inputs that could not be read at all (a folder without permission): the findings
     /// rest on partial evidence when this is not empty.
     pub unread: Vec<Unread>,
+    /// When only some events are held (a two-pass `check`, `crate::lean`): where each held event is
+    /// in the whole timeline, and what the rules read of the others. `None`: every event is held.
+    pub sparse: Option<Box<Sparse>>,
+}
+
+impl Timeline {
+    /// The event at index `i` of the whole timeline, when it is held.
+    pub fn event(&self, i: usize) -> Option<&Event> {
+        match &self.sparse {
+            None => self.events.get(i),
+            Some(sp) => sp
+                .at
+                .binary_search(&i)
+                .ok()
+                .and_then(|k| self.events.get(k)),
+        }
+    }
+
+    /// Held events with their index in the whole timeline, in timeline order.
+    pub fn indexed(&self) -> impl DoubleEndedIterator<Item = (usize, &Event)> + '_ {
+        let at = self.sparse.as_ref().map(|sp| sp.at.as_slice());
+        self.events
+            .iter()
+            .enumerate()
+            .map(move |(k, e)| (at.and_then(|a| a.get(k).copied()).unwrap_or(k), e))
+    }
+
+    /// Events in the whole timeline, held or not.
+    pub fn len(&self) -> usize {
+        self.sparse
+            .as_ref()
+            .map_or(self.events.len(), |sp| sp.total)
+    }
+
+    /// Whether the timeline has no event.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// CIDs named by the events of source `s` that are not held (none when every event is held).
+    pub fn unheld_cids(&self, s: usize) -> &[u64] {
+        self.sparse
+            .as_ref()
+            .and_then(|sp| sp.cids.get(s))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// An event by its index in the whole timeline. Rules and reports index only events they found (hits
+/// and evidence), which a sparse timeline holds by construction; an index it does not hold reads as
+/// an empty event rather than ending the run (and fails debug builds, where tests run).
+impl std::ops::Index<usize> for Timeline {
+    type Output = Event;
+
+    fn index(&self, i: usize) -> &Event {
+        static EMPTY: std::sync::OnceLock<Event> = std::sync::OnceLock::new();
+        match self.event(i) {
+            Some(e) => e,
+            None => {
+                debug_assert!(false, "event {i} is not held");
+                EMPTY.get_or_init(Event::default)
+            }
+        }
+    }
+}
+
+/// What a timeline that holds only some of its events knows of the rest.
+#[derive(Debug, Clone, Default)]
+pub struct Sparse {
+    /// For each held event (same order as `Timeline::events`), its index in the whole timeline.
+    pub at: Vec<usize>,
+    /// Events in the whole timeline.
+    pub total: usize,
+    /// Per source, the CIDs (resolved, sorted, distinct) that its events not held name.
+    pub cids: Vec<Vec<u64>>,
 }
 
 /// A path the run could not read (it holds no events), and why.

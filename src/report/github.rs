@@ -40,7 +40,7 @@ fn annotation(a: &Analysis, f: &Finding) -> String {
     if let Some((i, ev)) = f
         .evidence
         .first()
-        .and_then(|e| tl.events.get(e.event).map(|ev| (e.event, ev)))
+        .and_then(|e| tl.event(e.event).map(|ev| (e.event, ev)))
     {
         if let Some(src) = tl.sources.get(ev.source) {
             props.push(format!("file={}", escape_property(&src.path)));

@@ -47,7 +47,7 @@ fn describe(a: &Analysis, f: &Finding, run: &Run) -> String {
         s.push_str(&format!("\n  caused by {c}"));
     }
     for e in &f.evidence {
-        if let Some(ev) = tl.events.get(e.event) {
+        if let Some(ev) = tl.event(e.event) {
             s.push_str(&format!(
                 "\n  {:<11} {}:{} {}",
                 e.role,
@@ -68,7 +68,7 @@ fn place(a: &Analysis, f: &Finding) -> String {
     let tl = &a.timeline;
     f.evidence
         .first()
-        .and_then(|e| tl.events.get(e.event))
+        .and_then(|e| tl.event(e.event))
         .and_then(|ev| {
             tl.sources.get(ev.source).map(|s| {
                 format!(

@@ -94,7 +94,7 @@ fn location(
     message: Option<String>,
     id: Option<usize>,
 ) -> Option<Value> {
-    let ev = tl.events.get(event)?;
+    let ev = tl.event(event)?;
     let src = tl.sources.get(ev.source)?;
     let start = ev.line.max(1);
     let mut loc = json!({"physicalLocation": {

@@ -182,7 +182,7 @@ pub fn write_check_run(
             writeln!(out, "         {}", style.dim(&sanitize(&facts.join("  "))))?;
         }
         for e in f.evidence.iter().take(4) {
-            if let Some(ev) = tl.events.get(e.event) {
+            if let Some(ev) = tl.event(e.event) {
                 let t = time_column(tl, ev);
                 writeln!(
                     out,

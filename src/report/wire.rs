@@ -244,8 +244,7 @@ pub fn summarize(findings: &[Finding]) -> Summary {
 }
 
 pub(super) fn label(tl: &Timeline, ev: usize) -> String {
-    tl.events
-        .get(ev)
+    tl.event(ev)
         .and_then(|e| tl.sources.get(e.source))
         .map(|s| s.label.clone())
         .unwrap_or_default()
@@ -289,7 +288,7 @@ pub fn build_run(a: &Analysis, run: &Run) -> Report {
             let evs: Vec<_> = f
                 .evidence
                 .iter()
-                .filter_map(|e| tl.events.get(e.event))
+                .filter_map(|e| tl.event(e.event))
                 .collect();
             let facts: BTreeMap<String, String> = f.facts.iter().cloned().collect();
             FindingOut {
@@ -305,7 +304,7 @@ pub fn build_run(a: &Analysis, run: &Run) -> Report {
                     .evidence
                     .iter()
                     .filter_map(|e| {
-                        tl.events.get(e.event).map(|ev| EvidenceOut {
+                        tl.event(e.event).map(|ev| EvidenceOut {
                             source: label(tl, e.event),
                             line: ev.line,
                             ts: ts(ev.ts),
@@ -378,6 +377,7 @@ mod tests {
             axis: Axis::Time,
             dated: true,
             unread: Vec::new(),
+            sparse: None,
         };
         assert!(incomplete(&tl).is_empty());
         tl.unread.push(Unread {

@@ -105,7 +105,7 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
                     continue;
                 };
                 let i = e as usize;
-                let Some(ev) = tl.events.get(i) else {
+                let Some(ev) = tl.event(i) else {
                     continue;
                 };
                 let cands = group.iter().map(|&(_, pi)| pi);
@@ -117,7 +117,7 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
         // list names the event (a cursor per pattern), and the others everywhere.
         let mut cursor = vec![0usize; pats.len()];
         let mut candidates: Vec<usize> = Vec::with_capacity(pats.len());
-        for (i, ev) in tl.events.iter().enumerate() {
+        for (i, ev) in tl.indexed() {
             candidates.clear();
             for (pi, l) in lists.iter().enumerate() {
                 match l {
@@ -148,7 +148,7 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
     // every pattern is simply tried.
     let set = regex::RegexSet::new(pats.iter().map(|p| p.regex.as_str())).ok();
     let mut candidates: Vec<usize> = Vec::with_capacity(pats.len());
-    for (i, ev) in tl.events.iter().enumerate() {
+    for (i, ev) in tl.indexed() {
         let scan = scan_text(ev, any_multiline);
         candidates.clear();
         match &set {
@@ -262,7 +262,7 @@ fn try_pattern(
 
 /// The rule's window between two events: Some(true/false) and the basis it was measured on.
 fn within(rule: &Rule, tl: &Timeline, a: usize, b: usize) -> (bool, WindowBasis) {
-    let (ea, eb) = (&tl.events[a], &tl.events[b]);
+    let (ea, eb) = (&tl[a], &tl[b]);
     if let (Some(w), Axis::Time, Some(ta), Some(tb)) = (rule.window_s, tl.axis, ea.ts, eb.ts) {
         let d = (tb - ta).num_milliseconds().abs() as f64 / 1000.0;
         return (d <= w, WindowBasis::Time);
@@ -282,7 +282,7 @@ fn within(rule: &Rule, tl: &Timeline, a: usize, b: usize) -> (bool, WindowBasis)
 }
 
 fn group_key(rule: &Rule, tl: &Timeline, h: &Hit) -> Vec<String> {
-    let ev = &tl.events[h.event];
+    let ev = &tl[h.event];
     rule.group_by
         .iter()
         .map(|k| match k.as_str() {
@@ -375,14 +375,14 @@ fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMa
         }
     }
     if let (Some(a), Some(b)) = (hs.first(), hs.last()) {
-        let (ea, eb) = (&tl.events[a.event], &tl.events[b.event]);
+        let (ea, eb) = (&tl[a.event], &tl[b.event]);
         if let (Some(ta), Some(tb)) = (ea.ts, eb.ts) {
             m.insert(
                 "span_s".into(),
                 Value::Float((tb - ta).num_milliseconds() as f64 / 1000.0),
             );
         }
-        let srcs: BTreeSet<usize> = hs.iter().map(|h| tl.events[h.event].source).collect();
+        let srcs: BTreeSet<usize> = hs.iter().map(|h| tl[h.event].source).collect();
         m.insert("sources".into(), Value::Int(srcs.len() as i128));
         let labels: Vec<&str> = srcs
             .iter()
@@ -473,7 +473,7 @@ fn fill(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> (String
 fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64> {
     let mut set = BTreeSet::new();
     for &i in events {
-        let ev = &tl.events[i];
+        let ev = &tl[i];
         for c in &ev.cids {
             if let Some(v) = tl.cids.resolve(c) {
                 set.insert(v);
@@ -621,13 +621,13 @@ fn join_echo_groups<'h>(
     }
     for g in echoes {
         let Some(first) = g.first() else { continue };
-        let src = tl.events[first.event].source;
+        let src = tl[first.event].source;
         let host = out
             .iter_mut()
             .filter_map(|o| {
                 o.iter()
                     .map(|h| h.event)
-                    .filter(|&e| e < first.event && tl.events[e].source == src)
+                    .filter(|&e| e < first.event && tl[e].source == src)
                     .max()
                     .map(|e| (e, o))
             })
@@ -718,10 +718,10 @@ fn eval_count(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
                 continue;
             }
             let last = burst.last().map(|h| h.event).unwrap_or(0);
-            let src = burst.first().map(|h| tl.events[h.event].source);
+            let src = burst.first().map(|h| tl[h.event].source);
             let after = succ.partition_point(|s| s.event <= last);
             let success = succ[after..].iter().find(|s| {
-                Some(tl.events[s.event].source) == src
+                Some(tl[s.event].source) == src
                     && rule
                         .group_by
                         .iter()
@@ -795,7 +795,7 @@ fn eval_sequence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         for c in &found {
             let label = tl
                 .sources
-                .get(tl.events[c.event].source)
+                .get(tl[c.event].source)
                 .map(|s| s.label.clone())
                 .unwrap_or_default();
             *per_source.entry(label).or_default() += 1;
@@ -815,11 +815,7 @@ fn eval_sequence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         }));
         ev.extend(ev_list(&found, "consequence"));
         let events: Vec<usize> = ev.iter().map(|e| e.event).collect();
-        let trigger_text = tl.events[t.event]
-            .message
-            .chars()
-            .take(80)
-            .collect::<String>();
+        let trigger_text = tl[t.event].message.chars().take(80).collect::<String>();
         let extra = vec![
             ("consequences".to_string(), Value::Int(found.len() as i128)),
             ("per_source".to_string(), Value::Str(per)),
@@ -866,10 +862,7 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     // Follow-ups by source (event indices, ascending) and by key value.
     let mut exp_by_source: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, e) in exp.iter().enumerate() {
-        exp_by_source
-            .entry(tl.events[e.event].source)
-            .or_default()
-            .push(i);
+        exp_by_source.entry(tl[e.event].source).or_default().push(i);
     }
     let mut exp_by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for (i, e) in exp.iter().enumerate() {
@@ -892,7 +885,7 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     let mut groups: Vec<TriggerGroup> = Vec::new();
     let mut open: HashMap<usize, Vec<usize>> = HashMap::new();
     for t in trig {
-        let src = tl.events[t.event].source;
+        let src = tl[t.event].source;
         let recent = open.entry(src).or_default();
         let joined = recent.iter().rev().take(OPEN_GROUPS).copied().find(|&gi| {
             let g = &groups[gi];
@@ -964,7 +957,7 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
                 if !ok {
                     break;
                 }
-                let es = tl.events[e.event].source;
+                let es = tl[e.event].source;
                 let src_ok = match rule.expect_source {
                     ExpectSource::Same => es == src,
                     ExpectSource::Other => es != src,
@@ -1098,7 +1091,7 @@ pub fn evaluate_matched(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding>
 
 /// Position at which a finding counts as having happened, for ordering causes before effects.
 pub fn effective_pos(position: Position, f: &Finding, tl: &Timeline) -> f64 {
-    let pos = |i: usize| tl.events.get(i).map(|e| e.pos).unwrap_or(0.0);
+    let pos = |i: usize| tl.event(i).map(|e| e.pos).unwrap_or(0.0);
     let first = f.evidence.first().map(|e| pos(e.event)).unwrap_or(0.0);
     match position {
         Position::First => first,
@@ -1108,6 +1101,7 @@ pub fn effective_pos(position: Position, f: &Finding, tl: &Timeline) -> f64 {
             .find(|e| e.role == "consequence")
             .map(|e| pos(e.event))
             .unwrap_or(first),
+        // A sparse timeline holds the last events of every source, so its last is the last.
         Position::End => tl.events.last().map(|e| e.pos).unwrap_or(first),
     }
 }

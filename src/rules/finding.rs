@@ -187,7 +187,7 @@ impl Analysis {
         let template = f
             .evidence
             .first()
-            .and_then(|e| self.timeline.events.get(e.event))
+            .and_then(|e| self.timeline.event(e.event))
             .map(crate::templates::key_of)
             .unwrap_or_default();
         fnv_hex(&format!("{}\u{1f}{}", f.rule, template))

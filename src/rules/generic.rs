@@ -54,7 +54,7 @@ fn unexplained_by_template(
         if !watching.get(t).copied().unwrap_or(false) || cx.explained.contains(&i) {
             continue;
         }
-        let src = cx.tl.events[i].source;
+        let src = cx.tl[i].source;
         out.entry((t, src)).or_default().push(i);
     }
     out
@@ -102,7 +102,7 @@ fn template_finding(
     let tp = &cx.templates.list[t];
     let example = events
         .first()
-        .map(|&e| cx.tl.events[e].message.as_str())
+        .map(|&e| cx.tl[e].message.as_str())
         .unwrap_or("");
     let site = tp
         .site_line
@@ -175,7 +175,7 @@ fn eval_storm(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
         let tp = &cx.templates.list[t];
         if cx
             .profile
-            .benign_for(&cx.tl.events[events[0]].message, n as u64)
+            .benign_for(&cx.tl[events[0]].message, n as u64)
             .is_some()
         {
             continue;
@@ -233,7 +233,7 @@ fn eval_novel(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
         let n = events.len();
         if cx
             .profile
-            .benign_for(&cx.tl.events[events[0]].message, n as u64)
+            .benign_for(&cx.tl[events[0]].message, n as u64)
             .is_some()
         {
             continue;
@@ -266,11 +266,15 @@ pub fn eval_accounting(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> 
     // The logs cover a receiver when any event that is not a send names it.
     let send_events: HashSet<usize> = sent.iter().map(|h| h.event).collect();
     let mut seen: HashSet<u64> = HashSet::new();
-    for (i, ev) in tl.events.iter().enumerate() {
+    for (i, ev) in tl.indexed() {
         if send_events.contains(&i) {
             continue;
         }
         seen.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
+    }
+    // Events a sparse timeline does not hold are no sends (no pattern can match them).
+    for s in 0..tl.sources.len() {
+        seen.extend(tl.unheld_cids(s));
     }
     let mut out = Vec::new();
     for ((from, to), per) in &s {
@@ -333,7 +337,7 @@ pub fn eval_vanished(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     }
     let (drops, noticed) = (&m.triggers, &m.expect);
     let cids_of = |e: usize| -> BTreeSet<u64> {
-        tl.events[e]
+        tl[e]
             .cids
             .iter()
             .filter_map(|c| tl.cids.resolve(c))
@@ -345,14 +349,18 @@ pub fn eval_vanished(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     for ev in &tl.events {
         names[ev.source].extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
     }
+    for (s, names) in names.iter_mut().enumerate() {
+        names.extend(tl.unheld_cids(s));
+    }
     let mut saw_end: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); n];
     for h in noticed.iter().chain(drops.iter()) {
-        saw_end[tl.events[h.event].source].extend(cids_of(h.event));
+        saw_end[tl[h.event].source].extend(cids_of(h.event));
     }
     // A process that logged a drop or its own end among its last lines went down with the others
     // (teardown), whatever CIDs those lines name.
     let mut tails: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, e) in tl.events.iter().enumerate().rev() {
+    // A sparse timeline holds the last events of every source.
+    for (i, e) in tl.indexed().rev() {
         if let Some(t) = tails.get_mut(e.source) {
             if t.len() < TAIL_EVENTS {
                 t.push(i);
@@ -377,7 +385,7 @@ pub fn eval_vanished(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         let mut ev: Vec<&Hit> = Vec::new();
         let mut gone: BTreeSet<u64> = BTreeSet::new();
         for h in drops {
-            let src = tl.events[h.event].source;
+            let src = tl[h.event].source;
             if src == s {
                 continue;
             }
@@ -396,7 +404,11 @@ pub fn eval_vanished(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
             continue;
         }
         // The process's own last line comes first in the evidence: that is where it stopped.
-        let last = tl.events.iter().rposition(|e| e.source == s);
+        let last = tl
+            .indexed()
+            .rev()
+            .find(|(_, e)| e.source == s)
+            .map(|(i, _)| i);
         let mut evidence = Vec::new();
         let mut events = Vec::new();
         if let Some(l) = last {
@@ -414,7 +426,7 @@ pub fn eval_vanished(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         }
         let witnesses: BTreeSet<String> = ev
             .iter()
-            .map(|h| source_label(tl, tl.events[h.event].source))
+            .map(|h| source_label(tl, tl[h.event].source))
             .collect();
         let extra = vec![
             ("source_label".to_string(), Value::Str(source_label(tl, s))),
@@ -488,11 +500,11 @@ pub fn phase(rule: &Rule, f: &Finding, all: &[Finding], cx: &Ctx) -> Option<Phas
     // The last evidence line in each source of the finding.
     let mut last_in: BTreeMap<usize, usize> = BTreeMap::new();
     for &e in &mine {
-        let l = last_in.entry(tl.events[e].source).or_insert(e);
+        let l = last_in.entry(tl[e].source).or_insert(e);
         *l = (*l).max(e);
     }
     let failing_event = |i: usize, src: usize| {
-        let ev = &tl.events[i];
+        let ev = &tl[i];
         !mine.contains(&i)
             && !cx.explained.contains(&i)
             && matches!(ev.level, Some(Level::Warn | Level::Error))
@@ -507,21 +519,23 @@ pub fn phase(rule: &Rule, f: &Finding, all: &[Finding], cx: &Ctx) -> Option<Phas
             }
     };
     let failing_after = last_in.iter().any(|(&src, &last)| {
-        tl.events
-            .iter()
-            .enumerate()
-            .skip(last + 1)
+        // Warnings and errors are held in a sparse timeline.
+        tl.indexed()
+            .skip_while(|&(i, _)| i <= last)
             .any(|(i, ev)| ev.source == src && failing_event(i, src))
             || all.iter().any(|o| {
                 o.rule != f.rule
                     && o.evidence
                         .first()
-                        .is_some_and(|e| e.event > last && tl.events[e.event].source == src)
+                        .is_some_and(|e| e.event > last && tl[e.event].source == src)
             })
     });
     let mut known: BTreeSet<u64> = BTreeSet::new();
     for ev in tl.events.iter().filter(|e| last_in.contains_key(&e.source)) {
         known.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
+    }
+    for &s in last_in.keys() {
+        known.extend(tl.unheld_cids(s));
     }
     // Drops whose lines name no CID still ended a session each: they use up that many of the CIDs
     // the sources know besides the ones the finding names.

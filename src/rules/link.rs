@@ -108,7 +108,7 @@ pub fn link(
         let (Some(x), Some(y)) = (first_event(a), first_event(b)) else {
             return false;
         };
-        let (ex, ey) = (&tl.events[x], &tl.events[y]);
+        let (ex, ey) = (&tl[x], &tl[y]);
         ex.source == ey.source
             || (tl.axis == Axis::Time
                 && ex.ts_quality != TsQuality::Order
@@ -124,10 +124,8 @@ pub fn link(
         let Some(y) = first_event(b) else {
             return false;
         };
-        let src = tl.events[y].source;
-        evidence[a]
-            .iter()
-            .any(|&e| e <= y && tl.events[e].source == src)
+        let src = tl[y].source;
+        evidence[a].iter().any(|&e| e <= y && tl[e].source == src)
     };
     // Whether a finding is a fact about the whole run, certain only at its end (something never
     // happened): a failure its rule declares as a cause, in any process of the run, explains it even
@@ -147,7 +145,7 @@ pub fn link(
         // One source is one process (a service, a tab): a declared cause in the same process is
         // related to what follows it there.
         match (first_event(a), first_event(b)) {
-            (Some(x), Some(y)) => tl.events[x].source == tl.events[y].source,
+            (Some(x), Some(y)) => tl[x].source == tl[y].source,
             _ => false,
         }
     };
@@ -155,7 +153,7 @@ pub fn link(
     let near = |a: usize, b: usize| -> bool {
         match (first_event(a), first_event(b)) {
             (Some(x), Some(y)) => {
-                let (ex, ey) = (&tl.events[x], &tl.events[y]);
+                let (ex, ey) = (&tl[x], &tl[y]);
                 ex.source == ey.source
                     && match tl.axis {
                         Axis::Time => (ey.pos - ex.pos).abs() / 1e9 <= NEAR_S,

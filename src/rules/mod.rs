@@ -186,7 +186,7 @@ fn run_engine(
     let first_pos = |f: &Finding| {
         f.evidence
             .first()
-            .and_then(|e| timeline.events.get(e.event))
+            .and_then(|e| timeline.event(e.event))
             .map(|e| e.pos)
             .unwrap_or(0.0)
     };

@@ -112,6 +112,19 @@ impl Prefilter {
                 all.append(&mut some);
             }
         }
+        // Positions among the held events, as indices of the whole timeline.
+        if let Some(sp) = &tl.sparse {
+            for list in &mut lists {
+                for k in list.iter_mut() {
+                    *k = sp
+                        .at
+                        .get(*k as usize)
+                        .and_then(|&i| u32::try_from(i).ok())
+                        .unwrap_or(u32::MAX);
+                }
+                list.retain(|&k| k != u32::MAX);
+            }
+        }
         Prefilter {
             candidates: auto.regexes.iter().cloned().zip(lists).collect(),
         }
@@ -134,10 +147,22 @@ pub struct Mentions {
     /// The automaton's regexes, compiled (by index into its `regexes`): a literal only says where
     /// to try one.
     owned: Vec<Option<regex::Regex>>,
-    /// Patterns without required literals, tried on every event; whether each is plain (no
-    /// condition, which could read more of the event than its match).
-    open: Vec<(regex::Regex, bool)>,
+    /// Patterns without required literals, tried on every event.
+    open: Vec<Open>,
 }
+
+/// A pattern without required literals.
+struct Open {
+    re: regex::Regex,
+    /// No condition (which could read more of the event than its match).
+    plain: bool,
+    /// Only an `absence` rule's follow-up, without keys, after triggers that have literals: the rule
+    /// asks only whether some line of a source matches after each trigger (see [`Need::Part`]).
+    follow_up: bool,
+}
+
+/// Most patterns without literals whose matches [`Need::Part`] can tell apart.
+const MAX_OPEN: usize = 64;
 
 /// What rules can read of an event, by [`Mentions::need`].
 #[derive(Debug, PartialEq, Eq)]
@@ -148,7 +173,15 @@ pub enum Need {
     Whole,
     /// Only this part of its message, which the patterns without literals match exactly as they
     /// match the whole (a CID shape that only asks "was a session named here").
-    Part(String),
+    Part {
+        /// The part.
+        text: String,
+        /// When every pattern that matched is only a follow-up (see `Open::follow_up`): which
+        /// ones (bits by pattern). Such a match is read only as the first of its source after a
+        /// trigger, and every trigger is an event read whole: of the matches of a source between
+        /// two events read whole, the first answers for all.
+        follow_up: Option<u64>,
+    },
 }
 
 impl Mentions {
@@ -168,13 +201,36 @@ impl Mentions {
         if pats().any(|p| p.regex.is_match("")) {
             return None;
         }
-        let mut open: Vec<(regex::Regex, bool)> = pats()
+        // Where each regex is used: a follow-up only when every use is one.
+        let only_follow_up = |re: &str| {
+            rules.iter().all(|r| {
+                let used = |ps: &[Pattern]| ps.iter().any(|p| p.regex.as_str() == re);
+                let elsewhere = used(&r.patterns)
+                    || used(&r.success)
+                    || used(&r.triggers)
+                    || used(&r.consequences);
+                !elsewhere
+                    && (!used(&r.expect)
+                        || (r.kind == super::load::Kind::Absence
+                            && r.key.is_empty()
+                            && r.triggers.iter().all(|t| t.literals.is_some())))
+            })
+        };
+        let mut open: Vec<Open> = pats()
             .filter(|p| p.literals.is_none())
-            .map(|p| (p.regex.clone(), p.condition.is_none()))
+            .map(|p| Open {
+                re: p.regex.clone(),
+                plain: p.condition.is_none(),
+                follow_up: false,
+            })
             .collect();
-        open.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()).then(a.1.cmp(&b.1)));
+        open.sort_unstable_by(|a, b| a.re.as_str().cmp(b.re.as_str()).then(a.plain.cmp(&b.plain)));
         // The same regex with and without a condition: the one with keeps events whole.
-        open.dedup_by(|later, first| later.0.as_str() == first.0.as_str());
+        open.dedup_by(|later, first| later.re.as_str() == first.re.as_str());
+        let few = open.len() <= MAX_OPEN;
+        for o in &mut open {
+            o.follow_up = few && o.plain && only_follow_up(o.re.as_str());
+        }
         let auto = Automaton::for_rules(rules);
         let owned = auto.as_ref().map_or_else(Vec::new, |a| {
             a.regexes
@@ -212,7 +268,9 @@ impl Mentions {
         }
         // The span of the message that every match of a pattern without literals lies in.
         let mut span: Option<(usize, usize)> = None;
-        for (re, plain) in &self.open {
+        let mut follow_up: Option<u64> = Some(0);
+        for (bit, o) in self.open.iter().enumerate() {
+            let (re, plain) = (&o.re, o.plain);
             let Some(m) = re.find(&ev.message) else {
                 // A pattern may try the whole record (multi-line) and match only its later lines.
                 if !ev.continuation.is_empty() && re.is_match(hay) {
@@ -226,6 +284,10 @@ impl Mentions {
             span = Some(span.map_or((m.start(), m.end()), |(s, e)| {
                 (s.min(m.start()), e.max(m.end()))
             }));
+            follow_up = match follow_up {
+                Some(bits) if o.follow_up => Some(bits | 1u64.checked_shl(bit as u32).unwrap_or(0)),
+                _ => None,
+            };
         }
         let Some((s, e)) = span else {
             return Need::Nothing;
@@ -235,19 +297,21 @@ impl Mentions {
         };
         // The part must give every such pattern the same answer and the same captures as the whole
         // message; where it does not (a boundary the cut removed), the event stays whole.
-        let same =
-            self.open.iter().all(
-                |(re, _)| match (re.captures(&ev.message), re.captures(part)) {
-                    (None, None) => true,
-                    (Some(a), Some(b)) => a
-                        .iter()
-                        .zip(b.iter())
-                        .all(|(x, y)| x.map(|m| m.as_str()) == y.map(|m| m.as_str())),
-                    _ => false,
-                },
-            );
+        let same = self.open.iter().all(|Open { re, .. }| {
+            match (re.captures(&ev.message), re.captures(part)) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a
+                    .iter()
+                    .zip(b.iter())
+                    .all(|(x, y)| x.map(|m| m.as_str()) == y.map(|m| m.as_str())),
+                _ => false,
+            }
+        });
         if same {
-            Need::Part(part.to_string())
+            Need::Part {
+                text: part.to_string(),
+                follow_up,
+            }
         } else {
             Need::Whole
         }
@@ -420,7 +484,10 @@ mod tests {
             m.need(&event(
                 "GetSessions: Session 2575839661623456362 for user u"
             )),
-            Need::Part(" 2575839661623456362 ".to_string())
+            Need::Part {
+                text: " 2575839661623456362 ".to_string(),
+                follow_up: None
+            }
         );
         assert_eq!(
             m.need(&event("GetSessions: Session 42 for user u")),

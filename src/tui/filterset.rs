@@ -176,6 +176,7 @@ mod tests {
             axis: Axis::Order,
             dated: false,
             unread: Vec::new(),
+            sparse: None,
         }
     }
 

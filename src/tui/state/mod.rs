@@ -162,6 +162,7 @@ pub fn empty_analysis() -> Analysis {
             axis: Axis::Time,
             dated: false,
             unread: Vec::new(),
+            sparse: None,
         },
         findings: Vec::new(),
         incidents: Vec::new(),
