@@ -76,7 +76,9 @@ else
     log "  rg not installed (apt-get install ripgrep): no ratio"
 fi
 read -r -a extra <<<"${DIAG_ARGS:-}"
-run "diag check --fail-on none ${DIAG_ARGS:-}" "$DIAG" check --fail-on none "${extra[@]}" "${INPUTS[@]}"
+# check both ways: every event held, and two passes holding only what a rule can read (`--stream`).
+run "diag check --fail-on none --stream never ${DIAG_ARGS:-}" "$DIAG" check --fail-on none --stream never "${extra[@]}" "${INPUTS[@]}"
+run "diag check --fail-on none --stream always ${DIAG_ARGS:-}" "$DIAG" check --fail-on none --stream always "${extra[@]}" "${INPUTS[@]}"
 # The timeline both ways: every event held, and two passes holding none (`--stream`).
 run "diag timeline --format ndjson --stream never ${DIAG_ARGS:-}" "$DIAG" timeline --format ndjson --stream never "${extra[@]}" "${INPUTS[@]}"
 run "diag timeline --format ndjson --stream always" "$DIAG" timeline --format ndjson --stream always "${INPUTS[@]}"

@@ -385,18 +385,60 @@ mod tests {
             filler(5),
             filler(40)
         );
-        let (held, lean, _) = both(&[("service.log", log.clone())]);
+        let (held, lean, tl) = both(&[("service.log", log.clone())]);
         assert!(
             !held.iter().any(|f| f.starts_with("milestone-not-reached")),
             "{held:?}"
         );
         assert_eq!(held, lean);
+        assert!(tl
+            .event(6)
+            .is_some_and(|e| e.message.contains("2575839661623456362")));
         // Without the CID line the rule fires: the line above is what answers it.
         let without = log.replace(
             " Peer 2575839661623456362 keep-alive ok",
             " Peer keep-alive ok",
         );
         let (held, lean, _) = both(&[("service.log", without)]);
+        assert!(
+            held.iter().any(|f| f.starts_with("milestone-not-reached")),
+            "{held:?}"
+        );
+        assert_eq!(held, lean);
+    }
+
+    #[test]
+    fn of_cids_named_in_passing_the_first_after_each_trigger_is_held() {
+        // Two nodes start; each is followed by many lines naming a CID. Only the first after each
+        // start can answer `milestone-not-reached`; the others are not held, and the findings are
+        // the same.
+        let cid_lines = |n: usize| -> String {
+            (0..n)
+                .map(|i| format!("{SITE} Peer 25758396616234{i:05} keep-alive ok\n"))
+                .collect()
+        };
+        let log = format!(
+            "{SITE} Citadel client established\n{}{SITE} Citadel client established\n{}{}",
+            cid_lines(50),
+            cid_lines(50),
+            filler(20)
+        );
+        let (held, lean, tl) = both(&[("service.log", log)]);
+        assert_eq!(held, lean);
+        assert!(!held.iter().any(|f| f.starts_with("milestone-not-reached")));
+        let named: Vec<usize> = tl
+            .indexed()
+            .filter(|(_, e)| e.message.contains("2575839661623"))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(named, vec![1, 52], "the first CID line after each start");
+        // Where the second start has no CID line after it, the rule fires on it, held or not.
+        let log = format!(
+            "{SITE} Citadel client established\n{}{SITE} Citadel client established\n{}",
+            cid_lines(50),
+            filler(20)
+        );
+        let (held, lean, _) = both(&[("service.log", log)]);
         assert!(
             held.iter().any(|f| f.starts_with("milestone-not-reached")),
             "{held:?}"
