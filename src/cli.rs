@@ -518,7 +518,7 @@ pub struct TimelineArgs {
     pub stream: StreamArg,
 }
 
-/// When `diag timeline` reads its inputs in two passes (see `--stream`).
+/// When `diag timeline` and `diag check` read their inputs in two passes (see `--stream`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StreamArg {
     /// For files of 256 MiB or more together.
@@ -527,6 +527,17 @@ pub enum StreamArg {
     Always,
     /// Never: hold every event.
     Never,
+}
+
+impl StreamArg {
+    /// Whether inputs of this many bytes are read in two passes.
+    fn wanted(self, bytes: u64) -> bool {
+        match self {
+            StreamArg::Never => false,
+            StreamArg::Always => true,
+            StreamArg::Auto => bytes >= STREAM_MIN_BYTES,
+        }
+    }
 }
 
 /// Inputs at least this large (all together) are streamed by `--stream auto`: below it, holding the
@@ -662,6 +673,21 @@ impl InputArgs {
             registry: st.registry,
             bytes: st.bytes,
         })
+    }
+
+    /// Pass 1 of a two-pass read (see [`crate::stream`]), with what expanding the arguments skipped.
+    fn plan(&self, st: &Settled, g: Globals) -> Result<crate::stream::Plan, Fatal> {
+        let inputs = &st.expansion.inputs;
+        let forced = self.input_format.as_deref();
+        let mut plan = with_bar(g.progress, st.bytes, inputs.len(), |c| {
+            crate::stream::plan(&st.registry, inputs, forced, &st.opts, c)
+        })?;
+        self.settle_problems(
+            &mut plan.problems,
+            &st.expansion.skipped,
+            &mut plan.timeline,
+        );
+        Ok(plan)
     }
 
     /// What the flags settle before any input is read: definitions, inputs, options.
@@ -871,11 +897,7 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
     let st = a.input.settle()?;
     let inputs = &st.expansion.inputs;
-    let wanted = match a.stream {
-        StreamArg::Never => false,
-        StreamArg::Always => true,
-        StreamArg::Auto => st.bytes >= STREAM_MIN_BYTES,
-    };
+    let wanted = a.stream.wanted(st.bytes);
     if wanted && crate::stream::can_stream(inputs) {
         return timeline_streamed(a, g, st);
     }
@@ -923,16 +945,7 @@ fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
 
 /// `diag timeline` in two passes (see [`crate::stream`]): the same output, without holding the events.
 fn timeline_streamed(a: &TimelineArgs, g: Globals, st: Settled) -> Result<i32, Fatal> {
-    let inputs = &st.expansion.inputs;
-    let forced = a.input.input_format.as_deref();
-    let mut plan = with_bar(g.progress, st.bytes, inputs.len(), |c| {
-        crate::stream::plan(&st.registry, inputs, forced, &st.opts, c)
-    })?;
-    a.input.settle_problems(
-        &mut plan.problems,
-        &st.expansion.skipped,
-        &mut plan.timeline,
-    );
+    let plan = a.input.plan(&st, g)?;
     let filter = timeline_filter(a, &plan.timeline)?;
     let refused = report_problems_if(&plan.problems, g.quiet);
     let stdout = io::stdout();
@@ -1140,11 +1153,7 @@ fn load_for_check(
 ) -> Result<(Loaded, Option<crate::templates::Templates>), Fatal> {
     let st = a.input.settle()?;
     let inputs = &st.expansion.inputs;
-    let wanted = match a.stream {
-        StreamArg::Never => false,
-        StreamArg::Always => true,
-        StreamArg::Auto => st.bytes >= STREAM_MIN_BYTES,
-    };
+    let wanted = a.stream.wanted(st.bytes);
     let held_only = a.format == CheckFormat::Markdown || a.record.record;
     let active: Vec<&crate::rules::load::Rule> =
         rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
@@ -1162,17 +1171,9 @@ fn load_for_check(
         }
         return Ok((a.input.load_shown(g.progress)?, None));
     };
-    let forced = a.input.input_format.as_deref();
-    let mut plan = with_bar(g.progress, st.bytes, inputs.len(), |c| {
-        crate::stream::plan(&st.registry, inputs, forced, &st.opts, c)
-    })?;
-    a.input.settle_problems(
-        &mut plan.problems,
-        &st.expansion.skipped,
-        &mut plan.timeline,
-    );
-    // Stubs cost less than held events, but millions of them still add up: a stream beyond the
-    // cap is held (and capped) as it would be without two passes.
+    let mut plan = a.input.plan(&st, g)?;
+    // Events held in two passes cost less, but a log whose every line a rule reads costs as much:
+    // a stream beyond the cap is held (and capped) as it would be without two passes.
     let cap = (st.opts.max_events as f64 * crate::lean::CAP_FACTOR) as usize;
     if plan.largest_stream() > cap {
         if !g.quiet {

@@ -67,8 +67,8 @@ fn read_dir_files(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn prefiltered_engine_equals_full_scan_on_every_sample() {
+/// The sample folders: seed, healthy and every fault.
+fn sample_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut dirs = vec![root.join("seed"), root.join("healthy")];
     let mut faults: Vec<PathBuf> = std::fs::read_dir(root.join("faults"))
@@ -78,6 +78,12 @@ fn prefiltered_engine_equals_full_scan_on_every_sample() {
         .collect();
     faults.sort();
     dirs.extend(faults);
+    dirs
+}
+
+#[test]
+fn prefiltered_engine_equals_full_scan_on_every_sample() {
+    let dirs = sample_dirs();
     let mut with_findings = 0;
     for d in &dirs {
         let files = read_dir_files(d);
@@ -138,18 +144,43 @@ fn prefiltered_engine_equals_full_scan_on_generated_corpora_with_planted_inciden
     }
 }
 
+/// One run of the `diag` binary: exit code, stdout, stderr.
+type Ran = (Option<i32>, Vec<u8>, Vec<u8>);
+
+/// Run `diag` with these arguments (no colour).
+fn diag(args: &[&str], rest: &[String]) -> Ran {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
+        .args(args)
+        .args(rest)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run diag");
+    (out.status.code(), out.stdout, out.stderr)
+}
+
+/// Two runs that must agree: the same exit code, stdout and stderr byte for byte.
+fn same(held: &Ran, other: &Ran, what: &str) {
+    assert_eq!(held.0, other.0, "{what}: exit code");
+    assert!(
+        held.1 == other.1,
+        "{what}: stdout differs ({} vs {} bytes)",
+        held.1.len(),
+        other.1.len()
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&held.2),
+        String::from_utf8_lossy(&other.2),
+        "{what}: stderr"
+    );
+}
+
 /// `diag timeline` with `--stream always` (two passes, no events held) and `--stream never` (every
 /// event held): byte-identical output, NDJSON and text, filtered or not.
 fn streamed_equals_loaded(args: &[String], what: &str) -> usize {
     let run = |stream: &str, extra: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
-            .args(["timeline", "--stream", stream])
-            .args(extra)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run diag");
-        (out.status.code(), out.stdout, out.stderr)
+        let mut a = vec!["timeline", "--stream", stream];
+        a.extend_from_slice(extra);
+        diag(&a, args)
     };
     let mut lines = 0;
     for extra in [
@@ -158,35 +189,33 @@ fn streamed_equals_loaded(args: &[String], what: &str) -> usize {
         &["--format", "ndjson", "--level", "warn"],
     ] {
         let held = run("never", extra);
-        let streamed = run("always", extra);
-        assert_eq!(held.0, streamed.0, "{what} {extra:?}: exit code");
-        assert!(
-            held.1 == streamed.1,
-            "{what} {extra:?}: stdout differs ({} vs {} bytes)",
-            held.1.len(),
-            streamed.1.len()
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&held.2),
-            String::from_utf8_lossy(&streamed.2),
-            "{what} {extra:?}: stderr"
-        );
+        same(&held, &run("always", extra), &format!("{what} {extra:?}"));
         lines += held.1.iter().filter(|&&b| b == b'\n').count();
     }
     lines
 }
 
+/// Two generated corpora with planted incidents (3 MB each), written under `tmp`: (seed, folder).
+fn generated(tmp: &Path) -> Vec<(u64, String)> {
+    [7, 1234]
+        .into_iter()
+        .map(|seed| {
+            let c = common::Corpus::generate(3_000_000, seed);
+            let dir = tmp.join(format!("seed{seed}"));
+            std::fs::create_dir_all(&dir).expect("dir");
+            for (name, text) in c.files() {
+                std::fs::write(dir.join(name), text).expect("write");
+            }
+            (seed, dir.display().to_string())
+        })
+        .collect()
+}
+
 #[test]
 fn streamed_timeline_equals_loaded_on_generated_corpora_and_multi_process_runs() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    for seed in [7, 1234] {
-        let c = common::Corpus::generate(3_000_000, seed);
-        let dir = tmp.path().join(format!("seed{seed}"));
-        std::fs::create_dir_all(&dir).expect("dir");
-        for (name, text) in c.files() {
-            std::fs::write(dir.join(name), text).expect("write");
-        }
-        let lines = streamed_equals_loaded(&[dir.display().to_string()], &format!("seed {seed}"));
+    for (seed, dir) in generated(tmp.path()) {
+        let lines = streamed_equals_loaded(&[dir], &format!("seed {seed}"));
         assert!(lines > 10_000, "seed {seed}: {lines} lines");
     }
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-logs");
@@ -210,8 +239,8 @@ fn streamed_timeline_equals_loaded_on_generated_corpora_and_multi_process_runs()
 /// whether the run had findings.
 fn two_pass_check_equals_held(args: &[String], what: &str) -> bool {
     let run = |stream: &str, format: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
-            .args([
+        diag(
+            &[
                 "check",
                 "--fail-on",
                 "high",
@@ -219,29 +248,14 @@ fn two_pass_check_equals_held(args: &[String], what: &str) -> bool {
                 stream,
                 "--format",
                 format,
-            ])
-            .args(args)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run diag");
-        (out.status.code(), out.stdout, out.stderr)
+            ],
+            args,
+        )
     };
     let mut found = false;
     for format in ["json", "sarif", "text", "ndjson", "github"] {
         let held = run("never", format);
-        let lean = run("always", format);
-        assert_eq!(held.0, lean.0, "{what} {format}: exit code");
-        assert!(
-            held.1 == lean.1,
-            "{what} {format}: reports differ ({} vs {} bytes)",
-            held.1.len(),
-            lean.1.len()
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&held.2),
-            String::from_utf8_lossy(&lean.2),
-            "{what} {format}: stderr"
-        );
+        same(&held, &run("always", format), &format!("{what} {format}"));
         if format == "json" {
             // A refused input (binary) writes no report.
             let v: Option<serde_json::Value> = serde_json::from_slice(&held.1).ok();
@@ -256,15 +270,7 @@ fn two_pass_check_equals_held(args: &[String], what: &str) -> bool {
 fn two_pass_check_equals_held_check_on_samples_real_logs_and_generated_corpora() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut sets: Vec<Vec<String>> = Vec::new();
-    let mut dirs = vec![root.join("samples/seed"), root.join("samples/healthy")];
-    let mut faults: Vec<PathBuf> = std::fs::read_dir(root.join("samples/faults"))
-        .expect("samples/faults")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    faults.sort();
-    dirs.extend(faults);
-    sets.extend(dirs.iter().map(|d| vec![d.display().to_string()]));
+    sets.extend(sample_dirs().iter().map(|d| vec![d.display().to_string()]));
     // Bad input (binary, invalid UTF-8, a truncated gz): the same errors and exit codes.
     let mut bad: Vec<PathBuf> = std::fs::read_dir(root.join("samples/bad"))
         .expect("samples/bad")
@@ -283,15 +289,7 @@ fn two_pass_check_equals_held_check_on_samples_real_logs_and_generated_corpora()
     }
     sets.extend(runs.into_values().filter(|f| f.len() > 1));
     let tmp = tempfile::tempdir().expect("tempdir");
-    for seed in [7, 1234] {
-        let c = common::Corpus::generate(3_000_000, seed);
-        let dir = tmp.path().join(format!("seed{seed}"));
-        std::fs::create_dir_all(&dir).expect("dir");
-        for (name, text) in c.files() {
-            std::fs::write(dir.join(name), text).expect("write");
-        }
-        sets.push(vec![dir.display().to_string()]);
-    }
+    sets.extend(generated(tmp.path()).into_iter().map(|(_, dir)| vec![dir]));
     let mut with_findings = 0;
     for args in &sets {
         with_findings += usize::from(two_pass_check_equals_held(args, &args.join(" ")));
