@@ -14,7 +14,9 @@
 //! | | [`entities`] | CIDs, UUIDs, names and fields found in events by the shared extractors |
 //! | timeline | [`correlate`] | sources → one `Timeline`: dates, anchor pairs, clock offsets, placement, merge, CIDs |
 //! | | [`pipeline`] | the one place where read, parse and correlate meet (in parallel, per input) |
+//! | | [`stream`] | the timeline in two passes: placement from pass 1, events handed on one at a time in pass 2 |
 //! | analysis | [`rules`] | `rules/*.toml` over the timeline → findings, linked into incidents |
+//! | | [`lean`] | `check`'s two passes: a sparse timeline of the events a rule can read |
 //! | output | [`report`] | one module per output format behind `CheckWriter` / `TimelineWriter` |
 //! | history | `history` | recorded runs (SQLite file or PostgreSQL) behind one `Store` trait, migrations, summaries (feature `history`) |
 //! | front ends | `tui`, `cli` | the interactive view and the command line (features `tui`, `cli`) |
@@ -46,7 +48,7 @@ pub mod profile;
 pub mod templates;
 
 pub mod rules;
-// `check` on a timeline that keeps the text of what rules read only (two passes).
+// `check` in two passes: only the events a rule can read are held.
 pub mod lean;
 pub mod suggest;
 
