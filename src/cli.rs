@@ -331,8 +331,8 @@ pub struct CheckArgs {
     /// List findings the baseline accepts in the text report too.
     #[arg(long)]
     pub show_suppressed: bool,
-    /// Read the inputs twice instead of holding every line's text: only the lines a rule can read
-    /// keep theirs, the findings are the same. `auto` does it for files of 256 MiB or more
+    /// Read the inputs twice instead of holding every line: only the lines a rule can read are
+    /// held, the findings are the same. `auto` does it for files of 256 MiB or more
     /// together; `--format markdown`, `--record` and stdin hold the inputs whole.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     pub stream: StreamArg,
@@ -1143,8 +1143,8 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
     Ok(if failed { 1 } else { 0 })
 }
 
-/// The inputs of `check`: held whole, or read in two passes into a timeline that keeps the text of
-/// the events a rule can read only (see [`crate::lean`]), with the templates computed on the way.
+/// The inputs of `check`: held whole, or read in two passes into a sparse timeline of the events a
+/// rule can read (see [`crate::lean`]), with the templates computed on the way.
 fn load_for_check(
     a: &CheckArgs,
     g: Globals,

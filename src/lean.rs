@@ -41,8 +41,8 @@ pub struct Keep {
 }
 
 impl Keep {
-    /// The test for these rules; `None` when every event must be kept whole (a pattern matches
-    /// empty text, so it would match a stub).
+    /// The test for these rules; `None` when every event must be held (a pattern matches empty
+    /// text, so it could match what was dropped).
     pub fn for_rules(rules: &[&Rule]) -> Option<Keep> {
         let generic = rules
             .iter()
@@ -72,10 +72,6 @@ pub struct Lean {
     pub timeline: Timeline,
     /// The template of every event, held or not.
     pub templates: Templates,
-    /// Events held whole.
-    pub kept: usize,
-    /// Events held with only the part of their message a pattern without literals reads.
-    pub parts: usize,
     /// Events the inputs gained after pass 1 read them (left out).
     pub extra: u64,
 }
@@ -112,8 +108,6 @@ struct Filler<'k> {
     /// Per source, the last events not kept for their own sake, newest last, with the part a
     /// pattern reads of each: held cut to that part, or dropped, when they leave.
     tails: Vec<VecDeque<(Held, Option<String>)>>,
-    kept: usize,
-    parts: usize,
     /// Events held whole so far, and per (source, follow-up pattern) that count when its last
     /// match was held.
     epoch: u64,
@@ -157,7 +151,6 @@ impl Filler<'_> {
             let part = match need {
                 Need::Whole => {
                     self.held.push((i, ev));
-                    self.kept += 1;
                     self.epoch += 1;
                     continue;
                 }
@@ -209,7 +202,6 @@ impl Filler<'_> {
             Some(p) => {
                 strip(&mut ev, p);
                 self.held.push((i, ev));
-                self.parts += 1;
             }
             None => {
                 if self.unheld.len() <= ev.source {
@@ -236,8 +228,6 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
         unheld: Vec::new(),
         watched: Vec::new(),
         tails: Vec::new(),
-        kept: 0,
-        parts: 0,
         epoch: 0,
         firsts: Default::default(),
     };
@@ -248,14 +238,13 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
     f.flush();
     // The last events of each source stay whole.
     for tail in std::mem::take(&mut f.tails) {
-        f.kept += tail.len();
         f.held.extend(tail.into_iter().map(|(h, _)| h));
     }
     // Decided out of order only by the tails' wait: nearly sorted already.
     f.held.sort_unstable_by_key(|(i, _)| *i);
     let at: Vec<usize> = f.held.iter().map(|(i, _)| *i).collect();
     let events: Vec<Event> = f.held.into_iter().map(|(_, e)| e).collect();
-    let (seen, kept, parts) = (f.seen, f.kept, f.parts);
+    let seen = f.seen;
     let templates = f.builder.finish();
     let cids = f
         .unheld
@@ -272,8 +261,6 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
     Ok(Lean {
         timeline,
         templates,
-        kept,
-        parts,
         extra,
     })
 }
@@ -365,6 +352,16 @@ mod tests {
         assert_eq!(i, 122);
         assert!(last.message.contains("Heartbeat tick 29"));
         assert!(tl.event(40).is_none());
+        // Walking from an index skips to the first held event at or after it.
+        for from in 0..=tl.len() {
+            let walked: Vec<usize> = tl.indexed_from(from).map(|(i, _)| i).collect();
+            let filtered: Vec<usize> = tl
+                .indexed()
+                .map(|(i, _)| i)
+                .filter(|&i| i >= from)
+                .collect();
+            assert_eq!(walked, filtered, "from {from}");
+        }
         assert!(tl
             .event(30)
             .is_some_and(|e| e.message.contains("2575839661623456362")));

@@ -176,11 +176,23 @@ impl Timeline {
 
     /// Held events with their index in the whole timeline, in timeline order.
     pub fn indexed(&self) -> impl DoubleEndedIterator<Item = (usize, &Event)> + '_ {
+        self.indexed_from(0)
+    }
+
+    /// [`Timeline::indexed`] from the first held event at index `i` or later, found without walking
+    /// the ones before.
+    pub fn indexed_from(&self, i: usize) -> impl DoubleEndedIterator<Item = (usize, &Event)> + '_ {
         let at = self.sparse.as_ref().map(|sp| sp.at.as_slice());
+        let from = at.map_or(i, |a| a.partition_point(|&j| j < i));
         self.events
+            .get(from..)
+            .unwrap_or_default()
             .iter()
             .enumerate()
-            .map(move |(k, e)| (at.and_then(|a| a.get(k).copied()).unwrap_or(k), e))
+            .map(move |(k, e)| {
+                let k = from + k;
+                (at.and_then(|a| a.get(k).copied()).unwrap_or(k), e)
+            })
     }
 
     /// Events in the whole timeline, held or not.

@@ -520,8 +520,7 @@ pub fn phase(rule: &Rule, f: &Finding, all: &[Finding], cx: &Ctx) -> Option<Phas
     };
     let failing_after = last_in.iter().any(|(&src, &last)| {
         // Warnings and errors are held in a sparse timeline.
-        tl.indexed()
-            .skip_while(|&(i, _)| i <= last)
+        tl.indexed_from(last + 1)
             .any(|(i, ev)| ev.source == src && failing_event(i, src))
             || all.iter().any(|o| {
                 o.rule != f.rule

@@ -253,8 +253,12 @@ impl Mentions {
             // message or the whole record, as a pattern may try either).
             for m in a.ac.find_overlapping_iter(hay) {
                 for &r in a.owners.get(m.pattern().as_usize()).into_iter().flatten() {
+                    let tried = |re: &regex::Regex| {
+                        re.is_match(&ev.message)
+                            || (!ev.continuation.is_empty() && re.is_match(hay))
+                    };
                     match self.owned.get(r) {
-                        Some(Some(re)) if !re.is_match(&ev.message) && !re.is_match(hay) => {}
+                        Some(Some(re)) if !tried(re) => {}
                         _ => return Need::Whole,
                     }
                 }
