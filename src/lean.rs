@@ -87,20 +87,26 @@ fn strip(ev: &mut Event, part: String) {
     ev.names = Default::default();
 }
 
-/// A held event: its index in the whole timeline, and the event.
+/// An event waiting in its source's tail: its index in the whole timeline, and the event.
 type Held = (usize, Event);
 
 /// The events of pass 2 as they arrive: templates a block at a time, then held or dropped.
 struct Filler<'k> {
     keep: &'k Keep,
     cids: &'k crate::model::CidDirectory,
+    /// Every extractor: pass 2 parses with the CID ones alone (all a dropped event leaves), and an
+    /// event held whole gets the rest here.
+    extract: &'k crate::defs::Extractors,
+    shared: crate::intern::Interner,
     builder: templates::Builder,
     block: Vec<Event>,
     /// Events seen so far (the next one's index in the whole timeline).
     seen: usize,
-    /// Held events, in the order they were decided (sorted at the end: an event waits in its
-    /// source's tail until later ones push it out).
-    held: Vec<Held>,
+    /// Held events and their indices in the whole timeline, in the order they were decided
+    /// (sorted at the end: an event waits in its source's tail until later ones push it out). Two
+    /// lists, not one of pairs: the timeline takes the events as they are, without a copy.
+    at: Vec<usize>,
+    held: Vec<Event>,
     /// Per source, the CIDs that dropped events named.
     unheld: Vec<std::collections::BTreeSet<u64>>,
     /// Per template (index into the builder's list): whether its events are kept.
@@ -150,7 +156,7 @@ impl Filler<'_> {
             let source = ev.source;
             let part = match need {
                 Need::Whole => {
-                    self.held.push((i, ev));
+                    self.hold(i, ev);
                     self.epoch += 1;
                     continue;
                 }
@@ -181,6 +187,13 @@ impl Filler<'_> {
         }
     }
 
+    /// Hold an event whole, with every entity and field the extractors find in it.
+    fn hold(&mut self, i: usize, mut ev: Event) {
+        self.extract.apply_shared(&mut ev, &mut self.shared);
+        self.at.push(i);
+        self.held.push(ev);
+    }
+
     /// Whether a follow-up match (of the patterns in `bits`) is the first of its source since the
     /// last event held whole, for one of those patterns: only such a one can answer a trigger.
     fn first_since_whole(&mut self, source: usize, bits: u64) -> bool {
@@ -201,7 +214,8 @@ impl Filler<'_> {
         match part {
             Some(p) => {
                 strip(&mut ev, p);
-                self.held.push((i, ev));
+                self.at.push(i);
+                self.held.push(ev);
             }
             None => {
                 if self.unheld.len() <= ev.source {
@@ -215,15 +229,42 @@ impl Filler<'_> {
     }
 }
 
+/// Put `events` in the order of their indices `at` (distinct), moving each event once in place: a
+/// sorted copy would hold every held event twice at the peak.
+fn sort_together(at: &mut [usize], events: &mut [Event]) {
+    if at.is_sorted() {
+        return;
+    }
+    let mut order: Vec<usize> = (0..at.len()).collect();
+    order.sort_unstable_by_key(|&k| at.get(k).copied().unwrap_or(usize::MAX));
+    // Walk each cycle of the permutation: position `j` takes what position `order[j]` holds.
+    let mut done = vec![false; order.len()];
+    for start in 0..order.len() {
+        let mut j = start;
+        while let Some(d) = done.get_mut(j).filter(|d| !**d) {
+            *d = true;
+            let Some(&k) = order.get(j).filter(|&&k| k != start) else {
+                break;
+            };
+            at.swap(j, k);
+            events.swap(j, k);
+            j = k;
+        }
+    }
+}
+
 /// Pass 2 over the plan's inputs: a sparse timeline of the events a rule of `keep` can read, each
 /// placed as the whole timeline places it.
 pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean, PassError> {
     let mut f = Filler {
         keep,
         cids: &plan.timeline.cids,
+        extract: &reg.entities,
+        shared: Default::default(),
         builder: templates::Builder::new(plan.events()),
         block: Vec::new(),
         seen: 0,
+        at: Vec::new(),
         held: Vec::new(),
         unheld: Vec::new(),
         watched: Vec::new(),
@@ -231,19 +272,22 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
         epoch: 0,
         firsts: Default::default(),
     };
-    let extra = stream::replay(reg, &plan, |_, ev| {
+    let mut light = reg.clone();
+    light.entities = reg.entities.for_cids();
+    let extra = stream::replay(&light, &plan, |_, ev| {
         f.push(ev);
         Ok(())
     })?;
     f.flush();
     // The last events of each source stay whole.
     for tail in std::mem::take(&mut f.tails) {
-        f.held.extend(tail.into_iter().map(|(h, _)| h));
+        for ((i, ev), _) in tail {
+            f.hold(i, ev);
+        }
     }
     // Decided out of order only by the tails' wait: nearly sorted already.
-    f.held.sort_unstable_by_key(|(i, _)| *i);
-    let at: Vec<usize> = f.held.iter().map(|(i, _)| *i).collect();
-    let events: Vec<Event> = f.held.into_iter().map(|(_, e)| e).collect();
+    sort_together(&mut f.at, &mut f.held);
+    let (at, events) = (f.at, f.held);
     let seen = f.seen;
     let templates = f.builder.finish();
     let cids = f
@@ -268,6 +312,37 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sorting in place by cycles gives what a sort of the pairs gives, whatever the permutation.
+    #[test]
+    fn sort_together_orders_events_by_their_index() {
+        let cases: Vec<Vec<usize>> = vec![
+            vec![],
+            vec![5],
+            vec![1, 2, 3],
+            vec![3, 1, 2],
+            vec![9, 0, 7, 3, 5, 1, 8, 2],
+            (0..50).rev().collect(),
+            (0..40).map(|i| (i * 17) % 41).collect(),
+        ];
+        for at in cases {
+            let mut events: Vec<Event> = at
+                .iter()
+                .map(|i| Event {
+                    message: format!("e{i}"),
+                    ..Default::default()
+                })
+                .collect();
+            let mut sorted = at.clone();
+            sort_together(&mut sorted, &mut events);
+            let mut want = at.clone();
+            want.sort_unstable();
+            assert_eq!(sorted, want);
+            let msgs: Vec<String> = events.iter().map(|e| e.message.clone()).collect();
+            let want: Vec<String> = want.iter().map(|i| format!("e{i}")).collect();
+            assert_eq!(msgs, want, "{at:?}");
+        }
+    }
     use crate::defs::Registry;
     use crate::rules::{self, Selection};
     use std::sync::atomic::AtomicU64;

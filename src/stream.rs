@@ -439,7 +439,7 @@ fn route(input_of: &[usize], j: usize, base: usize, k: usize) -> Option<usize> {
 }
 
 /// Batches of drained events in flight per input (each a few thousand events).
-const IN_FLIGHT: usize = 2;
+const IN_FLIGHT: usize = 1;
 
 /// What a pass-2 reader sends: events of one of its streams, or why it could not read.
 type Batch = Result<(usize, Vec<Event>), String>;

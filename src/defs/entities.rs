@@ -80,6 +80,17 @@ impl Extractors {
         x
     }
 
+    /// The extractors that fill an event's CIDs (full, truncated and lost), and nothing else: what the
+    /// second pass of a two-pass check needs of an event it drops or cuts to a part (the events it
+    /// holds whole get every extractor after).
+    pub fn for_cids(&self) -> Extractors {
+        let mut x = self.for_correlation();
+        x.uuid.clear();
+        x.alias.clear();
+        x.any = x.set();
+        x
+    }
+
     /// The extracting lists in the order the set numbers their patterns.
     pub(crate) fn extracting(&self) -> [&[Regex]; 8] {
         [

@@ -22,7 +22,7 @@ struct Sizes {
 
 const SIZES: Sizes = Sizes {
     serial: 16 * 1024,
-    lines: 4096,
+    lines: 2048,
     bytes: 4 << 20,
 };
 

@@ -14,42 +14,75 @@ pub struct Prefix {
 }
 
 /// Strip collector prefixes from a line (ANSI already removed).
-pub fn strip_collectors<'l>(reg: &Registry, mut line: &'l str) -> (&'l str, Prefix) {
-    let mut p = Prefix::default();
-    // Prefixes nest (a CI runner's time, then compose's service, then docker's time): peel until none fits.
-    for _ in 0..4 {
-        let mut hit = false;
-        for c in &reg.collectors {
-            // Most lines carry no prefix: the no-capture test first costs no allocation, where
-            // `captures` allocates its slots on every line and every collector.
-            if !c.regex.is_match(line) {
-                continue;
-            }
-            if let Some(caps) = c.regex.captures(line) {
-                let Some(m) = caps.get(0) else { continue };
+pub fn strip_collectors<'l>(reg: &Registry, line: &'l str) -> (&'l str, Prefix) {
+    Peeler::new(reg).strip(reg, line)
+}
+
+/// Peels collector prefixes off line after line, with each collector's capture slots allocated once
+/// (a line parser keeps one: every line of a compose log carries two prefixes).
+pub struct Peeler {
+    /// Per collector: its slots, and the numbers of its `ts` and `container` groups.
+    slots: Vec<(regex::CaptureLocations, Option<usize>, Option<usize>)>,
+}
+
+impl Peeler {
+    /// Slots for the collectors of `reg`.
+    pub fn new(reg: &Registry) -> Peeler {
+        let group = |r: &regex::Regex, name: &str| r.capture_names().position(|n| n == Some(name));
+        Peeler {
+            slots: reg
+                .collectors
+                .iter()
+                .map(|c| {
+                    (
+                        c.regex.capture_locations(),
+                        group(&c.regex, "ts"),
+                        group(&c.regex, "container"),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Strip collector prefixes from a line (ANSI already removed); `reg` is the registry the peeler
+    /// was made for.
+    pub fn strip<'l>(&mut self, reg: &Registry, mut line: &'l str) -> (&'l str, Prefix) {
+        let mut p = Prefix::default();
+        // Prefixes nest (a CI runner's time, then compose's service, then docker's time): peel until
+        // none fits.
+        for _ in 0..4 {
+            let mut hit = false;
+            for (c, (locs, ts, container)) in reg.collectors.iter().zip(self.slots.iter_mut()) {
+                let Some(m) = c.regex.captures_read(locs, line) else {
+                    continue;
+                };
                 if m.start() != 0 || m.end() == 0 {
                     continue;
                 }
-                if let Some(ts) = caps.name("ts") {
+                let group = |g: &Option<usize>| {
+                    g.and_then(|i| locs.get(i))
+                        .and_then(|(a, b)| line.get(a..b))
+                };
+                if let Some(ts) = group(ts) {
                     if p.ts.is_none() || !c.outer_time_wins {
-                        if let Ok(t) = DateTime::parse_from_rfc3339(ts.as_str()) {
+                        if let Ok(t) = DateTime::parse_from_rfc3339(ts) {
                             p.ts = Some(t.with_timezone(&Utc));
                         }
                     }
                 }
-                if let Some(ct) = caps.name("container") {
-                    p.container = Some(ct.as_str().to_string());
+                if let Some(ct) = group(container) {
+                    p.container = Some(ct.to_string());
                 }
-                line = &line[m.end()..];
+                line = line.get(m.end()..).unwrap_or_default();
                 hit = true;
                 break;
             }
+            if !hit {
+                break;
+            }
         }
-        if !hit {
-            break;
-        }
+        (line, p)
     }
-    (line, p)
 }
 
 #[cfg(test)]

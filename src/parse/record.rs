@@ -3,7 +3,7 @@
 
 use super::ansi::strip_ansi;
 use super::json::json_path;
-use super::prefix::{strip_collectors, Prefix};
+use super::prefix::{Peeler, Prefix};
 use super::time::parse_time;
 use crate::defs::{Extractors, Format, JsonPaths, Mode, Registry};
 use crate::model::{Event, Level, ParseStats, RawTime};
@@ -107,6 +107,7 @@ pub struct LinePrep<'a> {
     // a reference, never memory the helper allocated (a free across threads takes the allocator's
     // lock of the thread that allocated it).
     shared: crate::intern::Interner,
+    peeler: Peeler,
 }
 
 impl<'a> LinePrep<'a> {
@@ -124,6 +125,7 @@ impl<'a> LinePrep<'a> {
                 })
                 .collect(),
             shared: crate::intern::Interner::default(),
+            peeler: Peeler::new(reg),
         }
     }
 
@@ -131,7 +133,7 @@ impl<'a> LinePrep<'a> {
     pub fn prepare(&mut self, raw: &str) -> Prepared {
         let clean = strip_ansi(raw);
         let (line, prefix) = if self.fmt.collectors {
-            strip_collectors(self.reg, &clean)
+            self.peeler.strip(self.reg, &clean)
         } else {
             (clean.as_ref(), Prefix::default())
         };
