@@ -286,7 +286,7 @@ pub fn parse_benign(file: &str, text: &str) -> Result<Vec<Benign>, DefError> {
     let f: BenignFile = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
     let mut out = Vec::new();
     for (i, d) in f.benign.into_iter().enumerate() {
-        let regex = Regex::new(&d.regex).map_err(|e| DefError {
+        let regex = crate::defs::text::definition_regex(&d.regex).map_err(|e| DefError {
             file: file.to_string(),
             line: line_of_key(text, "regex", i),
             message: format!("invalid regex in [[benign]]: {e}"),

@@ -150,7 +150,7 @@ fn union(pats: &[String]) -> Option<Regex> {
         return None;
     }
     let joined: Vec<String> = pats.iter().map(|p| format!("(?:{p})")).collect();
-    Regex::new(&joined.join("|")).ok()
+    super::text::definition_regex(&joined.join("|")).ok()
 }
 
 /// The trailing message group most start patterns end with.
@@ -397,7 +397,7 @@ pub fn load_format(file: &str, text: &str) -> Result<Format, DefError> {
             regex: compile(file, text, "regex", i, &s.regex)?,
             level,
             weak: s.weak,
-            head: head_of(&s.regex).and_then(|h| Regex::new(h).ok()),
+            head: head_of(&s.regex).and_then(|h| super::text::definition_regex(h).ok()),
         });
     }
     if json.is_none() && start.is_empty() && mode != Mode::Single {

@@ -5,6 +5,7 @@
 
 use super::expr::{self, Expr};
 use super::finding::{RuleInfo, Severity};
+use crate::defs::text::definition_regex;
 use crate::defs::{builtin_rules, line_of_key, read_toml_dir, toml_error, DefError};
 use regex::Regex;
 use serde::Deserialize;
@@ -423,7 +424,7 @@ fn compile_patterns(
 ) -> Result<Vec<Pattern>, DefError> {
     let mut out = Vec::new();
     for d in defs {
-        let regex = Regex::new(&d.regex).map_err(|e| {
+        let regex = definition_regex(&d.regex).map_err(|e| {
             cx.err(
                 "regex",
                 *regex_seen,
@@ -477,7 +478,7 @@ fn compile_patterns(
             facts.push((k.clone(), cx.expr(k, 0, v)?));
         }
         let location = match &d.location {
-            Some(l) => Some(Regex::new(l).map_err(|e| {
+            Some(l) => Some(definition_regex(l).map_err(|e| {
                 cx.err(
                     "location",
                     0,
@@ -681,7 +682,7 @@ pub fn load_rule(file: &str, text: &str) -> Result<Rule, DefError> {
         levels = vec![crate::model::Level::Warn, crate::model::Level::Error];
     }
     let info_words = match &def.info_words {
-        Some(w) => Some(Regex::new(w).map_err(|e| {
+        Some(w) => Some(definition_regex(w).map_err(|e| {
             cx.err(
                 "info_words",
                 0,
