@@ -11,7 +11,7 @@
 //!   line): held whole;
 //! - a match of a pattern without literals (a CID shape): held with only the part of its message
 //!   the pattern matches; when the pattern is only an `absence` rule's follow-up, only the first
-//!   such match of a source after each event held whole (see [`Need::Part`]).
+//!   such match of a source after each trigger of its rule (see [`Need::Part`]).
 //!
 //! Of the events not held, rules read only the CIDs (`process-vanished`, accounting and severity by
 //! phase ask which CIDs a source names): those are kept per source ([`crate::model::Sparse`]).
@@ -114,9 +114,9 @@ struct Filler<'k> {
     /// Per source, the last events not kept for their own sake, newest last, with the part a
     /// pattern reads of each: held cut to that part, or dropped, when they leave.
     tails: Vec<VecDeque<(Held, Option<String>)>>,
-    /// Events held whole so far, and per (source, follow-up pattern) that count when its last
-    /// match was held.
-    epoch: u64,
+    /// Per follow-up pattern (bit), the events seen so far that a trigger of its rule may match;
+    /// per (source, follow-up pattern), that count when its last match was held.
+    armed: [u64; 64],
     firsts: std::collections::HashMap<(usize, u32), u64>,
 }
 
@@ -156,8 +156,13 @@ impl Filler<'_> {
             let source = ev.source;
             let part = match need {
                 Need::Whole => {
+                    let bits = self.keep.mentions.arms(&ev);
+                    for (bit, n) in self.armed.iter_mut().enumerate() {
+                        if bits & (1u64 << bit) != 0 {
+                            *n += 1;
+                        }
+                    }
                     self.hold(i, ev);
-                    self.epoch += 1;
                     continue;
                 }
                 Need::Part {
@@ -167,7 +172,7 @@ impl Filler<'_> {
                 Need::Part {
                     text,
                     follow_up: Some(bits),
-                } => self.first_since_whole(source, bits).then_some(text),
+                } => self.first_since_trigger(source, bits).then_some(text),
                 Need::Nothing => None,
             };
             if self.tails.len() <= source {
@@ -195,13 +200,18 @@ impl Filler<'_> {
     }
 
     /// Whether a follow-up match (of the patterns in `bits`) is the first of its source since the
-    /// last event held whole, for one of those patterns: only such a one can answer a trigger.
-    fn first_since_whole(&mut self, source: usize, bits: u64) -> bool {
+    /// last trigger of its rule, for one of those patterns: only such a one can answer a trigger
+    /// (the rule asks whether some follow-up comes after the trigger, within its window, and the
+    /// first of each source after it is the nearest there).
+    fn first_since_trigger(&mut self, source: usize, bits: u64) -> bool {
         let mut first = false;
-        for bit in (0..64u32).filter(|b| bits & (1u64 << b) != 0) {
-            let at = self.firsts.entry((source, bit)).or_insert(u64::MAX);
-            if *at != self.epoch {
-                *at = self.epoch;
+        for (bit, &armed) in self.armed.iter().enumerate() {
+            if bits & (1u64 << bit) == 0 {
+                continue;
+            }
+            let at = self.firsts.entry((source, bit as u32)).or_insert(u64::MAX);
+            if *at != armed {
+                *at = armed;
                 first = true;
             }
         }
@@ -269,7 +279,7 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
         unheld: Vec::new(),
         watched: Vec::new(),
         tails: Vec::new(),
-        epoch: 0,
+        armed: [0; 64],
         firsts: Default::default(),
     };
     let mut light = reg.clone();
@@ -516,6 +526,34 @@ mod tests {
             "{held:?}"
         );
         assert_eq!(held, lean);
+        // Lines held whole for another reason (warnings, a rule's own line) between the starts do
+        // not make the next CID line one to hold: only a trigger of the rule does.
+        let warn = " WARN citadel: citadel-internal-service/src/kernel/mod.rs:41:";
+        let noisy: String = (0..5)
+            .map(|k| {
+                format!(
+                    "{warn} Slow disk {k}\n{SITE} WebSocket connected successfully\n{}",
+                    cid_lines(10)
+                )
+            })
+            .collect();
+        let log = format!(
+            "{SITE} Citadel client established\n{}{SITE} Citadel client established\n{noisy}{}",
+            cid_lines(5),
+            filler(20)
+        );
+        let (held, lean, tl) = both(&[("service.log", log)]);
+        assert_eq!(held, lean);
+        let named: Vec<usize> = tl
+            .indexed()
+            .filter(|(_, e)| e.message.contains("2575839661623"))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            named,
+            vec![1, 9],
+            "the first CID line after each start, no other"
+        );
     }
 
     #[test]

@@ -152,6 +152,9 @@ pub struct Mentions {
     owned: Vec<Option<regex::Regex>>,
     /// Patterns without required literals, tried on every event.
     open: Vec<Open>,
+    /// The triggers of the rules whose follow-ups are `open` follow-up patterns, each with the bits
+    /// (by `open` pattern) of those follow-ups: an event a trigger matches arms them.
+    arming: Vec<(regex::Regex, u64)>,
 }
 
 /// A pattern without required literals.
@@ -181,8 +184,8 @@ pub enum Need {
         text: String,
         /// When every pattern that matched is only a follow-up (see `Open::follow_up`): which
         /// ones (bits by pattern). Such a match is read only as the first of its source after a
-        /// trigger, and every trigger is an event read whole: of the matches of a source between
-        /// two events read whole, the first answers for all.
+        /// trigger of its rule ([`Mentions::arms`]): of the matches of a source between two
+        /// triggers, the first answers for all.
         follow_up: Option<u64>,
     },
 }
@@ -225,6 +228,20 @@ impl Mentions {
         for o in &mut open {
             o.follow_up = few && o.plain && only_follow_up(o.re.as_str());
         }
+        let mut arming: Vec<(regex::Regex, u64)> = Vec::new();
+        for (bit, o) in open.iter().enumerate().filter(|(_, o)| o.follow_up) {
+            let b = 1u64.checked_shl(bit as u32).unwrap_or(0);
+            let expects = |r: &&&Rule| r.expect.iter().any(|p| p.regex.as_str() == o.re.as_str());
+            for t in rules.iter().filter(expects).flat_map(|r| &r.triggers) {
+                match arming
+                    .iter_mut()
+                    .find(|(re, _)| re.as_str() == t.regex.as_str())
+                {
+                    Some((_, bits)) => *bits |= b,
+                    None => arming.push((t.regex.clone(), b)),
+                }
+            }
+        }
         let auto = Automaton::for_rules(rules);
         let owned = auto.as_ref().map_or_else(Vec::new, |a| {
             a.regexes
@@ -236,7 +253,31 @@ impl Mentions {
                 })
                 .collect()
         });
-        Some(Mentions { auto, owned, open })
+        Some(Mentions {
+            auto,
+            owned,
+            open,
+            arming,
+        })
+    }
+
+    /// The follow-up patterns (bits, as in [`Need::Part`]) whose rules have a trigger that may match
+    /// this event: tried on its message and on its whole record, as a trigger may be either.
+    pub fn arms(&self, ev: &Event) -> u64 {
+        let mut full = None;
+        let mut bits = 0;
+        for (re, b) in &self.arming {
+            if bits & b == *b {
+                continue;
+            }
+            let hit = re.is_match(&ev.message)
+                || (!ev.continuation.is_empty()
+                    && re.is_match(full.get_or_insert_with(|| ev.full_text())));
+            if hit {
+                bits |= b;
+            }
+        }
+        bits
     }
 
     /// What some pattern could read of this event.
