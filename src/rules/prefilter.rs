@@ -410,7 +410,7 @@ pub fn literal_report(rules: &[Rule]) -> (Vec<String>, Vec<(String, String)>) {
                 .and_then(|l| l.iter().map(|b| longest_line(b)).collect());
             match lines {
                 Some(l) => lits.extend(l),
-                None => open.push((r.info.id.clone(), p.regex.as_str().to_string())),
+                None => open.push((r.info.id.clone(), p.text.clone())),
             }
         }
     }
