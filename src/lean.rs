@@ -322,6 +322,9 @@ pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defs::Registry;
+    use crate::rules::{self, Selection};
+    use std::sync::atomic::AtomicU64;
 
     /// Sorting in place by cycles gives what a sort of the pairs gives, whatever the permutation.
     #[test]
@@ -353,9 +356,6 @@ mod tests {
             assert_eq!(msgs, want, "{at:?}");
         }
     }
-    use crate::defs::Registry;
-    use crate::rules::{self, Selection};
-    use std::sync::atomic::AtomicU64;
 
     const SITE: &str = " INFO citadel: citadel-internal-service/src/kernel/mod.rs:40:";
 
