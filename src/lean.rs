@@ -157,9 +157,11 @@ impl Filler<'_> {
             let part = match need {
                 Need::Whole => {
                     let bits = self.keep.mentions.arms(&ev);
-                    for (bit, n) in self.armed.iter_mut().enumerate() {
-                        if bits & (1u64 << bit) != 0 {
-                            *n += 1;
+                    if bits != 0 {
+                        for (bit, n) in self.armed.iter_mut().enumerate() {
+                            if bits & (1u64 << bit) != 0 {
+                                *n += 1;
+                            }
                         }
                     }
                     self.hold(i, ev);
@@ -247,20 +249,15 @@ fn sort_together(at: &mut [usize], events: &mut [Event]) {
     }
     let mut order: Vec<usize> = (0..at.len()).collect();
     order.sort_unstable_by_key(|&k| at.get(k).copied().unwrap_or(usize::MAX));
-    // Walk each cycle of the permutation: position `j` takes what position `order[j]` holds.
-    let mut done = vec![false; order.len()];
-    for start in 0..order.len() {
-        let mut j = start;
-        while let Some(d) = done.get_mut(j).filter(|d| !**d) {
-            *d = true;
-            let Some(&k) = order.get(j).filter(|&&k| k != start) else {
-                break;
-            };
-            at.swap(j, k);
-            events.swap(j, k);
-            j = k;
+    // Where each event goes: its rank among the indices.
+    let mut target = vec![0; order.len()];
+    for (rank, &k) in order.iter().enumerate() {
+        if let Some(t) = target.get_mut(k) {
+            *t = rank;
         }
     }
+    crate::correlate::merge::permute(events, &mut target);
+    at.sort_unstable();
 }
 
 /// Pass 2 over the plan's inputs: a sparse timeline of the events a rule of `keep` can read, each

@@ -50,15 +50,20 @@ pub fn merge(per_source: Vec<Vec<Event>>, placed: Placement, axis: Axis, dated: 
             events.append(&mut evs);
         }
     }
-    // Apply the permutation in place by following its cycles.
-    for j in 0..events.len() {
+    permute(&mut events, &mut target);
+    Merged { events, new_index }
+}
+
+/// Move `items[j]` to `target[j]` for every `j` (`target` a permutation of the indices; it ends as
+/// the identity), following the permutation's cycles in place: every item is moved, none copied.
+pub fn permute<T>(items: &mut [T], target: &mut [usize]) {
+    for j in 0..items.len() {
         while target[j] != j {
             let t = target[j];
-            events.swap(j, t);
+            items.swap(j, t);
             target.swap(j, t);
         }
     }
-    Merged { events, new_index }
 }
 
 /// Give event `i` of source `s` its position, the position's quality and, on a dated time axis

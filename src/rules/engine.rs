@@ -497,16 +497,6 @@ fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64
     set.into_iter().collect()
 }
 
-/// Every pattern of a rule, of whatever role.
-fn pattern_groups(rule: &Rule) -> impl Iterator<Item = &crate::rules::load::Pattern> {
-    rule.patterns
-        .iter()
-        .chain(&rule.success)
-        .chain(&rule.triggers)
-        .chain(&rule.consequences)
-        .chain(&rule.expect)
-}
-
 /// Build a finding from a group, or None when the rule's `when` rejects it.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn make_finding(
@@ -544,7 +534,7 @@ pub(super) fn make_finding(
     }
     // Facts of the patterns (e.g. a ratchet `gap`) are the finding's facts too: the largest over its
     // events when numeric, else the distinct values.
-    for p in pattern_groups(rule) {
+    for p in rule.all_patterns() {
         for (k, _) in &p.facts {
             if facts.iter().any(|(n, _)| n == k) {
                 continue;

@@ -257,6 +257,18 @@ pub struct Rule {
     pub caused_by_line: usize,
 }
 
+impl Rule {
+    /// Every pattern of the rule, whatever its role (match, success, trigger, consequence, expect).
+    pub fn all_patterns(&self) -> impl Iterator<Item = &Pattern> {
+        self.patterns
+            .iter()
+            .chain(&self.success)
+            .chain(&self.triggers)
+            .chain(&self.consequences)
+            .chain(&self.expect)
+    }
+}
+
 /// Where a finding sits when findings are ordered into a causal chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Position {

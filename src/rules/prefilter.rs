@@ -25,16 +25,6 @@ pub struct Prefilter {
     candidates: HashMap<String, Vec<u32>>,
 }
 
-/// Every pattern of a rule, whatever its list.
-fn patterns_of(r: &Rule) -> impl Iterator<Item = &Pattern> {
-    r.patterns
-        .iter()
-        .chain(&r.success)
-        .chain(&r.triggers)
-        .chain(&r.consequences)
-        .chain(&r.expect)
-}
-
 /// One Aho-Corasick automaton over the literals of a rule set, and which regexes own each literal.
 #[derive(Debug)]
 struct Automaton {
@@ -52,7 +42,7 @@ impl Automaton {
         static LAST: Mutex<Option<Arc<Automaton>>> = Mutex::new(None);
         let mut regexes: Vec<(&str, &[Vec<u8>])> = rules
             .iter()
-            .flat_map(|r| patterns_of(r))
+            .flat_map(|r| r.all_patterns())
             .filter_map(|p| Some((p.regex.as_str(), p.literals.as_deref()?)))
             .collect();
         regexes.sort_unstable_by_key(|(re, _)| *re);
@@ -194,7 +184,7 @@ impl Mentions {
     /// The test for `rules`; `None` when a pattern matches empty text (it would match an event whose
     /// text was dropped, so every event must be kept).
     pub fn for_rules(rules: &[&Rule]) -> Option<Mentions> {
-        let pats = || rules.iter().flat_map(|r| patterns_of(r));
+        let pats = || rules.iter().flat_map(|r| r.all_patterns());
         if pats().any(|p| p.regex.is_match("")) {
             return None;
         }
@@ -403,7 +393,7 @@ pub fn literal_report(rules: &[Rule]) -> (Vec<String>, Vec<(String, String)>) {
     let mut lits: Vec<String> = Vec::new();
     let mut open: Vec<(String, String)> = Vec::new();
     for r in rules {
-        for p in patterns_of(r) {
+        for p in r.all_patterns() {
             let lines: Option<Vec<String>> = p
                 .literals
                 .as_ref()
