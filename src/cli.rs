@@ -676,11 +676,17 @@ impl InputArgs {
     }
 
     /// Pass 1 of a two-pass read (see [`crate::stream`]), with what expanding the arguments skipped.
-    fn plan(&self, st: &Settled, g: Globals) -> Result<crate::stream::Plan, Fatal> {
+    /// With `keep`, pass 1 also marks what those rules read of each event (see [`crate::lean`]).
+    fn plan(
+        &self,
+        st: &Settled,
+        g: Globals,
+        keep: Option<&crate::lean::Keep>,
+    ) -> Result<crate::stream::Plan, Fatal> {
         let inputs = &st.expansion.inputs;
         let forced = self.input_format.as_deref();
         let mut plan = with_bar(g.progress, st.bytes, inputs.len(), |c| {
-            crate::stream::plan(&st.registry, inputs, forced, &st.opts, c)
+            crate::stream::plan_marked(&st.registry, inputs, forced, &st.opts, c, keep)
         })?;
         self.settle_problems(
             &mut plan.problems,
@@ -945,7 +951,7 @@ fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
 
 /// `diag timeline` in two passes (see [`crate::stream`]): the same output, without holding the events.
 fn timeline_streamed(a: &TimelineArgs, g: Globals, st: Settled) -> Result<i32, Fatal> {
-    let plan = a.input.plan(&st, g)?;
+    let plan = a.input.plan(&st, g, None)?;
     let filter = timeline_filter(a, &plan.timeline)?;
     let refused = report_problems_if(&plan.problems, g.quiet);
     let stdout = io::stdout();
@@ -1171,7 +1177,7 @@ fn load_for_check(
         }
         return Ok((a.input.load_shown(g.progress)?, None));
     };
-    let mut plan = a.input.plan(&st, g)?;
+    let mut plan = a.input.plan(&st, g, Some(&keep))?;
     // Events held in two passes cost less, but a log whose every line a rule reads costs as much:
     // a stream beyond the cap is held (and capped) as it would be without two passes.
     let cap = (st.opts.max_events as f64 * crate::lean::CAP_FACTOR) as usize;

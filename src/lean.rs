@@ -18,11 +18,11 @@
 //! Every index is the one the held timeline gives, so windows, echo merging and causal links decide
 //! as they do there; `tests/differential.rs` holds the two to the same reports byte for byte.
 
-use crate::model::{Event, Level, Timeline};
+use crate::model::{CidRef, Event, Level, Timeline};
 use crate::rules::load::{Kind, Rule};
 use crate::rules::prefilter::{Mentions, Need};
 use crate::stream::{self, PassError, Plan};
-use crate::templates::{self, Template, Templates};
+use crate::templates::{self, Templates};
 use std::collections::VecDeque;
 
 /// How many times `--max-events` a stream may have here. A held timeline costs about 0.6 KB per
@@ -34,6 +34,7 @@ pub const CAP_FACTOR: f64 = 1.5;
 const TAIL: usize = 16;
 
 /// Which events a rule set can read.
+#[derive(Clone)]
 pub struct Keep {
     mentions: Mentions,
     /// Generic rules' watched levels, and the words that make an INFO template watched.
@@ -55,14 +56,154 @@ impl Keep {
         })
     }
 
-    /// Whether a generic rule or severity by phase reads the events of this template.
-    fn template(&self, tp: &Template) -> bool {
-        matches!(tp.level, Level::Warn | Level::Error)
+    /// Whether a generic rule or severity by phase reads the events of a template of this level
+    /// and masked text.
+    fn watches(&self, level: Level, text: &str) -> bool {
+        matches!(level, Level::Warn | Level::Error)
             || self.generic.iter().any(|(levels, words)| {
-                levels.contains(&tp.level)
-                    || (tp.level == Level::Info
-                        && words.as_ref().is_some_and(|w| w.is_match(&tp.text)))
+                levels.contains(&level)
+                    || (level == Level::Info && words.as_ref().is_some_and(|w| w.is_match(text)))
             })
+    }
+}
+
+/// What the rules can read of an event by itself, decided in pass 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Own {
+    /// All of it: a pattern's literal and regex match it, or a generic rule watches its template;
+    /// with the follow-up patterns (bits) whose rules it may trigger ([`Mentions::arms`]).
+    Whole(u64),
+    /// The part a pattern without literals matches.
+    Part,
+    /// The part a follow-up pattern without literals matches (these bits, as in [`Need::Part`]):
+    /// read only when it is the first of its source since a trigger, which is settled in timeline
+    /// order once pass 1 has placed every event ([`settle_follow_ups`]).
+    FollowUp(u64),
+    /// Nothing.
+    Nothing,
+}
+
+/// Pass 1's note on a record pass 2 reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    own: Own,
+    /// Among the last events of its source not read whole for their own sake: held whole.
+    tail: bool,
+}
+
+/// Pass 1's marks on one stream: its templates, the records pass 2 reads, and the CIDs of the
+/// records no rule reads.
+#[derive(Debug, Default)]
+pub struct StreamMarks {
+    keys: templates::StreamKeys,
+    /// Per template of the stream: whether its events are read whole.
+    watched: Vec<bool>,
+    wants: Vec<stream::Want<Mark>>,
+    /// The last events not read whole for their own sake: (index, first line, last line).
+    last: VecDeque<(usize, u64, u64)>,
+    /// CIDs (as written) of the events no rule reads.
+    unheld: std::collections::BTreeSet<CidRef>,
+    seen: usize,
+}
+
+/// Pass 1's marking of one input's events, on its reading thread with its own regexes: each event's
+/// template, and what the rules can read of it.
+pub struct Marker {
+    keep: Keep,
+    keyer: templates::Keyer,
+    streams: Vec<StreamMarks>,
+}
+
+impl Marker {
+    /// A marker for the rules of `keep`.
+    pub fn new(keep: &Keep) -> Marker {
+        Marker {
+            keep: keep.clone(),
+            keyer: templates::Keyer::default(),
+            streams: Vec::new(),
+        }
+    }
+
+    /// The next event of stream `k`.
+    pub fn add(&mut self, k: usize, ev: &Event) {
+        if self.streams.len() <= k {
+            self.streams.resize_with(k + 1, StreamMarks::default);
+        }
+        let Some(st) = self.streams.get_mut(k) else {
+            return;
+        };
+        let i = st.seen;
+        st.seen += 1;
+        let (t, new) = st.keys.add(self.keyer.key(ev), ev);
+        if new {
+            let watched = st
+                .keys
+                .level_text(t)
+                .is_none_or(|(level, text)| self.keep.watches(level, &text));
+            st.watched.push(watched);
+        }
+        let whole = || Own::Whole(self.keep.mentions.arms(ev));
+        let own = if st.watched.get(t as usize).copied().unwrap_or(true) {
+            whole()
+        } else {
+            match self.keep.mentions.need(ev) {
+                Need::Whole => whole(),
+                Need::Part {
+                    follow_up: None, ..
+                } => Own::Part,
+                Need::Part {
+                    follow_up: Some(bits),
+                    ..
+                } => Own::FollowUp(bits),
+                Need::Nothing => Own::Nothing,
+            }
+        };
+        if own != Own::Nothing {
+            st.wants.push(stream::Want {
+                index: i,
+                line: ev.line,
+                end_line: ev.end_line,
+                what: Mark { own, tail: false },
+            });
+        }
+        // A follow-up may be dropped once settled: its CIDs are noted here, where they are at
+        // hand (no pattern but follow-ups matches it, so it is no accounting rule's send, and the
+        // rules read these lists only as sets joined with the held events' CIDs).
+        if matches!(own, Own::Nothing | Own::FollowUp(_)) {
+            st.unheld.extend(ev.cids.iter().cloned());
+        }
+        if !matches!(own, Own::Whole(_)) {
+            st.last.push_back((i, ev.line, ev.end_line));
+            if st.last.len() > TAIL {
+                st.last.pop_front();
+            }
+        }
+    }
+
+    /// The marks of the input's `streams` streams, each stream's last events marked.
+    pub fn finish(mut self, streams: usize) -> Vec<StreamMarks> {
+        self.streams
+            .resize_with(streams.max(self.streams.len()), StreamMarks::default);
+        for st in &mut self.streams {
+            for (i, line, end_line) in std::mem::take(&mut st.last) {
+                match st.wants.iter_mut().rev().find(|w| w.index == i) {
+                    Some(w) => w.what.tail = true,
+                    None => st.wants.push(stream::Want {
+                        index: i,
+                        line,
+                        end_line,
+                        what: Mark {
+                            own: Own::Nothing,
+                            tail: true,
+                        },
+                    }),
+                }
+            }
+            st.wants.sort_by_key(|w| w.index);
+            st.wants.shrink_to_fit();
+            st.keys.shrink();
+        }
+        self.streams
     }
 }
 
@@ -87,228 +228,174 @@ fn strip(ev: &mut Event, part: String) {
     ev.names = Default::default();
 }
 
-/// An event waiting in its source's tail: its index in the whole timeline, and the event.
-type Held = (usize, Event);
-
-/// The events of pass 2 as they arrive: templates a block at a time, then held or dropped.
+/// The events of pass 2 as they arrive, in timeline order: held whole or cut to a part.
 struct Filler<'k> {
     keep: &'k Keep,
-    cids: &'k crate::model::CidDirectory,
-    /// Every extractor: pass 2 parses with the CID ones alone (all a dropped event leaves), and an
-    /// event held whole gets the rest here.
+    /// Every extractor: pass 2 parses with the CID ones alone, and an event held whole gets the
+    /// rest here.
     extract: &'k crate::defs::Extractors,
     shared: crate::intern::Interner,
-    builder: templates::Builder,
-    block: Vec<Event>,
-    /// Events seen so far (the next one's index in the whole timeline).
-    seen: usize,
-    /// Held events and their indices in the whole timeline, in the order they were decided
-    /// (sorted at the end: an event waits in its source's tail until later ones push it out). Two
-    /// lists, not one of pairs: the timeline takes the events as they are, without a copy.
+    /// Held events and their indices in the whole timeline (two lists, not one of pairs: the
+    /// timeline takes the events as they are, without a copy).
     at: Vec<usize>,
     held: Vec<Event>,
-    /// Per source, the CIDs that dropped events named.
-    unheld: Vec<std::collections::BTreeSet<u64>>,
-    /// Per template (index into the builder's list): whether its events are kept.
-    watched: Vec<bool>,
-    /// Per source, the last events not kept for their own sake, newest last, with the part a
-    /// pattern reads of each: held cut to that part, or dropped, when they leave.
-    tails: Vec<VecDeque<(Held, Option<String>)>>,
-    /// Per follow-up pattern (bit), the events seen so far that a trigger of its rule may match;
-    /// per (source, follow-up pattern), that count when its last match was held.
-    armed: [u64; 64],
-    firsts: std::collections::HashMap<(usize, u32), u64>,
 }
 
 impl Filler<'_> {
-    fn push(&mut self, ev: Event) {
-        self.block.push(ev);
-        if self.block.len() >= self.builder.block() {
-            self.flush();
+    /// The next event pass 2 read, at index `i` of the whole timeline.
+    fn take(&mut self, i: usize, mut ev: Event, mark: Mark) {
+        if mark.tail || matches!(mark.own, Own::Whole(_) | Own::Nothing) {
+            self.extract.apply_shared(&mut ev, &mut self.shared);
+        } else if let Need::Part { text, .. } = self.keep.mentions.need(&ev) {
+            strip(&mut ev, text);
+        } else {
+            // Pass 1 read the same record: not reached unless the input changed in between.
+            self.extract.apply_shared(&mut ev, &mut self.shared);
         }
-    }
-
-    fn flush(&mut self) {
-        self.builder.add(&self.block);
-        let tpl = self.builder.templates();
-        for tp in tpl.list.iter().skip(self.watched.len()) {
-            self.watched.push(self.keep.template(tp));
-        }
-        let block = std::mem::take(&mut self.block);
-        let first = self.seen;
-        let watched: Vec<bool> = (first..first + block.len())
-            .map(|i| {
-                tpl.of_event
-                    .get(i)
-                    .and_then(|&t| self.watched.get(t as usize))
-                    .copied()
-                    .unwrap_or(true)
-            })
-            .collect();
-        for (ev, by_template) in block.into_iter().zip(watched) {
-            let i = self.seen;
-            self.seen += 1;
-            let need = if by_template {
-                Need::Whole
-            } else {
-                self.keep.mentions.need(&ev)
-            };
-            let source = ev.source;
-            let part = match need {
-                Need::Whole => {
-                    let bits = self.keep.mentions.arms(&ev);
-                    if bits != 0 {
-                        for (bit, n) in self.armed.iter_mut().enumerate() {
-                            if bits & (1u64 << bit) != 0 {
-                                *n += 1;
-                            }
-                        }
-                    }
-                    self.hold(i, ev);
-                    continue;
-                }
-                Need::Part {
-                    text,
-                    follow_up: None,
-                } => Some(text),
-                Need::Part {
-                    text,
-                    follow_up: Some(bits),
-                } => self.first_since_trigger(source, bits).then_some(text),
-                Need::Nothing => None,
-            };
-            if self.tails.len() <= source {
-                self.tails.resize_with(source + 1, VecDeque::new);
-            }
-            let left = self.tails.get_mut(source).and_then(|tail| {
-                tail.push_back(((i, ev), part));
-                if tail.len() > TAIL {
-                    tail.pop_front()
-                } else {
-                    None
-                }
-            });
-            if let Some(((j, ev), part)) = left {
-                self.leave(j, ev, part);
-            }
-        }
-    }
-
-    /// Hold an event whole, with every entity and field the extractors find in it.
-    fn hold(&mut self, i: usize, mut ev: Event) {
-        self.extract.apply_shared(&mut ev, &mut self.shared);
         self.at.push(i);
         self.held.push(ev);
     }
-
-    /// Whether a follow-up match (of the patterns in `bits`) is the first of its source since the
-    /// last trigger of its rule, for one of those patterns: only such a one can answer a trigger
-    /// (the rule asks whether some follow-up comes after the trigger, within its window, and the
-    /// first of each source after it is the nearest there).
-    fn first_since_trigger(&mut self, source: usize, bits: u64) -> bool {
-        let mut first = false;
-        for (bit, &armed) in self.armed.iter().enumerate() {
-            if bits & (1u64 << bit) == 0 {
-                continue;
-            }
-            let at = self.firsts.entry((source, bit as u32)).or_insert(u64::MAX);
-            if *at != armed {
-                *at = armed;
-                first = true;
-            }
-        }
-        first
-    }
-
-    /// An event leaves its source's tail: held cut to the part a pattern reads, or dropped (its
-    /// CIDs noted for its source).
-    fn leave(&mut self, i: usize, mut ev: Event, part: Option<String>) {
-        match part {
-            Some(p) => {
-                strip(&mut ev, p);
-                self.at.push(i);
-                self.held.push(ev);
-            }
-            None => {
-                if self.unheld.len() <= ev.source {
-                    self.unheld.resize_with(ev.source + 1, Default::default);
-                }
-                if let Some(set) = self.unheld.get_mut(ev.source) {
-                    set.extend(ev.cids.iter().filter_map(|c| self.cids.resolve(c)));
-                }
-            }
-        }
-    }
 }
 
-/// Put `events` in the order of their indices `at` (distinct), moving each event once in place: a
-/// sorted copy would hold every held event twice at the peak.
-fn sort_together(at: &mut [usize], events: &mut [Event]) {
-    if at.is_sorted() {
+/// Settle, in timeline order, which follow-up matches are read: of a source's matches of a
+/// follow-up pattern, the first after each trigger of its rule (the rule asks whether some
+/// follow-up comes after the trigger, within its window, and the first of each source after it is
+/// the nearest there). The others are dropped from `wants` unless they are among their source's
+/// last events.
+fn settle_follow_ups(
+    order: impl Iterator<Item = (usize, usize)>,
+    wants: &mut [Vec<stream::Want<Mark>>],
+) {
+    if !wants
+        .iter()
+        .flatten()
+        .any(|w| matches!(w.what.own, Own::FollowUp(_)))
+    {
         return;
     }
-    let mut order: Vec<usize> = (0..at.len()).collect();
-    order.sort_unstable_by_key(|&k| at.get(k).copied().unwrap_or(usize::MAX));
-    // Where each event goes: its rank among the indices.
-    let mut target = vec![0; order.len()];
-    for (rank, &k) in order.iter().enumerate() {
-        if let Some(t) = target.get_mut(k) {
-            *t = rank;
+    // Per follow-up pattern (bit), the triggers seen so far; per (source, bit), that count when
+    // the source's last match of it was read.
+    let mut armed = [0u64; 64];
+    let mut firsts: std::collections::HashMap<(usize, u32), u64> = Default::default();
+    let mut next = vec![0usize; wants.len()];
+    let mut drop = vec![Vec::new(); wants.len()];
+    for (s, i) in order {
+        let (Some(list), Some(k)) = (wants.get(s), next.get_mut(s)) else {
+            continue;
+        };
+        let Some(w) = list.get(*k).filter(|w| w.index == i) else {
+            continue;
+        };
+        let at = *k;
+        *k += 1;
+        match w.what.own {
+            Own::Whole(bits) if bits != 0 => {
+                for (bit, n) in armed.iter_mut().enumerate() {
+                    if bits & (1u64 << bit) != 0 {
+                        *n += 1;
+                    }
+                }
+            }
+            Own::FollowUp(bits) => {
+                let mut first = false;
+                for (bit, &n) in armed.iter().enumerate() {
+                    if bits & (1u64 << bit) == 0 {
+                        continue;
+                    }
+                    let last = firsts.entry((s, bit as u32)).or_insert(u64::MAX);
+                    if *last != n {
+                        *last = n;
+                        first = true;
+                    }
+                }
+                if !first && !w.what.tail {
+                    if let Some(d) = drop.get_mut(s) {
+                        d.push(at);
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    crate::correlate::merge::permute(events, &mut target);
-    at.sort_unstable();
+    for (list, gone) in wants.iter_mut().zip(drop) {
+        if gone.is_empty() {
+            continue;
+        }
+        let mut gone = gone.into_iter().peekable();
+        let mut k = 0;
+        list.retain(|_| {
+            let out = gone.peek() == Some(&k);
+            if out {
+                gone.next();
+            }
+            k += 1;
+            !out
+        });
+        list.shrink_to_fit();
+    }
 }
 
-/// Pass 2 over the plan's inputs: a sparse timeline of the events a rule of `keep` can read, each
-/// placed as the whole timeline places it.
-pub fn fill(reg: &crate::defs::Registry, plan: Plan, keep: &Keep) -> Result<Lean, PassError> {
+/// Pass 1 for `check`: [`stream::plan`], marking what the rules of `keep` read of each event.
+pub fn plan(
+    reg: &crate::defs::Registry,
+    inputs: &[crate::source::Input],
+    forced: Option<&str>,
+    opts: &crate::correlate::Options,
+    progress: &std::sync::atomic::AtomicU64,
+    keep: &Keep,
+) -> Result<Plan, crate::pipeline::LoadError> {
+    stream::plan_marked(reg, inputs, forced, opts, progress, Some(keep))
+}
+
+/// Pass 2 over a plan [`plan`] marked: a sparse timeline of the events a rule of `keep` can read,
+/// each placed as the whole timeline places it. Only the lines of those records are read again.
+pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<Lean, PassError> {
+    let Some(marks) = plan.marks.take() else {
+        return Err(PassError::Reread(
+            "the inputs".into(),
+            "the first pass marked nothing (an internal error)".into(),
+        ));
+    };
+    let mut keys = Vec::with_capacity(marks.len());
+    let mut wants = Vec::with_capacity(marks.len());
+    let mut unheld_refs = Vec::with_capacity(marks.len());
+    for m in marks {
+        keys.push(m.keys);
+        wants.push(m.wants);
+        unheld_refs.push(m.unheld);
+    }
+    let total = plan.events();
+    let templates = templates::merge_streams(&keys, plan.order(), total);
+    drop(keys);
+    settle_follow_ups(plan.order(), &mut wants);
     let mut f = Filler {
         keep,
-        cids: &plan.timeline.cids,
         extract: &reg.entities,
         shared: Default::default(),
-        builder: templates::Builder::new(plan.events()),
-        block: Vec::new(),
-        seen: 0,
         at: Vec::new(),
         held: Vec::new(),
-        unheld: Vec::new(),
-        watched: Vec::new(),
-        tails: Vec::new(),
-        armed: [0; 64],
-        firsts: Default::default(),
     };
     let mut light = reg.clone();
     light.entities = reg.entities.for_cids();
-    let extra = stream::replay(&light, &plan, |_, ev| {
-        f.push(ev);
+    let extra = stream::replay_only(&light, &plan, &wants, |i, ev, want| {
+        f.take(i, ev, want.what);
         Ok(())
     })?;
-    f.flush();
-    // The last events of each source stay whole.
-    for tail in std::mem::take(&mut f.tails) {
-        for ((i, ev), _) in tail {
-            f.hold(i, ev);
-        }
-    }
-    // Decided out of order only by the tails' wait: nearly sorted already.
-    sort_together(&mut f.at, &mut f.held);
+    drop(wants);
     let (at, events) = (f.at, f.held);
-    let seen = f.seen;
-    let templates = f.builder.finish();
-    let cids = f
-        .unheld
+    let cids = unheld_refs
         .into_iter()
-        .map(|set| set.into_iter().collect())
+        .map(|refs| {
+            let set: std::collections::BTreeSet<u64> = refs
+                .iter()
+                .filter_map(|c| plan.timeline.cids.resolve(c))
+                .collect();
+            set.into_iter().collect()
+        })
         .collect();
     let mut timeline = plan.timeline;
     timeline.events = events;
-    timeline.sparse = Some(Box::new(crate::model::Sparse {
-        at,
-        total: seen,
-        cids,
-    }));
+    timeline.sparse = Some(Box::new(crate::model::Sparse { at, total, cids }));
     Ok(Lean {
         timeline,
         templates,
@@ -322,37 +409,6 @@ mod tests {
     use crate::defs::Registry;
     use crate::rules::{self, Selection};
     use std::sync::atomic::AtomicU64;
-
-    /// Sorting in place by cycles gives what a sort of the pairs gives, whatever the permutation.
-    #[test]
-    fn sort_together_orders_events_by_their_index() {
-        let cases: Vec<Vec<usize>> = vec![
-            vec![],
-            vec![5],
-            vec![1, 2, 3],
-            vec![3, 1, 2],
-            vec![9, 0, 7, 3, 5, 1, 8, 2],
-            (0..50).rev().collect(),
-            (0..40).map(|i| (i * 17) % 41).collect(),
-        ];
-        for at in cases {
-            let mut events: Vec<Event> = at
-                .iter()
-                .map(|i| Event {
-                    message: format!("e{i}"),
-                    ..Default::default()
-                })
-                .collect();
-            let mut sorted = at.clone();
-            sort_together(&mut sorted, &mut events);
-            let mut want = at.clone();
-            want.sort_unstable();
-            assert_eq!(sorted, want);
-            let msgs: Vec<String> = events.iter().map(|e| e.message.clone()).collect();
-            let want: Vec<String> = want.iter().map(|i| format!("e{i}")).collect();
-            assert_eq!(msgs, want, "{at:?}");
-        }
-    }
 
     const SITE: &str = " INFO citadel: citadel-internal-service/src/kernel/mod.rs:40:";
 
@@ -383,12 +439,42 @@ mod tests {
         };
         let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
         let held = summary(&rules::run_with(&all, &sel, tl, &profile));
-        let plan = stream::plan(&reg, &inputs, None, &opts, &AtomicU64::new(0)).unwrap();
         let keep = Keep::for_rules(&active).unwrap();
+        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0), &keep).unwrap();
         let lean = fill(&reg, plan, &keep).unwrap();
         let tl = lean.timeline.clone();
         let found = rules::run_prepared(&all, &sel, lean.timeline, lean.templates, &profile).0;
         (held, summary(&found), tl)
+    }
+
+    /// Templates keyed per stream in pass 1 and numbered in timeline order are the templates of
+    /// the held timeline: ids, keys, counts, first and last events, per-source counts, call sites
+    /// and every event's template, on samples of several sources and formats.
+    #[test]
+    fn templates_keyed_in_pass_one_are_the_held_timelines() {
+        let reg = Registry::load(None).unwrap();
+        let opts = crate::correlate::Options::default();
+        let all = rules::load::load_rules(None).unwrap();
+        let active: Vec<&Rule> = all.iter().collect();
+        let keep = Keep::for_rules(&active).unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut compared = 0;
+        for set in ["seed", "healthy", "formats"] {
+            let arg = root.join(set).display().to_string();
+            let inputs = crate::source::expand_all(&[arg]).unwrap().inputs;
+            let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
+            let want = Templates::build(&tl);
+            let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0), &keep).unwrap();
+            let got = fill(&reg, plan, &keep).unwrap().templates;
+            assert_eq!(got.of_event, want.of_event, "{set}");
+            assert_eq!(
+                format!("{:?}", got.list),
+                format!("{:?}", want.list),
+                "{set}"
+            );
+            compared += got.of_event.len();
+        }
+        assert!(compared > 1000, "{compared} events");
     }
 
     /// `n` lines no rule reads.

@@ -8,6 +8,7 @@ use crate::correlate;
 use crate::defs::Registry;
 use crate::model::Event;
 use crate::model::{Detection, SourceInfo, Timeline};
+use crate::parse::record::SKIP;
 use crate::parse::{detect, SourceParser, DETECT_LINES};
 use crate::source::{self, Input, InputError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -291,6 +292,31 @@ impl<'r> Opened<'r> {
         names: Names,
         progress: Option<&AtomicU64>,
         caps: Caps,
+        sink: Option<Sink>,
+    ) -> ParsedInput {
+        self.parse_lines(reg, names, progress, caps, None, sink)
+    }
+
+    /// [`Opened::parse`] of the lines `only` names: the others are passed over unread, and reading
+    /// stops after the last one named.
+    pub fn parse_only(
+        self,
+        reg: &Registry,
+        names: Names,
+        caps: Caps,
+        only: &Only,
+        sink: Sink,
+    ) -> ParsedInput {
+        self.parse_lines(reg, names, None, caps, Some(only), Some(sink))
+    }
+
+    fn parse_lines(
+        self,
+        reg: &Registry,
+        names: Names,
+        progress: Option<&AtomicU64>,
+        caps: Caps,
+        only: Option<&Only>,
         mut sink: Option<Sink>,
     ) -> ParsedInput {
         let Opened {
@@ -313,13 +339,21 @@ impl<'r> Opened<'r> {
         if caps.max_events > 0 {
             parser.max_events = caps.max_events;
         }
+        let mut wanted = only.map(Only::cursor);
+        if let Some(o) = only {
+            parser.number_streams(&o.streams);
+        }
         let mut lineno = 0u64;
         for l in &head {
             lineno += 1;
             count(l.len() as u64, lineno);
-            parser.push(lineno, l);
+            match wanted.as_mut().map(|w| w.wants(lineno)) {
+                None | Some(Some(true)) => parser.push(lineno, l),
+                Some(_) => parser.push(lineno, SKIP),
+            }
         }
         drop(head);
+        let mut read_no = lineno;
         let stopped = AtomicBool::new(false);
         // Events handed to the sink, per stream.
         let mut drained: Vec<usize> = Vec::new();
@@ -350,10 +384,15 @@ impl<'r> Opened<'r> {
             });
             let next = || {
                 let within = caps.head_bytes == 0 || reader.stats.bytes < caps.head_bytes;
-                if within && !stopped.load(Ordering::Relaxed) {
-                    reader.next_line()
-                } else {
-                    None
+                if !within || stopped.load(Ordering::Relaxed) {
+                    return None;
+                }
+                read_no += 1;
+                match wanted.as_mut().map(|w| w.wants(read_no)) {
+                    None | Some(Some(true)) => reader.next_line(),
+                    // Past the last line wanted: the rest is not read.
+                    Some(None) => None,
+                    Some(Some(false)) => reader.skip_line().then(|| SKIP.to_string()),
                 }
             };
             let streaming = consumer.is_some();
@@ -425,6 +464,60 @@ impl<'r> Opened<'r> {
             })
             .collect();
         ParsedInput { sources }
+    }
+}
+
+/// The lines of an input that a second pass reads (the records it wants), and how the first pass
+/// numbered the input's streams.
+#[derive(Debug, Clone, Default)]
+pub struct Only {
+    /// Inclusive line ranges, sorted and disjoint.
+    ranges: Vec<(u64, u64)>,
+    /// The containers of the input's streams, in the first pass's order.
+    streams: Vec<Option<String>>,
+}
+
+impl Only {
+    /// The lines of these records (inclusive first and last lines, in any order; interleaved
+    /// records may overlap), for an input whose streams are these containers.
+    pub fn new(mut records: Vec<(u64, u64)>, streams: Vec<Option<String>>) -> Only {
+        records.sort_unstable();
+        let mut ranges: Vec<(u64, u64)> = Vec::with_capacity(records.len());
+        for (a, b) in records {
+            match ranges.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => ranges.push((a, b.max(a))),
+            }
+        }
+        ranges.shrink_to_fit();
+        Only { ranges, streams }
+    }
+
+    fn cursor(&self) -> Wanted<'_> {
+        Wanted {
+            ranges: &self.ranges,
+            at: 0,
+        }
+    }
+}
+
+/// Walks [`Only`]'s ranges as the lines go by.
+struct Wanted<'o> {
+    ranges: &'o [(u64, u64)],
+    at: usize,
+}
+
+impl Wanted<'_> {
+    /// Whether line `n` is wanted (lines asked in increasing order); `None` past the last range.
+    fn wants(&mut self, n: u64) -> Option<bool> {
+        while let Some(&(_, end)) = self.ranges.get(self.at) {
+            if n <= end {
+                break;
+            }
+            self.at += 1;
+        }
+        let &(start, _) = self.ranges.get(self.at)?;
+        Some(n >= start)
     }
 }
 
@@ -512,4 +605,26 @@ pub fn timeline_from_texts(
 pub fn timeline_of(sources: &[(&str, &str)]) -> Result<Timeline, LoadError> {
     let reg = Registry::load(None).map_err(|e| LoadError::NothingRead(vec![e.to_string()]))?;
     timeline_from_texts(&reg, sources).map_err(|e| LoadError::NothingRead(vec![e.to_string()]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records' line spans join into sorted, disjoint ranges (interleaved records overlap, adjacent
+    /// ones touch), and the cursor says which lines are wanted and when none is left.
+    #[test]
+    fn wanted_lines_are_the_records_spans_joined() {
+        let only = Only::new(
+            vec![(9, 9), (1, 2), (3, 3), (5, 8), (6, 7), (12, 11)],
+            vec![None],
+        );
+        assert_eq!(only.ranges, vec![(1, 3), (5, 9), (12, 12)]);
+        let mut w = only.cursor();
+        let got: Vec<Option<bool>> = (1..=13).map(|n| w.wants(n)).collect();
+        let t = Some(true);
+        let f = Some(false);
+        assert_eq!(got, vec![t, t, t, f, t, t, t, t, t, f, f, t, None]);
+        assert_eq!(Only::new(Vec::new(), Vec::new()).cursor().wants(1), None);
+    }
 }

@@ -434,7 +434,32 @@ impl LineReader {
     /// The next line without its end (`\n` or `\r\n`), or `None` at the end or after a read error
     /// (recorded in `stats.error`).
     pub fn next_line(&mut self) -> Option<String> {
-        let reader = self.reader.as_mut()?;
+        if !self.advance(true) {
+            return None;
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        Some(match std::str::from_utf8(&self.buf) {
+            Ok(s) => s.to_string(),
+            Err(_) => {
+                self.stats.invalid_utf8 += 1;
+                String::from_utf8_lossy(&self.buf).into_owned()
+            }
+        })
+    }
+
+    /// Pass over the next line without copying or decoding it (a second pass that wants other
+    /// lines); `false` at the end, as [`LineReader::next_line`] gives `None`.
+    pub fn skip_line(&mut self) -> bool {
+        self.advance(false)
+    }
+
+    /// Read up to the next line end, into `buf` when `keep`; whether there was a line.
+    fn advance(&mut self, keep: bool) -> bool {
+        let Some(reader) = self.reader.as_mut() else {
+            return false;
+        };
         self.buf.clear();
         let mut cut = false;
         let mut got_any = false;
@@ -478,12 +503,14 @@ impl LineReader {
                 Some(i) => (i, true),
                 None => (chunk.len(), false),
             };
-            let room = MAX_LINE.saturating_sub(self.buf.len());
-            if take > room {
-                cut = true;
+            if keep {
+                let room = MAX_LINE.saturating_sub(self.buf.len());
+                if take > room {
+                    cut = true;
+                }
+                self.buf
+                    .extend_from_slice(chunk.get(..take.min(room)).unwrap_or_default());
             }
-            self.buf
-                .extend_from_slice(chunk.get(..take.min(room)).unwrap_or_default());
             let consumed = if done { take + 1 } else { take };
             self.stats.bytes += consumed as u64;
             reader.consume(consumed);
@@ -492,22 +519,13 @@ impl LineReader {
             }
         }
         if !got_any {
-            return None;
-        }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
+            return false;
         }
         self.stats.lines += 1;
         if cut {
             self.stats.truncated += 1;
         }
-        Some(match std::str::from_utf8(&self.buf) {
-            Ok(s) => s.to_string(),
-            Err(_) => {
-                self.stats.invalid_utf8 += 1;
-                String::from_utf8_lossy(&self.buf).into_owned()
-            }
-        })
+        true
     }
 }
 
@@ -526,6 +544,26 @@ mod tests {
             v.push(l);
         }
         (v, r.stats)
+    }
+
+    /// Passing over lines counts them and their bytes as reading them does, without a copy: the
+    /// lines after them read the same, however long the ones passed over (past `MAX_LINE`).
+    #[test]
+    fn skipped_lines_count_as_read_ones() {
+        let long = "x".repeat(MAX_LINE + 10);
+        let text = format!("a\r\n{long}\nb\n\nc");
+        let (lines, read) = all(reader(text.as_bytes()).unwrap());
+        let mut r = reader(text.as_bytes()).unwrap();
+        assert_eq!(r.next_line().as_deref(), Some("a"));
+        assert!(r.skip_line());
+        assert_eq!(r.next_line().as_deref(), Some("b"));
+        assert!(r.skip_line());
+        assert!(r.skip_line());
+        assert!(!r.skip_line());
+        assert_eq!(r.next_line(), None);
+        assert_eq!(lines.len(), 5);
+        assert_eq!((r.stats.lines, r.stats.bytes), (read.lines, read.bytes));
+        assert_eq!(r.stats.truncated, 0, "a line passed over is not cut");
     }
 
     #[test]

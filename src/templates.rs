@@ -169,6 +169,149 @@ impl Builder {
     }
 }
 
+/// Template keys masked on one thread, with its own copy of the regexes and a cache of call sites.
+pub struct Keyer {
+    m: Masks,
+    sites: HashMap<Arc<str>, String>,
+}
+
+impl Default for Keyer {
+    fn default() -> Keyer {
+        Keyer {
+            m: masks().clone(),
+            sites: HashMap::new(),
+        }
+    }
+}
+
+impl Keyer {
+    /// The template key of an event (as [`key_of`]).
+    pub fn key(&mut self, ev: &Event) -> String {
+        let Some(l) = ev.location.as_ref() else {
+            return key_with(&self.m, ev, "");
+        };
+        if let Some(site) = self.sites.get(l) {
+            return key_with(&self.m, ev, site);
+        }
+        let site = site_file(l);
+        let key = key_with(&self.m, ev, &site);
+        if self.sites.len() < MAX_SITES {
+            self.sites.insert(Arc::clone(l), site);
+        }
+        key
+    }
+}
+
+/// The templates of one stream's events in the stream's own order, before the streams are merged
+/// into a timeline (pass 1 of a two-pass `check`, which reads each input on a thread of its own):
+/// each event's template in the stream, and each template's key and first call site.
+#[derive(Debug, Default)]
+pub struct StreamKeys {
+    index: HashMap<String, u32>,
+    /// Per template of the stream: its key, and the call site with line of its first event.
+    keys: Vec<(String, Option<String>)>,
+    /// Per event of the stream, its template in `keys`.
+    of_event: Vec<u32>,
+}
+
+impl StreamKeys {
+    /// Add the stream's next event, of template key `key`: its template in the stream, and whether
+    /// that template is new.
+    pub fn add(&mut self, key: String, ev: &Event) -> (u32, bool) {
+        if let Some(&t) = self.index.get(&key) {
+            self.of_event.push(t);
+            return (t, false);
+        }
+        let t = self.keys.len() as u32;
+        self.keys
+            .push((key.clone(), ev.location.as_deref().map(short_site_line)));
+        self.index.insert(key, t);
+        self.of_event.push(t);
+        (t, true)
+    }
+
+    /// The level and masked message of a template of the stream.
+    pub fn level_text(&self, t: u32) -> Option<(Level, String)> {
+        let (key, _) = self.keys.get(t as usize)?;
+        let (level, _, text) = split_key(key);
+        Some((level, text))
+    }
+
+    /// Give back what the lists reserved while growing (they live until the streams are merged).
+    pub fn shrink(&mut self) {
+        self.of_event.shrink_to_fit();
+        self.index = HashMap::new();
+    }
+}
+
+/// The templates of a timeline whose streams were keyed apart ([`StreamKeys`]): `order` gives each
+/// event of the timeline, in timeline order, as (stream, index in the stream). The same templates,
+/// ids and counts as [`Templates::build`] over the merged timeline, since keys are pure functions of
+/// events and each stream keeps its order in the timeline.
+pub fn merge_streams(
+    streams: &[StreamKeys],
+    order: impl Iterator<Item = (usize, usize)>,
+    events: usize,
+) -> Templates {
+    let mut out = Templates {
+        of_event: Vec::with_capacity(events),
+        list: Vec::new(),
+    };
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    // Per stream, its templates' numbers in the merged list once met.
+    let mut global: Vec<Vec<Option<u32>>> =
+        streams.iter().map(|s| vec![None; s.keys.len()]).collect();
+    for (i, (s, k)) in order.enumerate() {
+        let Some(stream) = streams.get(s) else {
+            continue;
+        };
+        let Some(&local) = stream.of_event.get(k) else {
+            continue;
+        };
+        let Some(slot) = global.get_mut(s).and_then(|g| g.get_mut(local as usize)) else {
+            continue;
+        };
+        let t = match *slot {
+            Some(t) => t,
+            None => {
+                let (key, site_line) = &stream.keys[local as usize];
+                let t = match index.get(key.as_str()) {
+                    Some(&t) => t,
+                    None => {
+                        let t = out.list.len() as u32;
+                        let (level, site, text) = split_key(key);
+                        out.list.push(Template {
+                            id: id_of(key),
+                            key: key.clone(),
+                            level,
+                            site,
+                            site_line: site_line.clone(),
+                            text,
+                            count: 0,
+                            first: i,
+                            last: i,
+                            per_source: Vec::new(),
+                        });
+                        index.insert(key, t);
+                        t
+                    }
+                };
+                *slot = Some(t);
+                t
+            }
+        };
+        out.of_event.push(t);
+        let tp = &mut out.list[t as usize];
+        tp.count += 1;
+        tp.last = i;
+        match tp.per_source.iter_mut().find(|(src, _)| *src == s) {
+            Some((_, n)) => *n += 1,
+            None => tp.per_source.push((s, 1)),
+        }
+    }
+    out
+}
+
 /// Events per worker in one block of [`Templates::build`].
 const BLOCK: usize = 16 * 1024;
 

@@ -46,7 +46,14 @@ pub struct SourceParser<'a> {
     last_instant: Option<chrono::NaiveDateTime>,
     // The per-line work, for lines this parser prepares itself.
     prep: LinePrep<'a>,
+    // Whether the last line was skipped (its open records are closed already).
+    in_gap: bool,
 }
+
+/// What a reader hands on in place of a line it skipped (a line never holds a line feed): the
+/// parser closes its open records there, so that the records it is given whole come out as a full
+/// read gives them, and the lines of records it is not given become nothing or stray pieces.
+pub const SKIP: &str = "\n";
 
 /// What one physical line is, decided from that line alone: escape codes and collector prefixes peeled,
 /// ignore and strip patterns applied, start patterns tried. This is most of parsing, and it can run
@@ -57,6 +64,8 @@ pub struct SourceParser<'a> {
 pub enum Prepared {
     /// A meta line the format ignores.
     Ignored,
+    /// A line the reader skipped unread ([`SKIP`]): a second pass that wants other records only.
+    Skipped,
     /// A line of a JSON-lines format.
     Json {
         /// Its compose service.
@@ -131,6 +140,9 @@ impl<'a> LinePrep<'a> {
 
     /// What the physical line `raw` is, before the record state decides what it does.
     pub fn prepare(&mut self, raw: &str) -> Prepared {
+        if raw == SKIP {
+            return Prepared::Skipped;
+        }
         let clean = strip_ansi(raw);
         let (line, prefix) = if self.fmt.collectors {
             self.peeler.strip(self.reg, &clean)
@@ -343,6 +355,17 @@ impl<'a> SourceParser<'a> {
             max_events: MAX_EVENTS,
             last_instant: None,
             prep: LinePrep::new(fmt, reg),
+            in_gap: false,
+        }
+    }
+
+    /// Number the streams as a reading of the whole input numbered them (containers in order of
+    /// first appearance): a reading of some lines only may meet them in another order, or not at all.
+    pub fn number_streams(&mut self, keys: &[Option<String>]) {
+        for k in keys {
+            if !self.out.iter().any(|(o, _)| o == k) {
+                self.out.push((k.clone(), Vec::new()));
+            }
         }
     }
 
@@ -511,7 +534,18 @@ impl<'a> SourceParser<'a> {
     /// Feed one physical line (1-based number) that a [`LinePrep`] of this format prepared: lines must
     /// come in order, whoever prepared them.
     pub fn apply(&mut self, lineno: u64, p: Prepared) {
+        if matches!(p, Prepared::Skipped) {
+            if !self.in_gap {
+                self.in_gap = true;
+                for k in self.order.clone() {
+                    self.flush(&k);
+                }
+            }
+            return;
+        }
+        self.in_gap = false;
         let t = match p {
+            Prepared::Skipped => return,
             Prepared::Ignored => {
                 self.stats.meta += 1;
                 return;

@@ -134,7 +134,9 @@ impl Prefilter {
 
 /// Whether an event can be a candidate of any pattern of a rule set, decided one event at a time:
 /// what a two-pass `check` keeps of it (`crate::lean`). It keeps the whole event wherever
-/// [`Prefilter::build`] would list it for some pattern.
+/// [`Prefilter::build`] would list it for some pattern. A clone compiles nothing again and has its
+/// own regex caches: one per thread.
+#[derive(Clone)]
 pub struct Mentions {
     auto: Option<Arc<Automaton>>,
     /// The automaton's regexes, compiled (by index into its `regexes`): a literal only says where
@@ -148,6 +150,7 @@ pub struct Mentions {
 }
 
 /// A pattern without required literals.
+#[derive(Clone)]
 struct Open {
     re: regex::Regex,
     /// No condition (which could read more of the event than its match).
