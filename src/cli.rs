@@ -332,7 +332,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub show_suppressed: bool,
     /// Read the inputs twice instead of holding every line: only the lines a rule can read are
-    /// held, the findings are the same. `auto` does it for files of 256 MiB or more
+    /// held, the findings are the same. `auto` does it for files of 32 MiB or more
     /// together; `--format markdown`, `--record` and stdin hold the inputs whole.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     pub stream: StreamArg,
@@ -521,7 +521,7 @@ pub struct TimelineArgs {
 /// When `diag timeline` and `diag check` read their inputs in two passes (see `--stream`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StreamArg {
-    /// For files of 256 MiB or more together.
+    /// For files large enough together (`check`: 32 MiB, `timeline`: 256 MiB).
     Auto,
     /// Whenever the inputs are files (stdin is read once and held).
     Always,
@@ -530,19 +530,23 @@ pub enum StreamArg {
 }
 
 impl StreamArg {
-    /// Whether inputs of this many bytes are read in two passes.
-    fn wanted(self, bytes: u64) -> bool {
+    /// Whether inputs of this many bytes are read in two passes, `auto` from `min` bytes.
+    fn wanted(self, bytes: u64, min: u64) -> bool {
         match self {
             StreamArg::Never => false,
             StreamArg::Always => true,
-            StreamArg::Auto => bytes >= STREAM_MIN_BYTES,
+            StreamArg::Auto => bytes >= min,
         }
     }
 }
 
-/// Inputs at least this large (all together) are streamed by `--stream auto`: below it, holding the
-/// events costs less than reading twice.
-const STREAM_MIN_BYTES: u64 = 256 << 20;
+/// Inputs at least this large (all together) are read in two passes by `timeline --stream auto`:
+/// below it, holding the events costs less than reading everything twice.
+const TIMELINE_STREAM_MIN_BYTES: u64 = 256 << 20;
+
+/// The same for `check`, whose second pass reads only the records a rule can read: from about
+/// 32 MiB it takes no longer than holding every event, in half the memory or less.
+const CHECK_STREAM_MIN_BYTES: u64 = 32 << 20;
 
 /// An error that ends the run: the library's typed errors, plus what the command line itself refuses.
 /// `run` turns each into its message and exit code, in one place.
@@ -903,7 +907,7 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
     let st = a.input.settle()?;
     let inputs = &st.expansion.inputs;
-    let wanted = a.stream.wanted(st.bytes);
+    let wanted = a.stream.wanted(st.bytes, TIMELINE_STREAM_MIN_BYTES);
     if wanted && crate::stream::can_stream(inputs) {
         return timeline_streamed(a, g, st);
     }
@@ -1159,7 +1163,7 @@ fn load_for_check(
 ) -> Result<(Loaded, Option<crate::templates::Templates>), Fatal> {
     let st = a.input.settle()?;
     let inputs = &st.expansion.inputs;
-    let wanted = a.stream.wanted(st.bytes);
+    let wanted = a.stream.wanted(st.bytes, CHECK_STREAM_MIN_BYTES);
     let held_only = a.format == CheckFormat::Markdown || a.record.record;
     let active: Vec<&crate::rules::load::Rule> =
         rules.iter().filter(|r| sel.allows(&r.info.id)).collect();

@@ -368,12 +368,14 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     let templates = templates::merge_streams(&keys, plan.order(), total);
     drop(keys);
     settle_follow_ups(plan.order(), &mut wants);
+    // Every record read is held: room for all at once, not a doubling copy at the peak.
+    let n: usize = wants.iter().map(Vec::len).sum();
     let mut f = Filler {
         keep,
         extract: &reg.entities,
         shared: Default::default(),
-        at: Vec::new(),
-        held: Vec::new(),
+        at: Vec::with_capacity(n),
+        held: Vec::with_capacity(n),
     };
     let mut light = reg.clone();
     light.entities = reg.entities.for_cids();

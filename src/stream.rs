@@ -221,6 +221,9 @@ fn open<'r>(
     Opened::new(reg, reader, input.file_name(), forced, head_bytes)
 }
 
+/// Event batches (a thousand events or so each) waiting for pass 1's marker.
+const MARK_IN_FLIGHT: usize = 2;
+
 /// Pass 1 of one input.
 fn sketch(
     reg: &Registry,
@@ -237,51 +240,76 @@ fn sketch(
     let mut scanner = Scanner::new(&reg.anchors);
     let mut dir = DirectoryBuilder::default();
     let mut owners = OwnerTally::default();
-    let mut marker = keep.map(crate::lean::Marker::new);
-    let mut sink = |k: usize, evs: Vec<Event>| {
-        if times.len() <= k {
-            times.resize_with(k + 1, Times::default);
-        }
-        let Some(t) = times.get_mut(k) else {
-            return true;
+    // Marking (templates, what the rules read) runs on a thread of its own, after the events'
+    // correlation data is taken: it is as much work again, and this thread is the read's
+    // critical path.
+    let (parsed, marks) = std::thread::scope(|sc| {
+        let (to_marker, batches) = sync_channel::<(usize, Vec<Event>)>(MARK_IN_FLIGHT);
+        let marking = keep.map(|keep| {
+            let mut marker = crate::lean::Marker::new(keep);
+            sc.spawn(move || {
+                for (k, evs) in batches {
+                    for ev in &evs {
+                        marker.add(k, ev);
+                    }
+                }
+                marker
+            })
+        });
+        let to_marker = marking.is_some().then_some(to_marker);
+        let mut sink = |k: usize, mut evs: Vec<Event>| {
+            if times.len() <= k {
+                times.resize_with(k + 1, Times::default);
+            }
+            let Some(t) = times.get_mut(k) else {
+                return true;
+            };
+            for ev in &mut evs {
+                ev.source = k;
+                let i = t.len();
+                if let Some(RawTime::Instant(x)) = ev.raw_ts {
+                    earliest = Some(earliest.map_or(x, |e| e.min(x)));
+                }
+                t.push(ev.raw_ts);
+                scanner.event(
+                    At {
+                        source: k,
+                        index: i,
+                    },
+                    ev,
+                );
+                dir.add(k, i, ev);
+                owners.add(ev, role, &reg.entities);
+            }
+            // The marker only stops when its channel closes; a panic there ends the scope with it.
+            if let Some(tx) = &to_marker {
+                let _ = tx.send((k, evs));
+            }
+            true
         };
-        for mut ev in evs {
-            ev.source = k;
-            let i = t.len();
-            if let Some(RawTime::Instant(x)) = ev.raw_ts {
-                earliest = Some(earliest.map_or(x, |e| e.min(x)));
-            }
-            t.push(ev.raw_ts);
-            scanner.event(
-                At {
-                    source: k,
-                    index: i,
-                },
-                &ev,
-            );
-            dir.add(k, i, &ev);
-            owners.add(&ev, role, &reg.entities);
-            if let Some(m) = marker.as_mut() {
-                m.add(k, &ev);
-            }
-        }
-        true
-    };
-    let names = Names {
-        label: &input.label,
-        display: &input.display(),
-        file_name,
-    };
-    let caps = Caps {
-        max_events: usize::MAX,
-        head_bytes: 0,
-    };
-    let parsed = opened.parse(reg, names, Some(progress), caps, Some(&mut sink));
+        let names = Names {
+            label: &input.label,
+            display: &input.display(),
+            file_name,
+        };
+        let caps = Caps {
+            max_events: usize::MAX,
+            head_bytes: 0,
+        };
+        let parsed = opened.parse(reg, names, Some(progress), caps, Some(&mut sink));
+        // The marker ends when the channel closes.
+        drop(to_marker);
+        let marks = match marking.map(|h| h.join()) {
+            Some(Ok(m)) => m.finish(parsed.sources.len()),
+            Some(Err(p)) => std::panic::resume_unwind(p),
+            None => Vec::new(),
+        };
+        (parsed, marks)
+    });
     times.resize_with(parsed.sources.len(), Times::default);
     for t in &mut times {
         t.shrink_to_fit();
     }
-    let marks = marker.map_or_else(Vec::new, |m| m.finish(parsed.sources.len()));
     Ok(Sketch {
         parsed,
         times,
