@@ -332,8 +332,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub show_suppressed: bool,
     /// Read the inputs twice instead of holding every line: only the lines a rule can read are
-    /// held, the findings are the same. `auto` does it for files of 32 MiB or more
-    /// together; `--format markdown`, `--record` and stdin hold the inputs whole.
+    /// held, the findings are the same. `auto` does it for inputs of 32 MiB or more
+    /// together; standard input is copied to a private file in $TMPDIR first (removed at the
+    /// end); `--format markdown` and `--record` hold the inputs whole.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     pub stream: StreamArg,
     /// The run's id and labels (in every report), `--record` and the history it writes to.
@@ -664,7 +665,11 @@ impl InputArgs {
     /// [`InputArgs::load`], with a progress bar on stderr when `progress` is allowed and the inputs
     /// are large.
     pub fn load_shown(&self, progress: bool) -> Result<Loaded, Fatal> {
-        let st = self.settle()?;
+        self.load_settled(self.settle()?, progress)
+    }
+
+    /// [`InputArgs::load_shown`] of inputs settled already.
+    fn load_settled(&self, st: Settled, progress: bool) -> Result<Loaded, Fatal> {
         let inputs = &st.expansion.inputs;
         let forced = self.input_format.as_deref();
         let (mut timeline, mut problems) = with_bar(progress, st.bytes, inputs.len(), |c| {
@@ -1153,6 +1158,26 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
     Ok(if failed { 1 } else { 0 })
 }
 
+/// Copy standard input, when it is one of the inputs, to a private temporary file that stands
+/// for it (shown as standard input), so that it can be read twice.
+fn copy_stdin(st: &mut Settled) -> Result<Option<source::Copied>, Fatal> {
+    let Some(stdin) = st.expansion.inputs.iter_mut().find(|i| i.path.is_none()) else {
+        return Ok(None);
+    };
+    let copy = source::Copied::copy(io::stdin().lock(), &std::env::temp_dir()).map_err(|e| {
+        Fatal::Io(io::Error::new(
+            e.kind(),
+            format!(
+                "cannot copy standard input to a temporary file ({e}); set TMPDIR to a writable \
+                 folder, or pass --stream never to read it once and hold it"
+            ),
+        ))
+    })?;
+    *stdin = copy.input_for(stdin);
+    st.bytes += copy.bytes;
+    Ok(Some(copy))
+}
+
 /// The inputs of `check`: held whole, or read in two passes into a sparse timeline of the events a
 /// rule can read (see [`crate::lean`]), with the templates computed on the way.
 fn load_for_check(
@@ -1161,10 +1186,18 @@ fn load_for_check(
     rules: &[crate::rules::load::Rule],
     sel: &Selection,
 ) -> Result<(Loaded, Option<crate::templates::Templates>), Fatal> {
-    let st = a.input.settle()?;
+    let mut st = a.input.settle()?;
+    let held_only = a.format == CheckFormat::Markdown || a.record.record;
+    // Standard input is copied to a private file first (removed when this returns), to be read
+    // in two passes like a file when it is large: the copy costs a write of its bytes, holding it
+    // would cost memory in proportion.
+    let _copy = if a.stream != StreamArg::Never && !held_only {
+        copy_stdin(&mut st)?
+    } else {
+        None
+    };
     let inputs = &st.expansion.inputs;
     let wanted = a.stream.wanted(st.bytes, CHECK_STREAM_MIN_BYTES);
-    let held_only = a.format == CheckFormat::Markdown || a.record.record;
     let active: Vec<&crate::rules::load::Rule> =
         rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
     let keep = (wanted && !held_only && crate::stream::can_stream(inputs))
@@ -1179,7 +1212,7 @@ fn load_for_check(
                 crate::stream::MAX_INPUTS
             );
         }
-        return Ok((a.input.load_shown(g.progress)?, None));
+        return Ok((a.input.load_settled(st, g.progress)?, None));
     };
     let mut plan = a.input.plan(&st, g, Some(&keep))?;
     // Events held in two passes cost less, but a log whose every line a rule reads costs as much:
@@ -1194,7 +1227,7 @@ fn load_for_check(
                 crate::lean::CAP_FACTOR
             );
         }
-        return Ok((a.input.load_shown(g.progress)?, None));
+        return Ok((a.input.load_settled(st, g.progress)?, None));
     }
     let problems = std::mem::take(&mut plan.problems);
     let lean = crate::lean::fill(&st.registry, plan, &keep).map_err(|e| match e {

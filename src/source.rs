@@ -6,7 +6,7 @@
 
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -70,23 +70,100 @@ pub struct Input {
     pub path: Option<PathBuf>,
     /// Whether the label was given by the user (`alice=tab0.log`).
     pub labelled: bool,
+    /// Standard input copied to the private file `path` (to be read twice, or followed): shown
+    /// as standard input, and its file name means nothing.
+    pub spooled: bool,
 }
 
 impl Input {
     /// Path as shown to people.
     pub fn display(&self) -> String {
         match &self.path {
-            Some(p) => p.display().to_string(),
-            None => "<stdin>".to_string(),
+            Some(p) if !self.spooled => p.display().to_string(),
+            _ => "<stdin>".to_string(),
         }
     }
 
     /// The file's name, when it is a file with a UTF-8 name (formats take a date from it).
     pub fn file_name(&self) -> Option<&str> {
+        if self.spooled {
+            return None;
+        }
         self.path
             .as_ref()
             .and_then(|p| p.file_name())
             .and_then(|n| n.to_str())
+    }
+}
+
+/// A new private file in `dir` for a copy of standard input: created with `create_new` (never an
+/// existing file or a link someone planted), mode 0600 on Unix.
+pub fn private_file(dir: &Path) -> io::Result<(File, PathBuf)> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut last = None;
+    for n in 0..16u32 {
+        let path = dir.join(format!(
+            "diag-stdin-{}-{stamp:x}-{n}.log",
+            std::process::id()
+        ));
+        match opts.open(&path) {
+            Ok(f) => return Ok((f, path)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free name for a copy of standard input")))
+}
+
+/// A whole copy of a stream (standard input) in a private file, removed when this is dropped: an
+/// input that can be read twice.
+#[derive(Debug)]
+pub struct Copied {
+    path: PathBuf,
+    /// Bytes copied.
+    pub bytes: u64,
+}
+
+impl Copied {
+    /// Copy `from` to its end into a new private file in `dir`.
+    pub fn copy(mut from: impl Read, dir: &Path) -> io::Result<Copied> {
+        let (file, path) = private_file(dir)?;
+        // Made before the copy: a failed copy removes its file.
+        let mut copied = Copied { path, bytes: 0 };
+        let mut out = io::BufWriter::with_capacity(1 << 20, file);
+        copied.bytes = io::copy(&mut from, &mut out)?;
+        out.flush()?;
+        Ok(copied)
+    }
+
+    /// Where the copy is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The input `stdin` read from this copy.
+    pub fn input_for(&self, stdin: &Input) -> Input {
+        Input {
+            path: Some(self.path.clone()),
+            spooled: true,
+            ..stdin.clone()
+        }
+    }
+}
+
+impl Drop for Copied {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -262,6 +339,7 @@ pub fn expand_all(args: &[String]) -> Result<Expansion, InputError> {
                     label: label.clone().unwrap_or_else(|| "stdin".into()),
                     path: None,
                     labelled: label.is_some(),
+                    spooled: false,
                 });
             }
             continue;
@@ -303,6 +381,7 @@ pub fn expand_all(args: &[String]) -> Result<Expansion, InputError> {
                 label: l,
                 path: Some(p),
                 labelled: label.is_some(),
+                spooled: false,
             });
         }
     }
@@ -544,6 +623,37 @@ mod tests {
             v.push(l);
         }
         (v, r.stats)
+    }
+
+    /// A copy holds every byte of its stream in a file of its own (mode 0600), stands for stdin
+    /// (shown as such, no file name), and goes when dropped; a folder it cannot write to is an
+    /// error, not a panic.
+    #[test]
+    fn a_copy_of_a_stream_is_private_whole_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let c = Copied::copy(io::Cursor::new(data.clone()), dir.path()).unwrap();
+        assert_eq!(c.bytes, data.len() as u64);
+        assert_eq!(std::fs::read(c.path()).unwrap(), data);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(c.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let stdin = Input {
+            label: "svc".into(),
+            path: None,
+            labelled: true,
+            spooled: false,
+        };
+        let i = c.input_for(&stdin);
+        assert_eq!((i.display().as_str(), i.file_name()), ("<stdin>", None));
+        assert_eq!((i.label.as_str(), i.labelled), ("svc", true));
+        let path = c.path().to_path_buf();
+        drop(c);
+        assert!(!path.exists());
+        assert!(Copied::copy(io::empty(), &dir.path().join("missing")).is_err());
     }
 
     /// Passing over lines counts them and their bytes as reading them does, without a copy: the

@@ -1269,12 +1269,14 @@ mod tests {
             label: format!("f{n}"),
             path: Some(PathBuf::from(format!("f{n}.log"))),
             labelled: false,
+            spooled: false,
         };
         assert!(can_stream(&[file(0), file(1)]));
         let stdin = Input {
             label: "stdin".into(),
             path: None,
             labelled: false,
+            spooled: false,
         };
         assert!(!can_stream(&[file(0), stdin]));
         assert!(!can_stream(&[]));

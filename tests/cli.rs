@@ -489,6 +489,78 @@ fn labels_globs_gz_and_stdin() {
     assert_eq!(stderr(&held), stderr(&twice));
 }
 
+/// `check` copies standard input to a private temporary file and reads that twice, as it reads
+/// a file: the report is the one a held read gives (sources named as stdin, plain or gz), and the
+/// copy is gone when the run ends.
+#[test]
+fn check_reads_stdin_twice_from_a_private_copy() {
+    let text = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/seed/internal-service.log"),
+    )
+    .expect("read");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&text).expect("gz");
+    let gz = e.finish().expect("gz");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = |input: &[u8], stream: &str| -> serde_json::Value {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
+            .args(["check", "svc=-", "--format", "json", "--fail-on", "none"])
+            .args(["--stream", stream])
+            .env("TMPDIR", tmp.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("feed stdin");
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("reads files only"),
+            "{}",
+            stderr(&out)
+        );
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        // Timings differ between any two runs.
+        fn untimed(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.retain(|k, _| !k.ends_with("_s") && k != "rule_times");
+                    m.values_mut().for_each(untimed);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(untimed),
+                _ => {}
+            }
+        }
+        untimed(&mut v);
+        v
+    };
+    for input in [&text[..], &gz[..]] {
+        let held = run(input, "never");
+        let twice = run(input, "always");
+        assert_eq!(held, twice);
+        let sources = twice["sources"].as_array().expect("sources");
+        assert!(!sources.is_empty());
+        for s in sources {
+            assert_eq!(s["path"], "<stdin>", "{s}");
+            assert!(
+                s["label"].as_str().is_some_and(|l| l.starts_with("svc")),
+                "{s}"
+            );
+        }
+        assert!(twice["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["rule"] == "panic")));
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("tmp").collect();
+    assert!(left.is_empty(), "copies left behind: {left:?}");
+}
+
 #[test]
 fn bad_input_gets_clear_errors_and_counted_skips() {
     let o = diag(&["check", "/no/such/dir/x.log"]);

@@ -164,6 +164,7 @@ fn input(rel: &Path) -> Input {
             .to_string(),
         path: Some(root().join(rel)),
         labelled: false,
+        spooled: false,
     }
 }
 

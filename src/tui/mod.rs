@@ -110,6 +110,7 @@ pub fn run(mut job: Job) -> io::Result<()> {
             )
         })?;
         input.path = Some(s.path().to_path_buf());
+        input.spooled = true;
         spool = Some(s);
     }
     let can_follow = job.inputs.iter().all(|i| i.path.is_some());

@@ -2,7 +2,7 @@
 //! it again on every reload and follow it like a growing file (`docker compose logs -f | diag tui -`).
 //! The file is removed when the spool is dropped.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ impl Spool {
     /// Start copying `input` to a new file in `dir` (created with `create_new`: never an existing file
     /// or a link someone planted; mode 0600 on Unix).
     pub fn start(input: impl Read + Send + 'static, dir: &Path) -> io::Result<Spool> {
-        let (file, path) = create(dir)?;
+        let (file, path) = crate::source::private_file(dir)?;
         std::thread::Builder::new()
             .name("diag-spool".into())
             .spawn(move || copy(input, file))?;
@@ -36,33 +36,6 @@ impl Drop for Spool {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
-}
-
-fn create(dir: &Path) -> io::Result<(File, PathBuf)> {
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let mut last = None;
-    for n in 0..16u32 {
-        let path = dir.join(format!(
-            "diag-stdin-{}-{stamp:x}-{n}.log",
-            std::process::id()
-        ));
-        match opts.open(&path) {
-            Ok(f) => return Ok((f, path)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no free name for the stdin spool")))
 }
 
 /// Copy until the end of input or the first error (a full disk stops the copy; what was written
