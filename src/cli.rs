@@ -514,7 +514,8 @@ pub struct TimelineArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: TimelineFormat,
     /// Read the inputs twice instead of holding them: memory stays small whatever their size, at
-    /// the cost of a second read. `auto` does it for files of 256 MiB or more together.
+    /// the cost of a second read. `auto` does it for inputs of 256 MiB or more together; standard
+    /// input is copied to a private file in $TMPDIR first (removed at the end).
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     pub stream: StreamArg,
 }
@@ -910,7 +911,13 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 }
 
 fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
-    let st = a.input.settle()?;
+    let mut st = a.input.settle()?;
+    // As `check` does (see `load_for_check`): standard input is read from a private copy.
+    let _copy = if a.stream != StreamArg::Never {
+        copy_stdin(&mut st)?
+    } else {
+        None
+    };
     let inputs = &st.expansion.inputs;
     let wanted = a.stream.wanted(st.bytes, TIMELINE_STREAM_MIN_BYTES);
     if wanted && crate::stream::can_stream(inputs) {
