@@ -1,8 +1,12 @@
 //! The timeline `diag check` needs, read in two passes: a sparse timeline that holds only the events
 //! some rule can read, each at its index in the whole timeline.
 //!
-//! Pass 1 is [`stream::plan`]. Pass 2 ([`stream::replay`]) hands every event on in timeline order;
-//! its template is computed then (templates count every event). What a rule can read of an event:
+//! Pass 1 ([`plan`]: [`stream::plan_marked`]) reads every event for placement and, on a thread of
+//! its own per input ([`Marker`]), keys its template (templates count every event; they are
+//! numbered in timeline order once the sources are placed) and decides from the event alone what a
+//! rule can read of it, noting the lines of those records. Pass 2 ([`fill`]:
+//! [`stream::replay_only`]) reads only those lines again, passing every other line over unread,
+//! and hands the records on in timeline order. What a rule can read of an event:
 //! - a match of one of its patterns: a literal of the pattern found and its regex matching
 //!   ([`Mentions`]), held whole;
 //! - a warning or an error (severity by phase tests whether a later one is benign), or a template a
@@ -11,7 +15,8 @@
 //!   line): held whole;
 //! - a match of a pattern without literals (a CID shape): held with only the part of its message
 //!   the pattern matches; when the pattern is only an `absence` rule's follow-up, only the first
-//!   such match of a source after each trigger of its rule (see [`Need::Part`]).
+//!   such match of a source after each trigger of its rule (see [`Need::Part`]), which is settled
+//!   in timeline order between the passes ([`settle_follow_ups`]).
 //!
 //! Of the events not held, rules read only the CIDs (`process-vanished`, accounting and severity by
 //! phase ask which CIDs a source names): those are kept per source ([`crate::model::Sparse`]).
