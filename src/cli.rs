@@ -914,7 +914,7 @@ fn cmd_timeline(a: &TimelineArgs, g: Globals) -> Result<i32, Fatal> {
     let mut st = a.input.settle()?;
     // As `check` does (see `load_for_check`): standard input is read from a private copy.
     let _copy = if a.stream != StreamArg::Never {
-        copy_stdin(&mut st)?
+        copy_stdin(&mut st, g.quiet)?
     } else {
         None
     };
@@ -1167,16 +1167,32 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
 
 /// Copy standard input, when it is one of the inputs, to a private temporary file that stands
 /// for it (shown as standard input), so that it can be read twice.
-fn copy_stdin(st: &mut Settled) -> Result<Option<source::Copied>, Fatal> {
+/// When no private file can be made there (a read-only `$TMPDIR`), standard input is read once and
+/// held, as `--stream never` reads it, and a note says why.
+fn copy_stdin(st: &mut Settled, quiet: bool) -> Result<Option<source::Copied>, Fatal> {
     let Some(stdin) = st.expansion.inputs.iter_mut().find(|i| i.path.is_none()) else {
         return Ok(None);
     };
-    let copy = source::Copied::copy(io::stdin().lock(), &std::env::temp_dir()).map_err(|e| {
+    let dir = std::env::temp_dir();
+    let empty = match source::Copied::start(&dir) {
+        Ok(e) => e,
+        Err(e) => {
+            if !quiet {
+                eprintln!(
+                    "diag: note: cannot make a private copy of standard input in {} ({e}); it is \
+                     read once and held (set TMPDIR to a writable folder to read it in two passes)",
+                    dir.display()
+                );
+            }
+            return Ok(None);
+        }
+    };
+    let copy = empty.fill(io::stdin().lock()).map_err(|e| {
         Fatal::Io(io::Error::new(
             e.kind(),
             format!(
-                "cannot copy standard input to a temporary file ({e}); set TMPDIR to a writable \
-                 folder, or pass --stream never to read it once and hold it"
+                "cannot copy standard input to a temporary file ({e}): a full disk? Set TMPDIR \
+                 to a folder with room, or pass --stream never to read it once and hold it"
             ),
         ))
     })?;
@@ -1199,7 +1215,7 @@ fn load_for_check(
     // in two passes like a file when it is large: the copy costs a write of its bytes, holding it
     // would cost memory in proportion.
     let _copy = if a.stream != StreamArg::Never && !held_only {
-        copy_stdin(&mut st)?
+        copy_stdin(&mut st, g.quiet)?
     } else {
         None
     };

@@ -136,14 +136,18 @@ pub struct Copied {
 
 impl Copied {
     /// Copy `from` to its end into a new private file in `dir`.
-    pub fn copy(mut from: impl Read, dir: &Path) -> io::Result<Copied> {
+    pub fn copy(from: impl Read, dir: &Path) -> io::Result<Copied> {
+        Copied::start(dir)?.fill(from)
+    }
+
+    /// The empty private file in `dir` a copy will go to (nothing is read yet: a caller that
+    /// cannot have one can still read the stream itself).
+    pub fn start(dir: &Path) -> io::Result<Empty> {
         let (file, path) = private_file(dir)?;
-        // Made before the copy: a failed copy removes its file.
-        let mut copied = Copied { path, bytes: 0 };
-        let mut out = io::BufWriter::with_capacity(1 << 20, file);
-        copied.bytes = io::copy(&mut from, &mut out)?;
-        out.flush()?;
-        Ok(copied)
+        Ok(Empty {
+            copy: Copied { path, bytes: 0 },
+            file,
+        })
     }
 
     /// Where the copy is.
@@ -158,6 +162,24 @@ impl Copied {
             spooled: true,
             ..stdin.clone()
         }
+    }
+}
+
+/// A private file made for a copy, not written yet ([`Copied::start`]); removed when dropped.
+#[derive(Debug)]
+pub struct Empty {
+    copy: Copied,
+    file: File,
+}
+
+impl Empty {
+    /// Copy `from` to its end into the file.
+    pub fn fill(self, mut from: impl Read) -> io::Result<Copied> {
+        let Empty { mut copy, file } = self;
+        let mut out = io::BufWriter::with_capacity(1 << 20, file);
+        copy.bytes = io::copy(&mut from, &mut out)?;
+        out.flush()?;
+        Ok(copy)
     }
 }
 

@@ -559,6 +559,31 @@ fn check_reads_stdin_twice_from_a_private_copy() {
     }
     let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("tmp").collect();
     assert!(left.is_empty(), "copies left behind: {left:?}");
+    // No folder to copy into: read once and held, the same report, and a note that says why.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
+        .args(["check", "svc=-", "--format", "json", "--fail-on", "none"])
+        .args(["--stream", "always"])
+        .env("TMPDIR", tmp.path().join("missing"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&text)
+        .expect("feed stdin");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot make a private copy of standard input"),
+        "{}",
+        stderr(&out)
+    );
+    let r: Report = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(r.findings.iter().any(|f| f.rule == "panic"));
 }
 
 #[test]
