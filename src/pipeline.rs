@@ -610,6 +610,124 @@ pub fn timeline_of(sources: &[(&str, &str)]) -> Result<Timeline, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Events of `text` in format `format` per stream: all of them, or (with `only`) what a
+    /// reading of those lines gives.
+    fn streams_of(
+        reg: &Registry,
+        format: &str,
+        text: &str,
+        only: Option<&Only>,
+    ) -> Vec<(Option<String>, Vec<Event>)> {
+        let reader = source::from_reader(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            "t",
+        )
+        .unwrap();
+        let opened = Opened::new(reg, reader, None, Some(format), 0).unwrap();
+        let names = Names {
+            label: "t",
+            display: "t",
+            file_name: None,
+        };
+        let caps = Caps {
+            max_events: usize::MAX,
+            head_bytes: 0,
+        };
+        let Some(only) = only else {
+            return opened
+                .parse(reg, names, None, caps, None)
+                .sources
+                .into_iter()
+                .map(|(i, evs)| (i.container, evs))
+                .collect();
+        };
+        let mut got: Vec<Vec<Event>> = Vec::new();
+        let mut sink = |k: usize, evs: Vec<Event>| {
+            if got.len() <= k {
+                got.resize_with(k + 1, Vec::new);
+            }
+            got[k].extend(evs);
+            true
+        };
+        let parsed = opened.parse_only(reg, names, caps, only, &mut sink);
+        parsed
+            .sources
+            .into_iter()
+            .map(|(i, _)| i.container)
+            .zip(got.into_iter().chain(std::iter::repeat_with(Vec::new)))
+            .collect()
+    }
+
+    /// The built-in definitions, loaded once for every case.
+    fn registry() -> &'static Registry {
+        static REG: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        REG.get_or_init(|| Registry::load(None).unwrap())
+    }
+
+    /// A line of a compose log of two services (starts, continuation lines, blanks), or of a
+    /// Playwright MCP dump (open and closed records, weak starts, frames, blanks).
+    fn line(format: &str, shape: u8, n: u16) -> String {
+        if format == "playwright-mcp" {
+            return match shape % 6 {
+                0 => format!("[LOG] open {n}"),
+                1 => format!("[LOG] closed {n} @ http://x/a.js:{n}"),
+                2 => format!("TypeError: boom {n}"),
+                3 => format!("    at f (http://x/a.js:{n})"),
+                4 => String::new(),
+                _ => format!("[ERROR] bad {n} @ http://x/a.js:1"),
+            };
+        }
+        let service = if shape & 8 == 0 {
+            "alpha-1  | "
+        } else {
+            "beta-1   | "
+        };
+        let rest = match shape % 4 {
+            0 => format!(" INFO citadel: src/a.rs:{n}: message {n}"),
+            1 => format!("ERROR citadel: src/b.rs:{n}: failure {n}"),
+            2 => format!("   at frame {n}"),
+            _ => String::new(),
+        };
+        format!("{service}{rest}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Whatever the lines and whichever records are chosen, reading only the chosen records'
+        /// lines gives each of them exactly as reading everything does.
+        #[test]
+        fn a_reading_of_some_records_gives_them_as_a_full_reading_does(
+            mcp in any::<bool>(),
+            shapes in proptest::collection::vec((any::<u8>(), any::<u16>()), 1..40),
+            chosen in proptest::collection::vec(any::<bool>(), 1..16),
+        ) {
+            let reg = registry();
+            let format = if mcp { "playwright-mcp" } else { "citadel-tracing" };
+            let text: String = shapes.iter().map(|&(s, n)| line(format, s, n) + "\n").collect();
+            let all = streams_of(reg, format, &text, None);
+            let mut records = Vec::new();
+            let mut want: Vec<(usize, String)> = Vec::new();
+            let mut k = 0;
+            for (s, (_, evs)) in all.iter().enumerate() {
+                for ev in evs {
+                    if chosen[k % chosen.len()] {
+                        records.push((ev.line, ev.end_line));
+                        want.push((s, format!("{ev:?}")));
+                    }
+                    k += 1;
+                }
+            }
+            let only = Only::new(records, all.iter().map(|(c, _)| c.clone()).collect());
+            let some = streams_of(reg, format, &text, Some(&only));
+            for (s, ev) in want {
+                let line: u64 = ev.split("line: ").nth(1).and_then(|r| r.split(',').next()).and_then(|n| n.parse().ok()).unwrap();
+                let got = some.get(s).and_then(|(_, evs)| evs.iter().find(|e| e.line == line));
+                prop_assert_eq!(got.map(|e| format!("{e:?}")), Some(ev), "{}", text);
+            }
+        }
+    }
 
     /// Records' line spans join into sorted, disjoint ranges (interleaved records overlap, adjacent
     /// ones touch), and the cursor says which lines are wanted and when none is left.
