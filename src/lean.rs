@@ -44,6 +44,8 @@ pub struct Keep {
     mentions: Mentions,
     /// Generic rules' watched levels, and the words that make an INFO template watched.
     generic: Vec<(Vec<Level>, Option<regex::Regex>)>,
+    /// Whether some rule's expression reads an event's `key=value` fields.
+    reads_fields: bool,
 }
 
 impl Keep {
@@ -58,6 +60,7 @@ impl Keep {
         Some(Keep {
             mentions: Mentions::for_rules(rules)?,
             generic,
+            reads_fields: rules.iter().any(|r| r.reads_fields()),
         })
     }
 
@@ -236,9 +239,9 @@ fn strip(ev: &mut Event, part: String) {
 /// The events of pass 2 as they arrive, in timeline order: held whole or cut to a part.
 struct Filler<'k> {
     keep: &'k Keep,
-    /// Every extractor: pass 2 parses with the CID ones alone, and an event held whole gets the
-    /// rest here.
-    extract: &'k crate::defs::Extractors,
+    /// What the rules read of an event held whole besides its CIDs (pass 2 parses with the CID
+    /// extractors alone): its fields, when a rule reads them.
+    extract: Option<&'k crate::defs::Extractors>,
     shared: crate::intern::Interner,
     /// Held events and their indices in the whole timeline (two lists, not one of pairs: the
     /// timeline takes the events as they are, without a copy).
@@ -249,13 +252,20 @@ struct Filler<'k> {
 impl Filler<'_> {
     /// The next event pass 2 read, at index `i` of the whole timeline.
     fn take(&mut self, i: usize, mut ev: Event, mark: Mark) {
-        if mark.tail || matches!(mark.own, Own::Whole(_) | Own::Nothing) {
-            self.extract.apply_shared(&mut ev, &mut self.shared);
-        } else if let Need::Part { text, .. } = self.keep.mentions.need(&ev) {
-            strip(&mut ev, text);
+        let whole = mark.tail || matches!(mark.own, Own::Whole(_) | Own::Nothing);
+        let part = if whole {
+            None
         } else {
-            // Pass 1 read the same record: not reached unless the input changed in between.
-            self.extract.apply_shared(&mut ev, &mut self.shared);
+            match self.keep.mentions.need(&ev) {
+                Need::Part { text, .. } => Some(text),
+                // Pass 1 read the same record: not reached unless the input changed in between.
+                _ => None,
+            }
+        };
+        match (part, self.extract) {
+            (Some(text), _) => strip(&mut ev, text),
+            (None, Some(x)) => x.apply_shared(&mut ev, &mut self.shared),
+            (None, None) => {}
         }
         self.at.push(i);
         self.held.push(ev);
@@ -375,9 +385,10 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     settle_follow_ups(plan.order(), &mut wants);
     // Every record read is held: room for all at once, not a doubling copy at the peak.
     let n: usize = wants.iter().map(Vec::len).sum();
+    let fields = keep.reads_fields.then(|| reg.entities.fields_only());
     let mut f = Filler {
         keep,
-        extract: &reg.entities,
+        extract: fields.as_ref(),
         shared: Default::default(),
         at: Vec::with_capacity(n),
         held: Vec::with_capacity(n),
@@ -422,6 +433,14 @@ mod tests {
     /// Findings (rule, title, evidence) of a held and of a two-pass analysis of these files, and the
     /// two-pass timeline.
     fn both(files: &[(&str, String)]) -> (Vec<String>, Vec<String>, Timeline) {
+        both_with(files, None)
+    }
+
+    /// [`both`] with the rules of `rules` (a folder) besides the built-in ones.
+    fn both_with(
+        files: &[(&str, String)],
+        rules: Option<&std::path::Path>,
+    ) -> (Vec<String>, Vec<String>, Timeline) {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
@@ -431,7 +450,7 @@ mod tests {
         let inputs = crate::source::expand_all(&[dir.path().display().to_string()])
             .unwrap()
             .inputs;
-        let all = rules::load::load_rules(None).unwrap();
+        let all = rules::load::load_rules(rules).unwrap();
         let active: Vec<&Rule> = all.iter().collect();
         let profile = crate::profile::Profile::builtin().unwrap_or_default();
         let sel = Selection::default();
@@ -482,6 +501,43 @@ mod tests {
             compared += got.of_event.len();
         }
         assert!(compared > 1000, "{compared} events");
+    }
+
+    /// A rule whose condition reads a `key=value` field finds in two passes what it finds held:
+    /// the events a two-pass check holds get their fields when (and only when) a rule reads them.
+    #[test]
+    fn a_rule_that_reads_fields_gets_them_in_two_passes() {
+        let rules = tempfile::tempdir().unwrap();
+        std::fs::write(
+            rules.path().join("disk.toml"),
+            "id = \"disk-full\"\ntitle = \"Disk full\"\nseverity = \"high\"\nkind = \"match\"\n\
+             description = \"A storage warning that names its disk.\"\nremediation = \"Free the disk.\"\n\
+             [[pattern]]\nregex = 'Storage warning'\ncondition = \"exists(fields.disk)\"\n\
+             [[test]]\nname = \"x\"\nexpect = 1\nlog = \"Storage warning disk=sda1\"\n\
+             [[test]]\nname = \"y\"\nexpect = 0\nlog = \"Storage warning\"\n",
+        )
+        .unwrap();
+        let log = format!(
+            "{}{SITE} Storage warning for the cache\n{SITE} Storage warning disk=sda2 at 99%\n{}",
+            filler(20),
+            filler(20)
+        );
+        let (held, lean, tl) = both_with(&[("service.log", log)], Some(rules.path()));
+        assert!(held.iter().any(|f| f.starts_with("disk-full ")), "{held:?}");
+        assert_eq!(held, lean);
+        let all = rules::load::load_rules(Some(rules.path())).unwrap();
+        let active: Vec<&Rule> = all.iter().collect();
+        assert!(Keep::for_rules(&active).unwrap().reads_fields);
+        let builtin = rules::load::load_rules(None).unwrap();
+        let active: Vec<&Rule> = builtin.iter().collect();
+        assert!(!Keep::for_rules(&active).unwrap().reads_fields);
+        // Without such a rule, held events carry no fields (the rules would not read them).
+        let (_, _, plain) = both(&[(
+            "service.log",
+            format!("{SITE} Storage warning disk=sda2\n{}", filler(20)),
+        )]);
+        assert!(plain.events.iter().all(|e| e.fields.is_empty()));
+        assert!(tl.events.iter().any(|e| e.field("disk") == Some("sda2")));
     }
 
     /// `n` lines no rule reads.

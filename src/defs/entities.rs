@@ -91,6 +91,23 @@ impl Extractors {
         x
     }
 
+    /// The `key=value` field extractors alone: what a two-pass `check` adds to the events it holds
+    /// whole when a rule's expression reads fields (they have their CIDs from pass 2's parse; UUIDs,
+    /// message ids, usernames and name bindings serve correlation, which pass 1 did, and the
+    /// timeline and Markdown outputs, which hold every event).
+    pub fn fields_only(&self) -> Extractors {
+        let mut x = self.clone();
+        x.cid.clear();
+        x.cid_prefix.clear();
+        x.cid_lost.clear();
+        x.uuid.clear();
+        x.msgid_prefix.clear();
+        x.user.clear();
+        x.alias.clear();
+        x.any = x.set();
+        x
+    }
+
     /// The extracting lists in the order the set numbers their patterns.
     pub(crate) fn extracting(&self) -> [&[Regex]; 8] {
         [

@@ -267,6 +267,16 @@ impl Rule {
             .chain(&self.consequences)
             .chain(&self.expect)
     }
+
+    /// Whether an expression of the rule (a pattern's condition or facts, the rule's `when` or
+    /// facts) reads an event's `key=value` fields: a two-pass `check` extracts them only then.
+    pub fn reads_fields(&self) -> bool {
+        let reads = |e: &Expr| e.identifiers().iter().any(|i| i.starts_with("fields."));
+        self.all_patterns().any(|p| {
+            p.condition.as_ref().is_some_and(reads) || p.facts.iter().any(|(_, e)| reads(e))
+        }) || self.when.as_ref().is_some_and(reads)
+            || self.facts.iter().any(|(_, e)| reads(e))
+    }
 }
 
 /// Where a finding sits when findings are ordered into a causal chain.
