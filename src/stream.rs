@@ -523,6 +523,150 @@ pub enum PassError {
     Io(#[from] std::io::Error),
 }
 
+/// The pass-2 readers, a thread and an open file per input (reading all lines, or only the lines
+/// of [`crate::pipeline::Only`] per input), and per source the events they sent and are not yet
+/// handed on.
+struct Readers<'p> {
+    plan: &'p Plan,
+    feeds: Vec<Receiver<Batch>>,
+    queues: Vec<VecDeque<Event>>,
+    ended: Vec<bool>,
+    /// The input each source comes from.
+    input_of: Vec<usize>,
+    /// Events of streams pass 1 did not see.
+    stray: u64,
+}
+
+impl<'p> Readers<'p> {
+    /// Start a reader per input of `plan` in `scope`, each with its own copy of `reg`; with `only`,
+    /// reader `j` reads the lines of `only[j]` alone.
+    fn start<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        reg: &'scope Registry,
+        plan: &'p Plan,
+        only: Option<&'scope [crate::pipeline::Only]>,
+    ) -> Readers<'p>
+    where
+        'p: 'scope,
+    {
+        let n = plan.positions.len();
+        let mut feeds = Vec::with_capacity(plan.inputs.len());
+        for (
+            j,
+            ReadInput {
+                input,
+                format,
+                bytes,
+                ..
+            },
+        ) in plan.inputs.iter().enumerate()
+        {
+            let (tx, rx) = sync_channel(IN_FLIGHT);
+            feeds.push(rx);
+            let only = only.and_then(|o| o.get(j));
+            scope.spawn(move || {
+                // Its own copy of the definitions (see `par::queue`).
+                let reg = reg.clone();
+                // No more than pass 1 read: a file still being written gives the same lines.
+                let caps = Caps {
+                    max_events: usize::MAX,
+                    head_bytes: (*bytes).max(1),
+                };
+                let opened = match open(&reg, input, Some(format), caps.head_bytes) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                // A closed channel (the output ended) stops the reading.
+                let mut sink = |k: usize, evs: Vec<Event>| tx.send(Ok((k, evs))).is_ok();
+                let names = Names {
+                    label: &input.label,
+                    display: &input.display(),
+                    file_name: input.file_name(),
+                };
+                match only {
+                    Some(o) => opened.parse_only(&reg, names, caps, o, &mut sink),
+                    None => opened.parse(&reg, names, None, caps, Some(&mut sink)),
+                };
+            });
+        }
+        let mut input_of = vec![0usize; n];
+        for (j, r) in plan.inputs.iter().enumerate() {
+            for s in input_of.iter_mut().take(input_end(plan, j)).skip(r.base) {
+                *s = j;
+            }
+        }
+        Readers {
+            plan,
+            feeds,
+            queues: (0..n).map(|_| VecDeque::new()).collect(),
+            ended: vec![false; plan.inputs.len()],
+            input_of,
+            stray: 0,
+        }
+    }
+
+    /// The input source `s` comes from, as shown.
+    fn name(&self, s: usize) -> String {
+        let j = self.input_of.get(s).copied().unwrap_or(0);
+        self.plan
+            .inputs
+            .get(j)
+            .map(|r| r.input.display())
+            .unwrap_or_default()
+    }
+
+    /// The next event of source `s` its reader sent; `None` once its input has ended.
+    fn next(&mut self, s: usize) -> Result<Option<Event>, PassError> {
+        let j = self.input_of.get(s).copied().unwrap_or(0);
+        let base = self.plan.inputs.get(j).map_or(0, |r| r.base);
+        loop {
+            if let Some(ev) = self.queues.get_mut(s).and_then(VecDeque::pop_front) {
+                return Ok(Some(ev));
+            }
+            if self.ended.get(j).is_none_or(|e| *e) {
+                return Ok(None);
+            }
+            match self.feeds.get(j).map(Receiver::recv) {
+                Some(Ok(Ok((k, evs)))) => {
+                    match route(&self.input_of, j, base, k).and_then(|s| self.queues.get_mut(s)) {
+                        Some(q) => q.extend(evs),
+                        None => self.stray += evs.len() as u64,
+                    }
+                }
+                Some(Ok(Err(e))) => return Err(PassError::Reread(self.name(s), e)),
+                _ => {
+                    if let Some(e) = self.ended.get_mut(j) {
+                        *e = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// An event read again, stamped as the loaded timeline stamps the `i`-th event of source `s`.
+    fn stamp(&self, ev: &mut Event, s: usize, i: usize) {
+        ev.source = s;
+        let tl = &self.plan.timeline;
+        stamp(
+            ev,
+            &self.plan.positions,
+            &self.plan.quality,
+            (s, i),
+            (tl.axis, tl.dated),
+        );
+    }
+}
+
+/// The end (exclusive) of input `j`'s sources.
+fn input_end(plan: &Plan, j: usize) -> usize {
+    plan.inputs
+        .get(j + 1)
+        .map_or(plan.positions.len(), |next| next.base)
+}
+
 /// Pass 2: read the inputs again and hand `each` every event in timeline order, with the plan's
 /// timeline (whose `events` stay empty) for context. Returns the number of events that were not in
 /// pass 1 (an input that grew between the passes; they are left out).
@@ -531,102 +675,21 @@ pub fn replay(
     plan: &Plan,
     mut each: impl FnMut(&Timeline, Event) -> std::io::Result<()>,
 ) -> Result<u64, PassError> {
-    let tl = &plan.timeline;
-    let lens: Vec<usize> = plan.positions.iter().map(Vec::len).collect();
-    // The input each source comes from, and the source number of its streams.
-    let mut input_of = vec![0usize; lens.len()];
-    for (j, r) in plan.inputs.iter().enumerate() {
-        let end = plan.inputs.get(j + 1).map_or(lens.len(), |next| next.base);
-        for s in input_of.iter_mut().take(end).skip(r.base) {
-            *s = j;
-        }
-    }
     std::thread::scope(|scope| -> Result<u64, PassError> {
-        let mut feeds: Vec<Receiver<Batch>> = Vec::new();
-        for ReadInput {
-            input,
-            format,
-            bytes,
-            ..
-        } in &plan.inputs
-        {
-            let (tx, rx) = sync_channel(IN_FLIGHT);
-            feeds.push(rx);
-            scope.spawn(move || {
-                // Its own copy of the definitions (see `par::queue`).
-                let reg = reg.clone();
-                let fail = |e: String| {
-                    let _ = tx.send(Err(e));
-                };
-                let file_name = input.file_name();
-                // No more than pass 1 read: a file still being written gives the same lines.
-                let caps = Caps {
-                    max_events: usize::MAX,
-                    head_bytes: (*bytes).max(1),
-                };
-                let opened = match open(&reg, input, Some(format), caps.head_bytes) {
-                    Ok(o) => o,
-                    Err(e) => return fail(e.to_string()),
-                };
-                // A closed channel (the output ended) stops the reading.
-                let mut sink = |k: usize, evs: Vec<Event>| tx.send(Ok((k, evs))).is_ok();
-                let names = Names {
-                    label: &input.label,
-                    display: &input.display(),
-                    file_name,
-                };
-                opened.parse(&reg, names, None, caps, Some(&mut sink));
-            });
-        }
-        let mut queues: Vec<VecDeque<Event>> = (0..lens.len()).map(|_| VecDeque::new()).collect();
-        let mut ended = vec![false; plan.inputs.len()];
-        let mut stray = 0u64;
-        for (s, i) in Order::new(&plan.positions, lens.clone()) {
-            let j = input_of.get(s).copied().unwrap_or(0);
-            let base = plan.inputs.get(j).map_or(0, |r| r.base);
-            let name = || {
-                plan.inputs
-                    .get(j)
-                    .map(|r| r.input.display())
-                    .unwrap_or_default()
-            };
-            while queues.get(s).is_some_and(VecDeque::is_empty) && ended.get(j).is_some_and(|e| !e)
-            {
-                match feeds.get(j).map(Receiver::recv) {
-                    Some(Ok(Ok((k, evs)))) => {
-                        match route(&input_of, j, base, k).and_then(|s| queues.get_mut(s)) {
-                            Some(q) => q.extend(evs),
-                            None => stray += evs.len() as u64,
-                        }
-                    }
-                    Some(Ok(Err(e))) => return Err(PassError::Reread(name(), e)),
-                    _ => {
-                        if let Some(e) = ended.get_mut(j) {
-                            *e = true;
-                        }
-                    }
-                }
-            }
-            let Some(mut ev) = queues.get_mut(s).and_then(VecDeque::pop_front) else {
+        let mut readers = Readers::start(scope, reg, plan, None);
+        for (s, i) in plan.order() {
+            let Some(mut ev) = readers.next(s)? else {
                 return Err(PassError::Reread(
-                    name(),
+                    readers.name(s),
                     "it holds fewer records than in the first pass".into(),
                 ));
             };
-            ev.source = s;
-            stamp(
-                &mut ev,
-                &plan.positions,
-                &plan.quality,
-                (s, i),
-                (tl.axis, tl.dated),
-            );
-            each(tl, ev)?;
+            readers.stamp(&mut ev, s, i);
+            each(&plan.timeline, ev)?;
         }
         // Whatever the inputs still hold came after pass 1 read them.
-        let mut extra = stray + queues.iter().map(|q| q.len() as u64).sum::<u64>();
-        drop(queues);
-        for (feed, done) in feeds.iter().zip(&ended) {
+        let mut extra = readers.stray + readers.queues.iter().map(|q| q.len() as u64).sum::<u64>();
+        for (feed, done) in readers.feeds.iter().zip(&readers.ended) {
             if !done {
                 extra += feed
                     .iter()
@@ -663,73 +726,31 @@ pub fn replay_only<T: Sync>(
     mut each: impl FnMut(usize, Event, &Want<T>) -> std::io::Result<()>,
 ) -> Result<u64, PassError> {
     let tl = &plan.timeline;
-    let lens: Vec<usize> = plan.positions.iter().map(Vec::len).collect();
-    let mut input_of = vec![0usize; lens.len()];
-    let mut only = Vec::with_capacity(plan.inputs.len());
-    for (j, r) in plan.inputs.iter().enumerate() {
-        let end = plan.inputs.get(j + 1).map_or(lens.len(), |next| next.base);
-        for s in input_of.iter_mut().take(end).skip(r.base) {
-            *s = j;
-        }
-        let records = wants
-            .get(r.base..end)
-            .unwrap_or_default()
-            .iter()
-            .flatten()
-            .map(|w| (w.line, w.end_line))
-            .collect();
-        let streams = tl
-            .sources
-            .get(r.base..end)
-            .unwrap_or_default()
-            .iter()
-            .map(|i| i.container.clone())
-            .collect();
-        only.push(crate::pipeline::Only::new(records, streams));
-    }
+    let only: Vec<crate::pipeline::Only> = (0..plan.inputs.len())
+        .map(|j| {
+            let sources = plan.inputs.get(j).map_or(0, |r| r.base)..input_end(plan, j);
+            let records = wants
+                .get(sources.clone())
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .map(|w| (w.line, w.end_line))
+                .collect();
+            let streams = tl
+                .sources
+                .get(sources)
+                .unwrap_or_default()
+                .iter()
+                .map(|i| i.container.clone())
+                .collect();
+            crate::pipeline::Only::new(records, streams)
+        })
+        .collect();
     std::thread::scope(|scope| -> Result<u64, PassError> {
-        let mut feeds: Vec<Receiver<Batch>> = Vec::new();
-        for (
-            ReadInput {
-                input,
-                format,
-                bytes,
-                ..
-            },
-            only,
-        ) in plan.inputs.iter().zip(&only)
-        {
-            let (tx, rx) = sync_channel(IN_FLIGHT);
-            feeds.push(rx);
-            scope.spawn(move || {
-                // Its own copy of the definitions (see `par::queue`).
-                let reg = reg.clone();
-                let caps = Caps {
-                    max_events: usize::MAX,
-                    head_bytes: (*bytes).max(1),
-                };
-                let opened = match open(&reg, input, Some(format), caps.head_bytes) {
-                    Ok(o) => o,
-                    Err(e) => {
-                        let _ = tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                let mut sink = |k: usize, evs: Vec<Event>| tx.send(Ok((k, evs))).is_ok();
-                let names = Names {
-                    label: &input.label,
-                    display: &input.display(),
-                    file_name: input.file_name(),
-                };
-                opened.parse_only(&reg, names, caps, only, &mut sink);
-            });
-        }
-        let mut queues: Vec<VecDeque<Event>> = (0..lens.len()).map(|_| VecDeque::new()).collect();
-        let mut ended = vec![false; plan.inputs.len()];
-        let mut next = vec![0usize; lens.len()];
+        let mut readers = Readers::start(scope, reg, plan, Some(&only));
+        let mut next = vec![0usize; plan.positions.len()];
         let mut left: usize = wants.iter().map(Vec::len).sum();
-        let mut stray = 0u64;
-        for (k, (s, i)) in Order::new(&plan.positions, lens.clone()).enumerate() {
+        for (k, (s, i)) in plan.order().enumerate() {
             if left == 0 {
                 break;
             }
@@ -744,68 +765,32 @@ pub fn replay_only<T: Sync>(
                 *n += 1;
             }
             left -= 1;
-            let j = input_of.get(s).copied().unwrap_or(0);
-            let base = plan.inputs.get(j).map_or(0, |r| r.base);
-            let name = || {
-                plan.inputs
-                    .get(j)
-                    .map(|r| r.input.display())
-                    .unwrap_or_default()
-            };
             // The stream's next event that begins on the wanted line: the pieces before it (lines
             // of records not wanted, cut off by the lines passed over) are let go.
             let mut ev = loop {
-                let Some(q) = queues.get_mut(s) else {
-                    return Err(PassError::Reread(name(), "a source is missing".into()));
-                };
-                if let Some(ev) = q.pop_front() {
-                    match ev.line.cmp(&want.line) {
-                        std::cmp::Ordering::Less => continue,
-                        std::cmp::Ordering::Equal => break ev,
-                        std::cmp::Ordering::Greater => {
-                            return Err(PassError::Reread(
-                                name(),
-                                format!("no record begins on line {} any more", want.line),
-                            ))
-                        }
-                    }
-                }
-                if ended.get(j).is_none_or(|e| *e) {
+                let Some(ev) = readers.next(s)? else {
                     return Err(PassError::Reread(
-                        name(),
+                        readers.name(s),
                         "it holds fewer records than in the first pass".into(),
                     ));
-                }
-                match feeds.get(j).map(Receiver::recv) {
-                    Some(Ok(Ok((k, evs)))) => {
-                        match route(&input_of, j, base, k).and_then(|s| queues.get_mut(s)) {
-                            Some(q) => q.extend(evs),
-                            None => stray += evs.len() as u64,
-                        }
-                    }
-                    Some(Ok(Err(e))) => return Err(PassError::Reread(name(), e)),
-                    _ => {
-                        if let Some(e) = ended.get_mut(j) {
-                            *e = true;
-                        }
+                };
+                match ev.line.cmp(&want.line) {
+                    std::cmp::Ordering::Less => continue,
+                    std::cmp::Ordering::Equal => break ev,
+                    std::cmp::Ordering::Greater => {
+                        return Err(PassError::Reread(
+                            readers.name(s),
+                            format!("no record begins on line {} any more", want.line),
+                        ))
                     }
                 }
             };
-            ev.source = s;
-            stamp(
-                &mut ev,
-                &plan.positions,
-                &plan.quality,
-                (s, i),
-                (tl.axis, tl.dated),
-            );
+            readers.stamp(&mut ev, s, i);
             each(k, ev, want)?;
         }
-        // Readers stop after the last line wanted; one still sending is told to stop by the
-        // channel's end.
-        drop(queues);
-        drop(feeds);
-        Ok(stray)
+        // Readers stop after the last line wanted; one still sending stops when its channel
+        // closes, as the readers are dropped here.
+        Ok(readers.stray)
     })
 }
 

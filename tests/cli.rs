@@ -22,6 +22,26 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `diag args` with `input` on its standard input, and `TMPDIR` set when given.
+fn diag_fed(args: &[&str], tmpdir: Option<&Path>, input: &[u8]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_diag"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(t) = tmpdir {
+        cmd.env("TMPDIR", t);
+    }
+    let mut child = cmd.spawn().expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("feed stdin");
+    child.wait_with_output().expect("wait")
+}
+
 // The wire format as a dashboard reads it: independent of the crate's own types.
 #[derive(Debug, Deserialize)]
 struct Report {
@@ -442,22 +462,7 @@ fn labels_globs_gz_and_stdin() {
     ]);
     let r: Report = serde_json::from_slice(&o.stdout).expect("json");
     assert!(r.findings.iter().any(|f| f.rule == "panic"));
-    let from_stdin = |args: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(&text)
-            .expect("feed stdin");
-        child.wait_with_output().expect("wait")
-    };
+    let from_stdin = |args: &[&str]| diag_fed(args, None, &text);
     let out = from_stdin(&["timeline", "svc=-", "--format", "ndjson"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"source\":\"svc\""));
     // Stdin is read twice from a private copy: the same lines, nothing to say about it.
@@ -502,23 +507,17 @@ fn check_reads_stdin_twice_from_a_private_copy() {
     e.write_all(&text).expect("gz");
     let gz = e.finish().expect("gz");
     let tmp = tempfile::tempdir().expect("tempdir");
+    let check = [
+        "check",
+        "svc=-",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--stream",
+    ];
     let run = |input: &[u8], stream: &str| -> serde_json::Value {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
-            .args(["check", "svc=-", "--format", "json", "--fail-on", "none"])
-            .args(["--stream", stream])
-            .env("TMPDIR", tmp.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input)
-            .expect("feed stdin");
-        let out = child.wait_with_output().expect("wait");
+        let out = diag_fed(&[&check[..], &[stream]].concat(), Some(tmp.path()), input);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert!(
             !stderr(&out).contains("reads files only"),
@@ -560,22 +559,8 @@ fn check_reads_stdin_twice_from_a_private_copy() {
     let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("tmp").collect();
     assert!(left.is_empty(), "copies left behind: {left:?}");
     // No folder to copy into: read once and held, the same report, and a note that says why.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_diag"))
-        .args(["check", "svc=-", "--format", "json", "--fail-on", "none"])
-        .args(["--stream", "always"])
-        .env("TMPDIR", tmp.path().join("missing"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&text)
-        .expect("feed stdin");
-    let out = child.wait_with_output().expect("wait");
+    let missing = tmp.path().join("missing");
+    let out = diag_fed(&[&check[..], &["always"]].concat(), Some(&missing), &text);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("cannot make a private copy of standard input"),
