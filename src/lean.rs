@@ -1,7 +1,7 @@
 //! The timeline `diag check` needs, read in two passes: a sparse timeline that holds only the events
 //! some rule can read, each at its index in the whole timeline.
 //!
-//! Pass 1 ([`plan`]: [`stream::plan_marked`]) reads every event for placement and, on a thread of
+//! Pass 1 ([`stream::plan_marked`]) reads every event for placement and, on a thread of
 //! its own per input ([`Marker`]), keys its template (templates count every event; they are
 //! numbered in timeline order once the sources are placed) and decides from the event alone what a
 //! rule can read of it, noting the lines of those records. Pass 2 ([`fill`]:
@@ -178,7 +178,12 @@ impl Marker {
         // hand (no pattern but follow-ups matches it, so it is no accounting rule's send, and the
         // rules read these lists only as sets joined with the held events' CIDs).
         if matches!(own, Own::Nothing | Own::FollowUp(_)) {
-            st.unheld.extend(ev.cids.iter().cloned());
+            // Most name a CID the set has: no clone for those.
+            for c in &ev.cids {
+                if !st.unheld.contains(c) {
+                    st.unheld.insert(c.clone());
+                }
+            }
         }
         if !matches!(own, Own::Whole(_)) {
             st.last.push_back((i, ev.line, ev.end_line));
@@ -293,7 +298,7 @@ fn settle_follow_ups(
     let mut armed = [0u64; 64];
     let mut firsts: std::collections::HashMap<(usize, u32), u64> = Default::default();
     let mut next = vec![0usize; wants.len()];
-    let mut drop = vec![Vec::new(); wants.len()];
+    let mut gone = vec![Vec::new(); wants.len()];
     for (s, i) in order {
         let (Some(list), Some(k)) = (wants.get(s), next.get_mut(s)) else {
             continue;
@@ -324,7 +329,7 @@ fn settle_follow_ups(
                     }
                 }
                 if !first && !w.what.tail {
-                    if let Some(d) = drop.get_mut(s) {
+                    if let Some(d) = gone.get_mut(s) {
                         d.push(at);
                     }
                 }
@@ -332,37 +337,22 @@ fn settle_follow_ups(
             _ => {}
         }
     }
-    for (list, gone) in wants.iter_mut().zip(drop) {
-        if gone.is_empty() {
+    for (list, positions) in wants.iter_mut().zip(gone) {
+        if positions.is_empty() {
             continue;
         }
-        let mut gone = gone.into_iter().peekable();
+        let mut positions = positions.into_iter().peekable();
         let mut k = 0;
         list.retain(|_| {
-            let out = gone.peek() == Some(&k);
-            if out {
-                gone.next();
-            }
+            let dropped = positions.next_if_eq(&k).is_some();
             k += 1;
-            !out
+            !dropped
         });
         list.shrink_to_fit();
     }
 }
 
-/// Pass 1 for `check`: [`stream::plan`], marking what the rules of `keep` read of each event.
-pub fn plan(
-    reg: &crate::defs::Registry,
-    inputs: &[crate::source::Input],
-    forced: Option<&str>,
-    opts: &crate::correlate::Options,
-    progress: &std::sync::atomic::AtomicU64,
-    keep: &Keep,
-) -> Result<Plan, crate::pipeline::LoadError> {
-    stream::plan_marked(reg, inputs, forced, opts, progress, Some(keep))
-}
-
-/// Pass 2 over a plan [`plan`] marked: a sparse timeline of the events a rule of `keep` can read,
+/// Pass 2 over a plan [`stream::plan_marked`] marked: a sparse timeline of the events a rule of `keep` can read,
 /// each placed as the whole timeline places it. Only the lines of those records are read again.
 pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<Lean, PassError> {
     let Some(marks) = plan.marks.take() else {
@@ -466,7 +456,8 @@ mod tests {
         let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
         let held = summary(&rules::run_with(&all, &sel, tl, &profile));
         let keep = Keep::for_rules(&active).unwrap();
-        let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0), &keep).unwrap();
+        let plan = stream::plan_marked(&reg, &inputs, None, &opts, &AtomicU64::new(0), Some(&keep))
+            .unwrap();
         let lean = fill(&reg, plan, &keep).unwrap();
         let tl = lean.timeline.clone();
         let found = rules::run_prepared(&all, &sel, lean.timeline, lean.templates, &profile).0;
@@ -490,7 +481,9 @@ mod tests {
             let inputs = crate::source::expand_all(&[arg]).unwrap().inputs;
             let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
             let want = Templates::build(&tl);
-            let plan = plan(&reg, &inputs, None, &opts, &AtomicU64::new(0), &keep).unwrap();
+            let plan =
+                stream::plan_marked(&reg, &inputs, None, &opts, &AtomicU64::new(0), Some(&keep))
+                    .unwrap();
             let got = fill(&reg, plan, &keep).unwrap().templates;
             assert_eq!(got.of_event, want.of_event, "{set}");
             assert_eq!(

@@ -135,11 +135,6 @@ pub struct Copied {
 }
 
 impl Copied {
-    /// Copy `from` to its end into a new private file in `dir`.
-    pub fn copy(from: impl Read, dir: &Path) -> io::Result<Copied> {
-        Copied::start(dir)?.fill(from)
-    }
-
     /// The empty private file in `dir` a copy will go to (nothing is read yet: a caller that
     /// cannot have one can still read the stream itself).
     pub fn start(dir: &Path) -> io::Result<Empty> {
@@ -654,7 +649,10 @@ mod tests {
     fn a_copy_of_a_stream_is_private_whole_and_removed() {
         let dir = tempfile::tempdir().unwrap();
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-        let c = Copied::copy(io::Cursor::new(data.clone()), dir.path()).unwrap();
+        let c = Copied::start(dir.path())
+            .unwrap()
+            .fill(io::Cursor::new(data.clone()))
+            .unwrap();
         assert_eq!(c.bytes, data.len() as u64);
         assert_eq!(std::fs::read(c.path()).unwrap(), data);
         #[cfg(unix)]
@@ -675,7 +673,7 @@ mod tests {
         let path = c.path().to_path_buf();
         drop(c);
         assert!(!path.exists());
-        assert!(Copied::copy(io::empty(), &dir.path().join("missing")).is_err());
+        assert!(Copied::start(&dir.path().join("missing")).is_err());
     }
 
     /// Passing over lines counts them and their bytes as reading them does, without a copy: the

@@ -47,6 +47,35 @@ pub struct Template {
     pub per_source: Vec<(SourceId, usize)>,
 }
 
+impl Template {
+    /// A template of this key first met at event `i` (counted by [`Template::count_at`]).
+    fn first_at(key: &str, site_line: Option<String>, i: usize) -> Template {
+        let (level, site, text) = split_key(key);
+        Template {
+            id: id_of(key),
+            key: key.to_string(),
+            level,
+            site,
+            site_line,
+            text,
+            count: 0,
+            first: i,
+            last: i,
+            per_source: Vec::new(),
+        }
+    }
+
+    /// Count event `i`, of source `source`, as one of this template's.
+    fn count_at(&mut self, i: usize, source: SourceId) {
+        self.count += 1;
+        self.last = i;
+        match self.per_source.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, n)) => *n += 1,
+            None => self.per_source.push((source, 1)),
+        }
+    }
+}
+
 /// The templates of a timeline: one id per event and the list of templates.
 #[derive(Debug, Clone, Default)]
 pub struct Templates {
@@ -129,31 +158,15 @@ impl Builder {
                 Some(&t) => t,
                 None => {
                     let t = out.list.len() as u32;
-                    let (level, site, text) = split_key(&key);
-                    out.list.push(Template {
-                        id: id_of(&key),
-                        level,
-                        site,
-                        site_line: ev.location.as_deref().map(short_site_line),
-                        text,
-                        key: key.clone(),
-                        count: 0,
-                        first: i,
-                        last: i,
-                        per_source: Vec::new(),
-                    });
+                    let site_line = ev.location.as_deref().map(short_site_line);
+                    out.list.push(Template::first_at(&key, site_line, i));
                     self.index.insert(key, t);
                     t
                 }
             };
             out.of_event.push(t);
             if let Some(tp) = out.list.get_mut(t as usize) {
-                tp.count += 1;
-                tp.last = i;
-                match tp.per_source.iter_mut().find(|(s, _)| *s == ev.source) {
-                    Some((_, n)) => *n += 1,
-                    None => tp.per_source.push((ev.source, 1)),
-                }
+                tp.count_at(i, ev.source);
             }
         }
     }
@@ -279,19 +292,7 @@ pub fn merge_streams(
                     Some(&t) => t,
                     None => {
                         let t = out.list.len() as u32;
-                        let (level, site, text) = split_key(key);
-                        out.list.push(Template {
-                            id: id_of(key),
-                            key: key.clone(),
-                            level,
-                            site,
-                            site_line: site_line.clone(),
-                            text,
-                            count: 0,
-                            first: i,
-                            last: i,
-                            per_source: Vec::new(),
-                        });
+                        out.list.push(Template::first_at(key, site_line.clone(), i));
                         index.insert(key, t);
                         t
                     }
@@ -301,13 +302,7 @@ pub fn merge_streams(
             }
         };
         out.of_event.push(t);
-        let tp = &mut out.list[t as usize];
-        tp.count += 1;
-        tp.last = i;
-        match tp.per_source.iter_mut().find(|(src, _)| *src == s) {
-            Some((_, n)) => *n += 1,
-            None => tp.per_source.push((s, 1)),
-        }
+        out.list[t as usize].count_at(i, s);
     }
     out
 }

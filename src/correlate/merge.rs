@@ -56,7 +56,7 @@ pub fn merge(per_source: Vec<Vec<Event>>, placed: Placement, axis: Axis, dated: 
 
 /// Move `items[j]` to `target[j]` for every `j` (`target` a permutation of the indices; it ends as
 /// the identity), following the permutation's cycles in place: every item is moved, none copied.
-pub fn permute<T>(items: &mut [T], target: &mut [usize]) {
+fn permute<T>(items: &mut [T], target: &mut [usize]) {
     for j in 0..items.len() {
         while target[j] != j {
             let t = target[j];
