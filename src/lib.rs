@@ -40,6 +40,7 @@ pub mod intern;
 pub mod parse;
 
 pub mod correlate;
+pub mod follow;
 pub mod par;
 pub mod pipeline;
 pub mod stream;

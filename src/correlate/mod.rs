@@ -11,6 +11,7 @@
 // Indexing cannot panic here: indices are positions in the source and event vectors this module built, never read from input.
 #![allow(clippy::indexing_slicing)]
 
+pub mod append;
 pub mod cids;
 pub mod dates;
 pub mod merge;

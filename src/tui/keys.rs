@@ -211,7 +211,7 @@ pub const NORMAL: &[Binding] = &[
     b(&[Key::Char('U')], "U", Action::PrevMark, "previous marked line", ""),
     b(&[Key::Char('C')], "C", Action::ClearMarks, "drop all marks", ""),
     b(&[Key::Char(':')], ":", Action::Command, "command line: filter-in, filter-out, goto, … (below)", "cmd"),
-    b(&[Key::Char('F')], "F", Action::Follow, "follow growing files (re-read every second)", "follow"),
+    b(&[Key::Char('F')], "F", Action::Follow, "follow growing files (what they gain is appended)", "follow"),
     b(&[Key::Char('?')], "?", Action::Help, "this help", "help"),
     b(&[Key::Char('q')], "q", Action::Quit, "quit", "quit"),
     b(&[Key::Ctrl('c')], "^C", Action::Interrupt, "quit from anywhere", ""),

@@ -3,8 +3,10 @@
 
 use super::state::Loaded;
 use crate::correlate;
+use crate::correlate::append::Addition;
 use crate::defs::Registry;
-use crate::model::Timeline;
+use crate::follow::{Grown, Tail};
+use crate::model::{SourceInfo, Timeline};
 use crate::pipeline;
 use crate::rules::finding::Analysis;
 use crate::rules::load::Rule;
@@ -133,6 +135,62 @@ fn load_opts(
             .chain(problems.warnings)
             .collect(),
     })
+}
+
+/// The analysis shown, grown by what followed inputs gained: the new records placed after the
+/// others, and the rules run again over the whole (a window or a request's answer may span the old
+/// end); with the events' templates when `templates`.
+pub fn appended(job: &Job, analysis: Analysis, add: Addition, templates: bool) -> Loaded {
+    let mut timeline = analysis.timeline;
+    correlate::append::append(
+        &mut timeline,
+        add,
+        &job.registry.entities,
+        &job.options.aliases,
+    );
+    let mut analysis = analyze(timeline, &job.rules);
+    let computed = analysis.templates.take();
+    Loaded {
+        templates: computed.or_else(|| templates.then(|| Templates::build(&analysis.timeline))),
+        analysis,
+        preview: false,
+        rules_error: None,
+        problems: Vec::new(),
+    }
+}
+
+/// A look at what followed inputs gained, on its own thread (reading and parsing a big append
+/// takes a while; placing it and the rules run on the UI's thread, which holds the timeline).
+#[derive(Debug)]
+pub struct Reading {
+    rx: Receiver<Grown>,
+}
+
+impl Reading {
+    /// Start reading what the inputs of `tail` gained, for a timeline with these `sources`.
+    pub fn start(job: Arc<Job>, tail: Tail, sources: Vec<SourceInfo>) -> Reading {
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("diag-follow".into())
+            .spawn(move || {
+                let _ = tx.send(tail.read(&job.registry, &sources));
+            });
+        if let Err(e) = spawned {
+            eprintln!("diag: cannot start the follow thread: {e}");
+        }
+        Reading { rx }
+    }
+
+    /// What it found, once it has finished (a thread that died reads as a change to load whole).
+    pub fn poll(&self) -> Option<Grown> {
+        match self.rx.try_recv() {
+            Ok(g) => Some(g),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Grown::Reload(
+                "the follow thread stopped unexpectedly (an internal error)".into(),
+            )),
+        }
+    }
 }
 
 /// A load running on its own thread.

@@ -25,8 +25,9 @@ pub mod state;
 pub mod text;
 pub mod view;
 
+use crate::follow::{Grown, Tail};
 use keys::Action;
-use loader::{Job, Loader, Watch};
+use loader::{Job, Loader, Reading, Watch};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
@@ -185,12 +186,22 @@ fn event_loop(
     let mut loader = Some(first);
     let mut watch = Watch::new(&job.inputs);
     let mut last_check = Instant::now();
+    let mut follow_every = FOLLOW_EVERY;
+    // Where a whole load left each input, and a look at what they gained since.
+    let mut tail: Option<Tail> = None;
+    let mut reading: Option<Reading> = None;
     let mut dirty = true;
     loop {
         if let Some(l) = &mut loader {
             if let Some(result) = l.poll() {
                 match result {
-                    Ok(loaded) => app.install(loaded),
+                    Ok(loaded) => {
+                        let whole = !loaded.preview;
+                        app.install(loaded);
+                        if whole {
+                            tail = Some(Tail::new(&job.inputs, app.timeline()));
+                        }
+                    }
                     Err(e) => app.failed(e),
                 }
                 // A preview is followed by the whole on the same channel.
@@ -203,18 +214,54 @@ fn event_loop(
                 dirty = true;
             }
         }
-        if app.follow && loader.is_none() && last_check.elapsed() >= FOLLOW_EVERY {
+        if let Some(grown) = reading.as_ref().and_then(Reading::poll) {
+            reading = None;
+            match grown {
+                Grown::Nothing => {}
+                Grown::Appended(add, mut next) => {
+                    let started = Instant::now();
+                    let templates = app.events.filter.uses_templates();
+                    app.grow(|was| loader::appended(&job, was, add, templates));
+                    next.settle(app.timeline());
+                    tail = Some(next);
+                    // Placing and the rules run here, on the UI's thread: on a big timeline, look
+                    // less often so that keys keep their answer.
+                    follow_every = FOLLOW_EVERY.max(started.elapsed() * 4);
+                    dirty = true;
+                }
+                Grown::Reload(why) => {
+                    app.message = Some(format!("reading everything again: {why}"));
+                    tail = None;
+                    let templates = app.events.filter.uses_templates();
+                    loader = Some(Loader::start_with(job.clone(), templates));
+                    dirty = true;
+                }
+            }
+        }
+        if app.follow
+            && loader.is_none()
+            && reading.is_none()
+            && last_check.elapsed() >= follow_every
+        {
             last_check = Instant::now();
             if watch.changed() {
-                let templates = app.events.filter.uses_templates();
-                loader = Some(Loader::start_with(job.clone(), templates));
+                match &tail {
+                    Some(t) if t.any() => {
+                        let sources = app.timeline().sources.clone();
+                        reading = Some(Reading::start(job.clone(), t.clone(), sources));
+                    }
+                    _ => {
+                        let templates = app.events.filter.uses_templates();
+                        loader = Some(Loader::start_with(job.clone(), templates));
+                    }
+                }
             }
         }
         if dirty {
             terminal.draw(|f| view::draw(f, &app))?;
             dirty = false;
         }
-        let wait = if loader.is_some() || app.follow {
+        let wait = if loader.is_some() || reading.is_some() || app.follow {
             Duration::from_millis(100)
         } else {
             Duration::from_millis(500)

@@ -49,6 +49,13 @@ pub struct Loaded {
     pub preview: bool,
 }
 
+/// Where the cursor and the marks were, by record, before a load replaced the timeline.
+struct Places {
+    keep: Option<(Option<String>, u64, bool)>,
+    scroll_offset: usize,
+    marks: Vec<(String, u64)>,
+}
+
 /// Where loading stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadState {
@@ -139,7 +146,7 @@ pub struct App {
     pub derived: Derived,
     /// Templates of the loaded events, computed the first time a template is filtered on.
     pub templates: Option<Templates>,
-    /// Whether growing files are re-read.
+    /// Whether what growing files gain is appended.
     pub follow: bool,
     /// Whether every input can be re-read (stdin cannot).
     pub can_follow: bool,
@@ -258,6 +265,24 @@ impl App {
 
     /// Show a load; on a reload, keep the cursor on the same record (or at the end when it was there).
     pub fn install(&mut self, loaded: Loaded) {
+        let places = self.places();
+        self.install_at(loaded, places);
+    }
+
+    /// Show what the inputs gained: `grow` makes the new load of the analysis shown (the timeline
+    /// with the new records, the rules run again); the cursor keeps its record, or the end.
+    pub fn grow(&mut self, grow: impl FnOnce(Analysis) -> Loaded) {
+        let places = self.places();
+        let was = std::mem::replace(&mut self.analysis, empty_analysis());
+        let mut loaded = grow(was);
+        loaded
+            .problems
+            .splice(0..0, std::mem::take(&mut self.problems));
+        self.install_at(loaded, places);
+    }
+
+    /// Where the cursor and the marks are, by record (label and line), to find them after a load.
+    fn places(&self) -> Places {
         let keep = self.current_event().map(|i| {
             let ev = &self.analysis.timeline.events[i];
             let label = self
@@ -272,8 +297,19 @@ impl App {
                 self.events.cursor + 1 == self.events.rows.len(),
             )
         });
-        let old_scroll_offset = self.events.cursor.saturating_sub(self.events.scroll);
-        let marks = self.mark_places();
+        Places {
+            keep,
+            scroll_offset: self.events.cursor.saturating_sub(self.events.scroll),
+            marks: self.mark_places(),
+        }
+    }
+
+    fn install_at(&mut self, loaded: Loaded, places: Places) {
+        let Places {
+            keep,
+            scroll_offset: old_scroll_offset,
+            marks,
+        } = places;
         self.analysis = loaded.analysis;
         self.rules_error = loaded.rules_error;
         self.problems = loaded.problems;
@@ -528,7 +564,8 @@ impl App {
                 if self.can_follow {
                     self.follow = !self.follow;
                     self.message = Some(if self.follow {
-                        "following: growing files (and stdin) are re-read every second".into()
+                        "following: what growing files (and stdin) gain is appended as it comes"
+                            .into()
                     } else {
                         "follow off".into()
                     });

@@ -1,0 +1,330 @@
+//! Append: records that followed inputs gained, placed after what the timeline holds without
+//! correlating everything again.
+//!
+//! A source keeps the placement the whole correlation gave it: a new record with a time is laid at
+//! the source's last timed record's position plus the time between the two (so clock offsets,
+//! dates and zones carry over, and a time of day rolls over midnight as in a whole reading); a record
+//! without one comes after everything already on the timeline (it arrived later), in its source's
+//! order. Anchors between new records are not searched (they only place sources, which are placed).
+
+use super::dates::{self, ns_to_dt};
+use crate::entities::Extractors;
+use crate::model::{Axis, Event, RawTime, SourceInfo, Timeline, TsQuality};
+use chrono::{Datelike, NaiveDate};
+
+/// Where the events of one new stream go.
+#[derive(Debug)]
+pub enum Target {
+    /// A source the timeline has.
+    Source(usize),
+    /// A source it does not have yet (a compose service that started logging).
+    New(Box<SourceInfo>),
+}
+
+/// Records some sources gained.
+#[derive(Debug, Default)]
+pub struct Addition {
+    /// Per source, the first line read again: its events from that line on are replaced by the new
+    /// ones (a record that was still open at the end of what was read comes again, whole).
+    pub from_line: Vec<(usize, u64)>,
+    /// The new records, in each stream's own order.
+    pub streams: Vec<(Target, Vec<Event>)>,
+    /// Sources named anew (an input that gained a second compose service names each by its service).
+    pub relabel: Vec<(usize, String)>,
+}
+
+/// What the timeline knows of a source's end: its last position, and its last timed record.
+#[derive(Debug, Clone, Copy, Default)]
+struct End {
+    pos: Option<f64>,
+    timed: Option<(RawTime, f64, TsQuality)>,
+}
+
+/// Place the records of `add` on `tl` after what it holds, replacing the records read again; CIDs,
+/// names and owners are settled again over the whole timeline. Returns the sources that gained
+/// records (new ones included).
+pub fn append(
+    tl: &mut Timeline,
+    add: Addition,
+    extract: &Extractors,
+    aliases: &[(String, u64)],
+) -> Vec<usize> {
+    remove_reread(tl, &add.from_line);
+    for (s, label) in add.relabel {
+        if let Some(info) = tl.sources.get_mut(s) {
+            info.label = label;
+        }
+    }
+    let ends = ends(tl);
+    let last = tl
+        .events
+        .iter()
+        .rev()
+        .map(|e| e.pos)
+        .find(|p| p.is_finite());
+    let eps = match tl.axis {
+        Axis::Time => 1.0,
+        Axis::Order => 1e-3,
+    };
+    let mut after = last.unwrap_or(0.0);
+    let mut new = Vec::new();
+    let mut touched = Vec::new();
+    for (target, mut evs) in add.streams {
+        let s = match target {
+            Target::Source(s) if s < tl.sources.len() => s,
+            Target::Source(_) => continue,
+            Target::New(info) => {
+                tl.sources.push(*info);
+                tl.sources.len() - 1
+            }
+        };
+        if evs.is_empty() {
+            continue;
+        }
+        touched.push(s);
+        let end = ends.get(s).copied().unwrap_or_default();
+        place(&mut evs, s, end, tl, &mut after, eps);
+        new.append(&mut evs);
+    }
+    // Each stream's records are in its order already; a stable sort keeps it on equal positions.
+    new.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+    merge_in(tl, new);
+    for info in &mut tl.sources {
+        info.events = 0;
+    }
+    for ev in &tl.events {
+        if let Some(info) = tl.sources.get_mut(ev.source) {
+            info.events += 1;
+        }
+    }
+    let shape = std::mem::take(&mut tl.cids.shape);
+    tl.cids = super::cids::directory(&tl.events, aliases);
+    tl.cids.shape = shape;
+    super::cids::set_owners(&mut tl.sources, &tl.events, &tl.cids, extract);
+    touched.sort_unstable();
+    touched.dedup();
+    touched
+}
+
+/// Drop the events of each `(source, line)` from that line on, keeping anchors on the others.
+fn remove_reread(tl: &mut Timeline, from_line: &[(usize, u64)]) {
+    let gone = |e: &Event| {
+        from_line
+            .iter()
+            .any(|&(s, line)| e.source == s && e.line >= line)
+    };
+    let Some(first) = tl.events.iter().position(gone) else {
+        return;
+    };
+    // Old index → new index, for the part from the first event dropped on.
+    let mut map = Vec::with_capacity(tl.events.len() - first);
+    let mut kept = first;
+    let mut k = 0;
+    tl.events.retain(|e| {
+        if k < first {
+            k += 1;
+            return true;
+        }
+        k += 1;
+        if gone(e) {
+            map.push(None);
+            false
+        } else {
+            map.push(Some(kept));
+            kept += 1;
+            true
+        }
+    });
+    let moved = |i: usize| {
+        if i < first {
+            Some(i)
+        } else {
+            map.get(i - first).copied().flatten()
+        }
+    };
+    tl.anchors = std::mem::take(&mut tl.anchors)
+        .into_iter()
+        .filter_map(|mut a| {
+            a.a = moved(a.a)?;
+            a.b = moved(a.b)?;
+            Some(a)
+        })
+        .collect();
+}
+
+/// Every source's end, from one walk back over the timeline.
+fn ends(tl: &Timeline) -> Vec<End> {
+    let mut ends = vec![End::default(); tl.sources.len()];
+    let mut open = ends.len() * 2;
+    for ev in tl.events.iter().rev() {
+        if open == 0 {
+            break;
+        }
+        let Some(end) = ends.get_mut(ev.source) else {
+            continue;
+        };
+        if end.pos.is_none() {
+            end.pos = Some(ev.pos);
+            open -= 1;
+        }
+        if end.timed.is_none() {
+            if let Some(raw) = ev.raw_ts.filter(|_| ev.pos.is_finite()) {
+                end.timed = Some((raw, ev.pos, ev.ts_quality));
+                open -= 1;
+            }
+        }
+    }
+    ends
+}
+
+/// Give the new records `evs` of source `s` their places: a timed one at its time's distance from
+/// the source's last timed record, an untimed one after everything (`after`, moved on as records are
+/// laid); never before the record before it in the source.
+fn place(evs: &mut [Event], s: usize, end: End, tl: &Timeline, after: &mut f64, eps: f64) {
+    // Times measured on one day (any: only differences are used), in the order the source wrote them,
+    // with the last timed record first so that a midnight between them rolls over as it should.
+    let timed = tl.axis == Axis::Time;
+    let instants = end.timed.filter(|_| timed).map(|(raw, _, _)| {
+        let day = ns_to_dt(end.timed.map_or(0.0, |t| t.1)).map_or_else(
+            || NaiveDate::from_ymd_opt(2000, 1, 1),
+            |t| NaiveDate::from_ymd_opt(t.year(), t.month(), t.day()),
+        );
+        let raws: Vec<Option<RawTime>> = std::iter::once(Some(raw))
+            .chain(evs.iter().map(|e| e.raw_ts))
+            .collect();
+        dates::source_instants(raws.into_iter(), day, chrono::Offset::fix(&chrono::Utc))
+    });
+    let mut prev = end.pos.unwrap_or(f64::NEG_INFINITY);
+    for (i, ev) in evs.iter_mut().enumerate() {
+        ev.source = s;
+        let at_time = match (&instants, end.timed) {
+            (Some(inst), Some((_, base_pos, quality))) => inst
+                .get(i + 1)
+                .zip(inst.get(0))
+                .map(|(t, t0)| (base_pos + (t - t0), quality)),
+            _ => None,
+        };
+        let (pos, quality) = match at_time {
+            Some((p, q)) => (p.max(prev), q),
+            None => {
+                *after = after.max(prev) + eps;
+                (*after, TsQuality::Order)
+            }
+        };
+        prev = pos;
+        ev.pos = pos;
+        ev.ts_quality = quality;
+        ev.ts = if timed && tl.dated {
+            ns_to_dt(pos)
+        } else {
+            None
+        };
+    }
+}
+
+/// Merge `new` (in timeline order) into the timeline's events, old ones first on equal positions,
+/// moving anchors with the old events.
+fn merge_in(tl: &mut Timeline, new: Vec<Event>) {
+    let Some(first) = new.first().map(|e| e.pos) else {
+        return;
+    };
+    let cut = tl.events.partition_point(|e| e.pos <= first);
+    let old = tl.events.split_off(cut);
+    if old.is_empty() {
+        tl.events.extend(new);
+        return;
+    }
+    let mut moved = Vec::with_capacity(old.len());
+    let mut old = old.into_iter().peekable();
+    let mut new = new.into_iter().peekable();
+    loop {
+        let take_old = match (old.peek(), new.peek()) {
+            (Some(o), Some(n)) => o.pos <= n.pos,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_old { old.next() } else { new.next() };
+        if let Some(ev) = next {
+            if take_old {
+                moved.push(tl.events.len());
+            }
+            tl.events.push(ev);
+        }
+    }
+    for a in &mut tl.anchors {
+        for i in [&mut a.a, &mut a.b] {
+            if *i >= cut {
+                if let Some(&to) = moved.get(*i - cut) {
+                    *i = to;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AnchorLink;
+
+    fn ev(source: usize, line: u64, pos: f64) -> Event {
+        Event {
+            source,
+            line,
+            end_line: line,
+            pos,
+            message: format!("{source}:{line}"),
+            ..Default::default()
+        }
+    }
+
+    /// Two plain sources on an order axis, holding `events`.
+    fn timeline(events: Vec<Event>) -> Timeline {
+        let mut tl = crate::pipeline::timeline_of(&[("s0", "a\n"), ("s1", "b\n")]).unwrap();
+        tl.axis = Axis::Order;
+        tl.events = events;
+        tl
+    }
+
+    #[test]
+    fn records_read_again_are_replaced_and_anchors_follow_the_others() {
+        let mut tl = timeline(vec![
+            ev(0, 1, 1.0),
+            ev(1, 1, 2.0),
+            ev(0, 2, 3.0),
+            ev(1, 2, 4.0),
+        ]);
+        tl.anchors = vec![
+            AnchorLink {
+                name: "a".into(),
+                a: 1,
+                b: 3,
+            },
+            AnchorLink {
+                name: "b".into(),
+                a: 0,
+                b: 2,
+            },
+        ];
+        let add = Addition {
+            from_line: vec![(0, 2)],
+            streams: vec![(Target::Source(0), vec![ev(0, 2, 0.0), ev(0, 3, 0.0)])],
+            relabel: Vec::new(),
+        };
+        let touched = append(
+            &mut tl,
+            add,
+            &crate::defs::Registry::load(None).unwrap().entities,
+            &[],
+        );
+        assert_eq!(touched, vec![0]);
+        let order: Vec<&str> = tl.events.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(order, ["0:1", "1:1", "1:2", "0:2", "0:3"]);
+        // The anchor on the record read again is gone; the other moved with its events.
+        assert_eq!(tl.anchors.len(), 1);
+        assert_eq!((tl.anchors[0].a, tl.anchors[0].b), (1, 2));
+        assert_eq!(tl.sources[0].events, 3);
+        assert!(tl.events.windows(2).all(|w| w[0].pos <= w[1].pos));
+    }
+}
