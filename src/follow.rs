@@ -30,6 +30,8 @@ struct Place {
     bytes: u64,
     /// Lines read.
     lines: u64,
+    /// Its first bytes (up to [`HEAD`]): a file whose start changed was replaced, not appended to.
+    head: Vec<u8>,
     /// The format its reading settled.
     format: String,
     /// Its sources on the timeline, with the first line of each one's last record (`0`: none).
@@ -82,8 +84,10 @@ impl Tail {
                 if first.read.gzip || first.read.error.is_some() {
                     return None;
                 }
+                let head = head_of(&path, first.read.bytes).ok()?;
                 Some(Place {
                     input: input.clone(),
+                    head,
                     path,
                     bytes: first.read.bytes,
                     lines: first.read.lines,
@@ -188,6 +192,9 @@ fn read_input(
     if len == place.bytes {
         return Ok(false);
     }
+    if head_of(&place.path, place.head.len() as u64).ok().as_ref() != Some(&place.head) {
+        return Err(format!("{shown} was replaced (its first bytes changed)"));
+    }
     let mut file = File::open(&place.path).map_err(|e| format!("{shown}: {e}"))?;
     // Start again at the earliest last record of its sources that lies within reach, else at the
     // input's last record.
@@ -267,7 +274,20 @@ fn read_input(
         place.bytes = from_byte + r.bytes;
         place.lines = shift + r.lines;
     }
+    if (place.head.len() as u64) < HEAD {
+        place.head = head_of(&place.path, place.bytes).map_err(|e| format!("{shown}: {e}"))?;
+    }
     Ok(true)
+}
+
+/// Bytes of a file's start compared to tell a file appended to from one replaced.
+const HEAD: u64 = 256;
+
+/// The first bytes of a file, as many as were read of it, up to [`HEAD`].
+fn head_of(path: &std::path::Path, read: u64) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    File::open(path)?.take(read.min(HEAD)).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// The source of the input a parsed stream is: the one of its compose service, or the input's only
