@@ -6,9 +6,10 @@
 //! replies that span the old end), as a test run still writing does.
 //!
 //! - `follow/reload`: load the grown files whole and run the rules;
-//! - `follow/append_<size>`: read what the files gained since a whole load, place it on that load's
-//!   timeline and run the rules again (the rules run over the whole timeline: a window or a
-//!   request's answer may span the old end).
+//! - `follow/append_<size>`: place what the files gained on a whole load's timeline (what the TUI's
+//!   thread waits for: the reading and the rules run on threads of their own);
+//! - `follow/append_<size>_read_rules`: read what the files gained, place it and run the rules again
+//!   (over the whole timeline: a window or a request's answer may span the old end).
 //!
 //! `cargo bench --bench follow`; `DIAG_BENCH_MB=64 cargo bench --bench follow` for a bigger base.
 
@@ -26,7 +27,11 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-const KINDS: [Kind; 3] = [Kind::CitadelTracing, Kind::PlaywrightMcp, Kind::ChromeDevtools];
+const KINDS: [Kind; 3] = [
+    Kind::CitadelTracing,
+    Kind::PlaywrightMcp,
+    Kind::ChromeDevtools,
+];
 
 fn service_bytes() -> usize {
     let mb: usize = std::env::var("DIAG_BENCH_MB")
@@ -52,7 +57,7 @@ fn write_all(dir: &Path, texts: &[String; 3]) {
 
 fn grow(dir: &Path, base: &[String; 3], extra: &[String; 3]) {
     for ((k, b), e) in KINDS.iter().zip(base).zip(extra) {
-        let mut f = std::fs::OpenOptions::new()
+        let f = std::fs::OpenOptions::new()
             .write(true)
             .open(dir.join(k.file_name()))
             .expect("open a corpus file");
@@ -101,7 +106,27 @@ fn bench(c: &mut Criterion) {
                 run(&rules, &sel, tl).findings.len()
             })
         });
+        // What the TUI's thread waits for: reading what was gained happens on a thread of its
+        // own, placing it here.
         g.bench_function(*name, |b| {
+            b.iter_batched(
+                || {
+                    let tl = timeline.clone();
+                    let Grown::Appended(add, _) = tail.read(&reg, &tl.sources) else {
+                        panic!("the files grew");
+                    };
+                    (tl, add)
+                },
+                // The timeline is handed back: criterion drops it after the timing.
+                |(mut tl, add)| {
+                    append(&mut tl, add, &reg.entities, &[]);
+                    tl
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        // Reading, placing and the rules (which the TUI runs on a thread of their own).
+        g.bench_function(name.to_string() + "_read_rules", |b| {
             b.iter_batched(
                 || timeline.clone(),
                 |mut tl| {

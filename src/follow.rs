@@ -286,7 +286,9 @@ const HEAD: u64 = 256;
 /// The first bytes of a file, as many as were read of it, up to [`HEAD`].
 fn head_of(path: &std::path::Path, read: u64) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::new();
-    File::open(path)?.take(read.min(HEAD)).read_to_end(&mut head)?;
+    File::open(path)?
+        .take(read.min(HEAD))
+        .read_to_end(&mut head)?;
     Ok(head)
 }
 

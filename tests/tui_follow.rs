@@ -43,6 +43,25 @@ fn findings(a: &Analysis) -> Vec<String> {
     v
 }
 
+/// Every finding's evidence as (rule, source label, line, message).
+fn evidence(a: &Analysis) -> Vec<(String, String, u64, String)> {
+    let tl = &a.timeline;
+    a.findings
+        .iter()
+        .flat_map(|f| {
+            f.evidence.iter().map(|e| {
+                let ev = &tl.events[e.event];
+                (
+                    f.rule.clone(),
+                    tl.sources[ev.source].label.clone(),
+                    ev.line,
+                    ev.message.clone(),
+                )
+            })
+        })
+        .collect()
+}
+
 fn append(path: &Path, text: &str) {
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -66,13 +85,38 @@ fn follow_in_steps(name: &str, text: &str, cut: usize) -> (App, Loaded) {
     let mid = (rest.len() / 2..=rest.len())
         .find(|&i| rest.is_char_boundary(i))
         .expect("a boundary");
-    for part in [&rest[..mid], &rest[mid..]] {
+    let job = std::sync::Arc::new(job);
+    for (step, part) in [&rest[..mid], &rest[mid..]].into_iter().enumerate() {
         append(&path, part);
         match tail.read(&job.registry, &app.timeline().sources) {
-            Grown::Appended(add, mut next) => {
+            // In one step, the rules on this thread.
+            Grown::Appended(add, mut next) if step == 0 => {
                 app.grow(|was| loader::appended(&job, was, add, false));
                 next.settle(app.timeline());
                 tail = next;
+            }
+            // As the TUI does it: placed at once, the rules on a thread of their own.
+            Grown::Appended(add, mut next) => {
+                let before = evidence(&app.analysis);
+                app.grow(|was| loader::placed(&job, was, add, false));
+                // The last run's findings stay on their records while the rules run again.
+                let moved = evidence(&app.analysis);
+                assert!(moved.iter().all(|e| before.contains(e)), "{name}");
+                next.settle(app.timeline());
+                tail = next;
+                let judging = loader::Judging::start(job.clone(), app.analysis.clone());
+                let started = std::time::Instant::now();
+                let verdict = loop {
+                    if let Some(v) = judging.poll() {
+                        break v.expect("a verdict");
+                    }
+                    assert!(
+                        started.elapsed().as_secs() < 60,
+                        "no verdict within a minute"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                };
+                app.grow(|was| loader::judged(was, verdict, false));
             }
             Grown::Nothing => assert!(part.is_empty()),
             Grown::Reload(why) => panic!("{name}: {why}"),

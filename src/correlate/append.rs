@@ -40,16 +40,53 @@ struct End {
     timed: Option<(RawTime, f64, TsQuality)>,
 }
 
+/// Where the events a timeline held went when records were appended: to a new index, or gone (read
+/// again, and replaced by the new records).
+#[derive(Debug, Clone, Default)]
+pub struct Moves {
+    /// Events from this index on may have moved or gone...
+    removed_from: usize,
+    /// ...to these indices, once the records read again were dropped...
+    kept: Vec<Option<usize>>,
+    /// ...and those from this index on moved again, to these, when the new records were merged in.
+    merged_from: usize,
+    merged: Vec<usize>,
+}
+
+impl Moves {
+    /// The new index of the event that was at `i`.
+    pub fn get(&self, i: usize) -> Option<usize> {
+        let j = if i < self.removed_from {
+            i
+        } else {
+            self.kept.get(i - self.removed_from).copied().flatten()?
+        };
+        Some(if j < self.merged_from {
+            j
+        } else {
+            self.merged.get(j - self.merged_from).copied().unwrap_or(j)
+        })
+    }
+}
+
+/// What [`append`] did.
+#[derive(Debug, Default)]
+pub struct Appended {
+    /// The sources that gained records (new ones included).
+    pub touched: Vec<usize>,
+    /// Where the events held before went.
+    pub moves: Moves,
+}
+
 /// Place the records of `add` on `tl` after what it holds, replacing the records read again; CIDs,
-/// names and owners are settled again over the whole timeline. Returns the sources that gained
-/// records (new ones included).
+/// names and owners are settled again over the whole timeline.
 pub fn append(
     tl: &mut Timeline,
     add: Addition,
     extract: &Extractors,
     aliases: &[(String, u64)],
-) -> Vec<usize> {
-    remove_reread(tl, &add.from_line);
+) -> Appended {
+    let (removed_from, kept) = remove_reread(tl, &add.from_line);
     for (s, label) in add.relabel {
         if let Some(info) = tl.sources.get_mut(s) {
             info.label = label;
@@ -88,7 +125,7 @@ pub fn append(
     }
     // Each stream's records are in its order already; a stable sort keeps it on equal positions.
     new.sort_by(|a, b| a.pos.total_cmp(&b.pos));
-    merge_in(tl, new);
+    let (merged_from, merged) = merge_in(tl, new);
     for info in &mut tl.sources {
         info.events = 0;
     }
@@ -100,21 +137,45 @@ pub fn append(
     let shape = std::mem::take(&mut tl.cids.shape);
     tl.cids = super::cids::directory(&tl.events, aliases);
     tl.cids.shape = shape;
-    super::cids::set_owners(&mut tl.sources, &tl.events, &tl.cids, extract);
+    // A source's owners settle early (a tab logs its user as it starts): only sources without
+    // any yet are tallied again, which spares a regex over every record of every tab.
+    let unowned: Vec<bool> = tl.sources.iter().map(|s| s.owners.is_empty()).collect();
+    let mut tally = super::cids::OwnerTally::default();
+    for ev in &tl.events {
+        if let (Some(true), Some(info)) = (unowned.get(ev.source), tl.sources.get(ev.source)) {
+            tally.add(ev, info.role, extract);
+        }
+    }
+    let owned: Vec<Vec<u64>> = tl.sources.iter().map(|s| s.owners.clone()).collect();
+    tally.settle(&mut tl.sources, &tl.cids, extract);
+    for (info, before) in tl.sources.iter_mut().zip(owned) {
+        if !before.is_empty() {
+            info.owners = before;
+        }
+    }
     touched.sort_unstable();
     touched.dedup();
-    touched
+    Appended {
+        touched,
+        moves: Moves {
+            removed_from,
+            kept,
+            merged_from,
+            merged,
+        },
+    }
 }
 
-/// Drop the events of each `(source, line)` from that line on, keeping anchors on the others.
-fn remove_reread(tl: &mut Timeline, from_line: &[(usize, u64)]) {
+/// Drop the events of each `(source, line)` from that line on, keeping anchors on the others; where
+/// the events from the first one dropped on went.
+fn remove_reread(tl: &mut Timeline, from_line: &[(usize, u64)]) -> (usize, Vec<Option<usize>>) {
     let gone = |e: &Event| {
         from_line
             .iter()
             .any(|&(s, line)| e.source == s && e.line >= line)
     };
     let Some(first) = tl.events.iter().position(gone) else {
-        return;
+        return (tl.events.len(), Vec::new());
     };
     // Old index → new index, for the part from the first event dropped on.
     let mut map = Vec::with_capacity(tl.events.len() - first);
@@ -150,6 +211,7 @@ fn remove_reread(tl: &mut Timeline, from_line: &[(usize, u64)]) {
             Some(a)
         })
         .collect();
+    (first, map)
 }
 
 /// Every source's end, from one walk back over the timeline.
@@ -223,16 +285,16 @@ fn place(evs: &mut [Event], s: usize, end: End, tl: &Timeline, after: &mut f64, 
 }
 
 /// Merge `new` (in timeline order) into the timeline's events, old ones first on equal positions,
-/// moving anchors with the old events.
-fn merge_in(tl: &mut Timeline, new: Vec<Event>) {
+/// moving anchors with the old events; where the old events from the first one moved on went.
+fn merge_in(tl: &mut Timeline, new: Vec<Event>) -> (usize, Vec<usize>) {
     let Some(first) = new.first().map(|e| e.pos) else {
-        return;
+        return (tl.events.len(), Vec::new());
     };
     let cut = tl.events.partition_point(|e| e.pos <= first);
     let old = tl.events.split_off(cut);
     if old.is_empty() {
         tl.events.extend(new);
-        return;
+        return (cut, Vec::new());
     }
     let mut moved = Vec::with_capacity(old.len());
     let mut old = old.into_iter().peekable();
@@ -261,6 +323,7 @@ fn merge_in(tl: &mut Timeline, new: Vec<Event>) {
             }
         }
     }
+    (cut, moved)
 }
 
 #[cfg(test)]
@@ -312,13 +375,16 @@ mod tests {
             streams: vec![(Target::Source(0), vec![ev(0, 2, 0.0), ev(0, 3, 0.0)])],
             relabel: Vec::new(),
         };
-        let touched = append(
+        let done = append(
             &mut tl,
             add,
             &crate::defs::Registry::load(None).unwrap().entities,
             &[],
         );
-        assert_eq!(touched, vec![0]);
+        assert_eq!(done.touched, vec![0]);
+        // 0:1 and 1:1 stay, 0:2 was read again, 1:2 moved before the new ones.
+        let moved: Vec<Option<usize>> = (0..4).map(|i| done.moves.get(i)).collect();
+        assert_eq!(moved, [Some(0), Some(1), None, Some(2)]);
         let order: Vec<&str> = tl.events.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(order, ["0:1", "1:1", "1:2", "0:2", "0:3"]);
         // The anchor on the record read again is gone; the other moved with its events.

@@ -128,26 +128,70 @@ fn run_engine(
     profile: &crate::profile::Profile,
     prefiltered: bool,
 ) -> (Analysis, Vec<(String, f64)>) {
+    let (verdict, times) = judge_engine(rules, sel, &timeline, templates, profile, prefiltered);
+    (verdict.with(timeline), times)
+}
+
+/// What the rules said of a timeline: an [`Analysis`] without the timeline.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// Findings, most severe first, then by time.
+    pub findings: Vec<Finding>,
+    /// Incidents, most severe root first.
+    pub incidents: Vec<finding::Incident>,
+    /// The rules that ran.
+    pub rules: Vec<finding::RuleInfo>,
+    /// Every event's template.
+    pub templates: Option<crate::templates::Templates>,
+}
+
+impl Verdict {
+    /// The analysis of `timeline`, which this verdict was given on.
+    pub fn with(self, timeline: Timeline) -> Analysis {
+        Analysis {
+            timeline,
+            findings: self.findings,
+            incidents: self.incidents,
+            rules: self.rules,
+            templates: self.templates,
+        }
+    }
+}
+
+/// [`run`] on a timeline that stays where it is (the TUI shows it while the rules run).
+pub fn judge(rules: &[Rule], sel: &Selection, timeline: &Timeline) -> Verdict {
+    let profile = crate::profile::Profile::builtin().unwrap_or_default();
+    judge_engine(rules, sel, timeline, None, &profile, true).0
+}
+
+fn judge_engine(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: &Timeline,
+    templates: Option<crate::templates::Templates>,
+    profile: &crate::profile::Profile,
+    prefiltered: bool,
+) -> (Verdict, Vec<(String, f64)>) {
     let mut times: Vec<(String, f64)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     // References, not clones: a cloned `Regex` starts with an empty match cache, so every run (the
     // TUI's reloads, `rules test`) rebuilt each regex's lazy DFA from nothing.
     let active: Vec<&Rule> = rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
     let is_generic = |r: &Rule| matches!(r.kind, load::Kind::Storm | load::Kind::Novel);
-    let templates = templates.unwrap_or_else(|| crate::templates::Templates::build(&timeline));
+    let templates = templates.unwrap_or_else(|| crate::templates::Templates::build(timeline));
     let mut explained: std::collections::HashSet<usize> = Default::default();
-    let prefilter = prefiltered.then(|| prefilter::Prefilter::build(&timeline, &active));
+    let prefilter = prefiltered.then(|| prefilter::Prefilter::build(timeline, &active));
     let named: Vec<&Rule> = active.iter().copied().filter(|r| !is_generic(r)).collect();
     for (r, done) in named
         .iter()
-        .zip(run_named(&named, &timeline, prefilter.as_ref()))
+        .zip(run_named(&named, timeline, prefilter.as_ref()))
     {
         explained.extend(done.explained);
         findings.extend(done.found);
         times.push((r.info.id.clone(), done.secs));
     }
     let cx = generic::Ctx {
-        tl: &timeline,
+        tl: timeline,
         templates: &templates,
         profile,
         explained: &explained,
@@ -199,15 +243,14 @@ fn run_engine(
         f.id = format!("F{}", i + 1);
     }
     let ran: std::collections::BTreeSet<&str> = active.iter().map(|r| r.info.id.as_str()).collect();
-    let incidents = link::link(&mut findings, rules, &ran, &timeline);
-    let a = Analysis {
-        timeline,
+    let incidents = link::link(&mut findings, rules, &ran, timeline);
+    let v = Verdict {
         findings,
         incidents,
         rules: active.iter().map(|r| r.info.clone()).collect(),
         templates: Some(templates),
     };
-    (a, times)
+    (v, times)
 }
 
 /// Load the rules (built-in plus `dir`) and analyse a timeline with all of them.

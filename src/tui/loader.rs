@@ -139,16 +139,60 @@ fn load_opts(
 
 /// The analysis shown, grown by what followed inputs gained: the new records placed after the
 /// others, and the rules run again over the whole (a window or a request's answer may span the old
-/// end); with the events' templates when `templates`.
+/// end); with the events' templates when `templates`. [`placed`] and [`Judging`] do the same in
+/// two steps, the rules on a thread of their own.
 pub fn appended(job: &Job, analysis: Analysis, add: Addition, templates: bool) -> Loaded {
-    let mut timeline = analysis.timeline;
-    correlate::append::append(
+    let placed = placed(job, analysis, add, false);
+    let verdict = crate::rules::judge(&job.rules, &Selection::default(), &placed.analysis.timeline);
+    judged(placed.analysis, verdict, templates)
+}
+
+/// The analysis shown with the new records placed, its findings the last run's (their evidence
+/// moved with the records, evidence read again dropped) until the rules have run again; with the
+/// events' templates when `templates`.
+pub fn placed(job: &Job, analysis: Analysis, add: Addition, templates: bool) -> Loaded {
+    let Analysis {
+        mut timeline,
+        mut findings,
+        incidents,
+        rules,
+        templates: _,
+    } = analysis;
+    let done = correlate::append::append(
         &mut timeline,
         add,
         &job.registry.entities,
         &job.options.aliases,
     );
-    let mut analysis = analyze(timeline, &job.rules);
+    for f in &mut findings {
+        f.evidence.retain_mut(|e| match done.moves.get(e.event) {
+            Some(i) => {
+                e.event = i;
+                true
+            }
+            None => false,
+        });
+    }
+    let analysis = Analysis {
+        timeline,
+        findings,
+        incidents,
+        rules,
+        templates: None,
+    };
+    Loaded {
+        templates: templates.then(|| Templates::build(&analysis.timeline)),
+        analysis,
+        preview: false,
+        rules_error: None,
+        problems: Vec::new(),
+    }
+}
+
+/// `analysis` with the rules' `verdict` on its timeline; with the events' templates when
+/// `templates` (the verdict has them).
+pub fn judged(analysis: Analysis, verdict: crate::rules::Verdict, templates: bool) -> Loaded {
+    let mut analysis = verdict.with(analysis.timeline);
     let computed = analysis.templates.take();
     Loaded {
         templates: computed.or_else(|| templates.then(|| Templates::build(&analysis.timeline))),
@@ -156,6 +200,44 @@ pub fn appended(job: &Job, analysis: Analysis, add: Addition, templates: bool) -
         preview: false,
         rules_error: None,
         problems: Vec::new(),
+    }
+}
+
+/// The rules running again over the analysis shown, on a thread of their own, while the TUI keeps
+/// answering keys.
+#[derive(Debug)]
+pub struct Judging {
+    rx: Receiver<crate::rules::Verdict>,
+}
+
+impl Judging {
+    /// Start running the job's rules over `analysis`'s timeline.
+    pub fn start(job: Arc<Job>, analysis: Arc<Analysis>) -> Judging {
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("diag-rules".into())
+            .spawn(move || {
+                let verdict =
+                    crate::rules::judge(&job.rules, &Selection::default(), &analysis.timeline);
+                // Let go of the analysis first: the TUI takes it back when the verdict arrives.
+                drop(analysis);
+                let _ = tx.send(verdict);
+            });
+        if let Err(e) = spawned {
+            eprintln!("diag: cannot start the rules thread: {e}");
+        }
+        Judging { rx }
+    }
+
+    /// The verdict once it is there; `Err` when the thread died without one.
+    pub fn poll(&self) -> Option<Result<crate::rules::Verdict, String>> {
+        match self.rx.try_recv() {
+            Ok(v) => Some(Ok(v)),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err(
+                "the rules stopped unexpectedly (an internal error)".into(),
+            )),
+        }
     }
 }
 

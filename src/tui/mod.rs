@@ -27,7 +27,7 @@ pub mod view;
 
 use crate::follow::{Grown, Tail};
 use keys::Action;
-use loader::{Job, Loader, Reading, Watch};
+use loader::{Job, Judging, Loader, Reading, Watch};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
@@ -190,6 +190,8 @@ fn event_loop(
     // Where a whole load left each input, and a look at what they gained since.
     let mut tail: Option<Tail> = None;
     let mut reading: Option<Reading> = None;
+    // The rules running again over what a follow appended.
+    let mut judging: Option<Judging> = None;
     let mut dirty = true;
     loop {
         if let Some(l) = &mut loader {
@@ -197,6 +199,9 @@ fn event_loop(
                 match result {
                     Ok(loaded) => {
                         let whole = !loaded.preview;
+                        // A verdict on the timeline this load replaces is no longer wanted.
+                        judging = None;
+                        app.judging = false;
                         app.install(loaded);
                         if whole {
                             tail = Some(Tail::new(&job.inputs, app.timeline()));
@@ -221,11 +226,13 @@ fn event_loop(
                 Grown::Appended(add, mut next) => {
                     let started = Instant::now();
                     let templates = app.events.filter.uses_templates();
-                    app.grow(|was| loader::appended(&job, was, add, templates));
+                    app.grow(|was| loader::placed(&job, was, add, templates));
                     next.settle(app.timeline());
                     tail = Some(next);
-                    // Placing and the rules run here, on the UI's thread: on a big timeline, look
-                    // less often so that keys keep their answer.
+                    judging = Some(Judging::start(job.clone(), app.analysis.clone()));
+                    app.judging = true;
+                    // Placing runs here, on the UI's thread: on a big timeline, look less often so
+                    // that keys keep their answer.
                     follow_every = FOLLOW_EVERY.max(started.elapsed() * 4);
                     dirty = true;
                 }
@@ -238,9 +245,22 @@ fn event_loop(
                 }
             }
         }
+        if let Some(verdict) = judging.as_ref().and_then(Judging::poll) {
+            judging = None;
+            app.judging = false;
+            match verdict {
+                Ok(v) => {
+                    let templates = app.events.filter.uses_templates();
+                    app.grow(|was| loader::judged(was, v, templates));
+                }
+                Err(why) => app.message = Some(why),
+            }
+            dirty = true;
+        }
         if app.follow
             && loader.is_none()
             && reading.is_none()
+            && judging.is_none()
             && last_check.elapsed() >= follow_every
         {
             last_check = Instant::now();
@@ -261,7 +281,7 @@ fn event_loop(
             terminal.draw(|f| view::draw(f, &app))?;
             dirty = false;
         }
-        let wait = if loader.is_some() || reading.is_some() || app.follow {
+        let wait = if loader.is_some() || reading.is_some() || judging.is_some() || app.follow {
             Duration::from_millis(100)
         } else {
             Duration::from_millis(500)

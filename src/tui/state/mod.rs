@@ -30,6 +30,7 @@ use crate::templates::Templates;
 use derived::Derived;
 pub use panes::{DetailPane, Entry, EventsPane, FindingsPane, HelpPane};
 use ratatui::layout::Rect;
+use std::sync::Arc;
 
 /// Rows an incremental search looks at per keystroke (Enter and `n` look at all of them).
 const PREVIEW_ROWS: usize = 200_000;
@@ -114,8 +115,9 @@ pub enum Subject {
 /// The whole state of the TUI: what is shown, and each pane's state.
 #[derive(Debug, Clone)]
 pub struct App {
-    /// What is shown (empty while loading).
-    pub analysis: Analysis,
+    /// What is shown (empty while loading); shared with the thread that runs the rules again after
+    /// a follow appended records.
+    pub analysis: Arc<Analysis>,
     /// Why the rules did not run, when they did not.
     pub rules_error: Option<String>,
     /// Inputs skipped or mended.
@@ -148,6 +150,9 @@ pub struct App {
     pub templates: Option<Templates>,
     /// Whether what growing files gain is appended.
     pub follow: bool,
+    /// Whether the rules are running again over records a follow appended (the findings shown are
+    /// the last run's, their evidence moved with the records).
+    pub judging: bool,
     /// Whether every input can be re-read (stdin cannot).
     pub can_follow: bool,
     /// One-off message for the status line.
@@ -192,7 +197,7 @@ impl App {
     /// A TUI waiting for its first load.
     pub fn new(color: bool, size: (u16, u16)) -> App {
         let mut app = App {
-            analysis: empty_analysis(),
+            analysis: Arc::new(empty_analysis()),
             rules_error: None,
             problems: Vec::new(),
             load: LoadState::Loading { bytes: 0, total: 0 },
@@ -209,6 +214,7 @@ impl App {
             derived: Derived::default(),
             templates: None,
             follow: false,
+            judging: false,
             can_follow: true,
             message: None,
             quit: false,
@@ -273,7 +279,9 @@ impl App {
     /// with the new records, the rules run again); the cursor keeps its record, or the end.
     pub fn grow(&mut self, grow: impl FnOnce(Analysis) -> Loaded) {
         let places = self.places();
-        let was = std::mem::replace(&mut self.analysis, empty_analysis());
+        let shared = std::mem::replace(&mut self.analysis, Arc::new(empty_analysis()));
+        // Not shared unless a thread still runs the rules on it: then it is copied, not lost.
+        let was = Arc::try_unwrap(shared).unwrap_or_else(|a| (*a).clone());
         let mut loaded = grow(was);
         loaded
             .problems
@@ -310,7 +318,7 @@ impl App {
             scroll_offset: old_scroll_offset,
             marks,
         } = places;
-        self.analysis = loaded.analysis;
+        self.analysis = Arc::new(loaded.analysis);
         self.rules_error = loaded.rules_error;
         self.problems = loaded.problems;
         self.load = LoadState::Ready;

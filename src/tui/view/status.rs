@@ -88,7 +88,14 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         ));
     }
     if app.follow {
-        left.push("FOLLOW".into());
+        left.push(
+            if app.judging {
+                "FOLLOW (rules…)"
+            } else {
+                "FOLLOW"
+            }
+            .into(),
+        );
     }
     match &app.load {
         LoadState::Loading { bytes: b, total } if *total > 0 => left.push(format!(
