@@ -215,3 +215,46 @@ fn tui_in_tmux_refuses_the_terminal_as_standard_input() {
     assert!(s.contains("standard input is the terminal"), "{s}");
     assert!(s.contains("EXIT=2"), "{s}");
 }
+
+/// `F` on a growing file: what the file gains is appended to the screen (not the whole read again)
+/// and the rules run again over it: a panic written after the first screen becomes a finding.
+#[test]
+fn tui_in_tmux_follows_a_growing_file_and_judges_what_it_gains() {
+    let bin = env!("CARGO_BIN_EXE_diag");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("internal-service.log");
+    let site = "INFO citadel: citadel-internal-service/src/kernel/mod.rs:40:";
+    let head = format!(
+        "2026-12-06T10:00:00.000000Z {site} Server listening on 127.0.0.1:12345\n\
+         2026-12-06T10:00:01.000000Z {site} Session started for cid=1234567890123456789\n"
+    );
+    std::fs::write(&log, head).expect("write");
+    let cmd = format!("{bin} tui {}", log.display());
+    let Some(t) = start_cmd(&cmd, "the timeline of the file", |s| {
+        s.contains("Timeline") && s.contains("Session started")
+    }) else {
+        return;
+    };
+    let first = t.screen();
+    assert!(!first.contains("FOLLOW"), "{first}");
+    assert!(first.contains("No findings"), "{first}");
+    t.keys(&["-l", "F"]);
+    t.wait_for("follow on", |s| s.contains("FOLLOW"));
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open");
+    use std::io::Write;
+    f.write_all(
+        b"thread 'tokio-runtime-worker' panicked at citadel_proto/src/proto/session.rs:10:5:\n\
+          called `Option::unwrap()` on a `None` value a late panic\n",
+    )
+    .expect("append");
+    drop(f);
+    let s = t.wait_for("the appended panic and its finding", |s| {
+        s.contains("a late panic") && !s.contains("rules…") && !s.contains("No findings")
+    });
+    assert!(s.contains("FOLLOW"), "{s}");
+    t.keys(&["-l", "q"]);
+    t.wait_gone("q");
+}
