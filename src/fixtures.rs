@@ -31,3 +31,30 @@ pub const MULTI_PEER_KILLED: [(&str, &str); 3] = [
         include_str!("../samples/faults/multi-peer-killed-mid-transfer/service-b.log"),
     ),
 ];
+
+/// A line of a compose log of two services (starts, continuation lines, blanks), or of a
+/// Playwright MCP dump (open and closed records, weak starts, frames, blanks).
+pub fn line(format: &str, shape: u8, n: u16) -> String {
+    if format == "playwright-mcp" {
+        return match shape % 6 {
+            0 => format!("[LOG] open {n}"),
+            1 => format!("[LOG] closed {n} @ http://x/a.js:{n}"),
+            2 => format!("TypeError: boom {n}"),
+            3 => format!("    at f (http://x/a.js:{n})"),
+            4 => String::new(),
+            _ => format!("[ERROR] bad {n} @ http://x/a.js:1"),
+        };
+    }
+    let service = if shape & 8 == 0 {
+        "alpha-1  | "
+    } else {
+        "beta-1   | "
+    };
+    let rest = match shape % 4 {
+        0 => format!(" INFO citadel: src/a.rs:{n}: message {n}"),
+        1 => format!("ERROR citadel: src/b.rs:{n}: failure {n}"),
+        2 => format!("   at frame {n}"),
+        _ => String::new(),
+    };
+    format!("{service}{rest}")
+}

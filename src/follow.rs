@@ -240,32 +240,53 @@ fn read_input(
     .map_err(|e| e.to_string())?;
     let shift = from_line - 1;
     let mut read = None;
+    // The input's streams after this reading (a source it had, or a new one) and their services:
+    // they are named as a whole reading names them.
+    let mut streams: Vec<(Option<usize>, Option<String>)> = place
+        .sources
+        .iter()
+        .map(|&(k, _)| (Some(k), sources.get(k).and_then(|s| s.container.clone())))
+        .collect();
+    let mut adopted = Vec::new();
+    let mut new = Vec::new();
     for (info, mut evs) in parsed.sources {
         for ev in &mut evs {
             ev.line += shift;
             ev.end_line += shift;
         }
         read.get_or_insert_with(|| info.read.clone());
-        let target = match target_of(place, sources, &info) {
-            Some(s) => Target::Source(s),
-            None if evs.is_empty() => continue,
-            None => {
-                // A second service in the input: every service's source is named after it, as
-                // in a whole reading.
-                let label = &place.input.label;
-                for &(k, _) in &place.sources {
-                    if let Some(c) = sources.get(k).and_then(|s| s.container.as_ref()) {
-                        add.relabel.push((k, format!("{label}:{c}")));
+        match target_of(place, sources, &info, &adopted) {
+            Some((k, adopt)) => {
+                if adopt {
+                    adopted.push(k);
+                    if let Some(s) = streams.iter_mut().find(|(j, _)| *j == Some(k)) {
+                        s.1 = info.container.clone();
                     }
                 }
-                let mut info = info;
-                if let Some(c) = &info.container {
-                    info.label = format!("{label}:{c}");
-                }
-                Target::New(Box::new(info))
+                add.streams.push((Target::Source(k), evs));
             }
-        };
-        add.streams.push((target, evs));
+            None if evs.is_empty() => {}
+            None => {
+                streams.push((None, info.container.clone()));
+                new.push((info, evs));
+            }
+        }
+    }
+    // A service's source is named after it when the input interleaves several streams.
+    let several = streams.len() > 1;
+    let label = &place.input.label;
+    let name = |c: &Option<String>| match c {
+        Some(c) if several => format!("{label}:{c}"),
+        _ => label.clone(),
+    };
+    for (k, c) in &streams {
+        if let Some(k) = k {
+            add.rename.push((*k, name(c), c.clone()));
+        }
+    }
+    for (mut info, evs) in new {
+        info.label = name(&info.container);
+        add.streams.push((Target::New(Box::new(info)), evs));
     }
     for &(s, _) in &place.sources {
         add.from_line.push((s, from_line));
@@ -292,22 +313,30 @@ fn head_of(path: &std::path::Path, read: u64) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// The source of the input a parsed stream is: the one of its compose service, or the input's only
-/// source.
-fn target_of(place: &Place, sources: &[SourceInfo], info: &SourceInfo) -> Option<usize> {
+/// The source of the input a parsed stream goes to: the one of its compose service, or one that
+/// has no record and no service yet (the input was empty or held no record), which it adopts
+/// (`true`); `None`: a new source.
+fn target_of(
+    place: &Place,
+    sources: &[SourceInfo],
+    info: &SourceInfo,
+    adopted: &[usize],
+) -> Option<(usize, bool)> {
     let of = |k: usize| sources.get(k);
-    place
+    let same = place
         .sources
         .iter()
         .map(|&(k, _)| k)
-        .find(|&k| of(k).is_some_and(|s| s.container == info.container))
-        .or_else(|| {
-            // An input that interleaves no services, however its lines are named.
-            let &[(k, _)] = place.sources.as_slice() else {
-                return None;
-            };
-            (info.container.is_none() || of(k)?.container.is_none()).then_some(k)
-        })
+        .find(|&k| of(k).is_some_and(|s| s.container == info.container));
+    same.map(|k| (k, false)).or_else(|| {
+        place
+            .sources
+            .iter()
+            .find(|&&(k, last)| {
+                last == 0 && !adopted.contains(&k) && of(k).is_some_and(|s| s.container.is_none())
+            })
+            .map(|&(k, _)| (k, true))
+    })
 }
 
 /// The byte where line `line` (1-based) of a file starts, found by walking back from `bytes` (the
@@ -405,13 +434,18 @@ mod tests {
     /// Load `path` whole, then grow it by each of `parts` in turn and append: the records equal a
     /// whole reading of the grown file's, in timeline order.
     fn grow_and_compare(name: &str, head: &str, parts: &[&str]) {
+        grow_and_compare_as(name, None, head, parts);
+    }
+
+    /// [`grow_and_compare`] with the format `forced`, when one is.
+    fn grow_and_compare_as(name: &str, forced: Option<&str>, head: &str, parts: &[&str]) {
         let reg = Registry::load(None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(name);
         std::fs::write(&p, head).unwrap();
         let inputs = source::expand(&[p.display().to_string()]).unwrap();
         let opts = correlate::Options::default();
-        let (mut tl, _) = pipeline::load(&reg, &inputs, None, &opts).unwrap();
+        let (mut tl, _) = pipeline::load(&reg, &inputs, forced, &opts).unwrap();
         let mut tail = Tail::new(&inputs, &tl);
         assert!(tail.any());
         for part in parts {
@@ -427,7 +461,7 @@ mod tests {
                 Grown::Nothing => assert!(part.is_empty()),
                 Grown::Reload(why) => panic!("{why}"),
             }
-            let (whole, _) = pipeline::load(&reg, &inputs, None, &opts).unwrap();
+            let (whole, _) = pipeline::load(&reg, &inputs, forced, &opts).unwrap();
             assert_eq!(records(&tl), records(&whole), "after {part:?}");
             assert!(tl.events.windows(2).all(|w| w[0].pos <= w[1].pos));
             let order = |t: &Timeline| -> Vec<(u64, String)> {
@@ -492,6 +526,40 @@ mod tests {
             compared += 1;
         }
         assert!(compared >= 10, "only {compared} samples compared");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Whatever the lines (records of two compose services with continuation lines and
+        /// blanks, or console records that stay open) and wherever the file is cut, mid-line
+        /// included, following it in pieces ends with a whole reading's records.
+        #[test]
+        fn a_log_followed_in_pieces_cut_anywhere_reads_as_a_whole_reading(
+            mcp in proptest::prelude::any::<bool>(),
+            shapes in proptest::collection::vec(
+                (proptest::prelude::any::<u8>(), proptest::prelude::any::<u16>()),
+                1..40,
+            ),
+            cuts in proptest::collection::vec(0.0f64..1.0, 1..4),
+        ) {
+            let format = if mcp { "playwright-mcp" } else { "citadel-tracing" };
+            let text: String = shapes
+                .iter()
+                .map(|&(s, n)| crate::fixtures::line(format, s, n) + "\n")
+                .collect();
+            let mut at: Vec<usize> = cuts
+                .iter()
+                .map(|c| (c * text.len() as f64) as usize)
+                .collect();
+            at.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut from = 0;
+            for c in at.into_iter().chain([text.len()]) {
+                pieces.push(&text[from..c]);
+                from = c;
+            }
+            grow_and_compare_as("follow.log", Some(format), pieces[0], &pieces[1..]);
+        }
     }
 
     const SITE: &str = "INFO citadel: citadel-internal-service/src/kernel/mod.rs:40:";

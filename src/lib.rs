@@ -12,9 +12,10 @@
 //! | | [`filter`] | which timeline events a view shows (CID, source, level, regex) |
 //! | records | [`parse`] | lines → records → `Event`s: ANSI, collector prefixes, time, JSON paths, detection, samples |
 //! | | [`entities`] | CIDs, UUIDs, names and fields found in events by the shared extractors |
-//! | timeline | [`correlate`] | sources → one `Timeline`: dates, anchor pairs, clock offsets, placement, merge, CIDs |
+//! | timeline | [`correlate`] | sources → one `Timeline`: dates, anchor pairs, clock offsets, placement, merge, CIDs; records appended to it |
 //! | | [`pipeline`] | the one place where read, parse and correlate meet (in parallel, per input) |
 //! | | [`stream`] | the timeline in two passes: placement from pass 1, events handed on one at a time in pass 2 |
+//! | | [`follow`] | what growing inputs gained since they were read, parsed and handed to `correlate::append` |
 //! | analysis | [`rules`] | `rules/*.toml` over the timeline → findings, linked into incidents |
 //! | | [`lean`] | `check`'s two passes: a sparse timeline of the events a rule can read |
 //! | output | [`report`] | one module per output format behind `CheckWriter` / `TimelineWriter` |
@@ -40,10 +41,11 @@ pub mod intern;
 pub mod parse;
 
 pub mod correlate;
-pub mod follow;
 pub mod par;
 pub mod pipeline;
 pub mod stream;
+// Following growing inputs: only what they gained is read and placed.
+pub mod follow;
 
 pub mod profile;
 pub mod templates;

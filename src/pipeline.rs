@@ -666,33 +666,6 @@ mod tests {
         REG.get_or_init(|| Registry::load(None).unwrap())
     }
 
-    /// A line of a compose log of two services (starts, continuation lines, blanks), or of a
-    /// Playwright MCP dump (open and closed records, weak starts, frames, blanks).
-    fn line(format: &str, shape: u8, n: u16) -> String {
-        if format == "playwright-mcp" {
-            return match shape % 6 {
-                0 => format!("[LOG] open {n}"),
-                1 => format!("[LOG] closed {n} @ http://x/a.js:{n}"),
-                2 => format!("TypeError: boom {n}"),
-                3 => format!("    at f (http://x/a.js:{n})"),
-                4 => String::new(),
-                _ => format!("[ERROR] bad {n} @ http://x/a.js:1"),
-            };
-        }
-        let service = if shape & 8 == 0 {
-            "alpha-1  | "
-        } else {
-            "beta-1   | "
-        };
-        let rest = match shape % 4 {
-            0 => format!(" INFO citadel: src/a.rs:{n}: message {n}"),
-            1 => format!("ERROR citadel: src/b.rs:{n}: failure {n}"),
-            2 => format!("   at frame {n}"),
-            _ => String::new(),
-        };
-        format!("{service}{rest}")
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         /// Whatever the lines and whichever records are chosen, reading only the chosen records'
@@ -705,7 +678,7 @@ mod tests {
         ) {
             let reg = registry();
             let format = if mcp { "playwright-mcp" } else { "citadel-tracing" };
-            let text: String = shapes.iter().map(|&(s, n)| line(format, s, n) + "\n").collect();
+            let text: String = shapes.iter().map(|&(s, n)| crate::fixtures::line(format, s, n) + "\n").collect();
             let all = streams_of(reg, format, &text, None);
             let mut records = Vec::new();
             let mut want: Vec<(usize, String)> = Vec::new();

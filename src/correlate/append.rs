@@ -29,8 +29,9 @@ pub struct Addition {
     pub from_line: Vec<(usize, u64)>,
     /// The new records, in each stream's own order.
     pub streams: Vec<(Target, Vec<Event>)>,
-    /// Sources named anew (an input that gained a second compose service names each by its service).
-    pub relabel: Vec<(usize, String)>,
+    /// Sources named anew, with their compose service (an input that gained a second service
+    /// names each source after its service).
+    pub rename: Vec<(usize, String, Option<String>)>,
 }
 
 /// What the timeline knows of a source's end: its last position, and its last timed record.
@@ -87,9 +88,10 @@ pub fn append(
     aliases: &[(String, u64)],
 ) -> Appended {
     let (removed_from, kept) = remove_reread(tl, &add.from_line);
-    for (s, label) in add.relabel {
+    for (s, label, container) in add.rename {
         if let Some(info) = tl.sources.get_mut(s) {
             info.label = label;
+            info.container = container;
         }
     }
     let ends = ends(tl);
@@ -373,7 +375,7 @@ mod tests {
         let add = Addition {
             from_line: vec![(0, 2)],
             streams: vec![(Target::Source(0), vec![ev(0, 2, 0.0), ev(0, 3, 0.0)])],
-            relabel: Vec::new(),
+            rename: Vec::new(),
         };
         let done = append(
             &mut tl,
