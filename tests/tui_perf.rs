@@ -198,3 +198,80 @@ fn measure_large_input() {
     );
     println!("peak RSS at the end: {:.0} MB", peak_rss_mb());
 }
+
+/// Following a large input that grows: a look at what it gained against reading it all again.
+/// The inputs are copied to a temporary folder; the largest then gains its own last megabyte again
+/// (lines a little before the end: the new records merge into the timeline's tail).
+#[test]
+#[ignore = "a measurement; run with DIAG_TUI_PERF=DIR and --ignored --nocapture"]
+fn measure_follow_on_a_large_input() {
+    use diag::follow::{Grown, Tail};
+    let Ok(dir) = std::env::var("DIAG_TUI_PERF") else {
+        println!("set DIAG_TUI_PERF to a directory of logs (see the module doc)");
+        return;
+    };
+    let copy = tempfile::tempdir().expect("tempdir");
+    let mut largest: Option<(u64, std::path::PathBuf)> = None;
+    for e in std::fs::read_dir(&dir).expect("the folder") {
+        let p = e.expect("entry").path();
+        if !p.is_file() {
+            continue;
+        }
+        let to = copy.path().join(p.file_name().expect("a name"));
+        let n = std::fs::copy(&p, &to).expect("copy");
+        if largest.as_ref().is_none_or(|(m, _)| n > *m) {
+            largest = Some((n, to));
+        }
+    }
+    let Some((_, big)) = largest else { return };
+    let job = std::sync::Arc::new(Job {
+        registry: Registry::load(None).expect("formats"),
+        inputs: diag::source::expand(&[copy.path().display().to_string()]).expect("inputs"),
+        forced: None,
+        options: Default::default(),
+        rules: diag::rules::load::load_rules(None).expect("rules"),
+        skipped: Default::default(),
+        preview_bytes: 0,
+    });
+    let loaded = loader::load(&job, &AtomicU64::new(0)).expect("load");
+    let mut app = App::with(loaded, true, (160, 48));
+    app.update(Action::Bottom);
+    let tail = Tail::new(&job.inputs, app.timeline());
+    let text = std::fs::read(&big).expect("read");
+    let from = text.len().saturating_sub(1 << 20);
+    let from = from + text[from..].iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let gained = text[from..].to_vec();
+    drop(text);
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&big)
+        .expect("open")
+        .write_all(&gained)
+        .expect("append");
+    let t = Instant::now();
+    let Grown::Appended(add, _) = tail.read(&job.registry, &app.timeline().sources) else {
+        panic!("the input grew");
+    };
+    let read_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    app.grow(|was| loader::placed(&job, was, add, false));
+    let placed_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let verdict = diag::rules::judge(&job.rules, &Default::default(), &app.analysis.timeline);
+    let judge_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    app.grow(|was| loader::judged(was, verdict, false));
+    let judged_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let whole = loader::load(&job, &AtomicU64::new(0)).expect("load");
+    let reload_s = t.elapsed().as_secs_f64();
+    println!(
+        "follow, {} KB gained on {} events: read {read_ms:.0} ms (own thread), placed and shown \
+         {placed_ms:.0} ms (UI thread), rules {judge_ms:.0} ms (own thread), verdict shown \
+         {judged_ms:.0} ms (UI thread); reading everything again {reload_s:.2} s",
+        gained.len() >> 10,
+        app.timeline().events.len(),
+    );
+    assert_eq!(app.timeline().events.len(), whole.analysis.timeline.events.len());
+}
