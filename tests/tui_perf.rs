@@ -239,7 +239,11 @@ fn measure_follow_on_a_large_input() {
     let tail = Tail::new(&job.inputs, app.timeline());
     let text = std::fs::read(&big).expect("read");
     let from = text.len().saturating_sub(1 << 20);
-    let from = from + text[from..].iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let from = from
+        + text[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
     let gained = text[from..].to_vec();
     drop(text);
     use std::io::Write;
@@ -273,5 +277,8 @@ fn measure_follow_on_a_large_input() {
         gained.len() >> 10,
         app.timeline().events.len(),
     );
-    assert_eq!(app.timeline().events.len(), whole.analysis.timeline.events.len());
+    assert_eq!(
+        app.timeline().events.len(),
+        whole.analysis.timeline.events.len()
+    );
 }

@@ -163,6 +163,7 @@ fn side_bits(sides: &[&Regex], per_source: &[Vec<Event>]) -> Option<Vec<Vec<u32>
         return None;
     }
     let set = regex::RegexSet::new(sides.iter().map(|r| r.as_str())).ok()?;
+    let gate = gate_of(&sides.iter().map(|r| r.as_str()).collect::<Vec<_>>());
     let out = per_source
         .iter()
         .map(|evs| {
@@ -172,6 +173,9 @@ fn side_bits(sides: &[&Regex], per_source: &[Vec<Event>]) -> Option<Vec<Vec<u32>
                 piece
                     .iter()
                     .map(|ev| {
+                        if gate.as_ref().is_some_and(|g| !g.is_match(&ev.message)) {
+                            return 0;
+                        }
                         own.matches(&ev.message)
                             .iter()
                             .fold(0u32, |b, i| b | (1u32 << i))
@@ -182,6 +186,19 @@ fn side_bits(sides: &[&Regex], per_source: &[Vec<Event>]) -> Option<Vec<Vec<u32>
         })
         .collect();
     Some(out)
+}
+
+/// One automaton of the literals every side's matches hold (one of its side's list each), when
+/// every side has such literals: a text it does not match matches no side.
+fn gate_of(sides: &[&str]) -> Option<aho_corasick::AhoCorasick> {
+    let literals: Vec<Vec<Vec<u8>>> = sides
+        .iter()
+        .map(|re| crate::defs::literals::required_literals(re))
+        .collect::<Option<_>>()?;
+    if literals.is_empty() {
+        return None;
+    }
+    aho_corasick::AhoCorasick::new(literals.concat()).ok()
 }
 
 /// The key an anchor side's match in `text` gives (its key groups joined), when it matches.
@@ -507,6 +524,9 @@ pub struct Scanner {
     anchors: Vec<(AnchorDef, Option<[Regex; 2]>)>,
     /// Every side's regex, in anchor order (two per pattern anchor); bit `2k + side`.
     set: Option<regex::RegexSet>,
+    /// The literals one of which every side's matches hold, when each side has some: a message
+    /// without any of them matches no side, and the set is not run on it (most lines).
+    gate: Option<aho_corasick::AhoCorasick>,
     /// Whether some anchor pairs shared UUIDs.
     uuid_anchor: bool,
     /// What this scanner's own events gave.
@@ -530,6 +550,7 @@ impl Scanner {
         let set = (!sides.is_empty() && sides.len() <= 64)
             .then(|| regex::RegexSet::new(&sides).ok())
             .flatten();
+        let gate = gate_of(&sides);
         let uuid_anchor = anchors.iter().any(|(d, _)| d.shared_uuid);
         let occurrences = anchors
             .iter()
@@ -538,6 +559,7 @@ impl Scanner {
         Scanner {
             anchors,
             set,
+            gate,
             uuid_anchor,
             found: Found {
                 occurrences,
@@ -553,6 +575,9 @@ impl Scanner {
             for u in &ev.uuids {
                 note_uuid(&mut self.found.uuids, at, u);
             }
+        }
+        if self.gate.as_ref().is_some_and(|g| !g.is_match(&ev.message)) {
+            return;
         }
         let hits = self.set.as_ref().map(|set| set.matches(&ev.message));
         let mut bit = 0;
@@ -596,6 +621,17 @@ impl Scanner {
 mod tests {
     use super::*;
     use crate::defs::Registry;
+
+    /// Every side of the built-in pattern anchors holds a literal: the scanner runs its regexes
+    /// only on the lines that hold one, and a line without any matches no side.
+    #[test]
+    fn the_built_in_anchors_are_gated_by_their_literals() {
+        let reg = Registry::load(None).unwrap();
+        let scanner = Scanner::new(&reg.anchors);
+        let gate = scanner.gate.as_ref().expect("every side has literals");
+        assert!(!gate.is_match("Session started for cid=1234567890123456789"));
+        assert!(gate.is_match("Panic occurred: panicked at src/lib.rs:1:1"));
+    }
 
     proptest::proptest! {
         /// Canonical UUIDs and near-misses order by key as by text.

@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod collectors;
 pub mod entities;
 pub mod format;
+pub mod literals;
 pub mod text;
 
 pub use anchors::{AnchorDef, Relation};
