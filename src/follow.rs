@@ -463,6 +463,13 @@ mod tests {
             }
             let (whole, _) = pipeline::load(&reg, &inputs, forced, &opts).unwrap();
             assert_eq!(records(&tl), records(&whole), "after {part:?}");
+            // CIDs, names and counts settled as a whole reading settles them.
+            assert_eq!(tl.cids.names, whole.cids.names, "after {part:?}");
+            assert_eq!(tl.cids.prefixes, whole.cids.prefixes, "after {part:?}");
+            for (k, info) in tl.sources.iter().enumerate() {
+                let n = tl.events.iter().filter(|e| e.source == k).count();
+                assert_eq!(info.events, n, "{}", info.label);
+            }
             assert!(tl.events.windows(2).all(|w| w[0].pos <= w[1].pos));
             let order = |t: &Timeline| -> Vec<(u64, String)> {
                 t.events
@@ -587,6 +594,11 @@ mod tests {
                 // A line without its end yet, ended later.
                 "2026-12-06T10:00:04.000000Z INFO cit",
                 &format!("adel: x.rs:1: done\n2026-12-06T10:00:05.000000Z {SITE} bye\n"),
+                // A CID cut mid-number while it was written: the cut one must not stay known.
+                &format!(
+                    "2026-12-06T10:00:06.000000Z {SITE} Session started for cid=98765432109876543"
+                ),
+                "21\n",
             ],
         );
     }

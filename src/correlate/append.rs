@@ -9,7 +9,7 @@
 
 use super::dates::{self, ns_to_dt};
 use crate::entities::Extractors;
-use crate::model::{Axis, Event, RawTime, SourceInfo, Timeline, TsQuality};
+use crate::model::{Axis, CidRef, Event, RawTime, SourceInfo, Timeline, TsQuality};
 use chrono::{Datelike, NaiveDate};
 
 /// Where the events of one new stream go.
@@ -80,21 +80,30 @@ pub struct Appended {
 }
 
 /// Place the records of `add` on `tl` after what it holds, replacing the records read again; CIDs,
-/// names and owners are settled again over the whole timeline.
+/// names and owners are settled again (only what the new records add, when the records read again
+/// named nothing they do not name again).
 pub fn append(
     tl: &mut Timeline,
     add: Addition,
     extract: &Extractors,
     aliases: &[(String, u64)],
 ) -> Appended {
-    let (removed_from, kept) = remove_reread(tl, &add.from_line);
+    let (removed_from, kept, gone) = remove_reread(tl, &add.from_line);
     for (s, label, container) in add.rename {
         if let Some(info) = tl.sources.get_mut(s) {
             info.label = label;
             info.container = container;
         }
     }
-    let ends = ends(tl);
+    let targets: Vec<usize> = add
+        .streams
+        .iter()
+        .filter_map(|(t, _)| match t {
+            Target::Source(s) => Some(*s),
+            Target::New(_) => None,
+        })
+        .collect();
+    let ends = ends(tl, &targets);
     let last = tl
         .events
         .iter()
@@ -112,7 +121,9 @@ pub fn append(
         let s = match target {
             Target::Source(s) if s < tl.sources.len() => s,
             Target::Source(_) => continue,
-            Target::New(info) => {
+            Target::New(mut info) => {
+                // Counted below, with the other sources' new records.
+                info.events = 0;
                 tl.sources.push(*info);
                 tl.sources.len() - 1
             }
@@ -127,32 +138,38 @@ pub fn append(
     }
     // Each stream's records are in its order already; a stable sort keeps it on equal positions.
     new.sort_by(|a, b| a.pos.total_cmp(&b.pos));
-    let (merged_from, merged) = merge_in(tl, new);
-    for info in &mut tl.sources {
-        info.events = 0;
-    }
-    for ev in &tl.events {
+    for ev in &new {
         if let Some(info) = tl.sources.get_mut(ev.source) {
             info.events += 1;
         }
     }
+    let named = Named::of(new.iter());
+    let (merged_from, merged) = merge_in(tl, new);
     let shape = std::mem::take(&mut tl.cids.shape);
-    tl.cids = super::cids::directory(&tl.events, aliases);
+    if gone.within(&named) {
+        super::cids::extend_directory(&mut tl.cids, &named);
+    } else {
+        // A record read again named a CID or a name it does not name now (it was cut mid-number
+        // while being written): settle the directory over everything, as a whole reading does.
+        tl.cids = super::cids::directory(&tl.events, aliases);
+    }
     tl.cids.shape = shape;
     // A source's owners settle early (a tab logs its user as it starts): only sources without
     // any yet are tallied again, which spares a regex over every record of every tab.
     let unowned: Vec<bool> = tl.sources.iter().map(|s| s.owners.is_empty()).collect();
-    let mut tally = super::cids::OwnerTally::default();
-    for ev in &tl.events {
-        if let (Some(true), Some(info)) = (unowned.get(ev.source), tl.sources.get(ev.source)) {
-            tally.add(ev, info.role, extract);
+    if unowned.iter().any(|&u| u) {
+        let mut tally = super::cids::OwnerTally::default();
+        for ev in &tl.events {
+            if let (Some(true), Some(info)) = (unowned.get(ev.source), tl.sources.get(ev.source)) {
+                tally.add(ev, info.role, extract);
+            }
         }
-    }
-    let owned: Vec<Vec<u64>> = tl.sources.iter().map(|s| s.owners.clone()).collect();
-    tally.settle(&mut tl.sources, &tl.cids, extract);
-    for (info, before) in tl.sources.iter_mut().zip(owned) {
-        if !before.is_empty() {
-            info.owners = before;
+        let owned: Vec<Vec<u64>> = tl.sources.iter().map(|s| s.owners.clone()).collect();
+        tally.settle(&mut tl.sources, &tl.cids, extract);
+        for (info, before) in tl.sources.iter_mut().zip(owned) {
+            if !before.is_empty() {
+                info.owners = before;
+            }
         }
     }
     touched.sort_unstable();
@@ -168,36 +185,95 @@ pub fn append(
     }
 }
 
+/// The full CIDs, truncated CIDs and name bindings some events hold.
+#[derive(Debug, Default)]
+pub struct Named {
+    /// Full CIDs.
+    pub full: std::collections::BTreeSet<u64>,
+    /// Truncated CIDs.
+    pub prefixes: std::collections::BTreeSet<String>,
+    /// (CID, name) bindings, in the events' order, each once.
+    pub names: Vec<(u64, std::sync::Arc<str>)>,
+}
+
+impl Named {
+    /// What `events` name.
+    pub fn of<'e>(events: impl Iterator<Item = &'e Event>) -> Named {
+        let mut n = Named::default();
+        for ev in events {
+            for c in &ev.cids {
+                match c {
+                    CidRef::Full(v) => {
+                        n.full.insert(*v);
+                    }
+                    CidRef::Prefix(p) => {
+                        if !n.prefixes.contains(p) {
+                            n.prefixes.insert(p.clone());
+                        }
+                    }
+                    CidRef::Lost => {}
+                }
+            }
+            for (name, cid) in &ev.names {
+                if !n.names.iter().any(|(c, m)| c == cid && m == name) {
+                    n.names.push((*cid, std::sync::Arc::clone(name)));
+                }
+            }
+        }
+        n
+    }
+
+    /// Whether everything this names, `other` names too.
+    fn within(&self, other: &Named) -> bool {
+        self.full.is_subset(&other.full)
+            && self.prefixes.is_subset(&other.prefixes)
+            && self.names.iter().all(|b| other.names.contains(b))
+    }
+}
+
 /// Drop the events of each `(source, line)` from that line on, keeping anchors on the others; where
-/// the events from the first one dropped on went.
-fn remove_reread(tl: &mut Timeline, from_line: &[(usize, u64)]) -> (usize, Vec<Option<usize>>) {
+/// the events from the first one dropped on went, and what the dropped ones named.
+fn remove_reread(
+    tl: &mut Timeline,
+    from_line: &[(usize, u64)],
+) -> (usize, Vec<Option<usize>>, Named) {
     let gone = |e: &Event| {
         from_line
             .iter()
             .any(|&(s, line)| e.source == s && e.line >= line)
     };
-    let Some(first) = tl.events.iter().position(gone) else {
-        return (tl.events.len(), Vec::new());
-    };
-    // Old index → new index, for the part from the first event dropped on.
-    let mut map = Vec::with_capacity(tl.events.len() - first);
-    let mut kept = first;
-    let mut k = 0;
-    tl.events.retain(|e| {
-        if k < first {
-            k += 1;
-            return true;
+    // A source's records are in its order on the timeline: walking back, once each source has shown
+    // a record before its line, no earlier record goes.
+    let mut open: Vec<(usize, u64)> = from_line.to_vec();
+    let mut first = None;
+    for (i, e) in tl.events.iter().enumerate().rev() {
+        if open.is_empty() {
+            break;
         }
-        k += 1;
         if gone(e) {
-            map.push(None);
-            false
+            first = Some(i);
         } else {
-            map.push(Some(kept));
-            kept += 1;
-            true
+            open.retain(|&(s, line)| !(e.source == s && e.line < line));
         }
-    });
+    }
+    let Some(first) = first else {
+        return (tl.events.len(), Vec::new(), Named::default());
+    };
+    let tail = tl.events.split_off(first);
+    let named = Named::of(tail.iter().filter(|e| gone(e)));
+    // Old index → new index, for the part from the first event dropped on.
+    let mut map = Vec::with_capacity(tail.len());
+    for e in tail {
+        if gone(&e) {
+            map.push(None);
+            if let Some(info) = tl.sources.get_mut(e.source) {
+                info.events = info.events.saturating_sub(1);
+            }
+        } else {
+            map.push(Some(tl.events.len()));
+            tl.events.push(e);
+        }
+    }
     let moved = |i: usize| {
         if i < first {
             Some(i)
@@ -213,16 +289,26 @@ fn remove_reread(tl: &mut Timeline, from_line: &[(usize, u64)]) -> (usize, Vec<O
             Some(a)
         })
         .collect();
-    (first, map)
+    (first, map, named)
 }
 
-/// Every source's end, from one walk back over the timeline.
-fn ends(tl: &Timeline) -> Vec<End> {
+/// The ends of the sources `of`, from one walk back over the timeline (it stops once each is known,
+/// or at the start when one has no timed record).
+fn ends(tl: &Timeline, of: &[usize]) -> Vec<End> {
     let mut ends = vec![End::default(); tl.sources.len()];
-    let mut open = ends.len() * 2;
+    let mut wanted = vec![false; tl.sources.len()];
+    for &s in of {
+        if let Some(w) = wanted.get_mut(s) {
+            *w = true;
+        }
+    }
+    let mut open = wanted.iter().filter(|&&w| w).count() * 2;
     for ev in tl.events.iter().rev() {
         if open == 0 {
             break;
+        }
+        if !wanted.get(ev.source).copied().unwrap_or(false) {
+            continue;
         }
         let Some(end) = ends.get_mut(ev.source) else {
             continue;
@@ -348,6 +434,9 @@ mod tests {
     fn timeline(events: Vec<Event>) -> Timeline {
         let mut tl = crate::pipeline::timeline_of(&[("s0", "a\n"), ("s1", "b\n")]).unwrap();
         tl.axis = Axis::Order;
+        for (k, info) in tl.sources.iter_mut().enumerate() {
+            info.events = events.iter().filter(|e| e.source == k).count();
+        }
         tl.events = events;
         tl
     }

@@ -161,18 +161,9 @@ impl DirectoryBuilder {
                 names.push(name.to_string());
             }
         }
-        let full: Vec<(u64, String)> = dir.names.keys().map(|c| (*c, c.to_string())).collect();
+        let full = full_digits(&dir);
         for p in self.prefixes {
-            let hits: Vec<u64> = full
-                .iter()
-                .filter(|(_, s)| s.starts_with(&p) && s.len() > p.len())
-                .map(|(c, _)| *c)
-                .collect();
-            let r = match hits.len() {
-                0 => Resolution::Unknown,
-                1 => Resolution::Unique(hits[0]),
-                _ => Resolution::Ambiguous(hits),
-            };
+            let r = resolution(&full, &p);
             dir.prefixes.insert(p, r);
         }
         dir
@@ -181,6 +172,59 @@ impl DirectoryBuilder {
     /// The events whose rank [`DirectoryBuilder::finish`] asks for: (source, index).
     pub fn name_events(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.names.iter().map(|(_, _, s, i)| (*s, *i))
+    }
+}
+
+/// Every full CID of a directory, with its digits.
+fn full_digits(dir: &CidDirectory) -> Vec<(u64, String)> {
+    dir.names.keys().map(|c| (*c, c.to_string())).collect()
+}
+
+/// What the truncated CID `p` stands for among these full ones.
+fn resolution(full: &[(u64, String)], p: &str) -> Resolution {
+    let hits: Vec<u64> = full
+        .iter()
+        .filter(|(_, s)| s.starts_with(p) && s.len() > p.len())
+        .map(|(c, _)| *c)
+        .collect();
+    match hits.as_slice() {
+        [] => Resolution::Unknown,
+        [one] => Resolution::Unique(*one),
+        _ => Resolution::Ambiguous(hits),
+    }
+}
+
+/// Add to a directory what records placed after its own name (appended while following): their
+/// full CIDs and name bindings, after those it has, and their truncated CIDs resolved; every
+/// truncated CID is resolved again when a full one is new.
+pub fn extend_directory(dir: &mut CidDirectory, named: &super::append::Named) {
+    let mut new_full = false;
+    for c in &named.full {
+        if !dir.names.contains_key(c) {
+            dir.names.insert(*c, Vec::new());
+            new_full = true;
+        }
+    }
+    for (cid, name) in &named.names {
+        if !dir.names.contains_key(cid) {
+            new_full = true;
+        }
+        let names = dir.names.entry(*cid).or_default();
+        if !names.iter().any(|n| **n == **name) {
+            names.push(name.to_string());
+        }
+    }
+    let full = full_digits(dir);
+    if new_full {
+        for (p, r) in dir.prefixes.iter_mut() {
+            *r = resolution(&full, p);
+        }
+    }
+    for p in &named.prefixes {
+        if !dir.prefixes.contains_key(p) {
+            let r = resolution(&full, p);
+            dir.prefixes.insert(p.clone(), r);
+        }
     }
 }
 
