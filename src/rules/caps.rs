@@ -2,25 +2,29 @@
 //! first entry in a node of eleven slots (about 560 bytes), and a rule can hold tens of thousands of
 //! hits at once: on a 100 MB run one rule's hits took 18 MB that way.
 
-/// Capture name → value, sorted by name, without spare room once built.
+use std::sync::Arc;
+
+/// Capture name → value, sorted by name, without spare room once built. Names are shared with the
+/// pattern that captured them, and values take no spare room: a rule can hold a hit for every
+/// message of a long run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Caps(Vec<(String, String)>);
+pub struct Caps(Vec<(Arc<str>, Box<str>)>);
 
 impl Caps {
     fn find(&self, k: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(n, _)| n.as_str().cmp(k))
+        self.0.binary_search_by(|(n, _)| (**n).cmp(k))
     }
 
     /// The value of `k`.
-    pub fn get(&self, k: &str) -> Option<&String> {
+    pub fn get(&self, k: &str) -> Option<&str> {
         self.find(k)
             .ok()
             .and_then(|i| self.0.get(i))
-            .map(|(_, v)| v)
+            .map(|(_, v)| &**v)
     }
 
     /// Set `k` to `v`, replacing what it held.
-    pub fn insert(&mut self, k: String, v: String) {
+    pub fn insert(&mut self, k: Arc<str>, v: Box<str>) {
         match self.find(&k) {
             Ok(i) => {
                 if let Some(slot) = self.0.get_mut(i) {
@@ -34,18 +38,23 @@ impl Caps {
     /// Set `k` to `v` unless it holds a value already.
     pub fn insert_absent(&mut self, k: &str, v: &str) {
         if let Err(i) = self.find(k) {
-            self.0.insert(i, (k.to_string(), v.to_string()));
+            self.0.insert(i, (Arc::from(k), Box::from(v)));
         }
     }
 
     /// Names in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.0.iter().map(|(k, _)| k)
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| &**k)
     }
 
     /// (name, value) pairs in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    /// (name, value) pairs in name order, the name shared.
+    pub fn entries(&self) -> impl Iterator<Item = (&Arc<str>, &str)> {
+        self.0.iter().map(|(k, v)| (k, &**v))
     }
 
     /// Give back the room the vector reserved while it grew (hits are kept until their rule ends).
@@ -58,19 +67,8 @@ impl Extend<(String, String)> for Caps {
     /// Insert each pair; a later value replaces an earlier one, as in a map.
     fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, it: I) {
         for (k, v) in it {
-            self.insert(k, v);
+            self.insert(Arc::from(k), v.into_boxed_str());
         }
-    }
-}
-
-impl<'a> IntoIterator for &'a Caps {
-    type Item = (&'a String, &'a String);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a String, &'a String),
-    >;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
     }
 }
 
@@ -87,7 +85,7 @@ mod tests {
         let steps = [("b", "1"), ("a", "2"), ("c", "3"), ("b", "4"), ("a", "5")];
         for (i, (k, v)) in steps.iter().enumerate() {
             if i % 2 == 0 {
-                c.insert(k.to_string(), v.to_string());
+                c.insert(Arc::from(*k), Box::from(*v));
                 m.insert(k.to_string(), v.to_string());
             } else {
                 c.insert_absent(k, v);
@@ -103,12 +101,12 @@ mod tests {
             ("a".to_string(), "7".to_string()),
         ]);
         c.shrink();
-        let got: Vec<(&String, &String)> = c.iter().collect();
-        let want: Vec<(&String, &String)> = m.iter().collect();
+        let got: Vec<(&str, &str)> = c.iter().collect();
+        let want: Vec<(&str, &str)> = m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(got, want);
         assert_eq!(c.keys().count(), 4);
         for k in ["a", "b", "c", "d", "e"] {
-            assert_eq!(c.get(k), m.get(k), "{k}");
+            assert_eq!(c.get(k), m.get(k).map(String::as_str), "{k}");
         }
     }
 }

@@ -31,7 +31,7 @@ pub struct Hit {
 impl Hit {
     /// A capture by name.
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.caps.get(k).map(|s| s.as_str())
+        self.caps.get(k)
     }
 }
 
@@ -222,15 +222,15 @@ fn try_pattern(
     let text: &str = if p.multiline { scan } else { &ev.message };
     let c = p.regex.captures(text)?;
     let mut caps = Caps::default();
-    for name in p.regex.capture_names().flatten() {
+    for name in &p.names {
         if let Some(m) = c.name(name) {
             let v = m.as_str();
             let v = if tl.cids.shape.is_capture(name) {
-                resolve_cid(tl, v)
+                resolve_cid(tl, v).into_boxed_str()
             } else {
-                v.to_string()
+                Box::from(v)
             };
-            caps.insert(name.to_string(), v);
+            caps.insert(std::sync::Arc::clone(name), v);
         }
     }
     for (k, v) in &p.set {
@@ -316,7 +316,7 @@ fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMa
     m.insert("count".into(), Value::Int(hs.len() as i128));
     let mut names: BTreeSet<&str> = BTreeSet::new();
     for h in hs {
-        names.extend(h.caps.keys().map(|s| s.as_str()));
+        names.extend(h.caps.keys());
     }
     for n in names {
         let vals: Vec<&str> = hs.iter().filter_map(|h| h.get(n)).collect();
@@ -885,9 +885,9 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         match joined {
             Some(gi) => {
                 let g = &mut groups[gi];
-                for (k, v) in &t.caps {
+                for (k, v) in t.caps.entries() {
                     if g.merged.caps.get(k).is_none_or(|old| v.len() > old.len()) {
-                        g.merged.caps.insert(k.clone(), v.clone());
+                        g.merged.caps.insert(std::sync::Arc::clone(k), Box::from(v));
                     }
                 }
                 g.hits.push(t);

@@ -150,6 +150,8 @@ pub enum ExpectSource {
 pub struct Pattern {
     /// The regex; named groups are captures.
     pub regex: Regex,
+    /// Its named groups, in order, as the names its hits share.
+    pub names: Vec<std::sync::Arc<str>>,
     /// The regex as the rule file writes it (compiled with `\d` as ASCII digits: see
     /// [`definition_regex`]), for messages.
     pub text: String,
@@ -516,8 +518,14 @@ fn compile_patterns(
         // From the text as written: the literals its ASCII digits would spell out (`Client 0` to
         // `Client 9` for `Client \d+`) make a ten times larger automaton that finds no fewer lines.
         let literals = super::prefilter::required_literals(&d.regex);
+        let names = regex
+            .capture_names()
+            .flatten()
+            .map(std::sync::Arc::from)
+            .collect();
         out.push(Pattern {
             literals,
+            names,
             regex,
             text: d.regex.clone(),
             condition,
