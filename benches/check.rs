@@ -22,21 +22,13 @@ use diag::rules::{load::load_rules, run, Selection};
 use diag::source;
 use std::time::Duration;
 
-fn service_bytes() -> usize {
-    let mb: usize = std::env::var("DIAG_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    mb * 1_000_000
-}
-
 fn bench(c: &mut Criterion) {
     let reg = Registry::load(None).expect("built-in definitions load");
     let rules = load_rules(None).expect("built-in rules load");
     let sel = Selection::default();
     let opts = Options::default();
 
-    let corpus = Corpus::generate(service_bytes(), 7);
+    let corpus = Corpus::generate(common::bench_bytes(16), 7);
     let dir = tempfile::tempdir().expect("a temporary directory");
     for (name, text) in corpus.files() {
         std::fs::write(dir.path().join(name), text).expect("write a corpus file");

@@ -33,14 +33,6 @@ const KINDS: [Kind; 3] = [
     Kind::ChromeDevtools,
 ];
 
-fn service_bytes() -> usize {
-    let mb: usize = std::env::var("DIAG_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    mb * 1_000_000
-}
-
 /// Run `sim` until its service log has at least `bytes` more, and take what each file gained.
 fn gain(sim: &mut Sim, bytes: usize) -> [String; 3] {
     while sim.len(Kind::CitadelTracing) < bytes {
@@ -78,7 +70,7 @@ fn bench(c: &mut Criterion) {
     let opts = Options::default();
 
     let mut sim = Sim::mixed(7);
-    let base = gain(&mut sim, service_bytes());
+    let base = gain(&mut sim, common::bench_bytes(16));
     let extras: Vec<(&str, [String; 3])> = vec![
         ("append_64K", gain(&mut sim, 64_000)),
         ("append_1M", gain(&mut sim, 1_000_000)),

@@ -15,15 +15,6 @@ use diag::source;
 use std::io::Cursor;
 use std::time::Duration;
 
-/// Input size per format, in bytes (`DIAG_BENCH_MB` overrides the 8 MB default).
-fn input_bytes() -> usize {
-    let mb: usize = std::env::var("DIAG_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
-    mb * 1_000_000
-}
-
 struct Input {
     kind: Kind,
     text: &'static [u8],
@@ -34,7 +25,7 @@ fn inputs() -> Vec<Input> {
     Kind::ALL
         .iter()
         .map(|&kind| {
-            let text = common::generate(kind, input_bytes(), 42);
+            let text = common::generate(kind, common::bench_bytes(8), 42);
             let lines = text.bytes().filter(|&b| b == b'\n').count() as u64;
             // Leaked once so every iteration reads the same bytes without copying them.
             let text: &'static [u8] = Box::leak(text.into_bytes().into_boxed_slice());

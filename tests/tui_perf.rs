@@ -34,13 +34,19 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The folder of logs `DIAG_TUI_PERF` names; `None` (and how to set it) when unset.
+fn perf_dir() -> Option<String> {
+    let dir = std::env::var("DIAG_TUI_PERF").ok();
+    if dir.is_none() {
+        println!("set DIAG_TUI_PERF to a directory of logs (see the module doc)");
+    }
+    dir
+}
+
 #[test]
 #[ignore = "a measurement; run with DIAG_TUI_PERF=DIR and --ignored --nocapture"]
 fn measure_large_input() {
-    let Ok(dir) = std::env::var("DIAG_TUI_PERF") else {
-        println!("set DIAG_TUI_PERF to a directory of logs (see the module doc)");
-        return;
-    };
+    let Some(dir) = perf_dir() else { return };
     let job = Job {
         registry: Registry::load(None).expect("formats"),
         inputs: diag::source::expand(std::slice::from_ref(&dir)).expect("inputs"),
@@ -206,10 +212,7 @@ fn measure_large_input() {
 #[ignore = "a measurement; run with DIAG_TUI_PERF=DIR and --ignored --nocapture"]
 fn measure_follow_on_a_large_input() {
     use diag::follow::{Grown, Tail};
-    let Ok(dir) = std::env::var("DIAG_TUI_PERF") else {
-        println!("set DIAG_TUI_PERF to a directory of logs (see the module doc)");
-        return;
-    };
+    let Some(dir) = perf_dir() else { return };
     let copy = tempfile::tempdir().expect("tempdir");
     let mut largest: Option<(u64, std::path::PathBuf)> = None;
     for e in std::fs::read_dir(&dir).expect("the folder") {

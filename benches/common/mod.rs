@@ -1375,6 +1375,16 @@ impl Corpus {
     }
 }
 
+/// Bytes of input a bench generates: `DIAG_BENCH_MB` megabytes, else `default_mb`.
+#[allow(dead_code)] // Not every bench that includes this module sizes its input by it.
+pub fn bench_bytes(default_mb: usize) -> usize {
+    let mb: usize = std::env::var("DIAG_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_mb);
+    mb * 1_000_000
+}
+
 /// Parse `1G`, `100M`, `512K`, `8MB`, `1GiB` or a plain byte count (powers of 1000 for K/M/G, of 1024
 /// for Ki/Mi/Gi).
 pub fn parse_size(s: &str) -> Option<u64> {

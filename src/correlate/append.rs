@@ -7,9 +7,10 @@
 //! without one comes after everything already on the timeline (it arrived later), in its source's
 //! order. Anchors between new records are not searched (they only place sources, which are placed).
 
+use super::cids::DirectoryBuilder;
 use super::dates::{self, ns_to_dt};
 use crate::entities::Extractors;
-use crate::model::{Axis, CidRef, Event, RawTime, SourceInfo, Timeline, TsQuality};
+use crate::model::{Axis, Event, RawTime, SourceInfo, Timeline, TsQuality};
 use chrono::{Datelike, NaiveDate};
 
 /// Where the events of one new stream go.
@@ -143,7 +144,7 @@ pub fn append(
             info.events += 1;
         }
     }
-    let named = Named::of(new.iter());
+    let named = DirectoryBuilder::of(new.iter());
     let (merged_from, merged) = merge_in(tl, new);
     let shape = std::mem::take(&mut tl.cids.shape);
     if gone.within(&named) {
@@ -185,58 +186,12 @@ pub fn append(
     }
 }
 
-/// The full CIDs, truncated CIDs and name bindings some events hold.
-#[derive(Debug, Default)]
-pub struct Named {
-    /// Full CIDs.
-    pub full: std::collections::BTreeSet<u64>,
-    /// Truncated CIDs.
-    pub prefixes: std::collections::BTreeSet<String>,
-    /// (CID, name) bindings, in the events' order, each once.
-    pub names: Vec<(u64, std::sync::Arc<str>)>,
-}
-
-impl Named {
-    /// What `events` name.
-    pub fn of<'e>(events: impl Iterator<Item = &'e Event>) -> Named {
-        let mut n = Named::default();
-        for ev in events {
-            for c in &ev.cids {
-                match c {
-                    CidRef::Full(v) => {
-                        n.full.insert(*v);
-                    }
-                    CidRef::Prefix(p) => {
-                        if !n.prefixes.contains(p) {
-                            n.prefixes.insert(p.clone());
-                        }
-                    }
-                    CidRef::Lost => {}
-                }
-            }
-            for (name, cid) in &ev.names {
-                if !n.names.iter().any(|(c, m)| c == cid && m == name) {
-                    n.names.push((*cid, std::sync::Arc::clone(name)));
-                }
-            }
-        }
-        n
-    }
-
-    /// Whether everything this names, `other` names too.
-    fn within(&self, other: &Named) -> bool {
-        self.full.is_subset(&other.full)
-            && self.prefixes.is_subset(&other.prefixes)
-            && self.names.iter().all(|b| other.names.contains(b))
-    }
-}
-
 /// Drop the events of each `(source, line)` from that line on, keeping anchors on the others; where
 /// the events from the first one dropped on went, and what the dropped ones named.
 fn remove_reread(
     tl: &mut Timeline,
     from_line: &[(usize, u64)],
-) -> (usize, Vec<Option<usize>>, Named) {
+) -> (usize, Vec<Option<usize>>, DirectoryBuilder) {
     let gone = |e: &Event| {
         from_line
             .iter()
@@ -257,10 +212,10 @@ fn remove_reread(
         }
     }
     let Some(first) = first else {
-        return (tl.events.len(), Vec::new(), Named::default());
+        return (tl.events.len(), Vec::new(), DirectoryBuilder::default());
     };
     let tail = tl.events.split_off(first);
-    let named = Named::of(tail.iter().filter(|e| gone(e)));
+    let named = DirectoryBuilder::of(tail.iter().filter(|e| gone(e)));
     // Old index → new index, for the part from the first event dropped on.
     let mut map = Vec::with_capacity(tail.len());
     for e in tail {

@@ -169,6 +169,25 @@ impl DirectoryBuilder {
         dir
     }
 
+    /// What `events` name, as one source in this order.
+    pub fn of<'e>(events: impl Iterator<Item = &'e Event>) -> DirectoryBuilder {
+        let mut b = DirectoryBuilder::default();
+        for (i, ev) in events.enumerate() {
+            b.add(0, i, ev);
+        }
+        b
+    }
+
+    /// Whether every CID, truncated CID and name binding this holds, `other` holds too.
+    pub fn within(&self, other: &DirectoryBuilder) -> bool {
+        self.full.is_subset(&other.full)
+            && self.prefixes.is_subset(&other.prefixes)
+            && self
+                .names
+                .iter()
+                .all(|(c, n, _, _)| other.names.iter().any(|(oc, on, _, _)| oc == c && on == n))
+    }
+
     /// The events whose rank [`DirectoryBuilder::finish`] asks for: (source, index).
     pub fn name_events(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.names.iter().map(|(_, _, s, i)| (*s, *i))
@@ -197,7 +216,7 @@ fn resolution(full: &[(u64, String)], p: &str) -> Resolution {
 /// Add to a directory what records placed after its own name (appended while following): their
 /// full CIDs and name bindings, after those it has, and their truncated CIDs resolved; every
 /// truncated CID is resolved again when a full one is new.
-pub fn extend_directory(dir: &mut CidDirectory, named: &super::append::Named) {
+pub fn extend_directory(dir: &mut CidDirectory, named: &DirectoryBuilder) {
     let mut new_full = false;
     for c in &named.full {
         if !dir.names.contains_key(c) {
@@ -205,7 +224,7 @@ pub fn extend_directory(dir: &mut CidDirectory, named: &super::append::Named) {
             new_full = true;
         }
     }
-    for (cid, name) in &named.names {
+    for (cid, name, _, _) in &named.names {
         if !dir.names.contains_key(cid) {
             new_full = true;
         }
@@ -230,9 +249,5 @@ pub fn extend_directory(dir: &mut CidDirectory, named: &super::append::Named) {
 
 /// Collect full CIDs and names, and resolve every truncated CID.
 pub fn directory(events: &[Event], aliases: &[(String, u64)]) -> CidDirectory {
-    let mut b = DirectoryBuilder::default();
-    for (i, ev) in events.iter().enumerate() {
-        b.add(0, i, ev);
-    }
-    b.finish(aliases, |_, i| i)
+    DirectoryBuilder::of(events.iter()).finish(aliases, |_, i| i)
 }
