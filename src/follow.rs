@@ -62,12 +62,7 @@ pub enum Grown {
 impl Tail {
     /// Where a whole reading of `inputs` into `tl` left each input.
     pub fn new(inputs: &[Input], tl: &Timeline) -> Tail {
-        let mut last = vec![0u64; tl.sources.len()];
-        for ev in &tl.events {
-            if let Some(l) = last.get_mut(ev.source) {
-                *l = (*l).max(ev.line);
-            }
-        }
+        let last = last_lines(tl, usize::MAX);
         let places: Vec<Option<Place>> = inputs
             .iter()
             .map(|input| {
@@ -84,7 +79,7 @@ impl Tail {
                 if first.read.gzip || first.read.error.is_some() {
                     return None;
                 }
-                let head = head_of(&path, first.read.bytes).ok()?;
+                let head = head_of(&mut File::open(&path).ok()?, first.read.bytes).ok()?;
                 Some(Place {
                     input: input.clone(),
                     head,
@@ -152,12 +147,7 @@ impl Tail {
                 }
             }
         }
-        let mut last = vec![0u64; tl.sources.len()];
-        for ev in tl.events.iter().rev().take(REREAD_SCAN) {
-            if let Some(l) = last.get_mut(ev.source) {
-                *l = (*l).max(ev.line);
-            }
-        }
+        let last = last_lines(tl, REREAD_SCAN);
         for place in self.places.iter_mut().flatten() {
             for (k, line) in &mut place.sources {
                 if let Some(&l) = last.get(*k).filter(|&&l| l > 0) {
@@ -166,6 +156,18 @@ impl Tail {
             }
         }
     }
+}
+
+/// Per source, the first line of its last record among the timeline's last `within` events (`0`:
+/// none there).
+fn last_lines(tl: &Timeline, within: usize) -> Vec<u64> {
+    let mut last = vec![0u64; tl.sources.len()];
+    for ev in tl.events.iter().rev().take(within) {
+        if let Some(l) = last.get_mut(ev.source) {
+            *l = (*l).max(ev.line);
+        }
+    }
+    last
 }
 
 /// Events looked at from the end for each source's last record after an appending (the sources
@@ -192,10 +194,10 @@ fn read_input(
     if len == place.bytes {
         return Ok(false);
     }
-    if head_of(&place.path, place.head.len() as u64).ok().as_ref() != Some(&place.head) {
+    let mut file = File::open(&place.path).map_err(|e| format!("{shown}: {e}"))?;
+    if head_of(&mut file, place.head.len() as u64).ok().as_ref() != Some(&place.head) {
         return Err(format!("{shown} was replaced (its first bytes changed)"));
     }
-    let mut file = File::open(&place.path).map_err(|e| format!("{shown}: {e}"))?;
     // Start again at the earliest last record of its sources that lies within reach, else at the
     // input's last record.
     let mut starts: Vec<u64> = place
@@ -296,7 +298,8 @@ fn read_input(
         place.lines = shift + r.lines;
     }
     if (place.head.len() as u64) < HEAD {
-        place.head = head_of(&place.path, place.bytes).map_err(|e| format!("{shown}: {e}"))?;
+        let mut file = File::open(&place.path).map_err(|e| format!("{shown}: {e}"))?;
+        place.head = head_of(&mut file, place.bytes).map_err(|e| format!("{shown}: {e}"))?;
     }
     Ok(true)
 }
@@ -305,11 +308,10 @@ fn read_input(
 const HEAD: u64 = 256;
 
 /// The first bytes of a file, as many as were read of it, up to [`HEAD`].
-fn head_of(path: &std::path::Path, read: u64) -> std::io::Result<Vec<u8>> {
+fn head_of(file: &mut File, read: u64) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::new();
-    File::open(path)?
-        .take(read.min(HEAD))
-        .read_to_end(&mut head)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.take(read.min(HEAD)).read_to_end(&mut head)?;
     Ok(head)
 }
 

@@ -157,22 +157,7 @@ pub fn append(
     tl.cids.shape = shape;
     // A source's owners settle early (a tab logs its user as it starts): only sources without
     // any yet are tallied again, which spares a regex over every record of every tab.
-    let unowned: Vec<bool> = tl.sources.iter().map(|s| s.owners.is_empty()).collect();
-    if unowned.iter().any(|&u| u) {
-        let mut tally = super::cids::OwnerTally::default();
-        for ev in &tl.events {
-            if let (Some(true), Some(info)) = (unowned.get(ev.source), tl.sources.get(ev.source)) {
-                tally.add(ev, info.role, extract);
-            }
-        }
-        let owned: Vec<Vec<u64>> = tl.sources.iter().map(|s| s.owners.clone()).collect();
-        tally.settle(&mut tl.sources, &tl.cids, extract);
-        for (info, before) in tl.sources.iter_mut().zip(owned) {
-            if !before.is_empty() {
-                info.owners = before;
-            }
-        }
-    }
+    super::cids::set_missing_owners(&mut tl.sources, &tl.events, &tl.cids, extract);
     touched.sort_unstable();
     touched.dedup();
     Appended {

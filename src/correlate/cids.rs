@@ -49,7 +49,21 @@ impl OwnerTally {
 
     /// Each source's owners, most named first.
     pub fn settle(self, infos: &mut [SourceInfo], dir: &CidDirectory, extract: &Extractors) {
+        self.settle_where(infos, dir, extract, |_| true);
+    }
+
+    /// [`OwnerTally::settle`] for the sources `which` picks; the others keep their owners.
+    fn settle_where(
+        self,
+        infos: &mut [SourceInfo],
+        dir: &CidDirectory,
+        extract: &Extractors,
+        which: impl Fn(&SourceInfo) -> bool,
+    ) {
         for (s, info) in infos.iter_mut().enumerate() {
+            if !which(info) {
+                continue;
+            }
             let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
             for ((name, text), n) in self.seen.get(s).into_iter().flatten() {
                 let cid = if *name {
@@ -88,6 +102,26 @@ pub fn set_owners(
         }
     }
     tally.settle(infos, dir, extract);
+}
+
+/// [`set_owners`] for the sources that have no owner yet (records appended while following: an
+/// owner, once named, stays).
+pub fn set_missing_owners(
+    infos: &mut [SourceInfo],
+    events: &[Event],
+    dir: &CidDirectory,
+    extract: &Extractors,
+) {
+    if infos.iter().all(|i| !i.owners.is_empty()) {
+        return;
+    }
+    let mut tally = OwnerTally::default();
+    for ev in events {
+        if let Some(info) = infos.get(ev.source).filter(|i| i.owners.is_empty()) {
+            tally.add(ev, info.role, extract);
+        }
+    }
+    tally.settle_where(infos, dir, extract, |i| i.owners.is_empty());
 }
 
 /// The full CIDs, names and truncated CIDs of events, gathered one event at a time.
