@@ -1084,14 +1084,14 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
         only: a.only.clone(),
     };
     let profile = load_profile(&a.profile)?;
-    let (loaded, templates) = load_for_check(a, g, &rules, &sel)?;
+    let (loaded, prepared) = load_for_check(a, g, &rules, &sel)?;
     let refused = report_problems_if(&loaded.problems, g.quiet);
     let sp = spinner(
         g.progress && loaded.bytes >= PROGRESS_MIN_BYTES,
         format!("running {}", plural(rules.len(), "rule")),
     );
-    let (analysis, times) = match templates {
-        Some(t) => crate::rules::run_prepared(&rules, &sel, loaded.timeline, t, &profile),
+    let (analysis, times) = match prepared {
+        Some(p) => crate::rules::run_prepared(&rules, &sel, loaded.timeline, p, &profile),
         None => crate::rules::run_timed(&rules, &sel, loaded.timeline, &profile),
     };
     if let Some(sp) = sp {
@@ -1202,13 +1202,14 @@ fn copy_stdin(st: &mut Settled, quiet: bool) -> Result<Option<source::Copied>, F
 }
 
 /// The inputs of `check`: held whole, or read in two passes into a sparse timeline of the events a
-/// rule can read (see [`crate::lean`]), with the templates computed on the way.
+/// rule can read (see [`crate::lean`]), with the templates computed and the absence rules judged on
+/// the way.
 fn load_for_check(
     a: &CheckArgs,
     g: Globals,
     rules: &[crate::rules::load::Rule],
     sel: &Selection,
-) -> Result<(Loaded, Option<crate::templates::Templates>), Fatal> {
+) -> Result<(Loaded, Option<crate::rules::Prepared>), Fatal> {
     let mut st = a.input.settle()?;
     let held_only = a.format == CheckFormat::Markdown || a.record.record;
     // Standard input is copied to a private file first (removed when this returns), to be read
@@ -1269,7 +1270,11 @@ fn load_for_check(
         registry: st.registry,
         bytes: st.bytes,
     };
-    Ok((loaded, Some(lean.templates)))
+    let prepared = crate::rules::Prepared {
+        templates: lean.templates,
+        online: lean.online,
+    };
+    Ok((loaded, Some(prepared)))
 }
 
 /// `diag report`: analyse like `check`, then write the Markdown or HTML report (exit 0 once written).

@@ -25,7 +25,8 @@
 
 use crate::model::{CidRef, Event, Level, Timeline};
 use crate::rules::load::{Kind, Rule};
-use crate::rules::prefilter::{Mentions, Need};
+use crate::rules::online;
+use crate::rules::prefilter::{Bits, Mentions, Need};
 use crate::stream::{self, PassError, Plan};
 use crate::templates::{self, Templates};
 use std::collections::VecDeque;
@@ -41,7 +42,13 @@ const TAIL: usize = 16;
 /// Which events a rule set can read.
 #[derive(Clone)]
 pub struct Keep {
+    /// What any rule can read: pass 1 marks those records for pass 2.
     mentions: Mentions,
+    /// What the rules judged on the held timeline can read: pass 2 holds those records. The
+    /// others are judged online as pass 2 reads them ([`online`]), without holding them.
+    held: Mentions,
+    /// The rules judged online.
+    online: std::sync::Arc<[Rule]>,
     /// Generic rules' watched levels, and the words that make an INFO template watched.
     generic: Vec<(Vec<Level>, Option<regex::Regex>)>,
     /// Whether some rule's expression reads an event's `key=value` fields.
@@ -57,8 +64,14 @@ impl Keep {
             .filter(|r| matches!(r.kind, Kind::Storm | Kind::Novel))
             .map(|r| (r.levels.clone(), r.info_words.clone()))
             .collect();
+        let (online, held): (Vec<&Rule>, Vec<&Rule>) = rules
+            .iter()
+            .copied()
+            .partition(|r| online::Absence::judges(r));
         Some(Keep {
             mentions: Mentions::for_rules(rules)?,
+            held: Mentions::for_rules(&held)?,
+            online: online.into_iter().cloned().collect(),
             generic,
             reads_fields: rules.iter().any(|r| r.reads_fields()),
         })
@@ -80,13 +93,13 @@ impl Keep {
 enum Own {
     /// All of it: a pattern's literal and regex match it, or a generic rule watches its template;
     /// with the follow-up patterns (bits) whose rules it may trigger ([`Mentions::arms`]).
-    Whole(u64),
+    Whole(Bits),
     /// The part a pattern without literals matches.
     Part,
     /// The part a follow-up pattern without literals matches (these bits, as in [`Need::Part`]):
     /// read only when it is the first of its source since a trigger, which is settled in timeline
     /// order once pass 1 has placed every event ([`settle_follow_ups`]).
-    FollowUp(u64),
+    FollowUp(Bits),
     /// Nothing.
     Nothing,
 }
@@ -97,6 +110,8 @@ pub struct Mark {
     own: Own,
     /// Among the last events of its source not read whole for their own sake: held whole.
     tail: bool,
+    /// Of a template a generic rule or severity by phase watches: held whole.
+    watched: bool,
 }
 
 /// Pass 1's marks on one stream: its templates, the records pass 2 reads, and the CIDs of the
@@ -151,7 +166,8 @@ impl Marker {
             st.watched.push(watched);
         }
         let whole = || Own::Whole(self.keep.mentions.arms(ev));
-        let own = if st.watched.get(t as usize).copied().unwrap_or(true) {
+        let watched = st.watched.get(t as usize).copied().unwrap_or(true);
+        let own = if watched {
             whole()
         } else {
             match self.keep.mentions.need(ev) {
@@ -167,12 +183,13 @@ impl Marker {
             }
         };
         if own != Own::Nothing {
-            st.wants.push(stream::Want {
-                index: i,
-                line: ev.line,
-                end_line: ev.end_line,
-                what: Mark { own, tail: false },
-            });
+            let mark = Mark {
+                own,
+                tail: false,
+                watched,
+            };
+            st.wants
+                .push(stream::Want::new(i, ev.line, ev.end_line, mark));
         }
         // A follow-up may be dropped once settled: its CIDs are noted here, where they are at
         // hand (no pattern but follow-ups matches it, so it is no accounting rule's send, and the
@@ -201,15 +218,14 @@ impl Marker {
             for (i, line, end_line) in std::mem::take(&mut st.last) {
                 match st.wants.iter_mut().rev().find(|w| w.index == i) {
                     Some(w) => w.what.tail = true,
-                    None => st.wants.push(stream::Want {
-                        index: i,
-                        line,
-                        end_line,
-                        what: Mark {
+                    None => {
+                        let mark = Mark {
                             own: Own::Nothing,
                             tail: true,
-                        },
-                    }),
+                            watched: false,
+                        };
+                        st.wants.push(stream::Want::new(i, line, end_line, mark))
+                    }
                 }
             }
             st.wants.sort_by_key(|w| w.index);
@@ -228,6 +244,8 @@ pub struct Lean {
     pub templates: Templates,
     /// Events the inputs gained after pass 1 read them (left out).
     pub extra: u64,
+    /// What the rules judged online found.
+    pub online: Vec<online::Judged>,
 }
 
 /// Keep only the part of an event a pattern without literals reads (and its CIDs, its place).
@@ -241,40 +259,99 @@ fn strip(ev: &mut Event, part: String) {
     ev.names = Default::default();
 }
 
-/// The events of pass 2 as they arrive, in timeline order: held whole or cut to a part.
+/// The events of pass 2 as they arrive, in timeline order: judged by the rules judged online, and
+/// held whole, cut to a part, or (when only those rules read them) let go with their CIDs noted.
 struct Filler<'k> {
     keep: &'k Keep,
     /// What the rules read of an event held whole besides its CIDs (pass 2 parses with the CID
     /// extractors alone): its fields, when a rule reads them.
     extract: Option<&'k crate::defs::Extractors>,
     shared: crate::intern::Interner,
+    /// The rules judged online, each fed every record pass 2 reads.
+    judges: Vec<online::Absence<'k>>,
+    /// Some rule judged online reads fields: every record gets them before it is judged.
+    judges_fields: bool,
     /// Held events and their indices in the whole timeline (two lists, not one of pairs: the
     /// timeline takes the events as they are, without a copy).
     at: Vec<usize>,
     held: Vec<Event>,
+    /// Per source, the CIDs of the records read and let go.
+    let_go: Vec<std::collections::BTreeSet<u64>>,
 }
 
 impl Filler<'_> {
-    /// The next event pass 2 read, at index `i` of the whole timeline.
-    fn take(&mut self, i: usize, mut ev: Event, mark: Mark) {
-        let whole = mark.tail || matches!(mark.own, Own::Whole(_) | Own::Nothing);
-        let part = if whole {
-            None
+    /// The next event pass 2 read, at index `i` of the whole timeline `tl` (its sources and CIDs).
+    fn take(&mut self, tl: &Timeline, i: usize, mut ev: Event, mark: Mark) {
+        let mut extracted = false;
+        if !self.judges.is_empty() {
+            if let (true, Some(x)) = (self.judges_fields, self.extract) {
+                x.apply_shared(&mut ev, &mut self.shared);
+                extracted = true;
+            }
+            for j in &mut self.judges {
+                j.feed(tl, i, &ev);
+            }
+        }
+        // Some(None): held whole; Some(Some(part)): held cut to the part; None: let go.
+        // Held as pass 1 marked it when no rule is judged online (all that rules read is held).
+        let as_marked =
+            self.keep.online.is_empty() && matches!(mark.own, Own::Whole(_) | Own::Nothing);
+        let held = if mark.tail || mark.watched || as_marked {
+            Some(None)
         } else {
-            match self.keep.mentions.need(&ev) {
-                Need::Part { text, .. } => Some(text),
-                // Pass 1 read the same record: not reached unless the input changed in between.
-                _ => None,
+            match (self.keep.held.need(&ev), mark.own) {
+                (Need::Nothing, _) => None,
+                (Need::Part { text, .. }, Own::Part | Own::FollowUp(_)) => Some(Some(text)),
+                _ => Some(None),
             }
         };
-        match (part, self.extract) {
-            (Some(text), _) => strip(&mut ev, text),
-            (None, Some(x)) => x.apply_shared(&mut ev, &mut self.shared),
-            (None, None) => {}
+        match held {
+            None => {
+                if let Some(set) = self.let_go.get_mut(ev.source) {
+                    set.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
+                }
+                return;
+            }
+            Some(Some(text)) => strip(&mut ev, text),
+            Some(None) => {
+                if let (false, Some(x)) = (extracted, self.extract) {
+                    x.apply_shared(&mut ev, &mut self.shared);
+                }
+            }
         }
         self.at.push(i);
         self.held.push(ev);
     }
+}
+
+/// Add the records online findings show (`extra`, by index) to the held ones (both in index
+/// order): a record held already is taken whole from `extra`, as a held check shows it.
+fn hold_records(at: &mut Vec<usize>, held: &mut Vec<Event>, mut extra: Vec<(usize, Event)>) {
+    if extra.is_empty() {
+        return;
+    }
+    extra.sort_by_key(|(i, _)| *i);
+    extra.dedup_by_key(|(i, _)| *i);
+    let n = at.len() + extra.len();
+    let mut merged_at = Vec::with_capacity(n);
+    let mut merged = Vec::with_capacity(n);
+    let mut extra = extra.into_iter().peekable();
+    for (i, ev) in std::mem::take(at).into_iter().zip(std::mem::take(held)) {
+        while let Some((j, e)) = extra.next_if(|(j, _)| *j <= i) {
+            merged_at.push(j);
+            merged.push(e);
+        }
+        if merged_at.last() != Some(&i) {
+            merged_at.push(i);
+            merged.push(ev);
+        }
+    }
+    for (j, e) in extra {
+        merged_at.push(j);
+        merged.push(e);
+    }
+    *at = merged_at;
+    *held = merged;
 }
 
 /// Settle, in timeline order, which follow-up matches are read: of a source's matches of a
@@ -295,7 +372,7 @@ fn settle_follow_ups(
     }
     // Per follow-up pattern (bit), the triggers seen so far; per (source, bit), that count when
     // the source's last match of it was read.
-    let mut armed = [0u64; 64];
+    let mut armed = [0u64; Bits::BITS as usize];
     let mut firsts: std::collections::HashMap<(usize, u32), u64> = Default::default();
     let mut next = vec![0usize; wants.len()];
     let mut gone = vec![Vec::new(); wants.len()];
@@ -311,7 +388,7 @@ fn settle_follow_ups(
         match w.what.own {
             Own::Whole(bits) if bits != 0 => {
                 for (bit, n) in armed.iter_mut().enumerate() {
-                    if bits & (1u64 << bit) != 0 {
+                    if bits & (1 << bit) != 0 {
                         *n += 1;
                     }
                 }
@@ -319,7 +396,7 @@ fn settle_follow_ups(
             Own::FollowUp(bits) => {
                 let mut first = false;
                 for (bit, &n) in armed.iter().enumerate() {
-                    if bits & (1u64 << bit) == 0 {
+                    if bits & (1 << bit) == 0 {
                         continue;
                     }
                     let last = firsts.entry((s, bit as u32)).or_insert(u64::MAX);
@@ -380,26 +457,36 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         keep,
         extract: fields.as_ref(),
         shared: Default::default(),
+        judges: keep
+            .online
+            .iter()
+            .map(|r| online::Absence::new(r, plan.timeline.axis))
+            .collect(),
+        judges_fields: keep.online.iter().any(Rule::reads_fields),
         at: Vec::with_capacity(n),
         held: Vec::with_capacity(n),
+        let_go: vec![Default::default(); plan.timeline.sources.len()],
     };
     let mut light = reg.clone();
     light.entities = reg.entities.for_cids();
     let extra = stream::replay_only(&light, &plan, &wants, |i, ev, want| {
-        f.take(i, ev, want.what);
+        f.take(&plan.timeline, i, ev, want.what);
         Ok(())
     })?;
     drop(wants);
-    let (at, events) = (f.at, f.held);
-    let cids = unheld_refs
+    let mut online: Vec<online::Judged> = f.judges.into_iter().map(|j| j.finish()).collect();
+    let (mut at, mut events) = (f.at, f.held);
+    for j in &mut online {
+        hold_records(&mut at, &mut events, j.take_records());
+    }
+    let mut let_go = f.let_go;
+    let_go.resize_with(let_go.len().max(unheld_refs.len()), Default::default);
+    for (set, refs) in let_go.iter_mut().zip(unheld_refs) {
+        set.extend(refs.iter().filter_map(|c| plan.timeline.cids.resolve(c)));
+    }
+    let cids = let_go
         .into_iter()
-        .map(|refs| {
-            let set: std::collections::BTreeSet<u64> = refs
-                .iter()
-                .filter_map(|c| plan.timeline.cids.resolve(c))
-                .collect();
-            set.into_iter().collect()
-        })
+        .map(|set| set.into_iter().collect())
         .collect();
     let mut timeline = plan.timeline;
     timeline.events = events;
@@ -408,6 +495,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         timeline,
         templates,
         extra,
+        online,
     })
 }
 
@@ -460,7 +548,11 @@ mod tests {
             .unwrap();
         let lean = fill(&reg, plan, &keep).unwrap();
         let tl = lean.timeline.clone();
-        let found = rules::run_prepared(&all, &sel, lean.timeline, lean.templates, &profile).0;
+        let prepared = rules::Prepared {
+            templates: lean.templates,
+            online: lean.online,
+        };
+        let found = rules::run_prepared(&all, &sel, lean.timeline, prepared, &profile).0;
         (held, summary(&found), tl)
     }
 
@@ -560,13 +652,10 @@ mod tests {
             "a rule's line is whole"
         );
         assert!(by_text("Slow disk").is_some(), "a warning is whole");
-        // The CID line keeps the part the CID-shaped pattern reads, and its CID.
-        let cid = tl
-            .events
-            .iter()
-            .find(|e| e.message.trim() == "2575839661623456362")
-            .expect("the CID line's part");
-        assert_eq!(cid.cids.len(), 1);
+        // The CID line only an absence rule reads was judged online and let go; its CID is kept
+        // with its source's.
+        assert!(by_text("2575839661623456362").is_none());
+        assert!(tl.unheld_cids(0).contains(&2575839661623456362));
         // Filler is not held, but the last lines of the source are, whole; every held event
         // keeps its index in the whole timeline.
         let dropped = tl.len() - tl.events.len();
@@ -586,9 +675,7 @@ mod tests {
                 .collect();
             assert_eq!(walked, filtered, "from {from}");
         }
-        assert!(tl
-            .event(30)
-            .is_some_and(|e| e.message.contains("2575839661623456362")));
+        assert!(tl.event(30).is_none());
         assert!(tl
             .events
             .iter()
@@ -612,9 +699,9 @@ mod tests {
             "{held:?}"
         );
         assert_eq!(held, lean);
-        assert!(tl
-            .event(6)
-            .is_some_and(|e| e.message.contains("2575839661623456362")));
+        // The line was judged online, not held; its CID stays known to its source.
+        assert!(tl.event(6).is_none());
+        assert!(tl.unheld_cids(0).contains(&2575839661623456362));
         // Without the CID line the rule fires: the line above is what answers it.
         let without = log.replace(
             " Peer 2575839661623456362 keep-alive ok",
@@ -628,11 +715,39 @@ mod tests {
         assert_eq!(held, lean);
     }
 
+    /// Of a source's follow-up matches, pass 2 reads the first after each trigger of their rule
+    /// (and its last lines); a line held whole for another reason arms nothing.
     #[test]
-    fn of_cids_named_in_passing_the_first_after_each_trigger_is_held() {
+    fn the_first_follow_up_after_each_trigger_is_read() {
+        let want = |index: usize, own: Own, tail: bool| {
+            let mark = Mark {
+                own,
+                tail,
+                watched: false,
+            };
+            stream::Want::new(index, index as u64 + 1, index as u64 + 1, mark)
+        };
+        let mut wants = vec![vec![
+            want(0, Own::Whole(1), false),
+            want(1, Own::FollowUp(1), false),
+            want(2, Own::FollowUp(1), false),
+            want(3, Own::Whole(0), false),
+            want(4, Own::FollowUp(1), false),
+            want(5, Own::Whole(1), false),
+            want(6, Own::FollowUp(1), false),
+            want(7, Own::FollowUp(1), false),
+            want(8, Own::FollowUp(1), true),
+        ]];
+        settle_follow_ups((0..9).map(|i| (0, i)), &mut wants);
+        let read: Vec<usize> = wants[0].iter().map(|w| w.index).collect();
+        assert_eq!(read, vec![0, 1, 3, 5, 6, 8]);
+    }
+
+    #[test]
+    fn of_cids_named_in_passing_none_is_held_and_the_findings_stay() {
         // Two nodes start; each is followed by many lines naming a CID. Only the first after each
-        // start can answer `milestone-not-reached`; the others are not held, and the findings are
-        // the same.
+        // start can answer `milestone-not-reached` (pass 2 reads only those), which is judged
+        // online: none is held, and the findings are the same.
         let cid_lines = |n: usize| -> String {
             (0..n)
                 .map(|i| format!("{SITE} Peer 25758396616234{i:05} keep-alive ok\n"))
@@ -652,7 +767,7 @@ mod tests {
             .filter(|(_, e)| e.message.contains("2575839661623"))
             .map(|(i, _)| i)
             .collect();
-        assert_eq!(named, vec![1, 52], "the first CID line after each start");
+        assert_eq!(named, Vec::<usize>::new(), "judged online, none held");
         // Where the second start has no CID line after it, the rule fires on it, held or not.
         let log = format!(
             "{SITE} Citadel client established\n{}{SITE} Citadel client established\n{}",
@@ -688,11 +803,7 @@ mod tests {
             .filter(|(_, e)| e.message.contains("2575839661623"))
             .map(|(i, _)| i)
             .collect();
-        assert_eq!(
-            named,
-            vec![1, 9],
-            "the first CID line after each start, no other"
-        );
+        assert_eq!(named, Vec::<usize>::new(), "judged online, none held");
     }
 
     #[test]

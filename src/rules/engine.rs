@@ -13,7 +13,7 @@ use crate::model::{CidRef, Event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Evidence kept per finding (the count says how many matched in all).
-const MAX_EVIDENCE: usize = 25;
+pub(super) const MAX_EVIDENCE: usize = 25;
 
 /// One event matched by one pattern.
 #[derive(Debug, Clone)]
@@ -143,28 +143,38 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
         }
         return out;
     }
-    // One pass of a set over each event finds the candidate patterns; only those run with captures.
-    // The patterns compiled alone, so the set of the same patterns cannot fail; if it ever does,
-    // every pattern is simply tried.
-    let set = regex::RegexSet::new(pats.iter().map(|p| p.regex.as_str())).ok();
+    let set = pattern_set(pats);
     let mut candidates: Vec<usize> = Vec::with_capacity(pats.len());
     for (i, ev) in tl.indexed() {
-        let scan = scan_text(ev, any_multiline);
-        candidates.clear();
-        match &set {
-            Some(set) => candidates.extend(set.matches(&scan).iter()),
-            None => candidates.extend(0..pats.len()),
-        }
-        out.extend(first_hit(
-            tl,
-            i,
-            ev,
-            &scan,
-            pats,
-            candidates.iter().copied(),
-        ));
+        out.extend(hit_of(tl, i, ev, pats, set.as_ref(), &mut candidates));
     }
     out
+}
+
+/// One set of a pattern list's regexes: one pass over an event finds the candidate patterns, and
+/// only those run with captures. The patterns compiled alone, so the set of the same patterns
+/// cannot fail; if it ever does (`None`), every pattern is simply tried.
+pub(super) fn pattern_set(pats: &[Pattern]) -> Option<regex::RegexSet> {
+    regex::RegexSet::new(pats.iter().map(|p| p.regex.as_str())).ok()
+}
+
+/// The hit of a pattern list on event `i` (its first matching pattern), as [`hits`] finds it;
+/// `set` is the list's [`pattern_set`], `candidates` room the caller reuses.
+pub(super) fn hit_of(
+    tl: &Timeline,
+    i: usize,
+    ev: &Event,
+    pats: &[Pattern],
+    set: Option<&regex::RegexSet>,
+    candidates: &mut Vec<usize>,
+) -> Option<Hit> {
+    let scan = scan_text(ev, pats.iter().any(|p| p.multiline));
+    candidates.clear();
+    match set {
+        Some(set) => candidates.extend(set.matches(&scan).iter()),
+        None => candidates.extend(0..pats.len()),
+    }
+    first_hit(tl, i, ev, &scan, pats, candidates.iter().copied())
 }
 
 /// [`first_hit`] over the text the patterns look at ([`scan_text`]).
@@ -260,23 +270,55 @@ fn try_pattern(
     })
 }
 
+/// Where an event sits, as a rule's window measures it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Place {
+    /// Index in the timeline.
+    pub event: usize,
+    /// Aligned time, when the event has one.
+    pub ts: Option<chrono::DateTime<chrono::Utc>>,
+    /// Position on the timeline's axis.
+    pub pos: f64,
+}
+
+impl Place {
+    /// The place of event `i` of a timeline.
+    pub(super) fn of(tl: &Timeline, i: usize) -> Place {
+        let ev = &tl[i];
+        Place::at(i, ev)
+    }
+
+    /// The place of `ev`, event `i` of its timeline.
+    pub(super) fn at(i: usize, ev: &Event) -> Place {
+        Place {
+            event: i,
+            ts: ev.ts,
+            pos: ev.pos,
+        }
+    }
+}
+
 /// The rule's window between two events: Some(true/false) and the basis it was measured on.
 fn within(rule: &Rule, tl: &Timeline, a: usize, b: usize) -> (bool, WindowBasis) {
-    let (ea, eb) = (&tl[a], &tl[b]);
-    if let (Some(w), Axis::Time, Some(ta), Some(tb)) = (rule.window_s, tl.axis, ea.ts, eb.ts) {
+    within_at(rule, tl.axis, Place::of(tl, a), Place::of(tl, b))
+}
+
+/// [`within`] between two places on a timeline of this axis.
+pub(super) fn within_at(rule: &Rule, axis: Axis, a: Place, b: Place) -> (bool, WindowBasis) {
+    if let (Some(w), Axis::Time, Some(ta), Some(tb)) = (rule.window_s, axis, a.ts, b.ts) {
         let d = (tb - ta).num_milliseconds().abs() as f64 / 1000.0;
         return (d <= w, WindowBasis::Time);
     }
-    if rule.window_s.is_some() && tl.axis == Axis::Time && rule.window_events.is_none() {
+    if rule.window_s.is_some() && axis == Axis::Time && rule.window_events.is_none() {
         // Times exist on the axis even for inferred events: positions are nanoseconds.
-        let d = (eb.pos - ea.pos).abs() / 1e9;
+        let d = (b.pos - a.pos).abs() / 1e9;
         return (
             d <= rule.window_s.unwrap_or(f64::INFINITY),
             WindowBasis::Time,
         );
     }
     match rule.window_events {
-        Some(n) => (b.abs_diff(a) <= n, WindowBasis::Order),
+        Some(n) => (b.event.abs_diff(a.event) <= n, WindowBasis::Order),
         None => (true, WindowBasis::None),
     }
 }
@@ -470,21 +512,22 @@ fn fill(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> (String
 }
 
 /// CIDs of a set of events (resolved), plus owners of their sources when the scope says so.
-fn cids_of(rule: &Rule, tl: &Timeline, events: &[usize], hs: &[&Hit]) -> Vec<u64> {
+pub(super) fn event_cids(rule: &Rule, tl: &Timeline, events: &[usize]) -> BTreeSet<u64> {
     let mut set = BTreeSet::new();
     for &i in events {
         let ev = &tl[i];
-        for c in &ev.cids {
-            if let Some(v) = tl.cids.resolve(c) {
-                set.insert(v);
-            }
-        }
+        set.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
         if rule.scope == Scope::Source {
             if let Some(s) = tl.sources.get(ev.source) {
                 set.extend(s.owners.iter().copied());
             }
         }
     }
+    set
+}
+
+/// A finding's CIDs: its events' ([`event_cids`]) and the full CIDs its hits captured.
+fn cids_of(tl: &Timeline, mut set: BTreeSet<u64>, hs: &[&Hit]) -> Vec<u64> {
     for h in hs {
         for k in &tl.cids.shape.captures {
             if let Some(v) = h.get(k).and_then(|v| v.parse::<u64>().ok()) {
@@ -508,6 +551,22 @@ pub(super) fn make_finding(
     basis: WindowBasis,
     count: usize,
     cid_events: &[usize],
+) -> Option<Finding> {
+    let cids = event_cids(rule, tl, cid_events);
+    finding_with(rule, tl, hs, evidence, extra, basis, count, cids)
+}
+
+/// [`make_finding`] with its events' CIDs already known ([`event_cids`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn finding_with(
+    rule: &Rule,
+    tl: &Timeline,
+    hs: &[&Hit],
+    evidence: Vec<Evidence>,
+    extra: Vec<(String, Value)>,
+    basis: WindowBasis,
+    count: usize,
+    cids: BTreeSet<u64>,
 ) -> Option<Finding> {
     let mut vals = group_values(tl, hs, &extra);
     let mut facts: Vec<(String, String)> = Vec::new();
@@ -559,7 +618,7 @@ pub(super) fn make_finding(
         rule: rule.info.id.clone(),
         severity: rule.info.severity,
         title,
-        cids: cids_of(rule, tl, cid_events, hs),
+        cids: cids_of(tl, cids, hs),
         evidence,
         count,
         facts,
@@ -643,7 +702,7 @@ fn compatible(a: &str, b: &str) -> bool {
     prefix && (short.len() == long.len() || short.len() >= 6)
 }
 
-fn keys_agree(rule: &Rule, a: &Hit, b: &Hit) -> bool {
+pub(super) fn keys_agree(rule: &Rule, a: &Hit, b: &Hit) -> bool {
     let mut shared = 0;
     for k in &rule.key {
         if let (Some(x), Some(y)) = (a.get(k), b.get(k)) {
@@ -823,7 +882,7 @@ fn eval_sequence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
 
 /// Index key of a key value: values agree only when equal or one prefixes the other by 6+ characters,
 /// so agreeing values always share their first 6 (lower-cased) characters.
-fn key_bucket(v: &str) -> String {
+pub(super) fn key_bucket(v: &str) -> String {
     v.chars().take(6).collect::<String>().to_ascii_lowercase()
 }
 
@@ -843,8 +902,18 @@ impl TriggerGroup<'_> {
     }
 }
 
+/// A trigger joining a group: the group keeps the longest value of each capture (a full CID over
+/// its truncated form).
+pub(super) fn merge_caps(merged: &mut Hit, t: &Hit) {
+    for (k, v) in t.caps.entries() {
+        if merged.caps.get(k).is_none_or(|old| v.len() > old.len()) {
+            merged.caps.insert(std::sync::Arc::clone(k), Box::from(v));
+        }
+    }
+}
+
 /// Groups of triggers the rule looks at when deciding whether a new trigger joins an old one.
-const OPEN_GROUPS: usize = 32;
+pub(super) const OPEN_GROUPS: usize = 32;
 
 fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     let (trig, exp) = (&m.triggers, &m.expect);
@@ -885,11 +954,7 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         match joined {
             Some(gi) => {
                 let g = &mut groups[gi];
-                for (k, v) in t.caps.entries() {
-                    if g.merged.caps.get(k).is_none_or(|old| v.len() > old.len()) {
-                        g.merged.caps.insert(std::sync::Arc::clone(k), Box::from(v));
-                    }
-                }
+                merge_caps(&mut g.merged, t);
                 g.hits.push(t);
             }
             None => {
@@ -905,14 +970,6 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     for g in &groups {
         let src = g.source;
         let merged = &g.merged;
-        if let Some(owner_key) = &rule.require_owner {
-            let Some(cid) = merged.get(owner_key).and_then(|v| v.parse::<u64>().ok()) else {
-                continue;
-            };
-            if !tl.sources.iter().any(|s| s.owners.contains(&cid)) {
-                continue;
-            }
-        }
         let last = g.last();
         // Candidates: follow-ups sharing a key value, else (no keys) every follow-up after `last`.
         // Without keys every follow-up after `last` is a candidate; with keys, the follow-ups that share
@@ -947,13 +1004,7 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
                 if !ok {
                     break;
                 }
-                let es = tl[e.event].source;
-                let src_ok = match rule.expect_source {
-                    ExpectSource::Same => es == src,
-                    ExpectSource::Other => es != src,
-                    ExpectSource::Any => true,
-                };
-                if src_ok && keys_agree(rule, merged, e) {
+                if expected_from(rule, tl[e.event].source, src) && keys_agree(rule, merged, e) {
                     followed = true;
                     break 'buckets;
                 }
@@ -963,44 +1014,90 @@ fn eval_absence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
             continue;
         }
         let events: Vec<usize> = g.hits.iter().map(|h| h.event).collect();
-        let label = tl
-            .sources
-            .get(src)
-            .map(|s| s.label.clone())
-            .unwrap_or_default();
-        // A tab is named with its user when the logs say whose it is.
-        let label = match tl.sources.get(src).and_then(|s| s.owners.first()) {
-            Some(&o) => match tl.cids.name(o) {
-                Some(n) => format!("{label} ({n})"),
-                None => label,
-            },
-            None => label,
+        let cids = event_cids(rule, tl, &events);
+        let group = Group {
+            merged,
+            source: src,
+            events: &events,
+            count: events.len(),
         };
-        let extra = vec![("source_label".to_string(), Value::Str(label))];
-        let merged_ref: Vec<&Hit> = vec![merged];
-        if let Some(mut f) = make_finding(
-            rule,
-            tl,
-            &merged_ref,
-            ev_list(&g.hits, "trigger"),
-            extra,
-            basis,
-            g.hits.len(),
-            &events,
-        ) {
-            if rule.scope == Scope::Source {
-                if let Some(s) = tl.sources.get(src) {
-                    for o in &s.owners {
-                        if !f.cids.contains(o) {
-                            f.cids.push(*o);
-                        }
-                    }
-                }
-            }
-            out.push(f);
-        }
+        out.extend(absence_finding(rule, tl, &group, cids, basis));
     }
     out
+}
+
+/// Whether a follow-up logged by source `es` answers a trigger of source `src`.
+pub(super) fn expected_from(rule: &Rule, es: usize, src: usize) -> bool {
+    match rule.expect_source {
+        ExpectSource::Same => es == src,
+        ExpectSource::Other => es != src,
+        ExpectSource::Any => true,
+    }
+}
+
+/// An absence rule's trigger group, as its finding reads it.
+pub(super) struct Group<'a> {
+    /// Its hits' captures (the longest value of each), at its first hit's event.
+    pub merged: &'a Hit,
+    /// The source of its triggers.
+    pub source: usize,
+    /// Its hits' events (at least the first [`MAX_EVIDENCE`]).
+    pub events: &'a [usize],
+    /// How many hits it has.
+    pub count: usize,
+}
+
+/// The finding of an absence rule's trigger group that nothing followed, `cids` its events' CIDs
+/// ([`event_cids`]). None when the rule wants the receiver's owner among the sources and it is
+/// not, or its `when` rejects the group.
+pub(super) fn absence_finding(
+    rule: &Rule,
+    tl: &Timeline,
+    g: &Group,
+    cids: BTreeSet<u64>,
+    basis: WindowBasis,
+) -> Option<Finding> {
+    let (merged, src) = (g.merged, g.source);
+    if let Some(owner_key) = &rule.require_owner {
+        let cid = merged.get(owner_key).and_then(|v| v.parse::<u64>().ok())?;
+        if !tl.sources.iter().any(|s| s.owners.contains(&cid)) {
+            return None;
+        }
+    }
+    let label = tl
+        .sources
+        .get(src)
+        .map(|s| s.label.clone())
+        .unwrap_or_default();
+    // A tab is named with its user when the logs say whose it is.
+    let label = match tl.sources.get(src).and_then(|s| s.owners.first()) {
+        Some(&o) => match tl.cids.name(o) {
+            Some(n) => format!("{label} ({n})"),
+            None => label,
+        },
+        None => label,
+    };
+    let extra = vec![("source_label".to_string(), Value::Str(label))];
+    let evidence = g
+        .events
+        .iter()
+        .take(MAX_EVIDENCE)
+        .map(|&event| Evidence {
+            event,
+            role: "trigger".into(),
+        })
+        .collect();
+    let mut f = finding_with(rule, tl, &[merged], evidence, extra, basis, g.count, cids)?;
+    if rule.scope == Scope::Source {
+        if let Some(s) = tl.sources.get(src) {
+            for o in &s.owners {
+                if !f.cids.contains(o) {
+                    f.cids.push(*o);
+                }
+            }
+        }
+    }
+    Some(f)
 }
 
 /// The hits of a rule's pattern lists, computed once per rule and shared by its evaluation and by

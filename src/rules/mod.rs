@@ -10,6 +10,7 @@ pub mod finding;
 pub mod generic;
 pub mod link;
 pub mod load;
+pub mod online;
 pub mod prefilter;
 pub mod selftest;
 
@@ -62,16 +63,35 @@ pub fn run_timed(
     run_engine(rules, sel, timeline, None, profile, true)
 }
 
-/// [`run_timed`] on a timeline whose templates are already known: a two-pass `check`
-/// (`crate::lean`) computes them while it reads, before it drops the text rules cannot match.
+/// [`run_timed`] on a timeline whose templates are already known and whose absence rules were
+/// judged online: a two-pass `check` (`crate::lean`) does both while it reads, before it drops
+/// the text rules cannot match.
 pub fn run_prepared(
     rules: &[Rule],
     sel: &Selection,
     timeline: Timeline,
-    templates: crate::templates::Templates,
+    prepared: Prepared,
     profile: &crate::profile::Profile,
 ) -> (Analysis, Vec<(String, f64)>) {
-    run_engine(rules, sel, timeline, Some(templates), profile, true)
+    let Prepared { templates, online } = prepared;
+    let (verdict, times) = judge_engine(
+        rules,
+        sel,
+        &timeline,
+        Some(templates),
+        online,
+        profile,
+        true,
+    );
+    (verdict.with(timeline), times)
+}
+
+/// What a two-pass `check` worked out while it read.
+pub struct Prepared {
+    /// Every event's template.
+    pub templates: crate::templates::Templates,
+    /// The rules judged online, and what they found.
+    pub online: Vec<online::Judged>,
 }
 
 /// [`run_with`] with every pattern tried on every event (no literal prefilter): the reference the
@@ -128,7 +148,15 @@ fn run_engine(
     profile: &crate::profile::Profile,
     prefiltered: bool,
 ) -> (Analysis, Vec<(String, f64)>) {
-    let (verdict, times) = judge_engine(rules, sel, &timeline, templates, profile, prefiltered);
+    let (verdict, times) = judge_engine(
+        rules,
+        sel,
+        &timeline,
+        templates,
+        Vec::new(),
+        profile,
+        prefiltered,
+    );
     (verdict.with(timeline), times)
 }
 
@@ -161,14 +189,17 @@ impl Verdict {
 /// [`run`] on a timeline that stays where it is (the TUI shows it while the rules run).
 pub fn judge(rules: &[Rule], sel: &Selection, timeline: &Timeline) -> Verdict {
     let profile = crate::profile::Profile::builtin().unwrap_or_default();
-    judge_engine(rules, sel, timeline, None, &profile, true).0
+    judge_engine(rules, sel, timeline, None, Vec::new(), &profile, true).0
 }
 
+/// Judge a timeline: named rules (those judged `online` already only told on it), then generic
+/// rules, phases, order and incidents.
 fn judge_engine(
     rules: &[Rule],
     sel: &Selection,
     timeline: &Timeline,
     templates: Option<crate::templates::Templates>,
+    online: Vec<online::Judged>,
     profile: &crate::profile::Profile,
     prefiltered: bool,
 ) -> (Verdict, Vec<(String, f64)>) {
@@ -182,10 +213,27 @@ fn judge_engine(
     let mut explained: std::collections::HashSet<usize> = Default::default();
     let prefilter = prefiltered.then(|| prefilter::Prefilter::build(timeline, &active));
     let named: Vec<&Rule> = active.iter().copied().filter(|r| !is_generic(r)).collect();
-    for (r, done) in named
+    let judged_online = |r: &Rule| online.iter().find(|j| j.rule == r.info.id);
+    let to_run: Vec<&Rule> = named
         .iter()
-        .zip(run_named(&named, timeline, prefilter.as_ref()))
-    {
+        .copied()
+        .filter(|r| judged_online(r).is_none())
+        .collect();
+    let mut ran = run_named(&to_run, timeline, prefilter.as_ref()).into_iter();
+    let runs = named.iter().map(|r| match judged_online(r) {
+        Some(j) => {
+            let started = std::time::Instant::now();
+            let (found, explained) = j.findings(r, timeline);
+            NamedRun {
+                found,
+                explained,
+                secs: started.elapsed().as_secs_f64(),
+            }
+        }
+        None => ran.next().unwrap_or_default(),
+    });
+    let runs: Vec<NamedRun> = runs.collect();
+    for (r, done) in named.iter().zip(runs) {
         explained.extend(done.explained);
         findings.extend(done.found);
         times.push((r.info.id.clone(), done.secs));

@@ -141,7 +141,7 @@ pub struct Mentions {
     open: Vec<Open>,
     /// The triggers of the rules whose follow-ups are `open` follow-up patterns, each with the bits
     /// (by `open` pattern) of those follow-ups: an event a trigger matches arms them.
-    arming: Vec<(regex::Regex, u64)>,
+    arming: Vec<(regex::Regex, Bits)>,
 }
 
 /// A pattern without required literals.
@@ -155,8 +155,12 @@ struct Open {
     follow_up: bool,
 }
 
-/// Most patterns without literals whose matches [`Need::Part`] can tell apart.
-const MAX_OPEN: usize = 64;
+/// Follow-up patterns, one bit each (see [`Need::Part`]): pass 1 notes them on every record that
+/// names a CID, so they are kept small.
+pub type Bits = u32;
+
+/// Most patterns without literals whose matches [`Need::Part`] can tell apart (one bit each).
+const MAX_OPEN: usize = Bits::BITS as usize;
 
 /// What rules can read of an event, by [`Mentions::need`].
 #[derive(Debug, PartialEq, Eq)]
@@ -174,7 +178,7 @@ pub enum Need {
         /// ones (bits by pattern). Such a match is read only as the first of its source after a
         /// trigger of its rule ([`Mentions::arms`]): of the matches of a source between two
         /// triggers, the first answers for all.
-        follow_up: Option<u64>,
+        follow_up: Option<Bits>,
     },
 }
 
@@ -216,9 +220,9 @@ impl Mentions {
         for o in &mut open {
             o.follow_up = few && o.plain && only_follow_up(o.re.as_str());
         }
-        let mut arming: Vec<(regex::Regex, u64)> = Vec::new();
+        let mut arming: Vec<(regex::Regex, Bits)> = Vec::new();
         for (bit, o) in open.iter().enumerate().filter(|(_, o)| o.follow_up) {
-            let b = 1u64.checked_shl(bit as u32).unwrap_or(0);
+            let b = Bits::from(1u8).checked_shl(bit as u32).unwrap_or(0);
             let expects = |r: &&&Rule| r.expect.iter().any(|p| p.regex.as_str() == o.re.as_str());
             for t in rules.iter().filter(expects).flat_map(|r| &r.triggers) {
                 match arming
@@ -251,7 +255,7 @@ impl Mentions {
 
     /// The follow-up patterns (bits, as in [`Need::Part`]) whose rules have a trigger that may match
     /// this event: tried on its message and on its whole record, as a trigger may be either.
-    pub fn arms(&self, ev: &Event) -> u64 {
+    pub fn arms(&self, ev: &Event) -> Bits {
         let mut full = None;
         let mut bits = 0;
         for (re, b) in &self.arming {
@@ -295,7 +299,7 @@ impl Mentions {
         }
         // The span of the message that every match of a pattern without literals lies in.
         let mut span: Option<(usize, usize)> = None;
-        let mut follow_up: Option<u64> = Some(0);
+        let mut follow_up: Option<Bits> = Some(0);
         for (bit, o) in self.open.iter().enumerate() {
             let (re, plain) = (&o.re, o.plain);
             let Some(m) = re.find(&ev.message) else {
@@ -312,7 +316,9 @@ impl Mentions {
                 (s.min(m.start()), e.max(m.end()))
             }));
             follow_up = match follow_up {
-                Some(bits) if o.follow_up => Some(bits | 1u64.checked_shl(bit as u32).unwrap_or(0)),
+                Some(bits) if o.follow_up => {
+                    Some(bits | Bits::from(1u8).checked_shl(bit as u32).unwrap_or(0))
+                }
                 _ => None,
             };
         }

@@ -1,0 +1,536 @@
+//! Absence rules judged online: pass 2 of a two-pass `check` ([`crate::lean`]) hands the records
+//! rules read in timeline order, and each absence rule keeps only the trigger groups a later record
+//! can still change (the last [`OPEN_GROUPS`] of each source, which a trigger may join, and the
+//! ones nothing has followed yet), not every trigger and follow-up of the run. A group's record
+//! lines are kept for its first [`MAX_EVIDENCE`] triggers only; the CIDs of the others as numbers.
+//!
+//! The findings are the ones the held engine's `eval_absence` gives on the whole timeline: a group
+//! is followed when, in one of its key buckets scanned in timeline order from its last trigger, an
+//! agreeing follow-up comes before the first one outside the window; a trigger joining a group
+//! starts that scan again from itself. The unit tests hold the two to the same findings on random
+//! runs; `tests/differential.rs` holds the reports of a two-pass and a held check together.
+
+use super::engine::{
+    absence_finding, expected_from, hit_of, key_bucket, keys_agree, merge_caps, pattern_set,
+    within_at, Group as Told, Hit, Place, MAX_EVIDENCE, OPEN_GROUPS,
+};
+use super::finding::{Finding, WindowBasis};
+use super::load::{ExpectSource, Kind, Rule, Scope};
+use crate::model::{Axis, Event, Timeline};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// One key bucket of a group, scanned from the group's last trigger on.
+#[derive(Debug)]
+struct Scan {
+    /// The rule's key (by index) and the bucket of the group's value; `None`: no keys, every
+    /// follow-up (of the group's source when the rule expects it there).
+    key: Option<(usize, String)>,
+    /// A follow-up of the bucket fell outside the window: the scan stopped there.
+    dead: bool,
+    /// The basis of the last window measured in this bucket.
+    basis: Option<WindowBasis>,
+}
+
+/// A run of triggers of one source that agree on their keys, with no follow-up of that source
+/// between them.
+#[derive(Debug)]
+struct Group {
+    source: usize,
+    merged: Hit,
+    last: Place,
+    /// Its hits, while a trigger may still join it (a joining trigger must agree with each).
+    hits: Vec<Hit>,
+    count: usize,
+    /// The first [`MAX_EVIDENCE`] hits' events and records.
+    evidence: Vec<(usize, Event)>,
+    /// The CIDs of all its hits' records.
+    cids: BTreeSet<u64>,
+    /// The first follow-up of its own source after its last trigger: no trigger after it joins.
+    closed_at: Option<usize>,
+    /// Among its source's last [`OPEN_GROUPS`] groups: a trigger may join it.
+    joinable: bool,
+    followed: bool,
+    scans: Vec<Scan>,
+}
+
+impl Group {
+    fn rescan(&mut self, rule: &Rule) {
+        self.followed = false;
+        self.closed_at = None;
+        self.scans = if rule.key.is_empty() {
+            vec![Scan {
+                key: None,
+                dead: false,
+                basis: None,
+            }]
+        } else {
+            rule.key
+                .iter()
+                .enumerate()
+                .filter_map(|(k, name)| {
+                    Some(Scan {
+                        key: Some((k, key_bucket(self.merged.get(name)?))),
+                        dead: false,
+                        basis: None,
+                    })
+                })
+                .collect()
+        };
+    }
+
+    /// Nothing a later record brings can change it.
+    fn settled(&self) -> bool {
+        !self.joinable && (self.followed || self.scans.iter().all(|s| s.dead))
+    }
+}
+
+/// One absence rule, judged as the records go by.
+pub struct Absence<'r> {
+    rule: &'r Rule,
+    axis: Axis,
+    triggers: Option<regex::RegexSet>,
+    expect: Option<regex::RegexSet>,
+    /// Live groups by creation number (the held engine's order of findings).
+    groups: BTreeMap<usize, Group>,
+    /// Per source, the numbers of its last [`OPEN_GROUPS`] groups, oldest first.
+    recent: HashMap<usize, VecDeque<usize>>,
+    created: usize,
+    /// Every trigger's event: what the rule's findings account for (generic rules leave them).
+    triggered: Vec<usize>,
+    candidates: Vec<usize>,
+}
+
+impl<'r> Absence<'r> {
+    /// A judge for `rule` (an absence rule) on a timeline of this axis.
+    pub fn new(rule: &'r Rule, axis: Axis) -> Absence<'r> {
+        Absence {
+            rule,
+            axis,
+            triggers: pattern_set(&rule.triggers),
+            expect: pattern_set(&rule.expect),
+            groups: BTreeMap::new(),
+            recent: HashMap::new(),
+            created: 0,
+            triggered: Vec::new(),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// Whether this module judges `rule` online.
+    pub fn judges(rule: &Rule) -> bool {
+        rule.kind == Kind::Absence
+    }
+
+    /// The next record, event `i` of the timeline `tl` (its sources and CIDs; its events need not
+    /// be there), in timeline order.
+    pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
+        let rule = self.rule;
+        let at = Place::at(i, ev);
+        // A follow-up first: one at the trigger's own event is not after it.
+        if !self.groups.is_empty() {
+            let e = hit_of(
+                tl,
+                i,
+                ev,
+                &rule.expect,
+                self.expect.as_ref(),
+                &mut self.candidates,
+            );
+            if let Some(e) = e {
+                self.follow_up(&e, ev.source, at);
+            }
+        }
+        let t = hit_of(
+            tl,
+            i,
+            ev,
+            &rule.triggers,
+            self.triggers.as_ref(),
+            &mut self.candidates,
+        );
+        if let Some(t) = t {
+            self.trigger(tl, t, ev, at);
+        }
+    }
+
+    fn follow_up(&mut self, e: &Hit, src: usize, at: Place) {
+        let rule = self.rule;
+        let buckets: Vec<Option<String>> =
+            rule.key.iter().map(|k| e.get(k).map(key_bucket)).collect();
+        let mut done = Vec::new();
+        for (&n, g) in self.groups.iter_mut() {
+            if g.source == src && g.closed_at.is_none() {
+                g.closed_at = Some(at.event);
+            }
+            if g.followed {
+                continue;
+            }
+            for scan in g.scans.iter_mut().filter(|s| !s.dead) {
+                let inside = match &scan.key {
+                    None => rule.expect_source != ExpectSource::Same || src == g.source,
+                    Some((k, b)) => buckets.get(*k).and_then(Option::as_deref) == Some(b.as_str()),
+                };
+                if !inside {
+                    continue;
+                }
+                let (ok, basis) = within_at(rule, self.axis, g.last, at);
+                scan.basis = Some(basis);
+                if !ok {
+                    scan.dead = true;
+                } else if expected_from(rule, src, g.source) && keys_agree(rule, &g.merged, e) {
+                    g.followed = true;
+                    break;
+                }
+            }
+            if g.settled() && g.followed {
+                done.push(n);
+            }
+        }
+        for n in done {
+            self.groups.remove(&n);
+        }
+    }
+
+    fn trigger(&mut self, tl: &Timeline, t: Hit, ev: &Event, at: Place) {
+        let rule = self.rule;
+        self.triggered.push(at.event);
+        let cids = ev.cids.iter().filter_map(|c| tl.cids.resolve(c));
+        let recent = self.recent.entry(ev.source).or_default();
+        let groups = &mut self.groups;
+        let joined = recent.iter().rev().copied().find(|n| {
+            groups.get(n).is_some_and(|g| {
+                // A follow-up of the source at this very event is not between the two.
+                g.closed_at.is_none_or(|f| f >= at.event)
+                    && g.hits.iter().all(|h| keys_agree(rule, h, &t))
+            })
+        });
+        if let Some(g) = joined.and_then(|n| groups.get_mut(&n)) {
+            merge_caps(&mut g.merged, &t);
+            g.hits.push(t);
+            g.count += 1;
+            if g.evidence.len() < MAX_EVIDENCE {
+                g.evidence.push((at.event, ev.clone()));
+            }
+            g.cids.extend(cids);
+            g.last = at;
+            g.rescan(rule);
+            return;
+        }
+        let n = self.created;
+        self.created += 1;
+        let mut g = Group {
+            source: ev.source,
+            merged: t.clone(),
+            last: at,
+            hits: vec![t],
+            count: 1,
+            evidence: vec![(at.event, ev.clone())],
+            cids: cids.collect(),
+            closed_at: None,
+            joinable: true,
+            followed: false,
+            scans: Vec::new(),
+        };
+        g.rescan(rule);
+        groups.insert(n, g);
+        recent.push_back(n);
+        if recent.len() > OPEN_GROUPS {
+            if let Some(old) = recent
+                .pop_front()
+                .and_then(|o| groups.get_mut(&o).map(|g| (o, g)))
+            {
+                let (o, g) = old;
+                g.joinable = false;
+                g.hits = Vec::new();
+                if g.followed {
+                    groups.remove(&o);
+                }
+            }
+        }
+    }
+
+    /// The end of the records: the rule's groups nothing followed, and what the rule read.
+    pub fn finish(self) -> Judged {
+        let groups: Vec<Unfollowed> = self
+            .groups
+            .into_values()
+            .filter(|g| !g.followed)
+            .map(|g| {
+                // The basis of the last window measured: in the last bucket that measured one.
+                let basis = g
+                    .scans
+                    .iter()
+                    .rev()
+                    .find_map(|s| s.basis)
+                    .unwrap_or(WindowBasis::None);
+                let (at, records) = g.evidence.into_iter().unzip();
+                Unfollowed {
+                    merged: g.merged,
+                    source: g.source,
+                    count: g.count,
+                    at,
+                    records,
+                    cids: g.cids,
+                    basis,
+                }
+            })
+            .collect();
+        Judged {
+            rule: self.rule.info.id.clone(),
+            groups,
+            triggered: self.triggered,
+        }
+    }
+}
+
+/// A trigger group nothing followed, waiting for the timeline its finding is told on.
+#[derive(Debug)]
+struct Unfollowed {
+    merged: Hit,
+    source: usize,
+    count: usize,
+    /// The events of its first [`MAX_EVIDENCE`] hits.
+    at: Vec<usize>,
+    /// Their records, until the timeline takes them.
+    records: Vec<Event>,
+    cids: BTreeSet<u64>,
+    basis: WindowBasis,
+}
+
+/// What an absence rule judged online found: its unfollowed groups, and every trigger's event.
+#[derive(Debug)]
+pub struct Judged {
+    /// The rule's id.
+    pub rule: String,
+    groups: Vec<Unfollowed>,
+    triggered: Vec<usize>,
+}
+
+impl Judged {
+    /// The records the findings show (each group's first triggers), for the timeline to hold.
+    pub fn take_records(&mut self) -> Vec<(usize, Event)> {
+        self.groups
+            .iter_mut()
+            .flat_map(|g| g.at.iter().copied().zip(std::mem::take(&mut g.records)))
+            .collect()
+    }
+
+    /// The findings, told on the timeline that holds [`Judged::take_records`]'s records, and the
+    /// events they account for (every trigger and the evidence; none without findings), as the
+    /// held engine's evaluation of `rule` gives them.
+    pub fn findings(&self, rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
+        let mut found = Vec::new();
+        for u in &self.groups {
+            let mut cids = u.cids.clone();
+            if rule.scope == Scope::Source {
+                if let Some(s) = tl.sources.get(u.source) {
+                    cids.extend(s.owners.iter().copied());
+                }
+            }
+            let g = Told {
+                merged: &u.merged,
+                source: u.source,
+                events: &u.at,
+                count: u.count,
+            };
+            found.extend(absence_finding(rule, tl, &g, cids, u.basis));
+        }
+        let mut explained = Vec::new();
+        if !found.is_empty() {
+            explained.extend(&self.triggered);
+            for f in &found {
+                explained.extend(f.evidence.iter().map(|e| e.event));
+            }
+        }
+        (found, explained)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::engine::{evaluate_matched, Matched};
+    use crate::rules::load::load_rule;
+    use proptest::prelude::*;
+
+    /// An absence rule of these keys, follow-up source, window and scope, with both a trigger
+    /// and a follow-up pattern capturing `k` and maybe `j`.
+    fn rule(key: &str, expect_source: &str, window: &str, scope: &str) -> Rule {
+        let text = format!(
+            r#"id = "t"
+title = "t"
+description = "a test rule"
+remediation = "none"
+severity = "high"
+kind = "absence"
+scope = "{scope}"
+{key}
+expect_source = "{expect_source}"
+{window}
+title_template = "k {{k}}[ j {{j}}] in {{source_label}}"
+
+[[trigger]]
+regex = 'SEND k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
+[[expect]]
+regex = 'RECV k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
+
+[[test]]
+name = "sent"
+expect = 1
+log = "[LOG] SEND k=abcdef01 @ http://localhost:5173/a.js:1"
+[[test]]
+name = "quiet"
+expect = 0
+log = "[LOG] noise @ http://localhost:5173/a.js:1"
+"#
+        );
+        load_rule("t.toml", &text).unwrap()
+    }
+
+    fn online(rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
+        let mut a = Absence::new(rule, tl.axis);
+        for (i, ev) in tl.indexed() {
+            a.feed(tl, i, ev);
+        }
+        a.finish().findings(rule, tl)
+    }
+
+    fn held(rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
+        let m = Matched::of(rule, tl);
+        let found = evaluate_matched(rule, tl, &m);
+        let mut explained = Vec::new();
+        if !found.is_empty() {
+            explained.extend(m.explained());
+            for f in &found {
+                explained.extend(f.evidence.iter().map(|e| e.event));
+            }
+        }
+        (found, explained)
+    }
+
+    /// Key values that agree (a prefix of 6 or more, any case), that only share a bucket, and
+    /// that differ; and many that differ, so that a source has more than [`OPEN_GROUPS`] groups.
+    fn key_value(n: usize) -> String {
+        const NEAR: [&str; 6] = [
+            "abcdef01", "abcdef02", "abcdef", "ABCDEF01", "abc", "zzzzzz9",
+        ];
+        match NEAR.get(n) {
+            Some(v) => v.to_string(),
+            None => format!("q{n:02}"),
+        }
+    }
+
+    /// A run of `lines` (source, what, key, j, milliseconds since the previous line) rendered into
+    /// timed service logs (`timed`) or untimed console dumps, one per source.
+    fn timeline(lines: &[(usize, u8, usize, Option<usize>, u64)], timed: bool) -> Timeline {
+        let mut texts = vec![String::new(); 3];
+        let mut ms = 0u64;
+        for &(s, what, k, j, dt) in lines {
+            ms += dt;
+            let word = match what {
+                0..=3 => "SEND",
+                4..=7 => "RECV",
+                _ => "noise",
+            };
+            let j = j
+                .map(|j| format!(" j={}", key_value(j)))
+                .unwrap_or_default();
+            let cid = 1_000_000_000_000_000_000 + (s as u64) * 7 + (k as u64 % 3);
+            let msg = format!("{word} k={}{j} cid={cid}", key_value(k));
+            let line = if timed {
+                let t = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + ms as i64)
+                    .unwrap_or_default();
+                format!(
+                    "{}  INFO citadel: src/a.rs:1: {msg}\n",
+                    t.format("%Y-%m-%dT%H:%M:%S%.9fZ")
+                )
+            } else {
+                format!("[LOG] {msg} @ http://localhost:5173/a.js:1\n")
+            };
+            texts[s % 3].push_str(&line);
+        }
+        let named: Vec<(String, String)> = texts
+            .into_iter()
+            .enumerate()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(i, t)| (format!("s{i}"), t))
+            .collect();
+        let refs: Vec<(&str, &str)> = named
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        crate::pipeline::timeline_of(&refs).unwrap()
+    }
+
+    fn same(rule: &Rule, tl: &Timeline) -> Result<(), TestCaseError> {
+        let (a, mut ea) = held(rule, tl);
+        let (b, mut eb) = online(rule, tl);
+        prop_assert_eq!(format!("{a:#?}"), format!("{b:#?}"));
+        ea.sort_unstable();
+        ea.dedup();
+        eb.sort_unstable();
+        eb.dedup();
+        prop_assert_eq!(ea, eb);
+        Ok(())
+    }
+
+    fn lines() -> impl Strategy<Value = Vec<(usize, u8, usize, Option<usize>, u64)>> {
+        prop::collection::vec(
+            (
+                0usize..3,
+                0u8..10,
+                prop_oneof![0usize..6, 0usize..60],
+                prop::option::weighted(0.3, 0usize..6),
+                prop_oneof![0u64..50, 0u64..4000],
+            ),
+            1..160,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Online and held absence give the same findings (titles, evidence, counts, CIDs,
+        /// window basis) and account for the same events, for every combination of keys,
+        /// follow-up source, window and scope, on timed and untimed runs.
+        #[test]
+        fn online_absence_finds_what_the_held_engine_finds(
+            lines in lines(),
+            timed in any::<bool>(),
+            key in 0usize..3,
+            expect in 0usize..3,
+            window in 0usize..4,
+            scope in any::<bool>(),
+        ) {
+            let key = ["", "key = [\"k\"]", "key = [\"k\", \"j\"]"][key];
+            let expect = ["same", "other", "any"][expect];
+            let window = ["", "window = \"2s\"", "window_events = 4", "window = \"2s\"\nwindow_events = 6"][window];
+            let scope = if scope { "source" } else { "cids" };
+            let rule = rule(key, expect, window, scope);
+            let tl = timeline(&lines, timed);
+            same(&rule, &tl)?;
+        }
+    }
+
+    /// A source with more open groups than a trigger may join: the oldest are judged on their own
+    /// (the last trigger's key is the group just past the [`OPEN_GROUPS`] a trigger may join).
+    #[test]
+    fn more_groups_than_a_trigger_may_join() {
+        let mut lines: Vec<(usize, u8, usize, Option<usize>, u64)> =
+            (0..45).map(|k| (0, 0, 6 + k, None, 10)).collect();
+        lines.extend((0..45).map(|k| (1, 4, 6 + (k * 7) % 45, None, 10)));
+        lines.push((0, 0, 6 + 45 - OPEN_GROUPS - 1, None, 10));
+        lines.push((0, 0, 6 + 45 - OPEN_GROUPS, None, 10));
+        for timed in [false, true] {
+            let tl = timeline(&lines, timed);
+            let rule = rule("key = [\"k\"]", "other", "", "cids");
+            same(&rule, &tl).unwrap();
+            let rule = rule_windowed();
+            same(&rule, &tl).unwrap();
+        }
+    }
+
+    fn rule_windowed() -> Rule {
+        rule("key = [\"k\"]", "any", "window_events = 40", "source")
+    }
+}
