@@ -18,6 +18,12 @@
 //!   such match of a source after each trigger of its rule (see [`Need::Part`]), which is settled
 //!   in timeline order between the passes ([`settle_follow_ups`]).
 //!
+//! Absence and accounting rules are judged online ([`online`]): pass 2 feeds them every record it
+//! reads, in timeline order, and they keep only what a later record can still change (open trigger
+//! groups; per sender and receiver the message ids and the sends' values) and the records their
+//! findings show. A record only they read is let go once they have seen it: on a chat those are
+//! most of the records rules read (every send and receipt), which pass 2 held before.
+//!
 //! Of the events not held, rules read only the CIDs (`process-vanished`, accounting and severity by
 //! phase ask which CIDs a source names): those are kept per source ([`crate::model::Sparse`]).
 //! Every index is the one the held timeline gives, so windows, echo merging and causal links decide
@@ -64,10 +70,8 @@ impl Keep {
             .filter(|r| matches!(r.kind, Kind::Storm | Kind::Novel))
             .map(|r| (r.levels.clone(), r.info_words.clone()))
             .collect();
-        let (online, held): (Vec<&Rule>, Vec<&Rule>) = rules
-            .iter()
-            .copied()
-            .partition(|r| online::Absence::judges(r));
+        let (online, held): (Vec<&Rule>, Vec<&Rule>) =
+            rules.iter().copied().partition(|r| online::judges(r));
         Some(Keep {
             mentions: Mentions::for_rules(rules)?,
             held: Mentions::for_rules(&held)?,
@@ -268,7 +272,7 @@ struct Filler<'k> {
     extract: Option<&'k crate::defs::Extractors>,
     shared: crate::intern::Interner,
     /// The rules judged online, each fed every record pass 2 reads.
-    judges: Vec<online::Absence<'k>>,
+    judges: Vec<online::Judge<'k>>,
     /// Some rule judged online reads fields: every record gets them before it is judged.
     judges_fields: bool,
     /// Held events and their indices in the whole timeline (two lists, not one of pairs: the
@@ -460,7 +464,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         judges: keep
             .online
             .iter()
-            .map(|r| online::Absence::new(r, plan.timeline.axis))
+            .filter_map(|r| online::Judge::new(r, plan.timeline.axis))
             .collect(),
         judges_fields: keep.online.iter().any(Rule::reads_fields),
         at: Vec::with_capacity(n),
@@ -474,17 +478,28 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         Ok(())
     })?;
     drop(wants);
-    let mut online: Vec<online::Judged> = f.judges.into_iter().map(|j| j.finish()).collect();
+    // The CIDs of the records pass 2 did not read, per source (accounting asks which receivers
+    // records that are no send name).
+    let mut unheld: Vec<std::collections::BTreeSet<u64>> = unheld_refs
+        .iter()
+        .map(|refs| {
+            refs.iter()
+                .filter_map(|c| plan.timeline.cids.resolve(c))
+                .collect()
+        })
+        .collect();
+    let unread: std::collections::HashSet<u64> = unheld.iter().flatten().copied().collect();
+    let mut online: Vec<online::Judged> = f.judges.into_iter().map(|j| j.finish(&unread)).collect();
+    drop(unread);
     let (mut at, mut events) = (f.at, f.held);
     for j in &mut online {
         hold_records(&mut at, &mut events, j.take_records());
     }
-    let mut let_go = f.let_go;
-    let_go.resize_with(let_go.len().max(unheld_refs.len()), Default::default);
-    for (set, refs) in let_go.iter_mut().zip(unheld_refs) {
-        set.extend(refs.iter().filter_map(|c| plan.timeline.cids.resolve(c)));
+    unheld.resize_with(unheld.len().max(f.let_go.len()), Default::default);
+    for (set, let_go) in unheld.iter_mut().zip(f.let_go) {
+        set.extend(let_go);
     }
-    let cids = let_go
+    let cids = unheld
         .into_iter()
         .map(|set| set.into_iter().collect())
         .collect();

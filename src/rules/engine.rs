@@ -354,88 +354,161 @@ fn group_key(rule: &Rule, tl: &Timeline, h: &Hit) -> Vec<String> {
 
 /// Group-level values: count, first./last./sum./max./min. of captures, key values, and facts.
 fn group_values(tl: &Timeline, hs: &[&Hit], extra: &[(String, Value)]) -> HashMap<String, Value> {
-    let mut m: HashMap<String, Value> = HashMap::new();
-    m.insert("count".into(), Value::Int(hs.len() as i128));
-    let mut names: BTreeSet<&str> = BTreeSet::new();
+    let mut v = Values::default();
     for h in hs {
-        names.extend(h.caps.keys());
+        v.add(h, Place::of(tl, h.event), tl[h.event].source);
     }
-    for n in names {
-        let vals: Vec<&str> = hs.iter().filter_map(|h| h.get(n)).collect();
-        if let Some(f) = vals.first() {
-            m.insert(n.to_string(), value_of(f));
-            m.insert(format!("first.{n}"), value_of(f));
+    v.finish(tl, extra)
+}
+
+/// One capture's values over a group's hits, as they come.
+#[derive(Debug)]
+struct NameValues {
+    first: Box<str>,
+    last: Box<str>,
+    /// Sum, largest and smallest of the values that are numbers (in the order they came).
+    sum: f64,
+    max: f64,
+    min: f64,
+    numbers: bool,
+    /// Distinct values in the order they came.
+    distinct: Vec<Box<str>>,
+    seen: std::collections::HashSet<Box<str>>,
+    /// Runs of consecutive hits with one value.
+    runs: usize,
+}
+
+impl NameValues {
+    fn new(v: &str) -> NameValues {
+        let mut n = NameValues {
+            first: Box::from(v),
+            last: Box::from(v),
+            // What `Iterator::sum` starts from, so that sums are the same bits.
+            sum: std::iter::empty::<f64>().sum(),
+            max: f64::MIN,
+            min: f64::MAX,
+            numbers: false,
+            distinct: Vec::new(),
+            seen: Default::default(),
+            runs: 1,
+        };
+        n.value(v);
+        n
+    }
+
+    fn add(&mut self, v: &str) {
+        if *self.last != *v {
+            self.runs += 1;
         }
-        if let Some(l) = vals.last() {
-            m.insert(format!("last.{n}"), value_of(l));
+        self.last = Box::from(v);
+        self.value(v);
+    }
+
+    fn value(&mut self, v: &str) {
+        if let Ok(x) = v.parse::<f64>() {
+            self.sum += x;
+            self.max = self.max.max(x);
+            self.min = self.min.min(x);
+            self.numbers = true;
         }
-        let nums: Vec<f64> = vals.iter().filter_map(|v| v.parse::<f64>().ok()).collect();
-        if !nums.is_empty() {
-            let num = |x: f64| {
-                if x.fract() == 0.0 && x.abs() < 1e15 {
-                    Value::Int(x as i128)
-                } else {
-                    Value::Float(x)
+        if !self.seen.contains(v) {
+            self.seen.insert(Box::from(v));
+            self.distinct.push(Box::from(v));
+        }
+    }
+}
+
+/// A group's values accumulated hit by hit, in timeline order: what [`group_values`] computes
+/// over a list, without the list (an online rule keeps this, not its hits).
+#[derive(Debug, Default)]
+pub(super) struct Values {
+    count: usize,
+    names: BTreeMap<std::sync::Arc<str>, NameValues>,
+    /// The first and the last hit's times.
+    first_ts: Option<Option<chrono::DateTime<chrono::Utc>>>,
+    last_ts: Option<chrono::DateTime<chrono::Utc>>,
+    sources: BTreeSet<usize>,
+}
+
+impl Values {
+    /// The next hit of the group, at `place` in source `source`.
+    pub(super) fn add(&mut self, h: &Hit, place: Place, source: usize) {
+        self.count += 1;
+        for (k, v) in h.caps.entries() {
+            match self.names.get_mut(&**k) {
+                Some(n) => n.add(v),
+                None => {
+                    self.names
+                        .insert(std::sync::Arc::clone(k), NameValues::new(v));
                 }
-            };
-            m.insert(format!("sum.{n}"), num(nums.iter().sum()));
-            m.insert(
-                format!("max.{n}"),
-                num(nums.iter().copied().fold(f64::MIN, f64::max)),
-            );
-            m.insert(
-                format!("min.{n}"),
-                num(nums.iter().copied().fold(f64::MAX, f64::min)),
-            );
-        }
-        let mut distinct: Vec<&str> = Vec::new();
-        for v in &vals {
-            if !distinct.contains(v) {
-                distinct.push(v);
             }
         }
-        // Numbers read best in order (v4, 13, 39), words in the order they came.
-        if distinct.iter().all(|v| v.parse::<f64>().is_ok()) {
-            distinct.sort_by(|a, b| {
-                let (x, y) = (a.parse::<f64>(), b.parse::<f64>());
-                x.unwrap_or(0.0).total_cmp(&y.unwrap_or(0.0))
-            });
+        if self.first_ts.is_none() {
+            self.first_ts = Some(place.ts);
         }
-        m.insert(format!("distinct.{n}"), Value::Str(distinct.join(", ")));
-        m.insert(format!("ndistinct.{n}"), Value::Int(distinct.len() as i128));
-        // `same.x` only when every event agrees, so a title never states one value for many.
-        if let [one] = distinct.as_slice() {
-            m.insert(format!("same.{n}"), value_of(one));
-        }
-        // `episodes.x`: runs of consecutive events with one value of x, only when there are several.
-        let runs = 1 + vals
-            .windows(2)
-            .filter(|w| matches!(w, [a, b] if a != b))
-            .count();
-        if runs > 1 {
-            m.insert(format!("episodes.{n}"), Value::Int(runs as i128));
-        }
+        self.last_ts = place.ts;
+        self.sources.insert(source);
     }
-    if let (Some(a), Some(b)) = (hs.first(), hs.last()) {
-        let (ea, eb) = (&tl[a.event], &tl[b.event]);
-        if let (Some(ta), Some(tb)) = (ea.ts, eb.ts) {
-            m.insert(
-                "span_s".into(),
-                Value::Float((tb - ta).num_milliseconds() as f64 / 1000.0),
-            );
+
+    /// The values by name, with `extra` over them.
+    pub(super) fn finish(self, tl: &Timeline, extra: &[(String, Value)]) -> HashMap<String, Value> {
+        let mut m: HashMap<String, Value> = HashMap::new();
+        m.insert("count".into(), Value::Int(self.count as i128));
+        for (n, nv) in self.names {
+            m.insert(n.to_string(), value_of(&nv.first));
+            m.insert(format!("first.{n}"), value_of(&nv.first));
+            m.insert(format!("last.{n}"), value_of(&nv.last));
+            if nv.numbers {
+                let num = |x: f64| {
+                    if x.fract() == 0.0 && x.abs() < 1e15 {
+                        Value::Int(x as i128)
+                    } else {
+                        Value::Float(x)
+                    }
+                };
+                m.insert(format!("sum.{n}"), num(nv.sum));
+                m.insert(format!("max.{n}"), num(nv.max));
+                m.insert(format!("min.{n}"), num(nv.min));
+            }
+            let mut distinct: Vec<&str> = nv.distinct.iter().map(|v| &**v).collect();
+            // Numbers read best in order (v4, 13, 39), words in the order they came.
+            if distinct.iter().all(|v| v.parse::<f64>().is_ok()) {
+                distinct.sort_by(|a, b| {
+                    let (x, y) = (a.parse::<f64>(), b.parse::<f64>());
+                    x.unwrap_or(0.0).total_cmp(&y.unwrap_or(0.0))
+                });
+            }
+            m.insert(format!("distinct.{n}"), Value::Str(distinct.join(", ")));
+            m.insert(format!("ndistinct.{n}"), Value::Int(distinct.len() as i128));
+            // `same.x` only when every event agrees, so a title never states one value for many.
+            if let [one] = distinct.as_slice() {
+                m.insert(format!("same.{n}"), value_of(one));
+            }
+            // `episodes.x`: runs of consecutive events with one value of x, only when there are several.
+            if nv.runs > 1 {
+                m.insert(format!("episodes.{n}"), Value::Int(nv.runs as i128));
+            }
         }
-        let srcs: BTreeSet<usize> = hs.iter().map(|h| tl[h.event].source).collect();
-        m.insert("sources".into(), Value::Int(srcs.len() as i128));
-        let labels: Vec<&str> = srcs
-            .iter()
-            .filter_map(|s| tl.sources.get(*s).map(|x| x.label.as_str()))
-            .collect();
-        m.insert("source_label".into(), Value::Str(labels.join(", ")));
+        if self.count > 0 {
+            if let (Some(Some(ta)), Some(tb)) = (self.first_ts, self.last_ts) {
+                m.insert(
+                    "span_s".into(),
+                    Value::Float((tb - ta).num_milliseconds() as f64 / 1000.0),
+                );
+            }
+            m.insert("sources".into(), Value::Int(self.sources.len() as i128));
+            let labels: Vec<&str> = self
+                .sources
+                .iter()
+                .filter_map(|s| tl.sources.get(*s).map(|x| x.label.as_str()))
+                .collect();
+            m.insert("source_label".into(), Value::Str(labels.join(", ")));
+        }
+        for (k, v) in extra {
+            m.insert(k.clone(), v.clone());
+        }
+        m
     }
-    for (k, v) in extra {
-        m.insert(k.clone(), v.clone());
-    }
-    m
 }
 
 /// Fill `{name}` placeholders; `{name|cid}` shows a CID value with its username when one is known.
@@ -515,29 +588,38 @@ fn fill(template: &str, vals: &HashMap<String, Value>, tl: &Timeline) -> (String
 pub(super) fn event_cids(rule: &Rule, tl: &Timeline, events: &[usize]) -> BTreeSet<u64> {
     let mut set = BTreeSet::new();
     for &i in events {
-        let ev = &tl[i];
-        set.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
-        if rule.scope == Scope::Source {
-            if let Some(s) = tl.sources.get(ev.source) {
-                set.extend(s.owners.iter().copied());
-            }
-        }
+        add_event_cids(rule, tl, &mut set, &tl[i]);
     }
     set
 }
 
+/// Add the CIDs of `ev` (an event of `tl`, or one it places) to `set`, as [`event_cids`] does.
+pub(super) fn add_event_cids(rule: &Rule, tl: &Timeline, set: &mut BTreeSet<u64>, ev: &Event) {
+    set.extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c)));
+    if rule.scope == Scope::Source {
+        if let Some(s) = tl.sources.get(ev.source) {
+            set.extend(s.owners.iter().copied());
+        }
+    }
+}
+
 /// A finding's CIDs: its events' ([`event_cids`]) and the full CIDs its hits captured.
-fn cids_of(tl: &Timeline, mut set: BTreeSet<u64>, hs: &[&Hit]) -> Vec<u64> {
+fn captured_cids(tl: &Timeline, mut set: BTreeSet<u64>, hs: &[&Hit]) -> Vec<u64> {
     for h in hs {
-        for k in &tl.cids.shape.captures {
-            if let Some(v) = h.get(k).and_then(|v| v.parse::<u64>().ok()) {
-                if tl.cids.shape.is_full(v) {
-                    set.insert(v);
-                }
+        add_captured(tl, &mut set, h);
+    }
+    set.into_iter().collect()
+}
+
+/// Add the full CIDs hit `h` captured to `set`.
+pub(super) fn add_captured(tl: &Timeline, set: &mut BTreeSet<u64>, h: &Hit) {
+    for k in &tl.cids.shape.captures {
+        if let Some(v) = h.get(k).and_then(|v| v.parse::<u64>().ok()) {
+            if tl.cids.shape.is_full(v) {
+                set.insert(v);
             }
         }
     }
-    set.into_iter().collect()
 }
 
 /// Build a finding from a group, or None when the rule's `when` rejects it.
@@ -568,7 +650,24 @@ pub(super) fn finding_with(
     count: usize,
     cids: BTreeSet<u64>,
 ) -> Option<Finding> {
-    let mut vals = group_values(tl, hs, &extra);
+    let vals = group_values(tl, hs, &extra);
+    let cids = captured_cids(tl, cids, hs);
+    told(rule, tl, vals, evidence, extra, basis, count, cids)
+}
+
+/// A finding from its group's values ([`Values::finish`], `extra` over them) and CIDs, or None
+/// when the rule's `when` rejects it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn told(
+    rule: &Rule,
+    tl: &Timeline,
+    mut vals: HashMap<String, Value>,
+    evidence: Vec<Evidence>,
+    extra: Vec<(String, Value)>,
+    basis: WindowBasis,
+    count: usize,
+    cids: Vec<u64>,
+) -> Option<Finding> {
     let mut facts: Vec<(String, String)> = Vec::new();
     for (k, e) in &rule.facts {
         let v = {
@@ -618,7 +717,7 @@ pub(super) fn finding_with(
         rule: rule.info.id.clone(),
         severity: rule.info.severity,
         title,
-        cids: cids_of(tl, cids, hs),
+        cids,
         evidence,
         count,
         facts,
@@ -1223,5 +1322,67 @@ mod tests {
         let m = Matched::of(rule, &tl);
         assert_eq!((m.triggers.len(), m.expect.len()), (1, 1));
         assert!(evaluate(rule, &tl).is_empty(), "the follow-up came");
+    }
+
+    /// A group's values as hits come: first and last, sums and extremes of numbers, distinct
+    /// values (numbers in order, words as they came), one shared value, runs of one value, the
+    /// span between the first and last hit's times, and the sources.
+    #[test]
+    fn values_accumulate_hit_by_hit() {
+        let tl = crate::pipeline::timeline_of(&[
+            ("a", " INFO citadel: src/a.rs:1: one\n"),
+            ("b", " INFO citadel: src/a.rs:1: two\n"),
+        ])
+        .unwrap();
+        let hit = |event: usize, caps: &[(&str, &str)]| {
+            let mut c = Caps::default();
+            for (k, v) in caps {
+                c.insert(std::sync::Arc::from(*k), Box::from(*v));
+            }
+            Hit {
+                event,
+                caps: c,
+                echo: false,
+                pattern: 0,
+            }
+        };
+        let t = |s: i64| chrono::DateTime::from_timestamp(1_780_000_000 + s, 0);
+        let mut v = Values::default();
+        let rows = [
+            (hit(0, &[("n", "13"), ("w", "x")]), t(0), 0),
+            (hit(1, &[("n", "4"), ("w", "x")]), t(5), 1),
+            (hit(2, &[("n", "13")]), None, 0),
+            (hit(3, &[("n", "39"), ("w", "x")]), t(12), 1),
+        ];
+        for (h, ts, source) in &rows {
+            let place = Place {
+                event: h.event,
+                ts: *ts,
+                pos: 0.0,
+            };
+            v.add(h, place, *source);
+        }
+        let m = v.finish(&tl, &[("extra".into(), Value::Int(7))]);
+        let get = |k: &str| m.get(k).map(|v| v.to_string()).unwrap_or_default();
+        assert_eq!(get("count"), "4");
+        assert_eq!(
+            (get("n"), get("first.n"), get("last.n")),
+            ("13".into(), "13".into(), "39".into())
+        );
+        assert_eq!(
+            (get("sum.n"), get("max.n"), get("min.n")),
+            ("69".into(), "39".into(), "4".into())
+        );
+        assert_eq!(get("distinct.n"), "4, 13, 39");
+        assert_eq!(get("ndistinct.n"), "3");
+        assert_eq!(get("episodes.n"), "4");
+        assert_eq!(get("same.w"), "x");
+        assert!(!m.contains_key("same.n") && !m.contains_key("episodes.w"));
+        assert_eq!(get("span_s"), "12");
+        assert_eq!(
+            (get("sources"), get("source_label")),
+            ("2".into(), "a, b".into())
+        );
+        assert_eq!(get("extra"), "7");
     }
 }

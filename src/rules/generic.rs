@@ -252,11 +252,7 @@ fn eval_novel(rule: &Rule, cx: &Ctx) -> Vec<Finding> {
 /// Acknowledged sends against receipts, per (sender, receiver): "1040 sent A → B, 0 received".
 pub fn eval_accounting(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     let (sent, recv) = (&m.triggers, &m.expect);
-    let pair = |h: &Hit| -> Option<(String, String)> {
-        let from = resolve_cid(tl, h.get("from")?);
-        let to = resolve_cid(tl, h.get("to")?);
-        Some((from, to))
-    };
+    let pair = |h: &Hit| sender_receiver(tl, h);
     // Per pair and pattern: distinct message ids (a send acknowledged twice is one send) or events.
     let s = tally(sent, &pair);
     let r = tally(recv, &pair);
@@ -280,12 +276,7 @@ pub fn eval_accounting(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> 
     for ((from, to), per) in &s {
         let n_sent = count(per);
         let n_recv = r.get(&(from.clone(), to.clone())).map(count).unwrap_or(0);
-        if n_sent < rule.min_count {
-            continue;
-        }
-        // Only a receiver the logs cover can be said not to have received; how much loss counts is
-        // the rule's `when`.
-        if !to.parse::<u64>().is_ok_and(|c| seen.contains(&c)) {
+        if !accountable(rule, n_sent, to, &seen) {
             continue;
         }
         let hs: Vec<&Hit> = per
@@ -301,13 +292,7 @@ pub fn eval_accounting(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> 
                 role: "sent".into(),
             })
             .collect();
-        let extra = vec![
-            ("sent".to_string(), Value::Int(n_sent as i128)),
-            ("received".to_string(), Value::Int(n_recv as i128)),
-            ("from".to_string(), Value::Str(from.clone())),
-            ("to".to_string(), Value::Str(to.clone())),
-            ("count".to_string(), Value::Int(n_sent as i128)),
-        ];
+        let extra = accounting_values(n_sent, n_recv, from, to);
         if let Some(f) = make_finding(
             rule,
             tl,
@@ -322,6 +307,44 @@ pub fn eval_accounting(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> 
         }
     }
     out
+}
+
+/// The (sender, receiver) of an accounting rule's hit, CIDs resolved.
+pub(super) fn sender_receiver(tl: &Timeline, h: &Hit) -> Option<(String, String)> {
+    let from = resolve_cid(tl, h.get("from")?);
+    let to = resolve_cid(tl, h.get("to")?);
+    Some((from, to))
+}
+
+/// What tells one send from another: its message id, else its event (a send acknowledged twice
+/// is one send).
+pub(super) fn message_id(h: &Hit) -> String {
+    h.get("id")
+        .map(String::from)
+        .unwrap_or_else(|| format!("#{}", h.event))
+}
+
+/// Whether `n_sent` sends to `to` are enough to judge and the logs cover the receiver (some event
+/// that is not a send names it, `seen`): only such a receiver can be said not to have received;
+/// how much loss counts is the rule's `when`.
+pub(super) fn accountable(rule: &Rule, n_sent: usize, to: &str, seen: &HashSet<u64>) -> bool {
+    n_sent >= rule.min_count && to.parse::<u64>().is_ok_and(|c| seen.contains(&c))
+}
+
+/// An accounting finding's values besides its sends'.
+pub(super) fn accounting_values(
+    n_sent: usize,
+    n_recv: usize,
+    from: &str,
+    to: &str,
+) -> Vec<(String, Value)> {
+    vec![
+        ("sent".to_string(), Value::Int(n_sent as i128)),
+        ("received".to_string(), Value::Int(n_recv as i128)),
+        ("from".to_string(), Value::Str(from.to_string())),
+        ("to".to_string(), Value::Str(to.to_string())),
+        ("count".to_string(), Value::Int(n_sent as i128)),
+    ]
 }
 
 /// Lines at the end of a log that show whether it ended with the others.
@@ -469,10 +492,7 @@ fn tally<'h>(hs: &'h [Hit], pair: &dyn Fn(&Hit) -> Option<(String, String)>) -> 
     for h in hs {
         let Some(p) = pair(h) else { continue };
         let e = m.entry(p).or_default().entry(h.pattern).or_default();
-        let id = h
-            .get("id")
-            .map(String::from)
-            .unwrap_or_else(|| format!("#{}", h.event));
+        let id = message_id(h);
         e.0.insert(id);
         e.1.push(h);
     }

@@ -213,26 +213,35 @@ fn judge_engine(
     let mut explained: std::collections::HashSet<usize> = Default::default();
     let prefilter = prefiltered.then(|| prefilter::Prefilter::build(timeline, &active));
     let named: Vec<&Rule> = active.iter().copied().filter(|r| !is_generic(r)).collect();
-    let judged_online = |r: &Rule| online.iter().find(|j| j.rule == r.info.id);
+    let mut online = online;
+    let mut judged_online = |r: &Rule| {
+        let at = online.iter().position(|j| j.rule == r.info.id)?;
+        Some(online.swap_remove(at))
+    };
+    let judged: Vec<Option<online::Judged>> = named.iter().map(|r| judged_online(r)).collect();
     let to_run: Vec<&Rule> = named
         .iter()
-        .copied()
-        .filter(|r| judged_online(r).is_none())
+        .zip(&judged)
+        .filter(|(_, j)| j.is_none())
+        .map(|(r, _)| *r)
         .collect();
     let mut ran = run_named(&to_run, timeline, prefilter.as_ref()).into_iter();
-    let runs = named.iter().map(|r| match judged_online(r) {
-        Some(j) => {
-            let started = std::time::Instant::now();
-            let (found, explained) = j.findings(r, timeline);
-            NamedRun {
-                found,
-                explained,
-                secs: started.elapsed().as_secs_f64(),
+    let runs: Vec<NamedRun> = named
+        .iter()
+        .zip(judged)
+        .map(|(r, j)| match j {
+            Some(j) => {
+                let started = std::time::Instant::now();
+                let (found, explained) = j.findings(r, timeline);
+                NamedRun {
+                    found,
+                    explained,
+                    secs: started.elapsed().as_secs_f64(),
+                }
             }
-        }
-        None => ran.next().unwrap_or_default(),
-    });
-    let runs: Vec<NamedRun> = runs.collect();
+            None => ran.next().unwrap_or_default(),
+        })
+        .collect();
     for (r, done) in named.iter().zip(runs) {
         explained.extend(done.explained);
         findings.extend(done.found);

@@ -1,23 +1,74 @@
-//! Absence rules judged online: pass 2 of a two-pass `check` ([`crate::lean`]) hands the records
-//! rules read in timeline order, and each absence rule keeps only the trigger groups a later record
-//! can still change (the last [`OPEN_GROUPS`] of each source, which a trigger may join, and the
-//! ones nothing has followed yet), not every trigger and follow-up of the run. A group's record
-//! lines are kept for its first [`MAX_EVIDENCE`] triggers only; the CIDs of the others as numbers.
+//! Rules judged online: pass 2 of a two-pass `check` ([`crate::lean`]) hands the records rules
+//! read in timeline order, and each rule judged here keeps only what a later record can still
+//! change, not every hit of the run, so the records only these rules read are let go.
 //!
-//! The findings are the ones the held engine's `eval_absence` gives on the whole timeline: a group
-//! is followed when, in one of its key buckets scanned in timeline order from its last trigger, an
-//! agreeing follow-up comes before the first one outside the window; a trigger joining a group
-//! starts that scan again from itself. The unit tests hold the two to the same findings on random
-//! runs; `tests/differential.rs` holds the reports of a two-pass and a held check together.
+//! - Absence ([`Absence`]): the trigger groups a later record can still change (the last
+//!   [`OPEN_GROUPS`] of each source, which a trigger may join, and the ones nothing has followed
+//!   yet). A group is followed when, in one of its key buckets scanned in timeline order from its
+//!   last trigger, an agreeing follow-up comes before the first one outside the window; a trigger
+//!   joining a group starts that scan again from itself.
+//! - Accounting ([`Accounting`]): per sender, receiver and pattern, the distinct message ids and
+//!   the sends' values as [`Values`] accumulates them, and the CIDs of every record that is no
+//!   send (which receivers the logs cover).
+//!
+//! A finding's records are kept for its first [`MAX_EVIDENCE`] hits only, the CIDs of the others
+//! as numbers. The findings are the ones the held engine gives on the whole timeline: the unit
+//! tests hold the two together on random runs, `tests/differential.rs` the reports of a two-pass
+//! and a held check.
 
 use super::engine::{
-    absence_finding, expected_from, hit_of, key_bucket, keys_agree, merge_caps, pattern_set,
-    within_at, Group as Told, Hit, Place, MAX_EVIDENCE, OPEN_GROUPS,
+    absence_finding, add_captured, add_event_cids, expected_from, hit_of, key_bucket, keys_agree,
+    merge_caps, pattern_set, told, within_at, Group as Told, Hit, Place, Values, MAX_EVIDENCE,
+    OPEN_GROUPS,
 };
-use super::finding::{Finding, WindowBasis};
+use super::expr::Value;
+use super::finding::{Evidence, Finding, WindowBasis};
+use super::generic::{accountable, accounting_values, message_id, sender_receiver};
 use super::load::{ExpectSource, Kind, Rule, Scope};
 use crate::model::{Axis, Event, Timeline};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+/// Whether this module judges `rule` online.
+pub fn judges(rule: &Rule) -> bool {
+    matches!(rule.kind, Kind::Absence | Kind::Accounting)
+}
+
+/// A rule judged online.
+pub enum Judge<'r> {
+    /// An absence rule.
+    Absence(Absence<'r>),
+    /// An accounting rule.
+    Accounting(Accounting<'r>),
+}
+
+impl<'r> Judge<'r> {
+    /// A judge for `rule` on a timeline of this axis; None for a rule not judged online.
+    pub fn new(rule: &'r Rule, axis: Axis) -> Option<Judge<'r>> {
+        match rule.kind {
+            Kind::Absence => Some(Judge::Absence(Absence::new(rule, axis))),
+            Kind::Accounting => Some(Judge::Accounting(Accounting::new(rule))),
+            _ => None,
+        }
+    }
+
+    /// The next record, event `i` of the timeline `tl` (its sources and CIDs; its events need not
+    /// be there), in timeline order.
+    pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
+        match self {
+            Judge::Absence(a) => a.feed(tl, i, ev),
+            Judge::Accounting(a) => a.feed(tl, i, ev),
+        }
+    }
+
+    /// The end of the records; `unread` the CIDs of the records pass 2 did not read (no rule's
+    /// pattern matches them).
+    pub fn finish(self, unread: &HashSet<u64>) -> Judged {
+        match self {
+            Judge::Absence(a) => a.finish(),
+            Judge::Accounting(a) => a.finish(unread),
+        }
+    }
+}
 
 /// One key bucket of a group, scanned from the group's last trigger on.
 #[derive(Debug)]
@@ -114,11 +165,6 @@ impl<'r> Absence<'r> {
             triggered: Vec::new(),
             candidates: Vec::new(),
         }
-    }
-
-    /// Whether this module judges `rule` online.
-    pub fn judges(rule: &Rule) -> bool {
-        rule.kind == Kind::Absence
     }
 
     /// The next record, event `i` of the timeline `tl` (its sources and CIDs; its events need not
@@ -250,7 +296,7 @@ impl<'r> Absence<'r> {
     }
 
     /// The end of the records: the rule's groups nothing followed, and what the rule read.
-    pub fn finish(self) -> Judged {
+    fn finish(self) -> Judged {
         let groups: Vec<Unfollowed> = self
             .groups
             .into_values()
@@ -277,7 +323,7 @@ impl<'r> Absence<'r> {
             .collect();
         Judged {
             rule: self.rule.info.id.clone(),
-            groups,
+            found: Found::Absence(groups),
             triggered: self.triggered,
         }
     }
@@ -297,52 +343,234 @@ struct Unfollowed {
     basis: WindowBasis,
 }
 
-/// What an absence rule judged online found: its unfollowed groups, and every trigger's event.
+/// An accounting rule's finding, waiting for the timeline it is told on.
+#[derive(Debug)]
+struct Unsettled {
+    values: Values,
+    extra: Vec<(String, Value)>,
+    count: usize,
+    cids: BTreeSet<u64>,
+    at: Vec<usize>,
+    records: Vec<Event>,
+}
+
+/// What a rule judged online found.
+#[derive(Debug)]
+enum Found {
+    Absence(Vec<Unfollowed>),
+    Accounting(Vec<Unsettled>),
+}
+
+/// What a rule judged online found, and every trigger's event.
 #[derive(Debug)]
 pub struct Judged {
     /// The rule's id.
     pub rule: String,
-    groups: Vec<Unfollowed>,
+    found: Found,
     triggered: Vec<usize>,
 }
 
 impl Judged {
-    /// The records the findings show (each group's first triggers), for the timeline to hold.
+    /// The records the findings show (their first hits), for the timeline to hold.
     pub fn take_records(&mut self) -> Vec<(usize, Event)> {
-        self.groups
-            .iter_mut()
-            .flat_map(|g| g.at.iter().copied().zip(std::mem::take(&mut g.records)))
-            .collect()
+        let take = |at: &[usize], records: &mut Vec<Event>| {
+            at.iter()
+                .copied()
+                .zip(std::mem::take(records))
+                .collect::<Vec<_>>()
+        };
+        match &mut self.found {
+            Found::Absence(groups) => groups
+                .iter_mut()
+                .flat_map(|g| take(&g.at, &mut g.records))
+                .collect(),
+            Found::Accounting(pairs) => pairs
+                .iter_mut()
+                .flat_map(|p| take(&p.at, &mut p.records))
+                .collect(),
+        }
     }
 
     /// The findings, told on the timeline that holds [`Judged::take_records`]'s records, and the
     /// events they account for (every trigger and the evidence; none without findings), as the
     /// held engine's evaluation of `rule` gives them.
-    pub fn findings(&self, rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
+    pub fn findings(self, rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
         let mut found = Vec::new();
-        for u in &self.groups {
-            let mut cids = u.cids.clone();
-            if rule.scope == Scope::Source {
-                if let Some(s) = tl.sources.get(u.source) {
-                    cids.extend(s.owners.iter().copied());
+        match self.found {
+            Found::Absence(groups) => {
+                for u in &groups {
+                    let mut cids = u.cids.clone();
+                    if rule.scope == Scope::Source {
+                        if let Some(s) = tl.sources.get(u.source) {
+                            cids.extend(s.owners.iter().copied());
+                        }
+                    }
+                    let g = Told {
+                        merged: &u.merged,
+                        source: u.source,
+                        events: &u.at,
+                        count: u.count,
+                    };
+                    found.extend(absence_finding(rule, tl, &g, cids, u.basis));
                 }
             }
-            let g = Told {
-                merged: &u.merged,
-                source: u.source,
-                events: &u.at,
-                count: u.count,
-            };
-            found.extend(absence_finding(rule, tl, &g, cids, u.basis));
+            Found::Accounting(pairs) => {
+                for p in pairs {
+                    let evidence =
+                        p.at.iter()
+                            .map(|&event| Evidence {
+                                event,
+                                role: "sent".into(),
+                            })
+                            .collect();
+                    let vals = p.values.finish(tl, &p.extra);
+                    let cids = p.cids.into_iter().collect();
+                    let basis = WindowBasis::None;
+                    found.extend(told(
+                        rule, tl, vals, evidence, p.extra, basis, p.count, cids,
+                    ));
+                }
+            }
         }
         let mut explained = Vec::new();
         if !found.is_empty() {
-            explained.extend(&self.triggered);
+            explained.extend(self.triggered);
             for f in &found {
                 explained.extend(f.evidence.iter().map(|e| e.event));
             }
         }
         (found, explained)
+    }
+}
+
+/// One (sender, receiver) and pattern of an accounting rule's sends.
+#[derive(Debug, Default)]
+struct Sends {
+    ids: BTreeSet<String>,
+    values: Values,
+    /// The CIDs of the sends' records and the full CIDs they captured.
+    cids: BTreeSet<u64>,
+    /// The first [`MAX_EVIDENCE`] sends' events and records.
+    evidence: Vec<(usize, Event)>,
+}
+
+/// Per (sender, receiver), per pattern.
+type PerPair<T> = BTreeMap<(String, String), BTreeMap<usize, T>>;
+
+/// One accounting rule, judged as the records go by.
+pub struct Accounting<'r> {
+    rule: &'r Rule,
+    triggers: Option<regex::RegexSet>,
+    expect: Option<regex::RegexSet>,
+    sent: PerPair<Sends>,
+    received: PerPair<BTreeSet<String>>,
+    /// CIDs of the records read that are no send.
+    seen: HashSet<u64>,
+    triggered: Vec<usize>,
+    candidates: Vec<usize>,
+}
+
+impl<'r> Accounting<'r> {
+    /// A judge for `rule` (an accounting rule).
+    pub fn new(rule: &'r Rule) -> Accounting<'r> {
+        Accounting {
+            rule,
+            triggers: pattern_set(&rule.triggers),
+            expect: pattern_set(&rule.expect),
+            sent: BTreeMap::new(),
+            received: BTreeMap::new(),
+            seen: HashSet::new(),
+            triggered: Vec::new(),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// The next record, event `i` of `tl`, in timeline order.
+    pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
+        let rule = self.rule;
+        let sent = hit_of(
+            tl,
+            i,
+            ev,
+            &rule.triggers,
+            self.triggers.as_ref(),
+            &mut self.candidates,
+        );
+        match sent {
+            Some(h) => {
+                self.triggered.push(i);
+                if let Some(pair) = sender_receiver(tl, &h) {
+                    let s = self
+                        .sent
+                        .entry(pair)
+                        .or_default()
+                        .entry(h.pattern)
+                        .or_default();
+                    s.ids.insert(message_id(&h));
+                    s.values.add(&h, Place::at(i, ev), ev.source);
+                    add_event_cids(rule, tl, &mut s.cids, ev);
+                    add_captured(tl, &mut s.cids, &h);
+                    if s.evidence.len() < MAX_EVIDENCE {
+                        s.evidence.push((i, ev.clone()));
+                    }
+                }
+            }
+            None => self
+                .seen
+                .extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c))),
+        }
+        let got = hit_of(
+            tl,
+            i,
+            ev,
+            &rule.expect,
+            self.expect.as_ref(),
+            &mut self.candidates,
+        );
+        if let Some((pair, h)) = got.and_then(|h| Some((sender_receiver(tl, &h)?, h))) {
+            self.received
+                .entry(pair)
+                .or_default()
+                .entry(h.pattern)
+                .or_default()
+                .insert(message_id(&h));
+        }
+    }
+
+    /// The end of the records: the pairs to report (the rule's `when` decides on the timeline).
+    fn finish(self, unread: &HashSet<u64>) -> Judged {
+        let mut seen = self.seen;
+        seen.extend(unread);
+        let most = |ids: &mut dyn Iterator<Item = usize>| ids.max().unwrap_or(0);
+        let mut pairs = Vec::new();
+        for ((from, to), per) in self.sent {
+            let n_sent = most(&mut per.values().map(|s| s.ids.len()));
+            let n_recv = self
+                .received
+                .get(&(from.clone(), to.clone()))
+                .map_or(0, |r| most(&mut r.values().map(BTreeSet::len)));
+            if !accountable(self.rule, n_sent, &to, &seen) {
+                continue;
+            }
+            // The pattern with the most sends (the last of equals, as `max_by_key` picks).
+            let Some(s) = per.into_values().max_by_key(|s| s.ids.len()) else {
+                continue;
+            };
+            let (at, records) = s.evidence.into_iter().unzip();
+            pairs.push(Unsettled {
+                values: s.values,
+                extra: accounting_values(n_sent, n_recv, &from, &to),
+                count: n_sent,
+                cids: s.cids,
+                at,
+                records,
+            });
+        }
+        Judged {
+            rule: self.rule.info.id.clone(),
+            found: Found::Accounting(pairs),
+            triggered: self.triggered,
+        }
     }
 }
 
@@ -388,11 +616,11 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
     }
 
     fn online(rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
-        let mut a = Absence::new(rule, tl.axis);
+        let mut j = Judge::new(rule, tl.axis).unwrap();
         for (i, ev) in tl.indexed() {
-            a.feed(tl, i, ev);
+            j.feed(tl, i, ev);
         }
-        a.finish().findings(rule, tl)
+        j.finish(&HashSet::new()).findings(rule, tl)
     }
 
     fn held(rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
@@ -532,5 +760,118 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
 
     fn rule_windowed() -> Rule {
         rule("key = [\"k\"]", "any", "window_events = 40", "source")
+    }
+
+    /// An accounting rule of this `when` and least count, with two send patterns (one with a
+    /// message id) and two receipt patterns, a numeric capture and facts over the sends' values.
+    fn accounting(when: &str, min_count: usize) -> Rule {
+        let text = format!(
+            r#"id = "a"
+title = "a"
+description = "a test rule"
+remediation = "none"
+severity = "high"
+kind = "accounting"
+scope = "cids"
+min_count = {min_count}
+{when}
+facts = [{{ ids = "ndistinct.id" }}, {{ sizes = "distinct.n" }}, {{ spread = "span_s" }}]
+title_template = "{{sent}} sent {{from|cid}} to {{to|cid}}, {{received}} received[, first {{first.id}}]"
+
+[[trigger]]
+regex = 'SEND from=(?P<from>\d+\.*) to=(?P<to>\d+\.*)(?: id=(?P<id>\w+))?(?: n=(?P<n>\d+))?'
+facts = {{ twice = "n * 2" }}
+[[trigger]]
+regex = 'ACK from=(?P<from>\d+) to=(?P<to>\d+)'
+[[expect]]
+regex = 'RECV from=(?P<from>\d+\.*) to=(?P<to>\d+\.*)(?: id=(?P<id>\w+))?'
+[[expect]]
+regex = 'GOT to=(?P<to>\d+) from=(?P<from>\d+)'
+
+[[test]]
+name = "sent"
+expect = 1
+log = "[LOG] SEND from=1 to=2 @ http://localhost:5173/a.js:1"
+[[test]]
+name = "quiet"
+expect = 0
+log = "[LOG] noise @ http://localhost:5173/a.js:1"
+"#
+        );
+        load_rule("a.toml", &text).unwrap()
+    }
+
+    /// Full CIDs, and one written truncated.
+    fn cid(n: usize, short: bool) -> String {
+        let full = format!("{}", 4_926_344_781_773_734_389u64 + n as u64 * 1_111_111);
+        if short {
+            format!("{}...", &full[..8])
+        } else {
+            full
+        }
+    }
+
+    /// One line of an accounting run: source, what, sender, receiver, message id, a number, and
+    /// whether its CIDs are written truncated.
+    type Line = (usize, u8, usize, usize, Option<u8>, u8, bool);
+
+    /// A run of `lines` in untimed console dumps or timed service logs, one per source.
+    fn accounting_run(lines: &[Line], timed: bool) -> Timeline {
+        let mut texts = vec![String::new(); 3];
+        for (k, &(s, what, from, to, id, n, short)) in lines.iter().enumerate() {
+            let (a, b) = (cid(from, short), cid(to, short));
+            let id = id.map(|x| format!(" id=m{x}")).unwrap_or_default();
+            let msg = match what {
+                0..=3 => format!("SEND from={a} to={b}{id} n={n}"),
+                4 => format!("ACK from={} to={}", cid(from, false), cid(to, false)),
+                5..=6 => format!("RECV from={a} to={b}{id}"),
+                7 => format!("GOT to={} from={}", cid(to, false), cid(from, false)),
+                _ => format!("Session {} is alive", cid(to, false)),
+            };
+            let line = if timed {
+                let t = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + 700 * k as i64)
+                    .unwrap_or_default();
+                format!(
+                    "{}  INFO citadel: src/a.rs:1: {msg}\n",
+                    t.format("%Y-%m-%dT%H:%M:%S%.9fZ")
+                )
+            } else {
+                format!("[LOG] {msg} @ http://localhost:5173/a.js:1\n")
+            };
+            texts[s % 3].push_str(&line);
+        }
+        let named: Vec<(String, String)> = texts
+            .into_iter()
+            .enumerate()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(i, t)| (format!("s{i}"), t))
+            .collect();
+        let refs: Vec<(&str, &str)> = named
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        crate::pipeline::timeline_of(&refs).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Online and held accounting give the same findings (titles with the sends' values,
+        /// facts, evidence, counts, CIDs) and account for the same events.
+        #[test]
+        fn online_accounting_finds_what_the_held_engine_finds(
+            lines in prop::collection::vec(
+                (0usize..3, 0u8..10, 0usize..3, 0usize..3, prop::option::of(0u8..4), 0u8..30, prop::bool::weighted(0.15)),
+                1..120,
+            ),
+            timed in any::<bool>(),
+            when in 0usize..3,
+            min_count in 1usize..4,
+        ) {
+            let when = ["", "when = \"received == 0\"", "when = \"received * 2 < sent\""][when];
+            let rule = accounting(when, min_count);
+            let tl = accounting_run(&lines, timed);
+            same(&rule, &tl)?;
+        }
     }
 }
