@@ -271,8 +271,9 @@ struct Filler<'k> {
     /// extractors alone): its fields, when a rule reads them.
     extract: Option<&'k crate::defs::Extractors>,
     shared: crate::intern::Interner,
-    /// The rules judged online, each fed every record pass 2 reads.
+    /// The rules judged online, each fed every record pass 2 reads, and the seconds each took.
     judges: Vec<online::Judge<'k>>,
+    judging: Vec<f64>,
     /// Some rule judged online reads fields: every record gets them before it is judged.
     judges_fields: bool,
     /// Held events and their indices in the whole timeline (two lists, not one of pairs: the
@@ -292,8 +293,10 @@ impl Filler<'_> {
                 x.apply_shared(&mut ev, &mut self.shared);
                 extracted = true;
             }
-            for j in &mut self.judges {
+            for (j, secs) in self.judges.iter_mut().zip(&mut self.judging) {
+                let started = std::time::Instant::now();
                 j.feed(tl, i, &ev);
+                *secs += started.elapsed().as_secs_f64();
             }
         }
         // Some(None): held whole; Some(Some(part)): held cut to the part; None: let go.
@@ -466,6 +469,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
             .iter()
             .filter_map(|r| online::Judge::new(r, plan.timeline.axis))
             .collect(),
+        judging: vec![0.0; keep.online.len()],
         judges_fields: keep.online.iter().any(Rule::reads_fields),
         at: Vec::with_capacity(n),
         held: Vec::with_capacity(n),

@@ -324,7 +324,11 @@ pub(super) fn within_at(rule: &Rule, axis: Axis, a: Place, b: Place) -> (bool, W
 }
 
 fn group_key(rule: &Rule, tl: &Timeline, h: &Hit) -> Vec<String> {
-    let ev = &tl[h.event];
+    group_key_of(rule, tl, h, &tl[h.event])
+}
+
+/// [`group_key`] of hit `h` on `ev` (an event `tl` places).
+pub(super) fn group_key_of(rule: &Rule, tl: &Timeline, h: &Hit, ev: &Event) -> Vec<String> {
     rule.group_by
         .iter()
         .map(|k| match k.as_str() {
@@ -843,6 +847,17 @@ fn eval_match(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     out
 }
 
+/// Whether success hit `s` (of the burst's source) agrees with a burst's group key `key`.
+pub(super) fn succeeds(rule: &Rule, key: &[String], s: &Hit) -> bool {
+    rule.group_by
+        .iter()
+        .zip(key)
+        .all(|(k, v)| match k.as_str() {
+            "source" => true,
+            other => s.get(other).is_none_or(|sv| compatible(sv, v)),
+        })
+}
+
 fn eval_count(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
     let (hs, succ) = (&m.patterns, &m.success);
     let mut out = Vec::new();
@@ -868,17 +883,9 @@ fn eval_count(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
             let last = burst.last().map(|h| h.event).unwrap_or(0);
             let src = burst.first().map(|h| tl[h.event].source);
             let after = succ.partition_point(|s| s.event <= last);
-            let success = succ[after..].iter().find(|s| {
-                Some(tl[s.event].source) == src
-                    && rule
-                        .group_by
-                        .iter()
-                        .zip(&key)
-                        .all(|(k, v)| match k.as_str() {
-                            "source" => true,
-                            other => s.get(other).is_none_or(|sv| compatible(sv, v)),
-                        })
-            });
+            let success = succ[after..]
+                .iter()
+                .find(|s| Some(tl[s.event].source) == src && succeeds(rule, &key, s));
             let mut ev = ev_list(burst, "attempt");
             if let Some(s) = success {
                 ev.push(Evidence {

@@ -232,11 +232,12 @@ fn judge_engine(
         .map(|(r, j)| match j {
             Some(j) => {
                 let started = std::time::Instant::now();
+                let judging = j.secs;
                 let (found, explained) = j.findings(r, timeline);
                 NamedRun {
                     found,
                     explained,
-                    secs: started.elapsed().as_secs_f64(),
+                    secs: judging + started.elapsed().as_secs_f64(),
                 }
             }
             None => ran.next().unwrap_or_default(),

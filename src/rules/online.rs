@@ -17,20 +17,20 @@
 //! and a held check.
 
 use super::engine::{
-    absence_finding, add_captured, add_event_cids, expected_from, hit_of, key_bucket, keys_agree,
-    merge_caps, pattern_set, told, within_at, Group as Told, Hit, Place, Values, MAX_EVIDENCE,
-    OPEN_GROUPS,
+    self, absence_finding, add_captured, add_event_cids, expected_from, hit_of, key_bucket,
+    keys_agree, merge_caps, pattern_set, succeeds, told, within_at, Group as Told, Hit, Place,
+    Values, MAX_EVIDENCE, OPEN_GROUPS,
 };
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
 use super::generic::{accountable, accounting_values, message_id, sender_receiver};
-use super::load::{ExpectSource, Kind, Rule, Scope};
+use super::load::{ExpectSource, Kind, Pattern, Rule, Scope};
 use crate::model::{Axis, Event, Timeline};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Whether this module judges `rule` online.
 pub fn judges(rule: &Rule) -> bool {
-    matches!(rule.kind, Kind::Absence | Kind::Accounting)
+    matches!(rule.kind, Kind::Absence | Kind::Accounting | Kind::Count)
 }
 
 /// A rule judged online.
@@ -39,6 +39,8 @@ pub enum Judge<'r> {
     Absence(Absence<'r>),
     /// An accounting rule.
     Accounting(Accounting<'r>),
+    /// A count rule.
+    Count(Count<'r>),
 }
 
 impl<'r> Judge<'r> {
@@ -47,6 +49,7 @@ impl<'r> Judge<'r> {
         match rule.kind {
             Kind::Absence => Some(Judge::Absence(Absence::new(rule, axis))),
             Kind::Accounting => Some(Judge::Accounting(Accounting::new(rule))),
+            Kind::Count => Some(Judge::Count(Count::new(rule, axis))),
             _ => None,
         }
     }
@@ -57,6 +60,7 @@ impl<'r> Judge<'r> {
         match self {
             Judge::Absence(a) => a.feed(tl, i, ev),
             Judge::Accounting(a) => a.feed(tl, i, ev),
+            Judge::Count(c) => c.feed(tl, i, ev),
         }
     }
 
@@ -66,7 +70,40 @@ impl<'r> Judge<'r> {
         match self {
             Judge::Absence(a) => a.finish(),
             Judge::Accounting(a) => a.finish(unread),
+            Judge::Count(c) => c.finish(),
         }
+    }
+}
+
+/// Two pattern lists of a rule (triggers or attempts, then follow-ups or successes), each tried on
+/// a record as the held engine tries it: one hit per record, its first matching pattern.
+struct Lists<'r> {
+    first: &'r [Pattern],
+    second: &'r [Pattern],
+    sets: [Option<regex::RegexSet>; 2],
+    room: Vec<usize>,
+}
+
+impl<'r> Lists<'r> {
+    fn new(first: &'r [Pattern], second: &'r [Pattern]) -> Lists<'r> {
+        Lists {
+            first,
+            second,
+            sets: [pattern_set(first), pattern_set(second)],
+            room: Vec::new(),
+        }
+    }
+
+    /// The first list's hit on event `i` of `tl`.
+    fn first(&mut self, tl: &Timeline, i: usize, ev: &Event) -> Option<Hit> {
+        let [set, _] = &self.sets;
+        hit_of(tl, i, ev, self.first, set.as_ref(), &mut self.room)
+    }
+
+    /// The second list's hit on event `i` of `tl`.
+    fn second(&mut self, tl: &Timeline, i: usize, ev: &Event) -> Option<Hit> {
+        let [_, set] = &self.sets;
+        hit_of(tl, i, ev, self.second, set.as_ref(), &mut self.room)
     }
 }
 
@@ -139,8 +176,8 @@ impl Group {
 pub struct Absence<'r> {
     rule: &'r Rule,
     axis: Axis,
-    triggers: Option<regex::RegexSet>,
-    expect: Option<regex::RegexSet>,
+    /// Triggers, then follow-ups.
+    lists: Lists<'r>,
     /// Live groups by creation number (the held engine's order of findings).
     groups: BTreeMap<usize, Group>,
     /// Per source, the numbers of its last [`OPEN_GROUPS`] groups, oldest first.
@@ -148,7 +185,6 @@ pub struct Absence<'r> {
     created: usize,
     /// Every trigger's event: what the rule's findings account for (generic rules leave them).
     triggered: Vec<usize>,
-    candidates: Vec<usize>,
 }
 
 impl<'r> Absence<'r> {
@@ -157,43 +193,26 @@ impl<'r> Absence<'r> {
         Absence {
             rule,
             axis,
-            triggers: pattern_set(&rule.triggers),
-            expect: pattern_set(&rule.expect),
+            lists: Lists::new(&rule.triggers, &rule.expect),
             groups: BTreeMap::new(),
             recent: HashMap::new(),
             created: 0,
             triggered: Vec::new(),
-            candidates: Vec::new(),
         }
     }
 
     /// The next record, event `i` of the timeline `tl` (its sources and CIDs; its events need not
     /// be there), in timeline order.
     pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
-        let rule = self.rule;
         let at = Place::at(i, ev);
         // A follow-up first: one at the trigger's own event is not after it.
         if !self.groups.is_empty() {
-            let e = hit_of(
-                tl,
-                i,
-                ev,
-                &rule.expect,
-                self.expect.as_ref(),
-                &mut self.candidates,
-            );
+            let e = self.lists.second(tl, i, ev);
             if let Some(e) = e {
                 self.follow_up(&e, ev.source, at);
             }
         }
-        let t = hit_of(
-            tl,
-            i,
-            ev,
-            &rule.triggers,
-            self.triggers.as_ref(),
-            &mut self.candidates,
-        );
+        let t = self.lists.first(tl, i, ev);
         if let Some(t) = t {
             self.trigger(tl, t, ev, at);
         }
@@ -323,6 +342,7 @@ impl<'r> Absence<'r> {
             .collect();
         Judged {
             rule: self.rule.info.id.clone(),
+            secs: 0.0,
             found: Found::Absence(groups),
             triggered: self.triggered,
         }
@@ -359,6 +379,7 @@ struct Unsettled {
 enum Found {
     Absence(Vec<Unfollowed>),
     Accounting(Vec<Unsettled>),
+    Count(Vec<Burst>),
 }
 
 /// What a rule judged online found, and every trigger's event.
@@ -366,6 +387,8 @@ enum Found {
 pub struct Judged {
     /// The rule's id.
     pub rule: String,
+    /// Seconds spent judging the records (the caller measures it: JUnit's `time`).
+    pub secs: f64,
     found: Found,
     triggered: Vec<usize>,
 }
@@ -387,6 +410,14 @@ impl Judged {
             Found::Accounting(pairs) => pairs
                 .iter_mut()
                 .flat_map(|p| take(&p.at, &mut p.records))
+                .collect(),
+            Found::Count(bursts) => bursts
+                .iter_mut()
+                .flat_map(|b| {
+                    let mut records = take(&b.at, &mut b.records);
+                    records.extend(b.success.as_mut().and_then(|(i, r)| Some((*i, r.take()?))));
+                    records
+                })
                 .collect(),
         }
     }
@@ -431,6 +462,29 @@ impl Judged {
                     ));
                 }
             }
+            Found::Count(bursts) => {
+                for b in bursts {
+                    let mut evidence: Vec<Evidence> =
+                        b.at.iter()
+                            .map(|&event| Evidence {
+                                event,
+                                role: "attempt".into(),
+                            })
+                            .collect();
+                    if let Some((event, _)) = b.success {
+                        evidence.push(Evidence {
+                            event,
+                            role: "success".into(),
+                        });
+                    }
+                    let extra = vec![("succeeded".to_string(), Value::Bool(b.success.is_some()))];
+                    let vals = b.values.finish(tl, &extra);
+                    let cids = b.cids.into_iter().collect();
+                    found.extend(told(
+                        rule, tl, vals, evidence, extra, b.basis, b.count, cids,
+                    ));
+                }
+            }
         }
         let mut explained = Vec::new();
         if !found.is_empty() {
@@ -460,14 +514,13 @@ type PerPair<T> = BTreeMap<(String, String), BTreeMap<usize, T>>;
 /// One accounting rule, judged as the records go by.
 pub struct Accounting<'r> {
     rule: &'r Rule,
-    triggers: Option<regex::RegexSet>,
-    expect: Option<regex::RegexSet>,
+    /// Sends, then receipts.
+    lists: Lists<'r>,
     sent: PerPair<Sends>,
     received: PerPair<BTreeSet<String>>,
     /// CIDs of the records read that are no send.
     seen: HashSet<u64>,
     triggered: Vec<usize>,
-    candidates: Vec<usize>,
 }
 
 impl<'r> Accounting<'r> {
@@ -475,27 +528,18 @@ impl<'r> Accounting<'r> {
     pub fn new(rule: &'r Rule) -> Accounting<'r> {
         Accounting {
             rule,
-            triggers: pattern_set(&rule.triggers),
-            expect: pattern_set(&rule.expect),
+            lists: Lists::new(&rule.triggers, &rule.expect),
             sent: BTreeMap::new(),
             received: BTreeMap::new(),
             seen: HashSet::new(),
             triggered: Vec::new(),
-            candidates: Vec::new(),
         }
     }
 
     /// The next record, event `i` of `tl`, in timeline order.
     pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
         let rule = self.rule;
-        let sent = hit_of(
-            tl,
-            i,
-            ev,
-            &rule.triggers,
-            self.triggers.as_ref(),
-            &mut self.candidates,
-        );
+        let sent = self.lists.first(tl, i, ev);
         match sent {
             Some(h) => {
                 self.triggered.push(i);
@@ -519,14 +563,7 @@ impl<'r> Accounting<'r> {
                 .seen
                 .extend(ev.cids.iter().filter_map(|c| tl.cids.resolve(c))),
         }
-        let got = hit_of(
-            tl,
-            i,
-            ev,
-            &rule.expect,
-            self.expect.as_ref(),
-            &mut self.candidates,
-        );
+        let got = self.lists.second(tl, i, ev);
         if let Some((pair, h)) = got.and_then(|h| Some((sender_receiver(tl, &h)?, h))) {
             self.received
                 .entry(pair)
@@ -568,9 +605,190 @@ impl<'r> Accounting<'r> {
         }
         Judged {
             rule: self.rule.info.id.clone(),
+            secs: 0.0,
             found: Found::Accounting(pairs),
             triggered: self.triggered,
         }
+    }
+}
+
+/// A burst of a count rule's hits in one group: each within the window of its first.
+#[derive(Debug)]
+struct Burst {
+    /// The group's key, and the order of the group's first hit and of the burst in its group.
+    key: Vec<String>,
+    order: (usize, usize),
+    source: usize,
+    first: Place,
+    last: usize,
+    count: usize,
+    values: Values,
+    cids: BTreeSet<u64>,
+    /// The basis of the last window measured from its first hit.
+    basis: WindowBasis,
+    /// The events of its first [`MAX_EVIDENCE`] hits, and their records until the timeline takes
+    /// them.
+    at: Vec<usize>,
+    records: Vec<Event>,
+    /// The first success after its last hit (its record when it is shown).
+    success: Option<(usize, Option<Event>)>,
+}
+
+/// One count rule, judged as the records go by: per group its open burst, and the closed bursts
+/// of at least `min_count` hits, which wait for a success after them until one comes.
+pub struct Count<'r> {
+    rule: &'r Rule,
+    axis: Axis,
+    /// Successes, then attempts.
+    lists: Lists<'r>,
+    /// Per group key: its order of first hit, its bursts so far, and its open burst.
+    groups: HashMap<Vec<String>, (usize, usize, Option<Burst>)>,
+    /// Closed bursts still without a success, and those done.
+    waiting: Vec<Burst>,
+    done: Vec<Burst>,
+    triggered: Vec<usize>,
+}
+
+impl<'r> Count<'r> {
+    /// A judge for `rule` (a count rule) on a timeline of this axis.
+    pub fn new(rule: &'r Rule, axis: Axis) -> Count<'r> {
+        Count {
+            rule,
+            axis,
+            lists: Lists::new(&rule.success, &rule.patterns),
+            groups: HashMap::new(),
+            waiting: Vec::new(),
+            done: Vec::new(),
+            triggered: Vec::new(),
+        }
+    }
+
+    /// The next record, event `i` of `tl`, in timeline order.
+    pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
+        let rule = self.rule;
+        // A success first: one on a hit's own event is not after that hit.
+        let ok = self.lists.first(tl, i, ev);
+        if let Some(s) = ok {
+            self.succeeded(&s, i, ev);
+        }
+        let hit = self.lists.second(tl, i, ev);
+        let Some(h) = hit else {
+            return;
+        };
+        self.triggered.push(i);
+        let key = engine::group_key_of(rule, tl, &h, ev);
+        let at = Place::at(i, ev);
+        let next_group = self.groups.len();
+        let group = self
+            .groups
+            .entry(key.clone())
+            .or_insert((next_group, 0, None));
+        if let Some(b) = group.2.as_mut() {
+            let (inside, basis) = within_at(rule, self.axis, b.first, at);
+            b.basis = basis;
+            if inside {
+                b.add(rule, tl, &h, i, ev);
+                return;
+            }
+        }
+        let mut fresh = Burst {
+            key,
+            order: (group.0, group.1),
+            source: ev.source,
+            first: at,
+            last: i,
+            count: 0,
+            values: Values::default(),
+            cids: BTreeSet::new(),
+            basis: WindowBasis::None,
+            at: Vec::new(),
+            records: Vec::new(),
+            success: None,
+        };
+        group.1 += 1;
+        fresh.add(rule, tl, &h, i, ev);
+        if let Some(old) = group.2.replace(fresh) {
+            self.close(old);
+        }
+    }
+
+    /// A success hit `s` at event `i`: the first after each burst of its source whose key it
+    /// agrees with.
+    fn succeeded(&mut self, s: &Hit, i: usize, ev: &Event) {
+        let rule = self.rule;
+        let fits = |b: &Burst| {
+            b.success.is_none() && b.last < i && b.source == ev.source && succeeds(rule, &b.key, s)
+        };
+        let keep = |b: &mut Burst| {
+            let record = (b.at.len() < MAX_EVIDENCE).then(|| ev.clone());
+            b.success = Some((i, record));
+        };
+        for (_, _, open) in self.groups.values_mut() {
+            if let Some(b) = open.as_mut().filter(|b| fits(b)) {
+                keep(b);
+            }
+        }
+        let mut k = 0;
+        while k < self.waiting.len() {
+            if self.waiting.get(k).is_some_and(&fits) {
+                let mut b = self.waiting.swap_remove(k);
+                keep(&mut b);
+                self.done.push(b);
+            } else {
+                k += 1;
+            }
+        }
+    }
+
+    /// Close a group's burst: judged when it has enough hits, waiting for a success when none came
+    /// yet.
+    fn close(&mut self, b: Burst) {
+        if b.count < self.rule.min_count {
+            return;
+        }
+        if b.success.is_some() {
+            self.done.push(b);
+        } else {
+            self.waiting.push(b);
+        }
+    }
+
+    /// The end of the records: every burst of enough hits, in the held engine's order (group by
+    /// group in the order of their first hits, bursts in order).
+    fn finish(mut self) -> Judged {
+        let open: Vec<Burst> = self
+            .groups
+            .drain()
+            .filter_map(|(_, (_, _, open))| open)
+            .collect();
+        for b in open {
+            self.close(b);
+        }
+        let mut bursts = self.done;
+        bursts.append(&mut self.waiting);
+        bursts.sort_by_key(|b| b.order);
+        Judged {
+            rule: self.rule.info.id.clone(),
+            secs: 0.0,
+            found: Found::Count(bursts),
+            triggered: self.triggered,
+        }
+    }
+}
+
+impl Burst {
+    /// Hit `h` on event `i` joins the burst: a success before it is not after the burst.
+    fn add(&mut self, rule: &Rule, tl: &Timeline, h: &Hit, i: usize, ev: &Event) {
+        self.count += 1;
+        self.last = i;
+        self.values.add(h, Place::at(i, ev), ev.source);
+        add_event_cids(rule, tl, &mut self.cids, ev);
+        add_captured(tl, &mut self.cids, h);
+        if self.at.len() < MAX_EVIDENCE {
+            self.at.push(i);
+            self.records.push(ev.clone());
+        }
+        self.success = None;
     }
 }
 
@@ -651,7 +869,7 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
     /// A run of `lines` (source, what, key, j, milliseconds since the previous line) rendered into
     /// timed service logs (`timed`) or untimed console dumps, one per source.
     fn timeline(lines: &[(usize, u8, usize, Option<usize>, u64)], timed: bool) -> Timeline {
-        let mut texts = vec![String::new(); 3];
+        let mut rows = Vec::new();
         let mut ms = 0u64;
         for &(s, what, k, j, dt) in lines {
             ms += dt;
@@ -665,6 +883,16 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
                 .unwrap_or_default();
             let cid = 1_000_000_000_000_000_000 + (s as u64) * 7 + (k as u64 % 3);
             let msg = format!("{word} k={}{j} cid={cid}", key_value(k));
+            rows.push((s, ms, msg));
+        }
+        render(rows, timed)
+    }
+
+    /// Messages (source, milliseconds into the run, text) rendered into timed service logs or
+    /// untimed console dumps, one per source, and read into a timeline.
+    fn render(rows: Vec<(usize, u64, String)>, timed: bool) -> Timeline {
+        let mut texts = vec![String::new(); 3];
+        for (s, ms, msg) in rows {
             let line = if timed {
                 let t = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + ms as i64)
                     .unwrap_or_default();
@@ -817,7 +1045,7 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
 
     /// A run of `lines` in untimed console dumps or timed service logs, one per source.
     fn accounting_run(lines: &[Line], timed: bool) -> Timeline {
-        let mut texts = vec![String::new(); 3];
+        let mut rows = Vec::new();
         for (k, &(s, what, from, to, id, n, short)) in lines.iter().enumerate() {
             let (a, b) = (cid(from, short), cid(to, short));
             let id = id.map(|x| format!(" id=m{x}")).unwrap_or_default();
@@ -828,29 +1056,9 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
                 7 => format!("GOT to={} from={}", cid(to, false), cid(from, false)),
                 _ => format!("Session {} is alive", cid(to, false)),
             };
-            let line = if timed {
-                let t = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + 700 * k as i64)
-                    .unwrap_or_default();
-                format!(
-                    "{}  INFO citadel: src/a.rs:1: {msg}\n",
-                    t.format("%Y-%m-%dT%H:%M:%S%.9fZ")
-                )
-            } else {
-                format!("[LOG] {msg} @ http://localhost:5173/a.js:1\n")
-            };
-            texts[s % 3].push_str(&line);
+            rows.push((s, 700 * k as u64, msg));
         }
-        let named: Vec<(String, String)> = texts
-            .into_iter()
-            .enumerate()
-            .filter(|(_, t)| !t.is_empty())
-            .map(|(i, t)| (format!("s{i}"), t))
-            .collect();
-        let refs: Vec<(&str, &str)> = named
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        crate::pipeline::timeline_of(&refs).unwrap()
+        render(rows, timed)
     }
 
     proptest! {
@@ -871,6 +1079,63 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
             let when = ["", "when = \"received == 0\"", "when = \"received * 2 < sent\""][when];
             let rule = accounting(when, min_count);
             let tl = accounting_run(&lines, timed);
+            same(&rule, &tl)?;
+        }
+    }
+
+    /// A count rule grouping by `group_by`, of this least count, window and scope: attempts are
+    /// the runs' sends, successes their receipts.
+    fn count(group_by: &str, min_count: usize, window: &str, scope: &str) -> Rule {
+        let text = format!(
+            r#"id = "c"
+title = "c"
+description = "a test rule"
+remediation = "none"
+severity = "high"
+kind = "count"
+scope = "{scope}"
+min_count = {min_count}
+group_by = [{group_by}]
+{window}
+title_template = "{{count}} tries of {{k}}[ ({{distinct.j}})], succeeded {{succeeded}}"
+
+[[pattern]]
+regex = 'SEND k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
+[[success]]
+regex = 'RECV k=(?P<k>\w+)'
+
+[[test]]
+name = "tries"
+expect = 1
+log = "[LOG] SEND k=abcdef01 @ http://localhost:5173/a.js:1"
+[[test]]
+name = "quiet"
+expect = 0
+log = "[LOG] noise @ http://localhost:5173/a.js:1"
+"#
+        );
+        load_rule("c.toml", &text).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Online and held count rules give the same findings (bursts, their values, the first
+        /// success after each, window basis, evidence, CIDs) and account for the same events.
+        #[test]
+        fn online_count_finds_what_the_held_engine_finds(
+            lines in lines(),
+            timed in any::<bool>(),
+            group_by in 0usize..5,
+            min_count in 1usize..4,
+            window in 0usize..4,
+            scope in any::<bool>(),
+        ) {
+            let group_by = ["", "\"source\"", "\"k\"", "\"cid\"", "\"source\", \"masked.k\""][group_by];
+            let window = ["", "window = \"2s\"", "window_events = 4", "window = \"2s\"\nwindow_events = 6"][window];
+            let scope = if scope { "source" } else { "cids" };
+            let rule = count(group_by, min_count, window, scope);
+            let tl = timeline(&lines, timed);
             same(&rule, &tl)?;
         }
     }
