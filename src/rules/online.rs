@@ -799,17 +799,35 @@ mod tests {
     use crate::rules::load::load_rule;
     use proptest::prelude::*;
 
-    /// An absence rule of these keys, follow-up source, window and scope, with both a trigger
-    /// and a follow-up pattern capturing `k` and maybe `j`.
-    fn rule(key: &str, expect_source: &str, window: &str, scope: &str) -> Rule {
+    /// A rule of `kind` from the rest of its file, with the header and the two cases every rule
+    /// file carries (loading checks they are there; these tests judge random runs instead).
+    fn test_rule(kind: &str, body: &str) -> Rule {
         let text = format!(
             r#"id = "t"
 title = "t"
 description = "a test rule"
 remediation = "none"
 severity = "high"
-kind = "absence"
-scope = "{scope}"
+kind = "{kind}"
+{body}
+[[test]]
+name = "fires"
+expect = 1
+log = "[LOG] SEND k=abcdef01 from=1 to=2 @ http://localhost:5173/a.js:1"
+[[test]]
+name = "quiet"
+expect = 0
+log = "[LOG] noise @ http://localhost:5173/a.js:1"
+"#
+        );
+        load_rule("t.toml", &text).unwrap()
+    }
+
+    /// An absence rule of these keys, follow-up source, window and scope, with both a trigger
+    /// and a follow-up pattern capturing `k` and maybe `j`.
+    fn rule(key: &str, expect_source: &str, window: &str, scope: &str) -> Rule {
+        let body = format!(
+            r#"scope = "{scope}"
 {key}
 expect_source = "{expect_source}"
 {window}
@@ -820,17 +838,9 @@ regex = 'SEND k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
 [[expect]]
 regex = 'RECV k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
 
-[[test]]
-name = "sent"
-expect = 1
-log = "[LOG] SEND k=abcdef01 @ http://localhost:5173/a.js:1"
-[[test]]
-name = "quiet"
-expect = 0
-log = "[LOG] noise @ http://localhost:5173/a.js:1"
 "#
         );
-        load_rule("t.toml", &text).unwrap()
+        test_rule("absence", &body)
     }
 
     fn online(rule: &Rule, tl: &Timeline) -> (Vec<Finding>, Vec<usize>) {
@@ -993,14 +1003,8 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
     /// An accounting rule of this `when` and least count, with two send patterns (one with a
     /// message id) and two receipt patterns, a numeric capture and facts over the sends' values.
     fn accounting(when: &str, min_count: usize) -> Rule {
-        let text = format!(
-            r#"id = "a"
-title = "a"
-description = "a test rule"
-remediation = "none"
-severity = "high"
-kind = "accounting"
-scope = "cids"
+        let body = format!(
+            r#"scope = "cids"
 min_count = {min_count}
 {when}
 facts = [{{ ids = "ndistinct.id" }}, {{ sizes = "distinct.n" }}, {{ spread = "span_s" }}]
@@ -1016,17 +1020,9 @@ regex = 'RECV from=(?P<from>\d+\.*) to=(?P<to>\d+\.*)(?: id=(?P<id>\w+))?'
 [[expect]]
 regex = 'GOT to=(?P<to>\d+) from=(?P<from>\d+)'
 
-[[test]]
-name = "sent"
-expect = 1
-log = "[LOG] SEND from=1 to=2 @ http://localhost:5173/a.js:1"
-[[test]]
-name = "quiet"
-expect = 0
-log = "[LOG] noise @ http://localhost:5173/a.js:1"
 "#
         );
-        load_rule("a.toml", &text).unwrap()
+        test_rule("accounting", &body)
     }
 
     /// Full CIDs, and one written truncated.
@@ -1086,14 +1082,8 @@ log = "[LOG] noise @ http://localhost:5173/a.js:1"
     /// A count rule grouping by `group_by`, of this least count, window and scope: attempts are
     /// the runs' sends, successes their receipts.
     fn count(group_by: &str, min_count: usize, window: &str, scope: &str) -> Rule {
-        let text = format!(
-            r#"id = "c"
-title = "c"
-description = "a test rule"
-remediation = "none"
-severity = "high"
-kind = "count"
-scope = "{scope}"
+        let body = format!(
+            r#"scope = "{scope}"
 min_count = {min_count}
 group_by = [{group_by}]
 {window}
@@ -1104,17 +1094,9 @@ regex = 'SEND k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
 [[success]]
 regex = 'RECV k=(?P<k>\w+)'
 
-[[test]]
-name = "tries"
-expect = 1
-log = "[LOG] SEND k=abcdef01 @ http://localhost:5173/a.js:1"
-[[test]]
-name = "quiet"
-expect = 0
-log = "[LOG] noise @ http://localhost:5173/a.js:1"
 "#
         );
-        load_rule("c.toml", &text).unwrap()
+        test_rule("count", &body)
     }
 
     proptest! {
