@@ -638,24 +638,8 @@ pub(super) fn make_finding(
     count: usize,
     cid_events: &[usize],
 ) -> Option<Finding> {
-    let cids = event_cids(rule, tl, cid_events);
-    finding_with(rule, tl, hs, evidence, extra, basis, count, cids)
-}
-
-/// [`make_finding`] with its events' CIDs already known ([`event_cids`]).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn finding_with(
-    rule: &Rule,
-    tl: &Timeline,
-    hs: &[&Hit],
-    evidence: Vec<Evidence>,
-    extra: Vec<(String, Value)>,
-    basis: WindowBasis,
-    count: usize,
-    cids: BTreeSet<u64>,
-) -> Option<Finding> {
     let vals = group_values(tl, hs, &extra);
-    let cids = captured_cids(tl, cids, hs);
+    let cids = captured_cids(tl, event_cids(rule, tl, cid_events), hs);
     told(rule, tl, vals, evidence, extra, basis, count, cids)
 }
 
@@ -1193,7 +1177,9 @@ pub(super) fn absence_finding(
             role: "trigger".into(),
         })
         .collect();
-    let mut f = finding_with(rule, tl, &[merged], evidence, extra, basis, g.count, cids)?;
+    let vals = group_values(tl, &[merged], &extra);
+    let cids = captured_cids(tl, cids, &[merged]);
+    let mut f = told(rule, tl, vals, evidence, extra, basis, g.count, cids)?;
     if rule.scope == Scope::Source {
         if let Some(s) = tl.sources.get(src) {
             for o in &s.owners {
