@@ -3,15 +3,17 @@
 //! change, not every hit of the run, so the records only these rules read are let go.
 //!
 //! - Absence ([`Absence`]): the trigger groups a later record can still change (the last
-//!   [`OPEN_GROUPS`] of each source, which a trigger may join, and the ones nothing has followed
+//!   `OPEN_GROUPS` of each source, which a trigger may join, and the ones nothing has followed
 //!   yet). A group is followed when, in one of its key buckets scanned in timeline order from its
 //!   last trigger, an agreeing follow-up comes before the first one outside the window; a trigger
 //!   joining a group starts that scan again from itself.
 //! - Accounting ([`Accounting`]): per sender, receiver and pattern, the distinct message ids and
-//!   the sends' values as [`Values`] accumulates them, and the CIDs of every record that is no
+//!   the sends' values as `Values` accumulates them, and the CIDs of every record that is no
 //!   send (which receivers the logs cover).
+//! - Count ([`Count`]): per group its open burst (hits within the window of its first) and the
+//!   closed bursts of enough hits, until a success comes after their last hit.
 //!
-//! A finding's records are kept for its first [`MAX_EVIDENCE`] hits only, the CIDs of the others
+//! A finding's records are kept for its first `MAX_EVIDENCE` hits only, the CIDs of the others
 //! as numbers. The findings are the ones the held engine gives on the whole timeline: the unit
 //! tests hold the two together on random runs, `tests/differential.rs` the reports of a two-pass
 //! and a held check.
