@@ -146,7 +146,12 @@ pub fn hits_in(tl: &Timeline, pats: &[Pattern], pf: Option<&Prefilter>) -> Vec<H
     let set = pattern_set(pats);
     let mut candidates: Vec<usize> = Vec::with_capacity(pats.len());
     for (i, ev) in tl.indexed() {
-        out.extend(hit_of(tl, i, ev, pats, set.as_ref(), &mut candidates));
+        let tried = Tried {
+            pats,
+            set: set.as_ref(),
+            multiline: any_multiline,
+        };
+        out.extend(hit_of(tl, i, ev, &tried, &mut candidates));
     }
     out
 }
@@ -158,23 +163,33 @@ pub(super) fn pattern_set(pats: &[Pattern]) -> Option<regex::RegexSet> {
     regex::RegexSet::new(pats.iter().map(|p| p.regex.as_str())).ok()
 }
 
+/// A pattern list as [`hit_of`] tries it: its [`pattern_set`], and whether one of its patterns
+/// reads whole records (decided once per list, not per event).
+pub(super) struct Tried<'a> {
+    /// The patterns, in order.
+    pub pats: &'a [Pattern],
+    /// Their set (`None`: try every pattern).
+    pub set: Option<&'a regex::RegexSet>,
+    /// Whether one of them reads the whole record.
+    pub multiline: bool,
+}
+
 /// The hit of a pattern list on event `i` (its first matching pattern), as [`hits`] finds it;
-/// `set` is the list's [`pattern_set`], `candidates` room the caller reuses.
+/// `candidates` is room the caller reuses.
 pub(super) fn hit_of(
     tl: &Timeline,
     i: usize,
     ev: &Event,
-    pats: &[Pattern],
-    set: Option<&regex::RegexSet>,
+    list: &Tried,
     candidates: &mut Vec<usize>,
 ) -> Option<Hit> {
-    let scan = scan_text(ev, pats.iter().any(|p| p.multiline));
+    let scan = scan_text(ev, list.multiline);
     candidates.clear();
-    match set {
+    match list.set {
         Some(set) => candidates.extend(set.matches(&scan).iter()),
-        None => candidates.extend(0..pats.len()),
+        None => candidates.extend(0..list.pats.len()),
     }
-    first_hit(tl, i, ev, &scan, pats, candidates.iter().copied())
+    first_hit(tl, i, ev, &scan, list.pats, candidates.iter().copied())
 }
 
 /// [`first_hit`] over the text the patterns look at ([`scan_text`]).

@@ -21,7 +21,7 @@
 use super::engine::{
     self, absence_finding, add_captured, add_event_cids, expected_from, hit_of, key_bucket,
     keys_agree, merge_caps, pattern_set, succeeds, told, within_at, Group as Told, Hit, Place,
-    Values, MAX_EVIDENCE, OPEN_GROUPS,
+    Tried, Values, MAX_EVIDENCE, OPEN_GROUPS,
 };
 use super::expr::Value;
 use super::finding::{Evidence, Finding, WindowBasis};
@@ -83,29 +83,39 @@ struct Lists<'r> {
     first: &'r [Pattern],
     second: &'r [Pattern],
     sets: [Option<regex::RegexSet>; 2],
+    multiline: [bool; 2],
     room: Vec<usize>,
 }
 
 impl<'r> Lists<'r> {
     fn new(first: &'r [Pattern], second: &'r [Pattern]) -> Lists<'r> {
+        let multiline = |ps: &[Pattern]| ps.iter().any(|p| p.multiline);
         Lists {
             first,
             second,
             sets: [pattern_set(first), pattern_set(second)],
+            multiline: [multiline(first), multiline(second)],
             room: Vec::new(),
         }
     }
 
     /// The first list's hit on event `i` of `tl`.
     fn first(&mut self, tl: &Timeline, i: usize, ev: &Event) -> Option<Hit> {
-        let [set, _] = &self.sets;
-        hit_of(tl, i, ev, self.first, set.as_ref(), &mut self.room)
+        self.hit(0, tl, i, ev)
     }
 
     /// The second list's hit on event `i` of `tl`.
     fn second(&mut self, tl: &Timeline, i: usize, ev: &Event) -> Option<Hit> {
-        let [_, set] = &self.sets;
-        hit_of(tl, i, ev, self.second, set.as_ref(), &mut self.room)
+        self.hit(1, tl, i, ev)
+    }
+
+    fn hit(&mut self, k: usize, tl: &Timeline, i: usize, ev: &Event) -> Option<Hit> {
+        let tried = Tried {
+            pats: if k == 0 { self.first } else { self.second },
+            set: self.sets.get(k).and_then(Option::as_ref),
+            multiline: self.multiline.get(k).copied().unwrap_or(true),
+        };
+        hit_of(tl, i, ev, &tried, &mut self.room)
     }
 }
 
