@@ -1090,10 +1090,12 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
         g.progress && loaded.bytes >= PROGRESS_MIN_BYTES,
         format!("running {}", plural(rules.len(), "rule")),
     );
+    crate::memtrace::at("loaded");
     let (analysis, times) = match prepared {
         Some(p) => crate::rules::run_prepared(&rules, &sel, loaded.timeline, p, &profile),
         None => crate::rules::run_timed(&rules, &sel, loaded.timeline, &profile),
     };
+    crate::memtrace::at("judged");
     if let Some(sp) = sp {
         sp.finish_and_clear();
     }

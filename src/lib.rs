@@ -41,6 +41,7 @@ pub mod intern;
 pub mod parse;
 
 pub mod correlate;
+pub mod memtrace;
 pub mod par;
 pub mod pipeline;
 pub mod stream;

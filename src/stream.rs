@@ -411,6 +411,7 @@ pub fn plan_marked(
         dir.absorb(sk.dir, base);
         owners.absorb(sk.owners, base);
     }
+    crate::memtrace::at("pass1-read");
     if infos.is_empty() {
         return Err(LoadError::NothingRead(problems.refused));
     }
@@ -428,7 +429,9 @@ pub fn plan_marked(
         ));
         exact.push(Exact((0..t.len()).map(|i| t.exact(i)).collect()));
     }
+    crate::memtrace::at("placing");
     let (axis, placed) = correlate::place_all(&exact, &raw, &pairs, &mut infos);
+    crate::memtrace::at("placed");
     drop(raw);
     let lens: Vec<usize> = exact.iter().map(|e| e.0.len()).collect();
     drop(exact);

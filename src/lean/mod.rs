@@ -38,6 +38,9 @@ use crate::stream::{self, PassError, Plan};
 use crate::templates::{self, Templates};
 use std::collections::VecDeque;
 
+mod packed;
+use packed::{Note, Packed};
+
 /// How many times `--max-events` a stream may have here. A held timeline costs about 0.6 KB per
 /// event; this one about 0.2 KB per event read on a service log (a quarter of the events held), but
 /// up to the same 0.6 KB on a log whose every line a rule reads.
@@ -119,6 +122,45 @@ pub struct Mark {
     watched: bool,
 }
 
+impl Note for Mark {
+    /// Follow-up bits above four bits: the kind (two), tail, watched.
+    fn pack(&self) -> u64 {
+        let (kind, bits) = match self.own {
+            Own::Whole(b) => (0, b),
+            Own::Part => (1, 0),
+            Own::FollowUp(b) => (2, b),
+            Own::Nothing => (3, 0),
+        };
+        (u64::from(bits) << 4) | (kind << 2) | (u64::from(self.tail) << 1) | u64::from(self.watched)
+    }
+
+    fn unpack(v: u64) -> Option<Mark> {
+        let bits = Bits::try_from(v >> 4).ok()?;
+        let own = match (v >> 2) & 3 {
+            0 => Own::Whole(bits),
+            1 => Own::Part,
+            2 => Own::FollowUp(bits),
+            _ => Own::Nothing,
+        };
+        Some(Mark {
+            own,
+            tail: v & 2 != 0,
+            watched: v & 1 != 0,
+        })
+    }
+}
+
+impl Mark {
+    /// Whether pass 2 holds the record whole whatever it reads: among its source's last events, of
+    /// a watched template, or marked whole when no rule is judged online (then all that rules read
+    /// is held).
+    fn surely_held(&self, keep: &Keep) -> bool {
+        self.tail
+            || self.watched
+            || (keep.online.is_empty() && matches!(self.own, Own::Whole(_) | Own::Nothing))
+    }
+}
+
 /// Pass 1's marks on one stream: its templates, the records pass 2 reads, and the CIDs of the
 /// records no rule reads.
 #[derive(Debug, Default)]
@@ -126,8 +168,12 @@ pub struct StreamMarks {
     keys: templates::StreamKeys,
     /// Per template of the stream: whether its events are read whole.
     watched: Vec<bool>,
-    wants: Vec<stream::Want<Mark>>,
-    /// The last events not read whole for their own sake: (index, first line, last line).
+    /// The records pass 2 may read, in source order, packed.
+    wants: Packed,
+    /// Whether some of them are follow-ups, which are settled before pass 2.
+    follow_ups: bool,
+    /// The last events not read whole for their own sake: (index, first line, last line). Once
+    /// the stream ends these are its tail, held whole.
     last: VecDeque<(usize, u64, u64)>,
     /// CIDs (as written) of the events no rule reads.
     unheld: std::collections::BTreeSet<CidRef>,
@@ -193,8 +239,9 @@ impl Marker {
                 tail: false,
                 watched,
             };
+            st.follow_ups |= matches!(own, Own::FollowUp(_));
             st.wants
-                .push(stream::Want::new(i, ev.line, ev.end_line, mark));
+                .push(&stream::Want::new(i, ev.line, ev.end_line, mark));
         }
         // A follow-up may be dropped once settled: its CIDs are noted here, where they are at
         // hand (no pattern but follow-ups matches it, so it is no accounting rule's send, and the
@@ -220,25 +267,44 @@ impl Marker {
         self.streams
             .resize_with(streams.max(self.streams.len()), StreamMarks::default);
         for st in &mut self.streams {
-            for (i, line, end_line) in std::mem::take(&mut st.last) {
-                match st.wants.iter_mut().rev().find(|w| w.index == i) {
-                    Some(w) => w.what.tail = true,
-                    None => {
-                        let mark = Mark {
-                            own: Own::Nothing,
-                            tail: true,
-                            watched: false,
-                        };
-                        st.wants.push(stream::Want::new(i, line, end_line, mark))
-                    }
-                }
-            }
-            st.wants.sort_by_key(|w| w.index);
             st.wants.shrink_to_fit();
             st.keys.shrink();
         }
         self.streams
     }
+}
+
+impl StreamMarks {
+    /// The records pass 2 may read, in source order, its tail marked: a tail event marked for
+    /// itself is marked tail too, one not marked is added.
+    fn into_wants(self) -> impl Iterator<Item = stream::Want<Mark>> {
+        let mut wants = self.wants.into_wants::<Mark>().peekable();
+        let mut tail = self.last.into_iter().peekable();
+        std::iter::from_fn(move || {
+            let next_tail = tail.peek().map(|t| t.0);
+            match (wants.peek().map(|w| w.index), next_tail) {
+                (Some(i), Some(t)) if t < i => tail.next().map(tail_want),
+                (Some(i), Some(t)) if t == i => {
+                    tail.next();
+                    let mut w = wants.next()?;
+                    w.what.tail = true;
+                    Some(w)
+                }
+                (Some(_), _) => wants.next(),
+                (None, _) => tail.next().map(tail_want),
+            }
+        })
+    }
+}
+
+/// A tail event no rule marked: held whole.
+fn tail_want((index, line, end_line): (usize, u64, u64)) -> stream::Want<Mark> {
+    let mark = Mark {
+        own: Own::Nothing,
+        tail: true,
+        watched: false,
+    };
+    stream::Want::new(index, line, end_line, mark)
 }
 
 /// A timeline for `check`, its templates, and what pass 2 saw.
@@ -302,9 +368,7 @@ impl Filler<'_> {
         }
         // Some(None): held whole; Some(Some(part)): held cut to the part; None: let go.
         // Held as pass 1 marked it when no rule is judged online (all that rules read is held).
-        let as_marked =
-            self.keep.online.is_empty() && matches!(mark.own, Own::Whole(_) | Own::Nothing);
-        let held = if mark.tail || mark.watched || as_marked {
+        let held = if mark.surely_held(self.keep) {
             Some(None)
         } else {
             match (self.keep.held.need(&ev), mark.own) {
@@ -333,66 +397,62 @@ impl Filler<'_> {
 }
 
 /// Add the records online findings show (`extra`, by index) to the held ones (both in index
-/// order): a record held already is taken whole from `extra`, as a held check shows it.
+/// order): a record held already is taken whole from `extra`, as a held check shows it. Merged in
+/// place, from the back: a copy of the held records here was the two-pass check's peak.
 fn hold_records(at: &mut Vec<usize>, held: &mut Vec<Event>, mut extra: Vec<(usize, Event)>) {
     if extra.is_empty() {
         return;
     }
     extra.sort_by_key(|(i, _)| *i);
     extra.dedup_by_key(|(i, _)| *i);
-    let n = at.len() + extra.len();
-    let mut merged_at = Vec::with_capacity(n);
-    let mut merged = Vec::with_capacity(n);
-    let mut extra = extra.into_iter().peekable();
-    for (i, ev) in std::mem::take(at).into_iter().zip(std::mem::take(held)) {
-        while let Some((j, e)) = extra.next_if(|(j, _)| *j <= i) {
-            merged_at.push(j);
-            merged.push(e);
-        }
-        if merged_at.last() != Some(&i) {
-            merged_at.push(i);
-            merged.push(ev);
+    let mut new = Vec::with_capacity(extra.len());
+    for (i, ev) in extra {
+        match at.binary_search(&i).ok().and_then(|k| held.get_mut(k)) {
+            Some(e) => *e = ev,
+            None => new.push((i, ev)),
         }
     }
-    for (j, e) in extra {
-        merged_at.push(j);
-        merged.push(e);
+    let old = at.len();
+    at.resize(old + new.len(), 0);
+    held.resize_with(old + new.len(), Event::default);
+    // `k`: where the next largest goes; `a`: the held records not moved yet are `..a`.
+    let (mut k, mut a) = (at.len(), old);
+    for (j, ev) in new.into_iter().rev() {
+        while a > 0 && at.get(a - 1).is_some_and(|&i| i > j) {
+            k -= 1;
+            a -= 1;
+            at.swap(k, a);
+            held.swap(k, a);
+        }
+        k -= 1;
+        if let (Some(i), Some(e)) = (at.get_mut(k), held.get_mut(k)) {
+            (*i, *e) = (j, ev);
+        }
     }
-    *at = merged_at;
-    *held = merged;
 }
 
 /// Settle, in timeline order, which follow-up matches are read: of a source's matches of a
 /// follow-up pattern, the first after each trigger of its rule (the rule asks whether some
 /// follow-up comes after the trigger, within its window, and the first of each source after it is
-/// the nearest there). The others are dropped from `wants` unless they are among their source's
-/// last events.
+/// the nearest there). The others are dropped unless they are among their source's last events.
+/// Takes each source's marks in source order; gives those pass 2 reads.
 fn settle_follow_ups(
     order: impl Iterator<Item = (usize, usize)>,
-    wants: &mut [Vec<stream::Want<Mark>>],
-) {
-    if !wants
-        .iter()
-        .flatten()
-        .any(|w| matches!(w.what.own, Own::FollowUp(_)))
-    {
-        return;
-    }
+    streams: Vec<impl Iterator<Item = stream::Want<Mark>>>,
+) -> Vec<Vec<stream::Want<Mark>>> {
+    let mut streams: Vec<_> = streams.into_iter().map(Iterator::peekable).collect();
+    let mut read: Vec<Vec<stream::Want<Mark>>> = streams.iter().map(|_| Vec::new()).collect();
     // Per follow-up pattern (bit), the triggers seen so far; per (source, bit), that count when
     // the source's last match of it was read.
     let mut armed = [0u64; Bits::BITS as usize];
     let mut firsts: std::collections::HashMap<(usize, u32), u64> = Default::default();
-    let mut next = vec![0usize; wants.len()];
-    let mut gone = vec![Vec::new(); wants.len()];
     for (s, i) in order {
-        let (Some(list), Some(k)) = (wants.get(s), next.get_mut(s)) else {
+        let (Some(list), Some(out)) = (streams.get_mut(s), read.get_mut(s)) else {
             continue;
         };
-        let Some(w) = list.get(*k).filter(|w| w.index == i) else {
+        let Some(w) = list.next_if(|w| w.index == i) else {
             continue;
         };
-        let at = *k;
-        *k += 1;
         match w.what.own {
             Own::Whole(bits) if bits != 0 => {
                 for (bit, n) in armed.iter_mut().enumerate() {
@@ -414,27 +474,19 @@ fn settle_follow_ups(
                     }
                 }
                 if !first && !w.what.tail {
-                    if let Some(d) = gone.get_mut(s) {
-                        d.push(at);
-                    }
+                    continue;
                 }
             }
             _ => {}
         }
+        out.push(w);
     }
-    for (list, positions) in wants.iter_mut().zip(gone) {
-        if positions.is_empty() {
-            continue;
-        }
-        let mut positions = positions.into_iter().peekable();
-        let mut k = 0;
-        list.retain(|_| {
-            let dropped = positions.next_if_eq(&k).is_some();
-            k += 1;
-            !dropped
-        });
-        list.shrink_to_fit();
+    // Marks the order did not reach (none, unless an input changed between the passes) are kept.
+    for (list, out) in streams.into_iter().zip(&mut read) {
+        out.extend(list);
+        out.shrink_to_fit();
     }
+    read
 }
 
 /// Pass 2 over a plan [`stream::plan_marked`] marked: a sparse timeline of the events a rule of `keep` can read,
@@ -447,19 +499,32 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         ));
     };
     let mut keys = Vec::with_capacity(marks.len());
-    let mut wants = Vec::with_capacity(marks.len());
+    let mut streams = Vec::with_capacity(marks.len());
     let mut unheld_refs = Vec::with_capacity(marks.len());
-    for m in marks {
-        keys.push(m.keys);
-        wants.push(m.wants);
-        unheld_refs.push(m.unheld);
+    let follow_ups = marks.iter().any(|m| m.follow_ups);
+    for mut m in marks {
+        keys.push(std::mem::take(&mut m.keys));
+        unheld_refs.push(std::mem::take(&mut m.unheld));
+        streams.push(m.into_wants());
     }
     let total = plan.events();
     let templates = templates::merge_streams(&keys, plan.order(), total);
     drop(keys);
-    settle_follow_ups(plan.order(), &mut wants);
-    // Every record read is held: room for all at once, not a doubling copy at the peak.
-    let n: usize = wants.iter().map(Vec::len).sum();
+    crate::memtrace::at("templates-merged");
+    let wants: Vec<Vec<stream::Want<Mark>>> = if follow_ups {
+        settle_follow_ups(plan.order(), streams)
+    } else {
+        streams.into_iter().map(Iterator::collect).collect()
+    };
+    crate::memtrace::at("settled");
+    // Room at once for the records surely held; the rest grow the lists as they come. Reserving
+    // for every record read held a third of the peak at 1 GB for records the online rules judge
+    // and let go (a list this large grows in place: the allocator remaps its pages, no copy).
+    let n: usize = wants
+        .iter()
+        .flatten()
+        .filter(|w| w.what.surely_held(keep))
+        .count();
     let fields = keep.reads_fields.then(|| reg.entities.fields_only());
     let mut f = Filler {
         keep,
@@ -482,6 +547,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         f.take(&plan.timeline, i, ev, want.what);
         Ok(())
     })?;
+    crate::memtrace::at("pass2-read");
     drop(wants);
     // The CIDs of the records pass 2 did not read, per source (accounting asks which receivers
     // records that are no send name).
@@ -497,6 +563,8 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     let mut online: Vec<online::Judged> = f.judges.into_iter().map(|j| j.finish(&unread)).collect();
     drop(unread);
     let (mut at, mut events) = (f.at, f.held);
+    at.shrink_to_fit();
+    events.shrink_to_fit();
     for j in &mut online {
         hold_records(&mut at, &mut events, j.take_records());
     }
@@ -747,7 +815,7 @@ mod tests {
             };
             stream::Want::new(index, index as u64 + 1, index as u64 + 1, mark)
         };
-        let mut wants = vec![vec![
+        let wants = vec![
             want(0, Own::Whole(1), false),
             want(1, Own::FollowUp(1), false),
             want(2, Own::FollowUp(1), false),
@@ -757,10 +825,84 @@ mod tests {
             want(6, Own::FollowUp(1), false),
             want(7, Own::FollowUp(1), false),
             want(8, Own::FollowUp(1), true),
-        ]];
-        settle_follow_ups((0..9).map(|i| (0, i)), &mut wants);
+        ];
+        let wants = settle_follow_ups((0..9).map(|i| (0, i)), vec![wants.into_iter()]);
         let read: Vec<usize> = wants[0].iter().map(|w| w.index).collect();
         assert_eq!(read, vec![0, 1, 3, 5, 6, 8]);
+    }
+
+    proptest::proptest! {
+        /// Records merged in place come out in index order, once each, an extra record in the
+        /// place of a held one of its index.
+        #[test]
+        fn records_merge_in_index_order_extra_ones_winning(
+            held_at in proptest::collection::btree_set(0usize..60, 0..30),
+            extra_at in proptest::collection::vec(0usize..60, 0..30),
+        ) {
+            let ev = |i: usize, from: &str| Event {
+                line: i as u64,
+                message: format!("{from} {i}"),
+                ..Default::default()
+            };
+            let mut at: Vec<usize> = held_at.iter().copied().collect();
+            let mut held: Vec<Event> = at.iter().map(|&i| ev(i, "held")).collect();
+            let extra: Vec<(usize, Event)> = extra_at.iter().map(|&i| (i, ev(i, "extra"))).collect();
+            let mut want: std::collections::BTreeMap<usize, String> =
+                held_at.iter().map(|&i| (i, format!("held {i}"))).collect();
+            for &i in &extra_at {
+                want.insert(i, format!("extra {i}"));
+            }
+            hold_records(&mut at, &mut held, extra);
+            let got: Vec<(usize, String)> =
+                at.iter().copied().zip(held.into_iter().map(|e| e.message)).collect();
+            proptest::prop_assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+        }
+    }
+
+    /// A stream's marks come back in source order with its tail: a tail event marked for itself
+    /// keeps its mark and is marked tail, one not marked comes in as a tail alone.
+    #[test]
+    fn marks_come_back_with_the_streams_tail() {
+        let mut st = StreamMarks::default();
+        for (i, own) in [(2, Own::Part), (5, Own::FollowUp(3)), (7, Own::Whole(1))] {
+            let mark = Mark {
+                own,
+                tail: false,
+                watched: i == 7,
+            };
+            st.wants.push(&stream::Want::new(
+                i,
+                10 * i as u64,
+                10 * i as u64 + 1,
+                mark,
+            ));
+        }
+        st.last = [(4, 40, 40), (5, 50, 51), (8, 80, 82)]
+            .into_iter()
+            .collect();
+        let got: Vec<_> = st
+            .into_wants()
+            .map(|w| {
+                (
+                    w.index,
+                    w.line,
+                    w.end_line(),
+                    w.what.own,
+                    w.what.tail,
+                    w.what.watched,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, 20, 21, Own::Part, false, false),
+                (4, 40, 40, Own::Nothing, true, false),
+                (5, 50, 51, Own::FollowUp(3), true, false),
+                (7, 70, 71, Own::Whole(1), false, true),
+                (8, 80, 82, Own::Nothing, true, false),
+            ]
+        );
     }
 
     #[test]
