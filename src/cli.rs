@@ -1090,12 +1090,15 @@ fn cmd_check(a: &CheckArgs, g: Globals) -> Result<i32, Fatal> {
         g.progress && loaded.bytes >= PROGRESS_MIN_BYTES,
         format!("running {}", plural(rules.len(), "rule")),
     );
-    crate::memtrace::at("loaded");
+    // Pass 2's readers, their queues and the marks are gone; the readers' arenas keep the pages:
+    // give them back before the rules allocate on this thread.
+    crate::memory::trim();
+    crate::memory::at("loaded");
     let (analysis, times) = match prepared {
         Some(p) => crate::rules::run_prepared(&rules, &sel, loaded.timeline, p, &profile),
         None => crate::rules::run_timed(&rules, &sel, loaded.timeline, &profile),
     };
-    crate::memtrace::at("judged");
+    crate::memory::at("judged");
     if let Some(sp) = sp {
         sp.finish_and_clear();
     }

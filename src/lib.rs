@@ -15,6 +15,7 @@
 //! | timeline | [`correlate`] | sources → one `Timeline`: dates, anchor pairs, clock offsets, placement, merge, CIDs; records appended to it |
 //! | | [`pipeline`] | the one place where read, parse and correlate meet (in parallel, per input) |
 //! | | [`stream`] | the timeline in two passes: placement from pass 1, events handed on one at a time in pass 2 |
+//! | | [`memory`] | freed memory given back between the passes; resident memory per phase (`DIAG_MEMTRACE`) |
 //! | | [`follow`] | what growing inputs gained since they were read, parsed and handed to `correlate::append` |
 //! | analysis | [`rules`] | `rules/*.toml` over the timeline → findings, linked into incidents |
 //! | | [`lean`] | `check`'s two passes: a sparse timeline of the events a rule can read |
@@ -41,7 +42,7 @@ pub mod intern;
 pub mod parse;
 
 pub mod correlate;
-pub mod memtrace;
+pub mod memory;
 pub mod par;
 pub mod pipeline;
 pub mod stream;

@@ -510,13 +510,16 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     let total = plan.events();
     let templates = templates::merge_streams(&keys, plan.order(), total);
     drop(keys);
-    crate::memtrace::at("templates-merged");
+    crate::memory::at("templates-merged");
     let wants: Vec<Vec<stream::Want<Mark>>> = if follow_ups {
         settle_follow_ups(plan.order(), streams)
     } else {
         streams.into_iter().map(Iterator::collect).collect()
     };
-    crate::memtrace::at("settled");
+    // The packed marks and what settling kept of them are freed: give the pages back before pass
+    // 2's readers allocate in arenas of their own (90 MB at 1 GB).
+    crate::memory::trim();
+    crate::memory::at("settled");
     // Room at once for the records surely held; the rest grow the lists as they come. Reserving
     // for every record read held a third of the peak at 1 GB for records the online rules judge
     // and let go (a list this large grows in place: the allocator remaps its pages, no copy).
@@ -547,7 +550,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         f.take(&plan.timeline, i, ev, want.what);
         Ok(())
     })?;
-    crate::memtrace::at("pass2-read");
+    crate::memory::at("pass2-read");
     drop(wants);
     // The CIDs of the records pass 2 did not read, per source (accounting asks which receivers
     // records that are no send name).
