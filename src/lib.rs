@@ -40,6 +40,7 @@ pub mod entities;
 pub(crate) mod fixtures;
 pub mod intern;
 pub mod parse;
+pub mod varint;
 
 pub mod correlate;
 pub mod memory;

@@ -75,13 +75,18 @@ pub fn stamp(
     (s, i): (usize, usize),
     (axis, dated): (Axis, bool),
 ) {
-    let x = position(positions, s, i);
-    ev.pos = x;
-    ev.ts_quality = quality
+    let q = quality
         .get(s)
         .and_then(|q| q.get(i))
         .copied()
         .unwrap_or(TsQuality::Order);
+    stamp_at(ev, position(positions, s, i), q, (axis, dated));
+}
+
+/// Give an event position `x`, its quality `q` and, on a dated time axis, its time.
+pub fn stamp_at(ev: &mut Event, x: f64, q: TsQuality, (axis, dated): (Axis, bool)) {
+    ev.pos = x;
+    ev.ts_quality = q;
     ev.ts = if axis == Axis::Time && dated {
         ns_to_dt(x)
     } else {

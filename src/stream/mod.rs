@@ -9,18 +9,21 @@
 //! Only files can be read twice: stdin, and more inputs than a thread each can serve, are loaded.
 
 use crate::correlate::cids::{DirectoryBuilder, OwnerTally};
-use crate::correlate::merge::{stamp, Order};
+use crate::correlate::merge::{stamp_at, Order};
 use crate::correlate::pairs::{self, At, Scanner};
 use crate::correlate::placement::Timed;
 use crate::correlate::{self, dates};
 use crate::defs::Registry;
-use crate::model::{Event, RawTime, SourceInfo, Timeline, TsQuality};
+use crate::model::{Event, RawTime, SourceInfo, Timeline};
 use crate::pipeline::{Caps, LoadError, Names, Opened, ParsedInput, Problems};
 use crate::source::{self, Input};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{sync_channel, Receiver};
+
+mod placed;
+pub use placed::{Placed, PlacedOrder, Step};
 
 /// Most inputs read in two passes: pass 2 reads them all at once, a thread and an open file each.
 pub const MAX_INPUTS: usize = 64;
@@ -171,8 +174,8 @@ pub struct Plan {
     pub timeline: Timeline,
     /// What was skipped or mended while reading.
     pub problems: Problems,
-    positions: Vec<Vec<f64>>,
-    quality: Vec<Vec<TsQuality>>,
+    /// Per source, its events' positions and their quality.
+    positions: Vec<Placed>,
     /// Every input that was read, in order.
     inputs: Vec<ReadInput>,
     /// Per source, what a two-pass `check` marked in pass 1 (`None` when nothing was marked).
@@ -182,20 +185,22 @@ pub struct Plan {
 impl Plan {
     /// Events pass 1 read: what pass 2 hands on.
     pub fn events(&self) -> usize {
-        self.positions.iter().map(Vec::len).sum()
+        self.positions.iter().map(Placed::len).sum()
     }
 
     /// Events of the largest stream.
     pub fn largest_stream(&self) -> usize {
-        self.positions.iter().map(Vec::len).max().unwrap_or(0)
+        self.positions.iter().map(Placed::len).max().unwrap_or(0)
     }
 
     /// Every event as (source, index in the source), in timeline order.
-    pub fn order(&self) -> Order<'_> {
-        Order::new(
-            &self.positions,
-            self.positions.iter().map(Vec::len).collect(),
-        )
+    pub fn order(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.placed_order().map(|st| (st.source, st.index))
+    }
+
+    /// Every event with its position and quality, in timeline order.
+    pub fn placed_order(&self) -> PlacedOrder<'_> {
+        PlacedOrder::new(&self.positions)
     }
 }
 
@@ -447,6 +452,19 @@ pub fn plan_marked(
             .map(|a| (a.source, a.index)),
     );
     let rank = ranks(&placed.positions, lens, wanted);
+    // Packed one source at a time, each source's lists freed as it is packed.
+    let positions: Vec<Placed> = placed
+        .positions
+        .into_iter()
+        .zip(
+            placed
+                .quality
+                .into_iter()
+                .chain(std::iter::repeat_with(Vec::new)),
+        )
+        .map(|(p, q)| Placed::new(&p, &q))
+        .collect();
+    crate::memory::at("packed");
     let at = |s: usize, i: usize| rank.get(&(s, i)).copied().unwrap_or(usize::MAX);
     let mut cids = dir.finish(&opts.aliases, at);
     cids.shape = reg.entities.cid_shape.clone();
@@ -471,8 +489,7 @@ pub fn plan_marked(
             sparse: None,
         },
         problems,
-        positions: placed.positions,
-        quality: placed.quality,
+        positions,
         inputs: read,
         marks,
     })
@@ -652,17 +669,11 @@ impl<'p> Readers<'p> {
         }
     }
 
-    /// An event read again, stamped as the loaded timeline stamps the `i`-th event of source `s`.
-    fn stamp(&self, ev: &mut Event, s: usize, i: usize) {
-        ev.source = s;
+    /// An event read again, stamped as the loaded timeline stamps it at its step of the order.
+    fn stamp(&self, ev: &mut Event, step: &Step) {
+        ev.source = step.source;
         let tl = &self.plan.timeline;
-        stamp(
-            ev,
-            &self.plan.positions,
-            &self.plan.quality,
-            (s, i),
-            (tl.axis, tl.dated),
-        );
+        stamp_at(ev, step.pos, step.quality, (tl.axis, tl.dated));
     }
 }
 
@@ -683,14 +694,15 @@ pub fn replay(
 ) -> Result<u64, PassError> {
     std::thread::scope(|scope| -> Result<u64, PassError> {
         let mut readers = Readers::start(scope, reg, plan, None);
-        for (s, i) in plan.order() {
+        for step in plan.placed_order() {
+            let s = step.source;
             let Some(mut ev) = readers.next(s)? else {
                 return Err(PassError::Reread(
                     readers.name(s),
                     "it holds fewer records than in the first pass".into(),
                 ));
             };
-            readers.stamp(&mut ev, s, i);
+            readers.stamp(&mut ev, &step);
             each(&plan.timeline, ev)?;
         }
         // Whatever the inputs still hold came after pass 1 read them.
@@ -775,7 +787,8 @@ pub fn replay_only<T: Sync>(
         let mut readers = Readers::start(scope, reg, plan, Some(&only));
         let mut next = vec![0usize; plan.positions.len()];
         let mut left: usize = wants.iter().map(Vec::len).sum();
-        for (k, (s, i)) in plan.order().enumerate() {
+        for (k, step) in plan.placed_order().enumerate() {
+            let (s, i) = (step.source, step.index);
             if left == 0 {
                 break;
             }
@@ -810,7 +823,7 @@ pub fn replay_only<T: Sync>(
                     }
                 }
             };
-            readers.stamp(&mut ev, s, i);
+            readers.stamp(&mut ev, &step);
             each(k, ev, want)?;
         }
         // Readers stop after the last line wanted; one still sending stops when its channel
