@@ -4,7 +4,8 @@
 //! Pass 1 reads every input as [`pipeline::load`] does but keeps no event: of each only its raw time
 //! (placement needs every one), and what correlation gathers across events (anchor occurrences, the
 //! first mention of each UUID per source, CIDs and names, owner lines). `correlate` then places every
-//! source exactly as it places a loaded timeline. Pass 2 reads the inputs again, one thread each, and
+//! source exactly as it places a loaded timeline, and each source's positions are packed for pass 2
+//! ([`placed`]). Pass 2 reads the inputs again, one thread each, and
 //! hands their events on one at a time in timeline order, stamped as the loaded timeline stamps them.
 //! Only files can be read twice: stdin, and more inputs than a thread each can serve, are loaded.
 
@@ -22,7 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{sync_channel, Receiver};
 
-mod placed;
+pub mod placed;
 pub use placed::{Placed, PlacedOrder, Step};
 
 /// Most inputs read in two passes: pass 2 reads them all at once, a thread and an open file each.
@@ -720,8 +721,9 @@ pub fn replay(
 }
 
 /// A record pass 2 reads: its index in its source, its first and last lines, and what the caller
-/// noted of it. Pass 1 keeps one per record a rule may read (on a service log, most of its records
-/// name a CID): 32 bytes with a small note, not 48.
+/// noted of it: 32 bytes with a small note. Pass 2 takes those it reads as a list; pass 1 marks
+/// most of a service log's records (most name a CID) and keeps them packed
+/// (`lean::packed`, about 4 bytes each).
 #[derive(Debug, Clone)]
 pub struct Want<T> {
     /// First physical line of the record.
