@@ -38,8 +38,7 @@ use crate::stream::{self, PassError, Plan};
 use crate::templates::{self, Templates};
 use std::collections::VecDeque;
 
-mod packed;
-use packed::{Note, Packed};
+use crate::stream::{Note, Packed};
 
 /// How many times `--max-events` a stream may have here. A held timeline costs about 0.6 KB per
 /// event; this one about 0.2 KB per event read on a service log (a quarter of the events held), but
@@ -435,13 +434,13 @@ fn hold_records(at: &mut Vec<usize>, held: &mut Vec<Event>, mut extra: Vec<(usiz
 /// follow-up pattern, the first after each trigger of its rule (the rule asks whether some
 /// follow-up comes after the trigger, within its window, and the first of each source after it is
 /// the nearest there). The others are dropped unless they are among their source's last events.
-/// Takes each source's marks in source order; gives those pass 2 reads.
+/// Takes each source's marks in source order; gives those pass 2 reads, packed.
 fn settle_follow_ups(
     order: impl Iterator<Item = (usize, usize)>,
     streams: Vec<impl Iterator<Item = stream::Want<Mark>>>,
-) -> Vec<Vec<stream::Want<Mark>>> {
+) -> Vec<Packed> {
     let mut streams: Vec<_> = streams.into_iter().map(Iterator::peekable).collect();
-    let mut read: Vec<Vec<stream::Want<Mark>>> = streams.iter().map(|_| Vec::new()).collect();
+    let mut read: Vec<Packed> = streams.iter().map(|_| Packed::default()).collect();
     // Per follow-up pattern (bit), the triggers seen so far; per (source, bit), that count when
     // the source's last match of it was read.
     let mut armed = [0u64; Bits::BITS as usize];
@@ -479,11 +478,13 @@ fn settle_follow_ups(
             }
             _ => {}
         }
-        out.push(w);
+        out.push(&w);
     }
     // Marks the order did not reach (none, unless an input changed between the passes) are kept.
     for (list, out) in streams.into_iter().zip(&mut read) {
-        out.extend(list);
+        for w in list {
+            out.push(&w);
+        }
         out.shrink_to_fit();
     }
     read
@@ -511,7 +512,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     let templates = templates::merge_streams(&keys, plan.order(), total);
     drop(keys);
     crate::memory::at("templates-merged");
-    let wants: Vec<Vec<stream::Want<Mark>>> = if follow_ups {
+    let wants: Vec<Packed> = if follow_ups {
         settle_follow_ups(plan.order(), streams)
     } else {
         streams.into_iter().map(Iterator::collect).collect()
@@ -525,7 +526,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     // and let go (a list this large grows in place: the allocator remaps its pages, no copy).
     let n: usize = wants
         .iter()
-        .flatten()
+        .flat_map(Packed::iter::<Mark>)
         .filter(|w| w.what.surely_held(keep))
         .count();
     let fields = keep.reads_fields.then(|| reg.entities.fields_only());
@@ -806,6 +807,14 @@ mod tests {
         assert_eq!(held, lean);
     }
 
+    /// The held records whose message has `text`.
+    fn held_naming(tl: &Timeline, text: &str) -> Vec<usize> {
+        tl.indexed()
+            .filter(|(_, e)| e.message.contains(text))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Of a source's follow-up matches, pass 2 reads the first after each trigger of their rule
     /// (and its last lines); a line held whole for another reason arms nothing.
     #[test]
@@ -830,7 +839,7 @@ mod tests {
             want(8, Own::FollowUp(1), true),
         ];
         let wants = settle_follow_ups((0..9).map(|i| (0, i)), vec![wants.into_iter()]);
-        let read: Vec<usize> = wants[0].iter().map(|w| w.index).collect();
+        let read: Vec<usize> = wants[0].iter::<Mark>().map(|w| w.index).collect();
         assert_eq!(read, vec![0, 1, 3, 5, 6, 8]);
     }
 
@@ -927,12 +936,11 @@ mod tests {
         let (held, lean, tl) = both(&[("service.log", log)]);
         assert_eq!(held, lean);
         assert!(!held.iter().any(|f| f.starts_with("milestone-not-reached")));
-        let named: Vec<usize> = tl
-            .indexed()
-            .filter(|(_, e)| e.message.contains("2575839661623"))
-            .map(|(i, _)| i)
-            .collect();
-        assert_eq!(named, Vec::<usize>::new(), "judged online, none held");
+        assert_eq!(
+            held_naming(&tl, "2575839661623"),
+            Vec::<usize>::new(),
+            "judged online, none held"
+        );
         // Where the second start has no CID line after it, the rule fires on it, held or not.
         let log = format!(
             "{SITE} Citadel client established\n{}{SITE} Citadel client established\n{}",
@@ -963,12 +971,11 @@ mod tests {
         );
         let (held, lean, tl) = both(&[("service.log", log)]);
         assert_eq!(held, lean);
-        let named: Vec<usize> = tl
-            .indexed()
-            .filter(|(_, e)| e.message.contains("2575839661623"))
-            .map(|(i, _)| i)
-            .collect();
-        assert_eq!(named, Vec::<usize>::new(), "judged online, none held");
+        assert_eq!(
+            held_naming(&tl, "2575839661623"),
+            Vec::<usize>::new(),
+            "judged online, none held"
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{sync_channel, Receiver};
 
+pub mod packed;
 pub mod placed;
+pub use packed::{Note, Packed};
 pub use placed::{Placed, PlacedOrder, Step};
 
 /// Most inputs read in two passes: pass 2 reads them all at once, a thread and an open file each.
@@ -754,14 +756,14 @@ impl<T> Want<T> {
     }
 }
 
-/// Pass 2 over the records `wants` names (per source, in source order): read the inputs again,
+/// Pass 2 over the records `wants` names (per source, packed in source order): read the inputs again,
 /// passing over every other line unread, and hand `each` those events in timeline order, each with
 /// its index in the whole timeline and its want. Returns the number of events of streams pass 1
 /// did not see (an input rewritten between the passes; left out).
-pub fn replay_only<T: Sync>(
+pub fn replay_only<T: Note>(
     reg: &Registry,
     plan: &Plan,
-    wants: &[Vec<Want<T>>],
+    wants: &[Packed],
     mut each: impl FnMut(usize, Event, &Want<T>) -> std::io::Result<()>,
 ) -> Result<u64, PassError> {
     let tl = &plan.timeline;
@@ -772,7 +774,7 @@ pub fn replay_only<T: Sync>(
                 .get(sources.clone())
                 .unwrap_or_default()
                 .iter()
-                .flatten()
+                .flat_map(Packed::iter::<T>)
                 .map(|w| (w.line, w.end_line()))
                 .collect();
             let streams = tl
@@ -787,23 +789,16 @@ pub fn replay_only<T: Sync>(
         .collect();
     std::thread::scope(|scope| -> Result<u64, PassError> {
         let mut readers = Readers::start(scope, reg, plan, Some(&only));
-        let mut next = vec![0usize; plan.positions.len()];
-        let mut left: usize = wants.iter().map(Vec::len).sum();
+        let mut next: Vec<_> = wants.iter().map(|w| w.iter::<T>().peekable()).collect();
+        let mut left: usize = wants.iter().map(Packed::len).sum();
         for (k, step) in plan.placed_order().enumerate() {
             let (s, i) = (step.source, step.index);
             if left == 0 {
                 break;
             }
-            let Some(want) = wants
-                .get(s)
-                .and_then(|w| w.get(next.get(s).copied().unwrap_or(usize::MAX)))
-                .filter(|w| w.index == i)
-            else {
+            let Some(want) = next.get_mut(s).and_then(|w| w.next_if(|w| w.index == i)) else {
                 continue;
             };
-            if let Some(n) = next.get_mut(s) {
-                *n += 1;
-            }
             left -= 1;
             // The stream's next event that begins on the wanted line: the pieces before it (lines
             // of records not wanted, cut off by the lines passed over) are let go.
@@ -826,7 +821,7 @@ pub fn replay_only<T: Sync>(
                 }
             };
             readers.stamp(&mut ev, &step);
-            each(k, ev, want)?;
+            each(k, ev, &want)?;
         }
         // Readers stop after the last line wanted; one still sending stops when its channel
         // closes, as the readers are dropped here.
@@ -839,6 +834,14 @@ mod tests {
     use super::*;
     use crate::pipeline;
     use std::path::{Path, PathBuf};
+
+    /// Each source's wants, packed.
+    fn packed<T: Note + Clone>(wants: &[Vec<Want<T>>]) -> Vec<Packed> {
+        wants
+            .iter()
+            .map(|list| list.iter().cloned().collect())
+            .collect()
+    }
 
     /// The compact time lists give back every time they were given, in every mix of kinds, and stay
     /// compact only while every timed event is of one kind that fits.
@@ -1039,7 +1042,7 @@ mod tests {
                     wants[s].push(Want::new(i, ev.line, ev.end_line, k));
                 }
                 let mut got = 0;
-                replay_only(&reg, &plan, &wants, |k, ev, want| {
+                replay_only(&reg, &plan, &packed(&wants), |k, ev, want: &Want<usize>| {
                     assert_eq!(k, want.what, "{set:?} choice {c}");
                     assert_eq!(
                         format!("{ev:?}"),
@@ -1095,7 +1098,7 @@ mod tests {
                 }
             }
             let mut got = Vec::new();
-            replay_only(&reg, &plan, &wants, |k, ev, want| {
+            replay_only(&reg, &plan, &packed(&wants), |k, ev, want: &Want<usize>| {
                 assert_eq!(k, want.what);
                 got.push(format!("{ev:?}"));
                 Ok(())
@@ -1126,7 +1129,7 @@ mod tests {
             last,
             all[last].line,
             all[last].end_line,
-            (),
+            0usize,
         )]];
         let half: String = seed
             .lines()
@@ -1134,7 +1137,8 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         std::fs::write(&path, half).unwrap();
-        let err = replay_only(&reg, &plan, &wants, |_, _, _| Ok(())).unwrap_err();
+        let err =
+            replay_only(&reg, &plan, &packed(&wants), |_, _, _: &Want<usize>| Ok(())).unwrap_err();
         assert!(err.to_string().contains("svc.log"), "{err}");
     }
 

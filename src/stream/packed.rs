@@ -1,12 +1,12 @@
-//! Pass 1's marks on a stream, packed: a few bytes a record where a [`Want`] takes 32.
+//! The records pass 2 reads of a stream, packed: a few bytes a record where a [`Want`] takes 32.
 //!
 //! Before settling, a service log marks most of its records (any line naming a CID may be an absence
-//! rule's follow-up): 2.3 M marks at 1 GB, 74 MB as `Want`s, the largest part of pass 1's memory.
-//! Marks are written once in source order and read once in the same order, so each is kept as
-//! LEB128 varints of its differences from the mark before (index, first line) and of its extent
-//! and note: usually one byte each.
+//! rule's follow-up): 2.3 M marks at 1 GB, 74 MB as `Want`s, the largest part of pass 1's memory;
+//! after settling, pass 2 reads 700 k of them. Marks are written in source order and read in the
+//! same order, so each is kept as LEB128 varints of its differences from the mark before (index,
+//! first line) and of its extent and note: usually one byte each.
 
-use crate::stream::Want;
+use super::Want;
 use crate::varint::{put, take, unzigzag, zigzag};
 
 /// A note on a marked record that packs into a number and back.
@@ -21,7 +21,6 @@ pub trait Note: Sized {
 #[derive(Debug, Default)]
 pub struct Packed {
     bytes: Vec<u8>,
-    #[cfg(test)]
     len: usize,
     /// The index and first line of the last mark pushed (differences are taken from them).
     last: (u64, u64),
@@ -42,10 +41,7 @@ impl Packed {
         put(&mut self.bytes, w.end_line().saturating_sub(w.line));
         put(&mut self.bytes, w.what.pack());
         self.last = (index, w.line);
-        #[cfg(test)]
-        {
-            self.len += 1;
-        }
+        self.len += 1;
     }
 
     /// Give back the room the bytes were given beyond their length.
@@ -54,9 +50,13 @@ impl Packed {
     }
 
     /// Marks pushed.
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether none was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Bytes the marks take.
@@ -70,22 +70,53 @@ impl Packed {
         let mut at = 0usize;
         let mut last = (0u64, 0u64);
         let bytes = self.bytes;
-        std::iter::from_fn(move || {
-            let di = unzigzag(take(&bytes, &mut at)?);
-            let dl = unzigzag(take(&bytes, &mut at)?);
-            let more = take(&bytes, &mut at)?;
-            let what = T::unpack(take(&bytes, &mut at)?)?;
-            let index = last.0.wrapping_add(di as u64);
-            let line = last.1.wrapping_add(dl as u64);
-            last = (index, line);
-            Some(Want::new(
-                usize::try_from(index).ok()?,
-                line,
-                line.saturating_add(more),
-                what,
-            ))
-        })
+        std::iter::from_fn(move || decode(&bytes, &mut at, &mut last))
     }
+
+    /// The marks, in the order pushed.
+    pub fn iter<T: Note>(&self) -> impl Iterator<Item = Want<T>> + '_ {
+        let mut at = 0usize;
+        let mut last = (0u64, 0u64);
+        std::iter::from_fn(move || decode(&self.bytes, &mut at, &mut last))
+    }
+}
+
+impl<T: Note> FromIterator<Want<T>> for Packed {
+    fn from_iter<I: IntoIterator<Item = Want<T>>>(wants: I) -> Packed {
+        let mut p = Packed::default();
+        for w in wants {
+            p.push(&w);
+        }
+        p.shrink_to_fit();
+        p
+    }
+}
+
+impl Note for usize {
+    fn pack(&self) -> u64 {
+        *self as u64
+    }
+
+    fn unpack(v: u64) -> Option<usize> {
+        usize::try_from(v).ok()
+    }
+}
+
+/// The mark at `*at`, after the one at `last` (index, first line); moves both on.
+fn decode<T: Note>(bytes: &[u8], at: &mut usize, last: &mut (u64, u64)) -> Option<Want<T>> {
+    let di = unzigzag(take(bytes, at)?);
+    let dl = unzigzag(take(bytes, at)?);
+    let more = take(bytes, at)?;
+    let what = T::unpack(take(bytes, at)?)?;
+    let index = last.0.wrapping_add(di as u64);
+    let line = last.1.wrapping_add(dl as u64);
+    *last = (index, line);
+    Some(Want::new(
+        usize::try_from(index).ok()?,
+        line,
+        line.saturating_add(more),
+        what,
+    ))
 }
 
 #[cfg(test)]
