@@ -34,11 +34,9 @@ use crate::model::{CidRef, Event, Level, Timeline};
 use crate::rules::load::{Kind, Rule};
 use crate::rules::online;
 use crate::rules::prefilter::{Bits, Mentions, Need};
-use crate::stream::{self, PassError, Plan};
+use crate::stream::{self, Note, Packed, PassError, Plan};
 use crate::templates::{self, Templates};
 use std::collections::VecDeque;
-
-use crate::stream::{Note, Packed};
 
 /// How many times `--max-events` a stream may have here. A held timeline costs about 0.6 KB per
 /// event; this one about 0.2 KB per event read on a service log (a quarter of the events held), but
@@ -869,6 +867,28 @@ mod tests {
                 at.iter().copied().zip(held.into_iter().map(|e| e.message)).collect();
             proptest::prop_assert_eq!(got, want.into_iter().collect::<Vec<_>>());
         }
+    }
+
+    /// Every note packs into a number and back: each kind, with follow-up bits up to the top one,
+    /// tail and watched.
+    #[test]
+    fn marks_pack_and_come_back() {
+        for own in [
+            Own::Whole(0),
+            Own::Whole(Bits::MAX),
+            Own::Part,
+            Own::FollowUp(1),
+            Own::FollowUp(1 << (Bits::BITS - 1)),
+            Own::Nothing,
+        ] {
+            for (tail, watched) in [(false, false), (true, false), (false, true), (true, true)] {
+                let m = Mark { own, tail, watched };
+                let back = Mark::unpack(m.pack()).unwrap();
+                assert_eq!((back.own, back.tail, back.watched), (own, tail, watched));
+            }
+        }
+        // A number no mark packs to (bits past `Bits`) gives none.
+        assert!(Mark::unpack(u64::MAX).is_none());
     }
 
     /// A stream's marks come back in source order with its tail: a tail event marked for itself
