@@ -5,8 +5,8 @@
 //! (placement needs every one), and what correlation gathers across events (anchor occurrences, the
 //! first mention of each UUID per source, CIDs and names, owner lines). `correlate` then places every
 //! source exactly as it places a loaded timeline, and each source's positions are packed for pass 2
-//! ([`placed`]). Pass 2 reads the inputs again, one thread each, and
-//! hands their events on one at a time in timeline order, stamped as the loaded timeline stamps them.
+//! ([`placed`]). Pass 2 reads the inputs again, one thread each, and hands their events on one at a
+//! time in timeline order, stamped as the loaded timeline stamps them.
 //! Only files can be read twice: stdin, and more inputs than a thread each can serve, are loaded.
 
 use crate::correlate::cids::{DirectoryBuilder, OwnerTally};
