@@ -25,8 +25,10 @@ use std::sync::mpsc::{sync_channel, Receiver};
 
 pub mod packed;
 pub mod placed;
+mod times;
 pub use packed::{Note, Packed};
 pub use placed::{Placed, PlacedOrder, Step};
+use times::Times;
 
 /// Most inputs read in two passes: pass 2 reads them all at once, a thread and an open file each.
 pub const MAX_INPUTS: usize = 64;
@@ -34,116 +36,6 @@ pub const MAX_INPUTS: usize = 64;
 /// Whether these inputs can be read twice: files only (stdin cannot), and not too many of them.
 pub fn can_stream(inputs: &[Input]) -> bool {
     !inputs.is_empty() && inputs.len() <= MAX_INPUTS && inputs.iter().all(|i| i.path.is_some())
-}
-
-/// One source's raw times, all placement needs of its events. A source whose timed events all carry
-/// a full instant, or all a time of day, keeps 8 bytes per event where `Option<RawTime>` takes 16;
-/// the first event that does not fit turns its list into raw times.
-#[derive(Debug)]
-enum Times {
-    /// Nanoseconds since the epoch, [`NO_TIME`] for an event without a time.
-    Ns(Vec<i64>),
-    /// Seconds since midnight (high 32 bits) and nanoseconds (low 32, a leap second's included).
-    Day(Vec<i64>),
-    /// Anything else.
-    Raw(Vec<Option<RawTime>>),
-}
-
-/// An event without a time, in the compact lists.
-const NO_TIME: i64 = i64::MIN;
-
-impl Default for Times {
-    fn default() -> Times {
-        Times::Ns(Vec::new())
-    }
-}
-
-impl Times {
-    /// An instant as nanoseconds, when it fits and comes back the same.
-    fn ns(x: DateTime<Utc>) -> Option<i64> {
-        x.timestamp_nanos_opt()
-            .filter(|&n| n != NO_TIME && DateTime::from_timestamp_nanos(n) == x)
-    }
-
-    /// A time of day as seconds and nanoseconds.
-    fn day(t: chrono::NaiveTime) -> i64 {
-        use chrono::Timelike;
-        (i64::from(t.num_seconds_from_midnight()) << 32) | i64::from(t.nanosecond())
-    }
-
-    fn decode_ns(n: i64) -> Option<RawTime> {
-        (n != NO_TIME).then(|| RawTime::Instant(DateTime::from_timestamp_nanos(n)))
-    }
-
-    fn decode_day(v: i64) -> Option<RawTime> {
-        if v == NO_TIME {
-            return None;
-        }
-        let (secs, nanos) = ((v >> 32) as u32, (v & 0xffff_ffff) as u32);
-        chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).map(RawTime::TimeOfDay)
-    }
-
-    /// Add the next event's time.
-    fn push(&mut self, t: Option<RawTime>) {
-        match (&mut *self, t) {
-            (Times::Ns(v) | Times::Day(v), None) => return v.push(NO_TIME),
-            (Times::Raw(v), t) => return v.push(t),
-            (Times::Ns(v), Some(RawTime::Instant(x))) => {
-                if let Some(n) = Times::ns(x) {
-                    return v.push(n);
-                }
-            }
-            (Times::Day(v), Some(RawTime::TimeOfDay(x))) => return v.push(Times::day(x)),
-            (Times::Ns(v), Some(RawTime::TimeOfDay(x))) if v.iter().all(|&n| n == NO_TIME) => {
-                let mut v = std::mem::take(v);
-                v.push(Times::day(x));
-                *self = Times::Day(v);
-                return;
-            }
-            _ => {}
-        }
-        let mut raw: Vec<Option<RawTime>> = (0..self.len()).map(|i| self.get(i)).collect();
-        raw.push(t);
-        *self = Times::Raw(raw);
-    }
-
-    /// The `i`-th event's time.
-    fn get(&self, i: usize) -> Option<RawTime> {
-        match self {
-            Times::Ns(v) => v.get(i).copied().and_then(Times::decode_ns),
-            Times::Day(v) => v.get(i).copied().and_then(Times::decode_day),
-            Times::Raw(v) => v.get(i).copied().flatten(),
-        }
-    }
-
-    /// Number of events.
-    fn len(&self) -> usize {
-        match self {
-            Times::Ns(v) | Times::Day(v) => v.len(),
-            Times::Raw(v) => v.len(),
-        }
-    }
-
-    /// Whether the `i`-th event carries a full instant (known without decoding its time).
-    fn exact(&self, i: usize) -> bool {
-        match self {
-            Times::Ns(v) => v.get(i).is_some_and(|&n| n != NO_TIME),
-            Times::Day(_) => false,
-            Times::Raw(v) => matches!(v.get(i), Some(Some(RawTime::Instant(_)))),
-        }
-    }
-
-    /// Every event's time, in order.
-    fn iter(&self) -> impl ExactSizeIterator<Item = Option<RawTime>> + '_ {
-        (0..self.len()).map(|i| self.get(i))
-    }
-
-    fn shrink_to_fit(&mut self) {
-        match self {
-            Times::Ns(v) | Times::Day(v) => v.shrink_to_fit(),
-            Times::Raw(v) => v.shrink_to_fit(),
-        }
-    }
 }
 
 /// After the instants are taken: which events carry a full instant, one byte each.
@@ -440,7 +332,7 @@ pub fn plan_marked(
             dating.work_date,
             dating.tz,
         ));
-        exact.push(Exact((0..t.len()).map(|i| t.exact(i)).collect()));
+        exact.push(Exact(t.exact().collect()));
     }
     crate::memory::at("placing");
     let (axis, placed) = correlate::place_all(&exact, &raw, &pairs, &mut infos);
@@ -843,76 +735,6 @@ mod tests {
             .iter()
             .map(|list| list.iter().cloned().collect())
             .collect()
-    }
-
-    /// The compact time lists give back every time they were given, in every mix of kinds, and stay
-    /// compact only while every timed event is of one kind that fits.
-    #[test]
-    fn compact_times_give_back_what_they_were_given() {
-        use chrono::{NaiveDate, NaiveTime, TimeZone};
-        let at = |y: i32, s: u32| RawTime::Instant(Utc.with_ymd_and_hms(y, 1, 2, 3, 4, s).unwrap());
-        let day = |s: u32, n: u32| {
-            RawTime::TimeOfDay(NaiveTime::from_num_seconds_from_midnight_opt(s, n).unwrap())
-        };
-        let local = RawTime::Local(
-            NaiveDate::from_ymd_opt(2025, 3, 4)
-                .unwrap()
-                .and_hms_opt(5, 6, 7)
-                .unwrap(),
-        );
-        let month_day = RawTime::MonthDay(12, 31, NaiveTime::from_hms_opt(23, 59, 59).unwrap());
-        let cases: Vec<(Vec<Option<RawTime>>, &str)> = vec![
-            (vec![], "ns"),
-            (
-                vec![
-                    None,
-                    Some(at(2025, 1)),
-                    None,
-                    Some(at(1970, 0)),
-                    Some(at(1969, 59)),
-                ],
-                "ns",
-            ),
-            (
-                vec![
-                    None,
-                    None,
-                    Some(day(0, 0)),
-                    None,
-                    Some(day(86_399, 1_999_999_999)),
-                ],
-                "day",
-            ),
-            (vec![Some(at(2025, 1)), Some(day(5, 0))], "raw"),
-            (vec![Some(day(5, 0)), Some(at(2025, 1)), None], "raw"),
-            (vec![None, Some(local), Some(at(2025, 1))], "raw"),
-            (vec![Some(month_day), None], "raw"),
-            // Beyond what 64-bit nanoseconds hold.
-            (
-                vec![Some(at(2025, 1)), Some(at(9999, 1)), Some(at(1000, 1))],
-                "raw",
-            ),
-        ];
-        for (given, kind) in cases {
-            let mut t = Times::default();
-            for x in &given {
-                t.push(*x);
-            }
-            let got: Vec<Option<RawTime>> = t.iter().collect();
-            assert_eq!(got, given);
-            let exact: Vec<bool> = (0..t.len()).map(|i| t.exact(i)).collect();
-            let want: Vec<bool> = given
-                .iter()
-                .map(|r| matches!(r, Some(RawTime::Instant(_))))
-                .collect();
-            assert_eq!(exact, want, "{given:?}");
-            let is = match t {
-                Times::Ns(_) => "ns",
-                Times::Day(_) => "day",
-                Times::Raw(_) => "raw",
-            };
-            assert_eq!(is, kind, "{given:?}");
-        }
     }
 
     fn samples() -> PathBuf {
