@@ -31,6 +31,7 @@
 //! as they do there; `tests/differential.rs` holds the two to the same reports byte for byte.
 
 use crate::model::{CidRef, Event, Level, Timeline};
+use crate::rules::engine::MAX_EVIDENCE;
 use crate::rules::load::{Kind, Rule};
 use crate::rules::online;
 use crate::rules::prefilter::{Bits, Mentions, Need};
@@ -60,6 +61,9 @@ pub struct Keep {
     generic: Vec<(Vec<Level>, Option<regex::Regex>)>,
     /// Whether some rule's expression reads an event's `key=value` fields.
     reads_fields: bool,
+    /// The benign list's regexes, which severity by phase tests every warning and error against;
+    /// `None` when one matches an empty message (then no record is held thin: see [`Thinning`]).
+    benign: Option<Vec<regex::Regex>>,
 }
 
 impl Keep {
@@ -79,6 +83,7 @@ impl Keep {
             online: online.into_iter().cloned().collect(),
             generic,
             reads_fields: rules.iter().any(|r| r.reads_fields()),
+            benign: benign_regexes(&crate::profile::Profile::builtin().unwrap_or_default()),
         })
     }
 
@@ -90,6 +95,50 @@ impl Keep {
                 levels.contains(&level)
                     || (level == Level::Info && words.as_ref().is_some_and(|w| w.is_match(text)))
             })
+    }
+}
+
+/// The benign list's regexes, or `None` when one matches an empty message.
+fn benign_regexes(profile: &crate::profile::Profile) -> Option<Vec<regex::Regex>> {
+    let all: Vec<regex::Regex> = profile.benign.iter().map(|b| b.regex.clone()).collect();
+    (!all.iter().any(|r| r.is_match(""))).then_some(all)
+}
+
+/// Which held records of watched templates are held thin: without their text (message, further
+/// lines, fields, ids), keeping their place, level and CIDs. A storm of one warning is held a
+/// hundred thousand times over for the generic rules, which read of it only its place, level,
+/// template and CIDs, except for the first events of each template in each source: the finding's
+/// example, its evidence (the first [`MAX_EVIDENCE`]) and the benign list's test. Severity by phase
+/// reads every later warning's text, but only to test it against the benign list: a record whose
+/// text the list does not match, and that no pattern of a rule judged on the held timeline matches,
+/// reads the same thin. The first records of each template and source are held whole.
+struct Thinning<'k> {
+    benign: &'k [regex::Regex],
+    templates: &'k Templates,
+    /// Per (template, source): records that could be held thin so far.
+    seen: std::collections::HashMap<(u32, usize), usize>,
+}
+
+impl Thinning<'_> {
+    /// What of the record at timeline index `i`, held whole for `mark`, is held when it can be
+    /// held thin: nothing, or the part of its message a pattern without literals reads.
+    fn thin(&mut self, keep: &Keep, i: usize, ev: &Event, mark: Mark) -> Option<String> {
+        if !mark.watched || mark.tail {
+            return None;
+        }
+        let t = *self.templates.of_event.get(i)?;
+        let part = match keep.held.need(ev) {
+            Need::Nothing => String::new(),
+            Need::Part { text, .. } => text,
+            Need::Whole => return None,
+        };
+        let benign = |text: &str| self.benign.iter().any(|r| r.is_match(text));
+        if benign(&ev.message) || benign(&part) {
+            return None;
+        }
+        let n = self.seen.entry((t, ev.source)).or_insert(0);
+        *n += 1;
+        (*n > MAX_EVIDENCE).then_some(part)
     }
 }
 
@@ -346,6 +395,8 @@ struct Filler<'k> {
     held: Vec<Event>,
     /// Per source, the CIDs of the records read and let go.
     let_go: Vec<std::collections::BTreeSet<u64>>,
+    /// Which records of watched templates are held thin (`None`: none).
+    thinning: Option<Thinning<'k>>,
 }
 
 impl Filler<'_> {
@@ -383,7 +434,13 @@ impl Filler<'_> {
             }
             Some(Some(text)) => strip(&mut ev, text),
             Some(None) => {
-                if let (false, Some(x)) = (extracted, self.extract) {
+                let thin = self
+                    .thinning
+                    .as_mut()
+                    .and_then(|t| t.thin(self.keep, i, &ev, mark));
+                if let Some(part) = thin {
+                    strip(&mut ev, part);
+                } else if let (false, Some(x)) = (extracted, self.extract) {
                     x.apply_shared(&mut ev, &mut self.shared);
                 }
             }
@@ -542,6 +599,11 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         at: Vec::with_capacity(n),
         held: Vec::with_capacity(n),
         let_go: vec![Default::default(); plan.timeline.sources.len()],
+        thinning: keep.benign.as_deref().map(|benign| Thinning {
+            benign,
+            templates: &templates,
+            seen: Default::default(),
+        }),
     };
     let mut light = reg.clone();
     light.entities = reg.entities.for_cids();
@@ -811,6 +873,50 @@ mod tests {
             .filter(|(_, e)| e.message.contains(text))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// A storm of one warning is held whole for its first records only: past the evidence a finding
+    /// shows, its records are held thin (place, level and CIDs, no text), unless the benign list
+    /// names them or a rule's pattern reads them; the findings stay those of a held check.
+    #[test]
+    fn a_storms_records_past_the_evidence_are_held_thin() {
+        let n = 3 * MAX_EVIDENCE;
+        let storm: String = (0..n)
+            .map(|i| {
+                format!(
+                    " WARN citadel: a/d.rs:7: Queue 4581122330019988771 backlog {i} over limit\n"
+                )
+            })
+            .collect();
+        let benign: String = (0..n)
+            .map(|i| {
+                format!("ERROR citadel: a/e.rs:2: error=failed to lookup address information {i}\n")
+            })
+            .collect();
+        let log = format!("{}{storm}{}{benign}{}", filler(20), filler(20), filler(20));
+        let (held, lean, tl) = both(&[("service.log", log)]);
+        assert_eq!(held, lean);
+        assert!(held.iter().any(|f| f.contains("backlog")), "{held:?}");
+        let backlog: Vec<&Event> = tl
+            .events
+            .iter()
+            .filter(|e| e.location.as_deref() == Some("a/d.rs:7"))
+            .collect();
+        assert_eq!(backlog.len(), n, "every record of the storm is held");
+        let whole = backlog
+            .iter()
+            .filter(|e| e.message.contains("backlog"))
+            .count();
+        assert_eq!(whole, MAX_EVIDENCE, "the first ones whole, the rest thin");
+        assert!(
+            backlog.iter().all(|e| !e.cids.is_empty()),
+            "thin ones keep their CIDs"
+        );
+        assert!(backlog[..MAX_EVIDENCE]
+            .iter()
+            .all(|e| e.message.contains("backlog")));
+        // What the benign list names is read whole (severity by phase tests every one).
+        assert_eq!(held_naming(&tl, "lookup address").len(), n);
     }
 
     /// Of a source's follow-up matches, pass 2 reads the first after each trigger of their rule

@@ -13,7 +13,7 @@ use crate::model::{CidRef, Event};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Evidence kept per finding (the count says how many matched in all).
-pub(super) const MAX_EVIDENCE: usize = 25;
+pub const MAX_EVIDENCE: usize = 25;
 
 /// One event matched by one pattern.
 #[derive(Debug, Clone)]
