@@ -1,11 +1,11 @@
 //! Memory between the phases of a run: what a phase freed is given back before the next one
 //! ([`trim`]), and, for measuring, resident memory is printed at each phase ([`at`]): with
 //! `DIAG_MEMTRACE` set, each phase a two-pass `check` passes prints the process's resident and peak
-//! resident memory to stderr; set to a phase's name, the run also ends there (so that `heaptrack`
+//! resident memory to stderr, and the seconds since the first phase; set to a phase's name, the run also ends there (so that `heaptrack`
 //! reports what is live at that point as leaked). Linux only (`/proc/self/status`).
 
 /// Print resident memory at phase `at` when `DIAG_MEMTRACE` is set; end the run there when it
-/// names `at`.
+/// names `at`. The first phase a two-pass check passes is `pass1-start`.
 pub fn at(phase: &str) {
     let Some(want) = std::env::var_os("DIAG_MEMTRACE") else {
         return;
@@ -19,10 +19,13 @@ pub fn at(phase: &str) {
             .trim_end_matches(" kB")
             .to_string()
     };
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let since = START.get_or_init(std::time::Instant::now).elapsed();
     eprintln!(
-        "diag: memtrace {phase}: rss {} kB, peak {} kB",
+        "diag: memtrace {phase}: rss {} kB, peak {} kB, {:.2} s after the first phase",
         kb("VmRSS:"),
-        kb("VmHWM:")
+        kb("VmHWM:"),
+        since.as_secs_f64()
     );
     if want == phase {
         std::process::exit(0);

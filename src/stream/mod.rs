@@ -263,6 +263,7 @@ pub fn plan_marked(
             return Err(LoadError::UnknownFormat(f.to_string()));
         }
     }
+    crate::memory::at("pass1-start");
     let results = crate::par::queue(
         inputs,
         || (for_correlation(reg, keep.is_some()), keep.cloned()),
