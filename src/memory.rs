@@ -32,6 +32,13 @@ pub fn at(phase: &str) {
     }
 }
 
+/// Print a count worth knowing beside the phases (records held, ...) when `DIAG_MEMTRACE` is set.
+pub fn note(what: std::fmt::Arguments) {
+    if std::env::var_os("DIAG_MEMTRACE").is_some() {
+        eprintln!("diag: memtrace {what}");
+    }
+}
+
 /// Hand the memory the allocator keeps free back to the system (glibc keeps what a phase's
 /// threads freed in their arenas; the next phase allocates elsewhere).
 pub fn trim() {

@@ -612,6 +612,15 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         Ok(())
     })?;
     crate::memory::at("pass2-read");
+    crate::memory::note(format_args!(
+        "pass 2 holds {} records, {} of them thin",
+        f.held.len(),
+        f.thinning.as_ref().map_or(0, |t| t
+            .seen
+            .values()
+            .map(|n| n.saturating_sub(MAX_EVIDENCE))
+            .sum::<usize>())
+    ));
     drop(wants);
     // The CIDs of the records pass 2 did not read, per source (accounting asks which receivers
     // records that are no send name).
