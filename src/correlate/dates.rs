@@ -88,6 +88,13 @@ impl Instants {
     pub fn iter(&self) -> impl Iterator<Item = Option<f64>> + '_ {
         self.0.iter().map(|x| (!x.is_nan()).then_some(*x))
     }
+    /// The positions of a source placed by these instants (plus `offset`), untimed events between
+    /// timed ones interpolated, in this list's own room ([`super::placement::interpolate_timed`]).
+    pub fn into_positions(self, len: usize, offset: f64, eps: f64) -> Vec<f64> {
+        let mut v = self.0;
+        super::placement::interpolate_in_place(&mut v, len, offset, eps);
+        v
+    }
     /// Events with a time.
     pub fn timed(&self) -> usize {
         self.0.iter().filter(|x| !x.is_nan()).count()

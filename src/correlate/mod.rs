@@ -63,8 +63,7 @@ pub fn correlate(
         })
         .collect();
     let pairs = pairs::find_pairs(&per_source, defs);
-    let (axis, placed) = place_all(&per_source, &raw, &pairs, &mut infos);
-    drop(raw);
+    let (axis, placed) = place_all(&per_source, raw, &pairs, &mut infos);
     let merged = merge::merge(per_source, placed, axis, dating.dated);
     let new_index = merged.new_index;
     for (s, info) in infos.iter_mut().enumerate() {
@@ -98,7 +97,7 @@ pub fn correlate(
 /// instants) and the anchor pairs; `infos` say how each source was placed.
 pub fn place_all<T: placement::Timed>(
     per_source: &[T],
-    raw: &[dates::Instants],
+    raw: Vec<dates::Instants>,
     pairs: &[pairs::Pair],
     infos: &mut [SourceInfo],
 ) -> (Axis, placement::Placement) {

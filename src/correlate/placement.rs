@@ -74,7 +74,8 @@ impl Side {
 /// Places the sources one by one.
 struct Placer<'a, T: Timed> {
     per_source: &'a [T],
-    raw: &'a [Instants],
+    /// Each source's instants until it is placed: they become its positions.
+    raw: Vec<Instants>,
     axis: Axis,
     /// Small step between events placed only by order.
     eps: f64,
@@ -89,7 +90,7 @@ impl<T: Timed> Placer<'_, T> {
     /// Positions of a source from its own times (plus `offset`); untimed events between timed ones
     /// interpolate.
     fn place_timed(&mut self, s: usize, offset: f64) -> Vec<f64> {
-        let r = &self.raw[s];
+        let r = self.raw.get_mut(s).map(std::mem::take).unwrap_or_default();
         let evs = &self.per_source[s];
         for (i, q) in self.quality[s].iter_mut().enumerate() {
             *q = match (r.get(i), evs.exact(i)) {
@@ -98,7 +99,7 @@ impl<T: Timed> Placer<'_, T> {
                 _ => TsQuality::Inferred,
             };
         }
-        interpolate_timed(evs.count(), r, offset, self.eps)
+        r.into_positions(evs.count(), offset, self.eps)
     }
 
     /// The anchors of unplaced source `s` whose partner is already placed.
@@ -201,7 +202,7 @@ impl<T: Timed> Placer<'_, T> {
 /// Place every source; `infos` get their placement and clock offsets.
 pub fn place<T: Timed>(
     per_source: &[T],
-    raw: &[Instants],
+    raw: Vec<Instants>,
     pairs: &[Pair],
     axis: Axis,
     reference: Option<usize>,
@@ -370,11 +371,18 @@ pub fn interpolate(len: usize, pts: &[(usize, f64)], eps: f64) -> Vec<f64> {
 /// [`interpolate`] with every timed event of `raw` (plus `offset`) as a point, without the list of
 /// points: a timed source has a point per event, and at a gigabyte that list alone was 60 MB.
 pub fn interpolate_timed(len: usize, raw: &Instants, offset: f64, eps: f64) -> Vec<f64> {
-    let mut out = vec![0.0; len];
+    raw.clone().into_positions(len, offset, eps)
+}
+
+/// [`interpolate_timed`] in the instants' own list: each untimed event is written only once the
+/// next timed one is read, so the list becomes the positions without a second list beside it (at
+/// 4 GB the two were 256 MB of the placement's peak).
+pub(super) fn interpolate_in_place(out: &mut Vec<f64>, len: usize, offset: f64, eps: f64) {
+    out.resize(len, f64::NAN);
     // The last point seen: (index, position).
     let mut last: Option<(usize, f64)> = None;
-    for b in 0..len.min(raw.len()) {
-        let Some(xb) = raw.get(b).map(|x| x + offset) else {
+    for b in 0..len {
+        let Some(xb) = out.get(b).filter(|x| !x.is_nan()).map(|x| x + offset) else {
             continue;
         };
         match last {
@@ -409,5 +417,4 @@ pub fn interpolate_timed(len: usize, raw: &Instants, offset: f64, eps: f64) -> V
             out[i] = out[i - 1];
         }
     }
-    out
 }

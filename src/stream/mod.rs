@@ -336,9 +336,8 @@ pub fn plan_marked(
         exact.push(Exact(t.exact().collect()));
     }
     crate::memory::at("placing");
-    let (axis, placed) = correlate::place_all(&exact, &raw, &pairs, &mut infos);
+    let (axis, placed) = correlate::place_all(&exact, raw, &pairs, &mut infos);
     crate::memory::at("placed");
-    drop(raw);
     let lens: Vec<usize> = exact.iter().map(|e| e.0.len()).collect();
     drop(exact);
     // The timeline index of the few events the directory and the anchor links name.
