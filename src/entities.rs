@@ -10,6 +10,55 @@ use std::sync::Arc;
 /// Longest text an extractor looks at in one record (stack traces can be huge and carry no ids).
 const SCAN_LIMIT: usize = 8 * 1024;
 
+/// Most messages a [`Memo`] remembers before it starts again, and the longest it remembers.
+const MEMO_ENTRIES: usize = 1024;
+const MEMO_TEXT: usize = 1024;
+
+/// The entities of messages seen lately, by their text, with the names they share. Logs repeat
+/// lines word for word (a poll lists the same sessions each time, a stress run sends the same
+/// message a thousand times: 60-94 % of the real logs' lines repeat one of the 256 before), and
+/// the extractors are a fifth of a parse: a repeated message takes a copy of what its first
+/// occurrence found. One per thread.
+#[derive(Default)]
+pub struct Memo {
+    seen: std::collections::HashMap<Box<str>, Found>,
+    /// Usernames and field names, shared between the events that name the same one.
+    pub shared: Interner,
+}
+
+/// What the extractors found in one message.
+#[derive(Clone)]
+struct Found {
+    cids: ThinVec<CidRef>,
+    uuids: ThinVec<String>,
+    msgid_prefixes: ThinVec<String>,
+    users: ThinVec<Arc<str>>,
+    names: ThinVec<(Arc<str>, u64)>,
+    fields: ThinVec<(Arc<str>, String)>,
+}
+
+impl Found {
+    fn of(ev: &Event) -> Found {
+        Found {
+            cids: ev.cids.clone(),
+            uuids: ev.uuids.clone(),
+            msgid_prefixes: ev.msgid_prefixes.clone(),
+            users: ev.users.clone(),
+            names: ev.names.clone(),
+            fields: ev.fields.clone(),
+        }
+    }
+
+    fn give(&self, ev: &mut Event) {
+        ev.cids = self.cids.clone();
+        ev.uuids = self.uuids.clone();
+        ev.msgid_prefixes = self.msgid_prefixes.clone();
+        ev.users = self.users.clone();
+        ev.names = self.names.clone();
+        ev.fields = self.fields.clone();
+    }
+}
+
 /// What an owner line names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
@@ -97,6 +146,34 @@ impl Extractors {
     /// Fill an event's entities and fields from its text.
     pub fn apply(&self, ev: &mut Event) {
         self.apply_shared(ev, &mut Interner::default());
+    }
+
+    /// [`Extractors::apply_shared`], remembering what one-line messages gave in `memo`: a message
+    /// seen lately gets what it gave then. Only a record whose text is its message and that carries
+    /// no entities yet (a format's own captures) is remembered: then what it gets depends on its
+    /// text alone.
+    pub fn apply_memo(&self, ev: &mut Event, memo: &mut Memo) {
+        let plain = ev.continuation.is_empty()
+            && ev.message.len() <= MEMO_TEXT
+            && ev.cids.is_empty()
+            && ev.uuids.is_empty()
+            && ev.msgid_prefixes.is_empty()
+            && ev.users.is_empty()
+            && ev.names.is_empty()
+            && ev.fields.is_empty();
+        if !plain {
+            return self.apply_shared(ev, &mut memo.shared);
+        }
+        if let Some(found) = memo.seen.get(ev.message.as_str()) {
+            return found.give(ev);
+        }
+        self.apply_shared(ev, &mut memo.shared);
+        if memo.seen.len() >= MEMO_ENTRIES {
+            // Start again, names too: a long run's memory stays that of its recent lines.
+            memo.seen.clear();
+            memo.shared = Interner::default();
+        }
+        memo.seen.insert(ev.message.as_str().into(), Found::of(ev));
     }
 
     /// [`Extractors::apply`], with usernames and names shared through `shared` (a few distinct
@@ -289,6 +366,49 @@ mod tests {
             found += a.cids.len() + a.uuids.len() + a.names.len() + a.fields.len() + a.users.len();
         }
         assert!(found > 100, "{found} entities compared");
+    }
+
+    /// A memo changes nothing: every corpus line, met again and again among others (some with
+    /// continuation lines, some already carrying a format's captures), gets what extracting it anew
+    /// gives, and the memo stays within its bound as it starts again.
+    #[test]
+    fn a_memo_gives_what_extraction_gives() {
+        let reg = Registry::load(None).unwrap();
+        let x = &reg.entities;
+        let mut lines =
+            crate::parse::record::tests::corpus_lines(&reg, &["user_id=7 cid=4926344781773734389"]);
+        // Enough distinct lines that the memo starts again more than once.
+        lines.extend((0..2 * MEMO_ENTRIES).map(|i| format!("Session {i}0042 cid={i}77 ok")));
+        let (mut memo, mut shared, mut found) = (Memo::default(), Interner::default(), 0);
+        let mut hits = 0;
+        for round in 0..3 {
+            for (i, l) in lines.iter().enumerate() {
+                // Each line again soon after it came, and again a round later.
+                for again in [l, &lines[i.saturating_sub(7)]] {
+                    let mut want = Event {
+                        message: again.clone(),
+                        ..Default::default()
+                    };
+                    match (i + round) % 11 {
+                        0 => {
+                            want.continuation =
+                                thin_vec::thin_vec![lines[(i + 1) % lines.len()].clone()]
+                        }
+                        1 => want.cids = thin_vec::thin_vec![CidRef::Full(99)],
+                        _ => {}
+                    }
+                    let mut got = want.clone();
+                    hits += usize::from(memo.seen.contains_key(again.as_str()));
+                    x.apply_shared(&mut want, &mut shared);
+                    x.apply_memo(&mut got, &mut memo);
+                    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{again:?}");
+                    assert!(memo.seen.len() <= MEMO_ENTRIES);
+                    found += got.cids.len() + got.fields.len();
+                }
+            }
+        }
+        assert!(found > 1000, "{found} entities compared");
+        assert!(hits > lines.len(), "{hits} memo hits");
     }
 
     /// The owner patterns as one set match exactly where one of them does, on every sample line (and

@@ -367,6 +367,7 @@ impl<'r> Opened<'r> {
                 sc.spawn(move || {
                     // Its own copy of the regexes (see `par::queue`).
                     let own = extract.clone();
+                    let mut memo = crate::entities::Memo::default();
                     let mut counts = Vec::new();
                     for batch in rx {
                         for (k, mut evs) in batch {
@@ -374,7 +375,7 @@ impl<'r> Opened<'r> {
                             if stopped.load(Ordering::Relaxed) {
                                 continue;
                             }
-                            crate::parse::record::fill_entities(&own, &mut evs);
+                            crate::parse::record::fill_entities(&own, &mut evs, &mut memo);
                             if !sink(k, evs) {
                                 stopped.store(true, Ordering::Relaxed);
                             }

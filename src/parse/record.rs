@@ -754,7 +754,7 @@ fn extract_entities(extract: &crate::defs::Extractors, streams: &mut [&mut [Even
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 || total < PARALLEL_MIN {
         for s in streams.iter_mut() {
-            fill_entities(extract, s);
+            fill_entities(extract, s, &mut Default::default());
         }
         return;
     }
@@ -765,17 +765,20 @@ fn extract_entities(extract: &crate::defs::Extractors, streams: &mut [&mut [Even
                 // A clone per thread: a `Regex` serves one thread from its fast path and every other
                 // thread through a locked pool (5 % of a 1 GB run went there).
                 let own = extract.clone();
-                scope.spawn(move || fill_entities(&own, chunk));
+                scope.spawn(move || fill_entities(&own, chunk, &mut Default::default()));
             }
         }
     });
 }
 
-/// Entities of a run of events (see [`crate::entities::Extractors::apply_shared`]).
-pub fn fill_entities(extract: &crate::defs::Extractors, evs: &mut [Event]) {
-    let mut shared = crate::intern::Interner::default();
+/// Entities of a run of events (see [`crate::entities::Extractors::apply_memo`]).
+pub fn fill_entities(
+    extract: &crate::defs::Extractors,
+    evs: &mut [Event],
+    memo: &mut crate::entities::Memo,
+) {
     for ev in evs {
-        extract.apply_shared(ev, &mut shared);
+        extract.apply_memo(ev, memo);
     }
 }
 
