@@ -182,17 +182,26 @@ impl Builder {
     }
 }
 
-/// Template keys masked on one thread, with its own copy of the regexes and a cache of call sites.
+/// Template keys masked on one thread, with its own copy of the regexes, a cache of call sites and
+/// a memo of masked messages.
 pub struct Keyer {
     m: Masks,
     sites: HashMap<Arc<str>, String>,
+    /// Masked text of messages seen lately: logs repeat lines word for word (a poll, a stress run's
+    /// sends), and masking is most of a key's cost. Started again when full.
+    masked: HashMap<Box<str>, Box<str>>,
 }
+
+/// Most messages a [`Keyer`] remembers masked, and the longest it remembers.
+const MEMO_ENTRIES: usize = 1024;
+const MEMO_TEXT: usize = 1024;
 
 impl Default for Keyer {
     fn default() -> Keyer {
         Keyer {
             m: masks().clone(),
             sites: HashMap::new(),
+            masked: HashMap::new(),
         }
     }
 }
@@ -200,18 +209,33 @@ impl Default for Keyer {
 impl Keyer {
     /// The template key of an event (as [`key_of`]).
     pub fn key(&mut self, ev: &Event) -> String {
-        let Some(l) = ev.location.as_ref() else {
-            return key_with(&self.m, ev, "");
+        let site = match ev.location.as_ref() {
+            None => "",
+            Some(l) => {
+                if !self.sites.contains_key(l) && self.sites.len() >= MAX_SITES {
+                    // A site past the cache's bound: keyed without being remembered.
+                    return key_with(&self.m, ev, &site_file(l));
+                }
+                self.sites
+                    .entry(Arc::clone(l))
+                    .or_insert_with(|| site_file(l))
+                    .as_str()
+            }
         };
-        if let Some(site) = self.sites.get(l) {
-            return key_with(&self.m, ev, site);
+        let level = ev.level.unwrap_or(Level::Info);
+        let msg = ev.message.as_str();
+        if msg.len() > MEMO_TEXT {
+            return format!("{}|{}|{}", level.as_str(), site, mask_with(&self.m, msg));
         }
-        let site = site_file(l);
-        let key = key_with(&self.m, ev, &site);
-        if self.sites.len() < MAX_SITES {
-            self.sites.insert(Arc::clone(l), site);
+        if !self.masked.contains_key(msg) {
+            if self.masked.len() >= MEMO_ENTRIES {
+                self.masked.clear();
+            }
+            let text = mask_with(&self.m, msg).into_boxed_str();
+            self.masked.insert(msg.into(), text);
         }
-        key
+        let text = self.masked.get(msg).map_or("", |t| &**t);
+        format!("{}|{}|{}", level.as_str(), site, text)
     }
 }
 
@@ -777,6 +801,35 @@ mod tests {
         assert_eq!(a, id_of("error|x.rs|connection not found"));
         assert_ne!(a, id_of("info|x.rs|connection not found"));
         assert_eq!(a.len(), 9);
+    }
+
+    /// A keyer's memo changes no key: each corpus line, met again soon and a round later with
+    /// other levels and sites, gets the key computed anew, past the memo's bound too.
+    #[test]
+    fn a_keyer_gives_the_keys_computed_anew() {
+        let reg = crate::defs::Registry::load(None).unwrap();
+        let mut lines = crate::parse::record::tests::corpus_lines(&reg, &[]);
+        lines.extend((0..2 * MEMO_ENTRIES).map(|i| format!("request {i} failed after {i}0 ms")));
+        lines.push("x".repeat(MEMO_TEXT + 1) + " 42");
+        let mut keyer = Keyer::default();
+        let mut n = 0;
+        for round in 0..3 {
+            for (i, l) in lines.iter().enumerate() {
+                for again in [l, &lines[i.saturating_sub(5)]] {
+                    let ev = Event {
+                        message: again.clone(),
+                        level: [None, Some(Level::Error), Some(Level::Warn)][(i + round) % 3],
+                        location: ((i + round) % 4 == 0)
+                            .then(|| Arc::from(format!("src/f{}.rs:{i}", i % 3))),
+                        ..Default::default()
+                    };
+                    assert_eq!(keyer.key(&ev), key_of(&ev), "{again:?}");
+                    assert!(keyer.masked.len() <= MEMO_ENTRIES);
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 6 * MEMO_ENTRIES, "{n} keys compared");
     }
 
     #[test]
