@@ -4,24 +4,18 @@
 
 pub use crate::defs::Extractors;
 use crate::intern::Interner;
+use crate::memo::Recent;
 use crate::model::{CidRef, Event, ThinVec};
 use std::sync::Arc;
 
 /// Longest text an extractor looks at in one record (stack traces can be huge and carry no ids).
 const SCAN_LIMIT: usize = 8 * 1024;
 
-/// Most messages a [`Memo`] remembers before it starts again, and the longest it remembers.
-const MEMO_ENTRIES: usize = 1024;
-const MEMO_TEXT: usize = 1024;
-
-/// The entities of messages seen lately, by their text, with the names they share. Logs repeat
-/// lines word for word (a poll lists the same sessions each time, a stress run sends the same
-/// message a thousand times: 60-94 % of the real logs' lines repeat one of the 256 before), and
-/// the extractors are a fifth of a parse: a repeated message takes a copy of what its first
-/// occurrence found. One per thread.
+/// The entities of messages seen lately, by their text ([`crate::memo`]), with the names they
+/// share: the extractors are a fifth of a parse. One per thread.
 #[derive(Default)]
 pub struct Memo {
-    seen: std::collections::HashMap<Box<str>, Found>,
+    seen: Recent<Found>,
     /// Usernames and field names, shared between the events that name the same one.
     pub shared: Interner,
 }
@@ -154,7 +148,7 @@ impl Extractors {
     /// text alone.
     pub fn apply_memo(&self, ev: &mut Event, memo: &mut Memo) {
         let plain = ev.continuation.is_empty()
-            && ev.message.len() <= MEMO_TEXT
+            && Recent::<Found>::fits(&ev.message)
             && ev.cids.is_empty()
             && ev.uuids.is_empty()
             && ev.msgid_prefixes.is_empty()
@@ -168,12 +162,10 @@ impl Extractors {
             return found.give(ev);
         }
         self.apply_shared(ev, &mut memo.shared);
-        if memo.seen.len() >= MEMO_ENTRIES {
-            // Start again, names too: a long run's memory stays that of its recent lines.
-            memo.seen.clear();
+        if memo.seen.put(&ev.message, Found::of(ev)) {
+            // Started again: names too, so a long run's memory stays that of its recent lines.
             memo.shared = Interner::default();
         }
-        memo.seen.insert(ev.message.as_str().into(), Found::of(ev));
     }
 
     /// [`Extractors::apply`], with usernames and names shared through `shared` (a few distinct
@@ -378,7 +370,8 @@ mod tests {
         let mut lines =
             crate::parse::record::tests::corpus_lines(&reg, &["user_id=7 cid=4926344781773734389"]);
         // Enough distinct lines that the memo starts again more than once.
-        lines.extend((0..2 * MEMO_ENTRIES).map(|i| format!("Session {i}0042 cid={i}77 ok")));
+        lines
+            .extend((0..2 * crate::memo::ENTRIES).map(|i| format!("Session {i}0042 cid={i}77 ok")));
         let (mut memo, mut shared, mut found) = (Memo::default(), Interner::default(), 0);
         let mut hits = 0;
         for round in 0..3 {
@@ -398,11 +391,11 @@ mod tests {
                         _ => {}
                     }
                     let mut got = want.clone();
-                    hits += usize::from(memo.seen.contains_key(again.as_str()));
+                    hits += usize::from(memo.seen.get(again).is_some());
                     x.apply_shared(&mut want, &mut shared);
                     x.apply_memo(&mut got, &mut memo);
                     assert_eq!(format!("{got:?}"), format!("{want:?}"), "{again:?}");
-                    assert!(memo.seen.len() <= MEMO_ENTRIES);
+                    assert!(memo.seen.len() <= crate::memo::ENTRIES);
                     found += got.cids.len() + got.fields.len();
                 }
             }

@@ -189,19 +189,15 @@ pub struct Keyer {
     sites: HashMap<Arc<str>, String>,
     /// Masked text of messages seen lately: logs repeat lines word for word (a poll, a stress run's
     /// sends), and masking is most of a key's cost. Started again when full.
-    masked: HashMap<Box<str>, Box<str>>,
+    masked: crate::memo::Recent<Box<str>>,
 }
-
-/// Most messages a [`Keyer`] remembers masked, and the longest it remembers.
-const MEMO_ENTRIES: usize = 1024;
-const MEMO_TEXT: usize = 1024;
 
 impl Default for Keyer {
     fn default() -> Keyer {
         Keyer {
             m: masks().clone(),
             sites: HashMap::new(),
-            masked: HashMap::new(),
+            masked: crate::memo::Recent::default(),
         }
     }
 }
@@ -224,18 +220,13 @@ impl Keyer {
         };
         let level = ev.level.unwrap_or(Level::Info);
         let msg = ev.message.as_str();
-        if msg.len() > MEMO_TEXT {
-            return format!("{}|{}|{}", level.as_str(), site, mask_with(&self.m, msg));
+        if let Some(text) = self.masked.get(msg) {
+            return format!("{}|{}|{}", level.as_str(), site, text);
         }
-        if !self.masked.contains_key(msg) {
-            if self.masked.len() >= MEMO_ENTRIES {
-                self.masked.clear();
-            }
-            let text = mask_with(&self.m, msg).into_boxed_str();
-            self.masked.insert(msg.into(), text);
-        }
-        let text = self.masked.get(msg).map_or("", |t| &**t);
-        format!("{}|{}|{}", level.as_str(), site, text)
+        let text = mask_with(&self.m, msg);
+        let key = format!("{}|{}|{}", level.as_str(), site, text);
+        self.masked.put(msg, text.into_boxed_str());
+        key
     }
 }
 
@@ -809,8 +800,10 @@ mod tests {
     fn a_keyer_gives_the_keys_computed_anew() {
         let reg = crate::defs::Registry::load(None).unwrap();
         let mut lines = crate::parse::record::tests::corpus_lines(&reg, &[]);
-        lines.extend((0..2 * MEMO_ENTRIES).map(|i| format!("request {i} failed after {i}0 ms")));
-        lines.push("x".repeat(MEMO_TEXT + 1) + " 42");
+        lines.extend(
+            (0..2 * crate::memo::ENTRIES).map(|i| format!("request {i} failed after {i}0 ms")),
+        );
+        lines.push("x".repeat(crate::memo::TEXT + 1) + " 42");
         let mut keyer = Keyer::default();
         let mut n = 0;
         for round in 0..3 {
@@ -824,12 +817,12 @@ mod tests {
                         ..Default::default()
                     };
                     assert_eq!(keyer.key(&ev), key_of(&ev), "{again:?}");
-                    assert!(keyer.masked.len() <= MEMO_ENTRIES);
+                    assert!(keyer.masked.len() <= crate::memo::ENTRIES);
                     n += 1;
                 }
             }
         }
-        assert!(n > 6 * MEMO_ENTRIES, "{n} keys compared");
+        assert!(n > 6 * crate::memo::ENTRIES, "{n} keys compared");
     }
 
     #[test]

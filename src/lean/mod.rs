@@ -30,6 +30,7 @@
 //! Every index is the one the held timeline gives, so windows, echo merging and causal links decide
 //! as they do there; `tests/differential.rs` holds the two to the same reports byte for byte.
 
+use crate::memo::Recent;
 use crate::model::{CidRef, Event, Level, Timeline};
 use crate::rules::engine::MAX_EVIDENCE;
 use crate::rules::load::{Kind, Rule};
@@ -231,7 +232,70 @@ pub struct StreamMarks {
 pub struct Marker {
     keep: Keep,
     keyer: templates::Keyer,
+    /// What rules can read of messages seen lately ([`crate::memo`]).
+    reads: Recent<Read>,
     streams: Vec<StreamMarks>,
+}
+
+/// What rules can read of a one-line record, as far as it was asked: as a watched template's
+/// record ([`Mentions::arms`]), and as one no generic rule watches.
+#[derive(Debug, Clone, Copy, Default)]
+struct Read {
+    arms: Option<Bits>,
+    unwatched: Option<Own>,
+}
+
+/// What rules can read of an event by itself (`watched`: a generic rule watches its template).
+fn own_anew(keep: &Keep, ev: &Event, watched: bool) -> Own {
+    let whole = || Own::Whole(keep.mentions.arms(ev));
+    if watched {
+        return whole();
+    }
+    match keep.mentions.need(ev) {
+        Need::Whole => whole(),
+        Need::Part {
+            follow_up: None, ..
+        } => Own::Part,
+        Need::Part {
+            follow_up: Some(bits),
+            ..
+        } => Own::FollowUp(bits),
+        Need::Nothing => Own::Nothing,
+    }
+}
+
+/// [`own_anew`], from `reads` when the message was seen lately: a one-line record's answer
+/// depends on its message alone.
+fn own_of(keep: &Keep, reads: &mut Recent<Read>, ev: &Event, watched: bool) -> Own {
+    if !ev.continuation.is_empty() || !Recent::<Read>::fits(&ev.message) {
+        return own_anew(keep, ev, watched);
+    }
+    let known = reads.get(&ev.message).copied().unwrap_or_default();
+    match (watched, known) {
+        (true, Read { arms: Some(a), .. }) => return Own::Whole(a),
+        (
+            false,
+            Read {
+                unwatched: Some(o), ..
+            },
+        ) => return o,
+        _ => {}
+    }
+    let own = own_anew(keep, ev, watched);
+    let mut read = known;
+    if let Own::Whole(a) = own {
+        read.arms = Some(a);
+    }
+    if !watched {
+        read.unwatched = Some(own);
+    }
+    match reads.get_mut(&ev.message) {
+        Some(r) => *r = read,
+        None => {
+            reads.put(&ev.message, read);
+        }
+    }
+    own
 }
 
 impl Marker {
@@ -240,6 +304,7 @@ impl Marker {
         Marker {
             keep: keep.clone(),
             keyer: templates::Keyer::default(),
+            reads: Recent::default(),
             streams: Vec::new(),
         }
     }
@@ -262,23 +327,8 @@ impl Marker {
                 .is_none_or(|(level, text)| self.keep.watches(level, &text));
             st.watched.push(watched);
         }
-        let whole = || Own::Whole(self.keep.mentions.arms(ev));
         let watched = st.watched.get(t as usize).copied().unwrap_or(true);
-        let own = if watched {
-            whole()
-        } else {
-            match self.keep.mentions.need(ev) {
-                Need::Whole => whole(),
-                Need::Part {
-                    follow_up: None, ..
-                } => Own::Part,
-                Need::Part {
-                    follow_up: Some(bits),
-                    ..
-                } => Own::FollowUp(bits),
-                Need::Nothing => Own::Nothing,
-            }
-        };
+        let own = own_of(&self.keep, &mut self.reads, ev, watched);
         if own != Own::Nothing {
             let mark = Mark {
                 own,
@@ -715,6 +765,43 @@ mod tests {
         };
         let found = rules::run_prepared(&all, &sel, lean.timeline, prepared, &profile).0;
         (held, summary(&found), tl)
+    }
+
+    /// The memo of what rules read changes no mark: every corpus line, met again soon and a round
+    /// later, watched and not, some with continuation lines, gets what deciding it anew gives.
+    #[test]
+    fn a_marker_memo_gives_the_marks_decided_anew() {
+        let reg = Registry::load(None).unwrap();
+        let all = rules::load::load_rules(None).unwrap();
+        let active: Vec<&Rule> = all.iter().collect();
+        let keep = Keep::for_rules(&active).unwrap();
+        let mut lines = crate::parse::record::tests::corpus_lines(&reg, &[]);
+        lines.extend((0..2 * crate::memo::ENTRIES).map(|i| format!("cid={i}0000000000000001")));
+        let mut reads = Recent::default();
+        let (mut n, mut kinds) = (0, std::collections::BTreeSet::new());
+        for round in 0..3 {
+            for (i, l) in lines.iter().enumerate() {
+                for again in [l, &lines[i.saturating_sub(5)]] {
+                    let mut ev = Event {
+                        message: again.clone(),
+                        ..Default::default()
+                    };
+                    if (i + round) % 13 == 0 {
+                        ev.continuation = thin_vec::thin_vec![lines[(i + 1) % lines.len()].clone()];
+                    }
+                    let watched = (i + round) % 3 == 0;
+                    let got = own_of(&keep, &mut reads, &ev, watched);
+                    assert_eq!(got, own_anew(&keep, &ev, watched), "{again:?}");
+                    kinds.insert(format!("{:?}", std::mem::discriminant(&got)));
+                    n += 1;
+                }
+            }
+        }
+        assert!(reads.len() <= crate::memo::ENTRIES);
+        assert!(
+            n > 6 * crate::memo::ENTRIES && kinds.len() >= 3,
+            "{n} {kinds:?}"
+        );
     }
 
     /// Templates keyed per stream in pass 1 and numbered in timeline order are the templates of
