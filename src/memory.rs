@@ -33,9 +33,9 @@ pub fn at(phase: &str) {
 }
 
 /// Print a count worth knowing beside the phases (records held, ...) when `DIAG_MEMTRACE` is set.
-pub fn note(what: std::fmt::Arguments) {
+pub fn note(what: impl FnOnce() -> String) {
     if std::env::var_os("DIAG_MEMTRACE").is_some() {
-        eprintln!("diag: memtrace {what}");
+        eprintln!("diag: memtrace {}", what());
     }
 }
 

@@ -662,15 +662,25 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         Ok(())
     })?;
     crate::memory::at("pass2-read");
-    crate::memory::note(format_args!(
-        "pass 2 holds {} records, {} of them thin",
-        f.held.len(),
-        f.thinning.as_ref().map_or(0, |t| t
-            .seen
-            .values()
-            .map(|n| n.saturating_sub(MAX_EVIDENCE))
-            .sum::<usize>())
-    ));
+    crate::memory::note(|| {
+        let mb = |n: usize| n / 1_000_000;
+        let text = f.held.iter().map(|e| e.message.capacity()).sum();
+        let more = f.held.iter().flat_map(|e| &e.continuation);
+        let more = more
+            .map(|c| c.capacity() + std::mem::size_of::<String>())
+            .sum();
+        let thin = f.thinning.as_ref().map_or(0, |t| {
+            let past = t.seen.values().map(|n| n.saturating_sub(MAX_EVIDENCE));
+            past.sum::<usize>()
+        });
+        format!(
+            "pass 2 holds {} records of {} bytes (messages {} MB, continuations {} MB), {thin} thin",
+            f.held.len(),
+            std::mem::size_of::<Event>(),
+            mb(text),
+            mb(more),
+        )
+    });
     drop(wants);
     // The CIDs of the records pass 2 did not read, per source (accounting asks which receivers
     // records that are no send name).
