@@ -6,6 +6,7 @@ use super::json::json_path;
 use super::prefix::{Peeler, Prefix};
 use super::time::parse_time;
 use crate::defs::{Extractors, Format, JsonPaths, Mode, Registry};
+use crate::memo::Recent;
 use crate::model::{Event, Level, ParseStats, RawTime};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -117,6 +118,22 @@ pub struct LinePrep<'a> {
     // lock of the thread that allocated it).
     shared: crate::intern::Interner,
     peeler: Peeler,
+    // Per start pattern with a head that looks at no text past its match (no `$`, `\b`, `\B`,
+    // `\z`): the groups of the heads seen lately, by the head's text ([`crate::memo`]). A service
+    // log repeats a few hundred heads (level, target, call site) over millions of lines, and
+    // resolving groups is a bounded backtracker's work where one search finds where the head ends.
+    heads: Vec<Option<Recent<Groups>>>,
+    // The groups of the current line's head, reused.
+    slots: Vec<Option<(usize, usize)>>,
+}
+
+/// The byte ranges of a pattern's groups in a line, by group number.
+type Groups = Box<[Option<(usize, usize)>]>;
+
+/// Whether a head pattern's match depends only on the text it matched: no assertion that looks at
+/// the character after it (conservative: an escaped `$` counts too).
+fn head_is_closed(pat: &str) -> bool {
+    !(pat.contains('$') || pat.contains("\\b") || pat.contains("\\B") || pat.contains("\\z"))
 }
 
 impl<'a> LinePrep<'a> {
@@ -135,6 +152,15 @@ impl<'a> LinePrep<'a> {
                 .collect(),
             shared: crate::intern::Interner::default(),
             peeler: Peeler::new(reg),
+            heads: fmt
+                .start
+                .iter()
+                .map(|sp| {
+                    let h = sp.head.as_ref()?;
+                    head_is_closed(h.as_str()).then(Recent::default)
+                })
+                .collect(),
+            slots: Vec::new(),
         }
     }
 
@@ -213,27 +239,64 @@ impl<'a> LinePrep<'a> {
         // The head alone decides a line without line breaks: `.` and `$` of the tail it drops would
         // treat one (`\n`, or `\r` under CRLF mode) differently.
         let plain = memchr::memchr2(b'\n', b'\r', line.as_bytes()).is_none();
-        for (sp, (whole, head)) in fmt.start.iter().zip(self.locs.iter_mut()) {
+        for (k, (sp, (whole, head))) in fmt.start.iter().zip(self.locs.iter_mut()).enumerate() {
             let (re, locs, rest) = match (&sp.head, head) {
                 (Some(h), Some(l)) if plain => (h, l, true),
                 _ => (&sp.regex, whole, false),
             };
-            let Some(m) = re.captures_read(locs, line) else {
-                continue;
+            let memo = match self.heads.get_mut(k) {
+                Some(Some(m)) if rest => Some(m),
+                _ => None,
+            };
+            let end = match memo {
+                Some(memo) => {
+                    let Some(m) = re.find(line) else { continue };
+                    let key = line.get(..m.end()).unwrap_or_default();
+                    match memo.get(key) {
+                        Some(groups) => {
+                            self.slots.clear();
+                            self.slots.extend_from_slice(groups);
+                        }
+                        None => {
+                            let Some(m) = re.captures_read(locs, line) else {
+                                continue;
+                            };
+                            self.slots.clear();
+                            self.slots.extend((0..locs.len()).map(|i| locs.get(i)));
+                            let key = line.get(..m.end()).unwrap_or_default();
+                            memo.put(key, self.slots.clone().into_boxed_slice());
+                        }
+                    }
+                    m.end()
+                }
+                None => {
+                    let Some(m) = re.captures_read(locs, line) else {
+                        continue;
+                    };
+                    self.slots.clear();
+                    self.slots.extend((0..locs.len()).map(|i| locs.get(i)));
+                    m.end()
+                }
             };
             let mut ev = Event {
                 level: sp.level,
                 ..Default::default()
             };
             let mut message = if rest {
-                line.get(m.end()..).map(|r| r.trim_end().to_string())
+                line.get(end..).map(|r| r.trim_end().to_string())
             } else {
                 None
             };
             let mut loc = LocationParts::default();
             for (i, name) in re.capture_names().enumerate() {
                 let Some(name) = name else { continue };
-                let Some(v) = locs.get(i).and_then(|(a, b)| line.get(a..b)) else {
+                let Some(v) = self
+                    .slots
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .and_then(|(a, b)| line.get(a..b))
+                else {
                     continue;
                 };
                 match name {
@@ -872,14 +935,13 @@ pub(crate) mod tests {
 
     /// A start pattern's head (the pattern without its trailing message group) gives the same event
     /// as the whole pattern, on every line of the samples (and of the real logs when they are there),
-    /// for every built-in format.
+    /// for every built-in format, also when the head's groups come from the memo of recent heads.
     #[test]
     fn start_heads_parse_like_their_whole_patterns() {
         let reg = Registry::load(None).unwrap();
         let lines = corpus_lines(&reg, &["  INFO citadel: a.rs:1: tail with \r inside\r"]);
         assert!(lines.len() > 1000);
-        let mut with_head = 0;
-        let mut started = 0;
+        let (mut with_head, mut started, mut remembered) = (0, 0, 0);
         for fmt in &reg.formats {
             with_head += fmt.start.iter().filter(|s| s.head.is_some()).count();
             let mut fast = SourceParser::new(fmt, &reg);
@@ -887,21 +949,41 @@ pub(crate) mod tests {
             for l in whole.prep.locs.iter_mut() {
                 l.1 = None;
             }
-            for line in &lines {
-                let a = fast
-                    .prep
-                    .try_start(line)
-                    .map(|(e, w)| (format!("{e:?}"), w));
-                let b = whole
-                    .prep
-                    .try_start(line)
-                    .map(|(e, w)| (format!("{e:?}"), w));
-                started += usize::from(a.is_some());
-                assert_eq!(a, b, "{}: {line:?}", fmt.name);
+            // Each line again a few lines later: the second time its head's groups come from the
+            // memo of heads seen lately.
+            for (i, first) in lines.iter().enumerate() {
+                for line in [first, &lines[i.saturating_sub(3)]] {
+                    let a = fast
+                        .prep
+                        .try_start(line)
+                        .map(|(e, w)| (format!("{e:?}"), w));
+                    let b = whole
+                        .prep
+                        .try_start(line)
+                        .map(|(e, w)| (format!("{e:?}"), w));
+                    started += usize::from(a.is_some());
+                    assert_eq!(a, b, "{}: {line:?}", fmt.name);
+                }
             }
+            remembered += fast
+                .prep
+                .heads
+                .iter()
+                .flatten()
+                .map(Recent::len)
+                .sum::<usize>();
         }
         assert!(with_head >= 10, "{with_head}");
         assert!(started > 1000, "{started}");
+        assert!(remembered > 100, "{remembered} heads remembered");
+    }
+
+    #[test]
+    fn only_heads_that_look_at_nothing_past_their_match_are_remembered() {
+        assert!(head_is_closed(r"^\s*(?P<level>INFO|WARN) (?P<target>\w+): "));
+        for open in [r"^(?P<level>\w+)\b", r"^\w+\B", r"^a ?$", r"^(?m)a$", r"^a\z"] {
+            assert!(!head_is_closed(open), "{open}");
+        }
     }
 
     #[test]
