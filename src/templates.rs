@@ -76,11 +76,97 @@ impl Template {
     }
 }
 
+/// A template number per event: two bytes each while there are at most 65,536 templates (a run has a
+/// few thousand), four past that. One per event of the whole input lives from pass 1 to the rules.
+#[derive(Debug, Clone)]
+pub enum Ids {
+    /// Every number fits 16 bits.
+    Narrow(Vec<u16>),
+    /// Some number does not.
+    Wide(Vec<u32>),
+}
+
+impl Default for Ids {
+    fn default() -> Ids {
+        Ids::Narrow(Vec::new())
+    }
+}
+
+impl PartialEq for Ids {
+    fn eq(&self, other: &Ids) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Ids {
+    /// Room for `n` numbers.
+    pub fn with_capacity(n: usize) -> Ids {
+        Ids::Narrow(Vec::with_capacity(n))
+    }
+
+    /// Add the next event's number (all of them widened the first time one needs it).
+    pub fn push(&mut self, t: u32) {
+        match self {
+            Ids::Narrow(v) => match u16::try_from(t) {
+                Ok(x) => v.push(x),
+                Err(_) => {
+                    let mut w: Vec<u32> = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                    w.extend(v.iter().map(|&x| u32::from(x)));
+                    w.push(t);
+                    *self = Ids::Wide(w);
+                }
+            },
+            Ids::Wide(v) => v.push(t),
+        }
+    }
+
+    /// The number of event `i`.
+    pub fn get(&self, i: usize) -> Option<u32> {
+        match self {
+            Ids::Narrow(v) => v.get(i).map(|&x| u32::from(x)),
+            Ids::Wide(v) => v.get(i).copied(),
+        }
+    }
+
+    /// How many events have one.
+    pub fn len(&self) -> usize {
+        match self {
+            Ids::Narrow(v) => v.len(),
+            Ids::Wide(v) => v.len(),
+        }
+    }
+
+    /// Whether none has.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every event's number, in order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let (narrow, wide) = match self {
+            Ids::Narrow(v) => (Some(v.iter().map(|&x| u32::from(x))), None),
+            Ids::Wide(v) => (None, Some(v.iter().copied())),
+        };
+        narrow
+            .into_iter()
+            .flatten()
+            .chain(wide.into_iter().flatten())
+    }
+
+    /// Give back the room not used.
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Ids::Narrow(v) => v.shrink_to_fit(),
+            Ids::Wide(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
 /// The templates of a timeline: one id per event and the list of templates.
 #[derive(Debug, Clone, Default)]
 pub struct Templates {
     /// For each event, the index of its template in `list`.
-    pub of_event: Vec<u32>,
+    pub of_event: Ids,
     /// Templates in order of first occurrence.
     pub list: Vec<Template>,
 }
@@ -101,7 +187,7 @@ impl Templates {
     pub fn of(&self, event: usize) -> Option<&Template> {
         self.of_event
             .get(event)
-            .and_then(|&t| self.list.get(t as usize))
+            .and_then(|t| self.list.get(t as usize))
     }
 
     /// A template by id.
@@ -131,7 +217,7 @@ impl Builder {
             index: HashMap::new(),
             sites: HashMap::new(),
             out: Templates {
-                of_event: Vec::with_capacity(events),
+                of_event: Ids::with_capacity(events),
                 list: Vec::new(),
             },
             workers,
@@ -239,7 +325,7 @@ pub struct StreamKeys {
     /// Per template of the stream: its key, and the call site with line of its first event.
     keys: Vec<(String, Option<String>)>,
     /// Per event of the stream, its template in `keys`.
-    of_event: Vec<u32>,
+    of_event: Ids,
 }
 
 impl StreamKeys {
@@ -282,7 +368,7 @@ pub fn merge_streams(
     events: usize,
 ) -> Templates {
     let mut out = Templates {
-        of_event: Vec::with_capacity(events),
+        of_event: Ids::with_capacity(events),
         list: Vec::new(),
     };
     let mut index: HashMap<&str, u32> = HashMap::new();
@@ -293,7 +379,7 @@ pub fn merge_streams(
         let Some(stream) = streams.get(s) else {
             continue;
         };
-        let Some(&local) = stream.of_event.get(k) else {
+        let Some(local) = stream.of_event.get(k) else {
             continue;
         };
         let Some(slot) = global.get_mut(s).and_then(|g| g.get_mut(local as usize)) else {
@@ -792,6 +878,36 @@ mod tests {
         assert_eq!(a, id_of("error|x.rs|connection not found"));
         assert_ne!(a, id_of("info|x.rs|connection not found"));
         assert_eq!(a.len(), 9);
+    }
+
+    /// Numbers stay two bytes until one needs more, then every number is kept and widened; lists
+    /// of the same numbers are equal whatever their width.
+    #[test]
+    fn template_numbers_widen_when_one_needs_it() {
+        let mut ids = Ids::with_capacity(4);
+        let want: Vec<u32> = (0..70_000u32).map(|i| (i * 7919) % 70_001).collect();
+        let mut narrow = Ids::default();
+        for (k, &t) in want.iter().enumerate() {
+            ids.push(t);
+            if t <= u32::from(u16::MAX) {
+                narrow.push(t);
+            }
+            assert_eq!(ids.get(k), Some(t));
+            assert_eq!(
+                matches!(ids, Ids::Wide(_)),
+                want[..=k].iter().any(|&x| x > u32::from(u16::MAX))
+            );
+        }
+        assert!(matches!(narrow, Ids::Narrow(_)));
+        assert_eq!(ids.iter().collect::<Vec<_>>(), want);
+        assert_eq!(ids.len(), want.len());
+        assert_eq!(ids.get(want.len()), None);
+        let mut wide = Ids::Wide(Vec::new());
+        for t in narrow.iter() {
+            wide.push(t);
+        }
+        assert_eq!(wide, narrow);
+        assert_ne!(ids, narrow);
     }
 
     /// A keyer's memo changes no key: each corpus line, met again soon and a round later with

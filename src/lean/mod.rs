@@ -127,7 +127,7 @@ impl Thinning<'_> {
         if !mark.watched || mark.tail {
             return None;
         }
-        let t = *self.templates.of_event.get(i)?;
+        let t = self.templates.of_event.get(i)?;
         let part = match keep.held.need(ev) {
             Need::Nothing => String::new(),
             Need::Part { text, .. } => text,

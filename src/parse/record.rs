@@ -980,8 +980,16 @@ pub(crate) mod tests {
 
     #[test]
     fn only_heads_that_look_at_nothing_past_their_match_are_remembered() {
-        assert!(head_is_closed(r"^\s*(?P<level>INFO|WARN) (?P<target>\w+): "));
-        for open in [r"^(?P<level>\w+)\b", r"^\w+\B", r"^a ?$", r"^(?m)a$", r"^a\z"] {
+        assert!(head_is_closed(
+            r"^\s*(?P<level>INFO|WARN) (?P<target>\w+): "
+        ));
+        for open in [
+            r"^(?P<level>\w+)\b",
+            r"^\w+\B",
+            r"^a ?$",
+            r"^(?m)a$",
+            r"^a\z",
+        ] {
             assert!(!head_is_closed(open), "{open}");
         }
     }

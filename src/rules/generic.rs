@@ -49,7 +49,7 @@ fn unexplained_by_template(
     // Decided once per template, not once per event (the tests are regexes and profile lookups).
     let watching: Vec<bool> = cx.templates.list.iter().map(watched).collect();
     let mut out: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
-    for (i, &t) in cx.templates.of_event.iter().enumerate() {
+    for (i, t) in cx.templates.of_event.iter().enumerate() {
         let t = t as usize;
         if !watching.get(t).copied().unwrap_or(false) || cx.explained.contains(&i) {
             continue;
