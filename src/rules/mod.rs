@@ -212,6 +212,7 @@ fn judge_engine(
     let templates = templates.unwrap_or_else(|| crate::templates::Templates::build(timeline));
     let mut explained: std::collections::HashSet<usize> = Default::default();
     let prefilter = prefiltered.then(|| prefilter::Prefilter::build(timeline, &active));
+    crate::memory::at("prefiltered");
     let named: Vec<&Rule> = active.iter().copied().filter(|r| !is_generic(r)).collect();
     let mut online = online;
     let mut judged_online = |r: &Rule| {
@@ -248,6 +249,8 @@ fn judge_engine(
         findings.extend(done.found);
         times.push((r.info.id.clone(), done.secs));
     }
+    crate::memory::at("named");
+    crate::memory::note(|| format!("{} events explained by named findings", explained.len()));
     let cx = generic::Ctx {
         tl: timeline,
         templates: &templates,
@@ -260,6 +263,7 @@ fn judge_engine(
         generic_found.extend(generic::evaluate(r, &cx));
         times.push((r.info.id.clone(), started.elapsed().as_secs_f64()));
     }
+    crate::memory::at("generic");
     // A generic finding whose events a more severe generic finding already holds says nothing new.
     generic_found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut held: std::collections::HashSet<usize> = Default::default();
