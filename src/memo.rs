@@ -39,11 +39,6 @@ impl<V> Recent<V> {
         self.seen.get(text)
     }
 
-    /// What `text` gave, when it was seen lately, to be completed.
-    pub fn get_mut(&mut self, text: &str) -> Option<&mut V> {
-        self.seen.get_mut(text)
-    }
-
     /// Remember what `text` gave (nothing when it does not [`fit`](Recent::fits)). True when the
     /// memo was full and started again before: state shared by the values may be let go too.
     pub fn put(&mut self, text: &str, v: V) -> bool {
@@ -80,10 +75,11 @@ mod tests {
         assert_eq!(m.get("a"), Some(&1));
         assert!(!m.put(&"x".repeat(TEXT + 1), 2), "too long to remember");
         assert_eq!(m.get(&"x".repeat(TEXT + 1)), None);
-        if let Some(v) = m.get_mut("a") {
-            *v = 3;
-        }
-        assert_eq!(m.get("a"), Some(&3));
+        assert!(
+            !m.put("a", 3),
+            "a known message is replaced, not counted again"
+        );
+        assert_eq!((m.get("a"), m.len()), (Some(&3), 1));
         let mut restarts = 0;
         for i in 0..3 * ENTRIES {
             restarts += usize::from(m.put(&i.to_string(), i));

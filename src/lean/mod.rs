@@ -289,12 +289,8 @@ fn own_of(keep: &Keep, reads: &mut Recent<Read>, ev: &Event, watched: bool) -> O
     if !watched {
         read.unwatched = Some(own);
     }
-    match reads.get_mut(&ev.message) {
-        Some(r) => *r = read,
-        None => {
-            reads.put(&ev.message, read);
-        }
-    }
+    // Replaces what was known of it.
+    reads.put(&ev.message, read);
     own
 }
 

@@ -248,34 +248,34 @@ impl<'a> LinePrep<'a> {
                 Some(Some(m)) if rest => Some(m),
                 _ => None,
             };
+            // The groups of the line read into `slots`, and where the match ends.
+            let read = |slots: &mut Vec<Option<(usize, usize)>>,
+                        locs: &mut regex::CaptureLocations| {
+                let m = re.captures_read(locs, line)?;
+                slots.clear();
+                slots.extend((0..locs.len()).map(|i| locs.get(i)));
+                Some(m.end())
+            };
             let end = match memo {
                 Some(memo) => {
                     let Some(m) = re.find(line) else { continue };
                     let key = line.get(..m.end()).unwrap_or_default();
-                    match memo.get(key) {
-                        Some(groups) => {
-                            self.slots.clear();
-                            self.slots.extend_from_slice(groups);
+                    if let Some(groups) = memo.get(key) {
+                        self.slots.clear();
+                        self.slots.extend_from_slice(groups);
+                    } else {
+                        if read(&mut self.slots, locs).is_none() {
+                            continue;
                         }
-                        None => {
-                            let Some(m) = re.captures_read(locs, line) else {
-                                continue;
-                            };
-                            self.slots.clear();
-                            self.slots.extend((0..locs.len()).map(|i| locs.get(i)));
-                            let key = line.get(..m.end()).unwrap_or_default();
-                            memo.put(key, self.slots.clone().into_boxed_slice());
-                        }
+                        memo.put(key, self.slots.clone().into_boxed_slice());
                     }
                     m.end()
                 }
                 None => {
-                    let Some(m) = re.captures_read(locs, line) else {
+                    let Some(end) = read(&mut self.slots, locs) else {
                         continue;
                     };
-                    self.slots.clear();
-                    self.slots.extend((0..locs.len()).map(|i| locs.get(i)));
-                    m.end()
+                    end
                 }
             };
             let mut ev = Event {
