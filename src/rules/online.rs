@@ -12,6 +12,9 @@
 //!   send (which receivers the logs cover).
 //! - Count ([`Count`]): per group its open burst (hits within the window of its first) and the
 //!   closed bursts of enough hits, until a success comes after their last hit.
+//! - Sequence ([`Sequence`]): the head triggers that still claim consequences (a consequence goes
+//!   to the oldest whose window holds it and ends the claims of those before it whose windows do
+//!   not), and the newest head, which absorbs the triggers within its window as echoes.
 //!
 //! A finding's records are kept for its first `MAX_EVIDENCE` hits only, the CIDs of the others
 //! as numbers. The findings are the ones the held engine gives on the whole timeline: the unit
@@ -32,7 +35,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Whether this module judges `rule` online.
 pub fn judges(rule: &Rule) -> bool {
-    matches!(rule.kind, Kind::Absence | Kind::Accounting | Kind::Count)
+    matches!(
+        rule.kind,
+        Kind::Absence | Kind::Accounting | Kind::Count | Kind::Sequence
+    )
 }
 
 /// A rule judged online.
@@ -43,6 +49,8 @@ pub enum Judge<'r> {
     Accounting(Accounting<'r>),
     /// A count rule.
     Count(Count<'r>),
+    /// A sequence rule.
+    Sequence(Sequence<'r>),
 }
 
 impl<'r> Judge<'r> {
@@ -52,6 +60,7 @@ impl<'r> Judge<'r> {
             Kind::Absence => Some(Judge::Absence(Absence::new(rule, axis))),
             Kind::Accounting => Some(Judge::Accounting(Accounting::new(rule))),
             Kind::Count => Some(Judge::Count(Count::new(rule, axis))),
+            Kind::Sequence => Some(Judge::Sequence(Sequence::new(rule, axis))),
             _ => None,
         }
     }
@@ -63,6 +72,7 @@ impl<'r> Judge<'r> {
             Judge::Absence(a) => a.feed(tl, i, ev),
             Judge::Accounting(a) => a.feed(tl, i, ev),
             Judge::Count(c) => c.feed(tl, i, ev),
+            Judge::Sequence(s) => s.feed(tl, i, ev),
         }
     }
 
@@ -73,6 +83,7 @@ impl<'r> Judge<'r> {
             Judge::Absence(a) => a.finish(),
             Judge::Accounting(a) => a.finish(unread),
             Judge::Count(c) => c.finish(),
+            Judge::Sequence(s) => s.finish(),
         }
     }
 }
@@ -392,6 +403,7 @@ enum Found {
     Absence(Vec<Unfollowed>),
     Accounting(Vec<Unsettled>),
     Count(Vec<Burst>),
+    Sequence(Vec<Head>),
 }
 
 /// What a rule judged online found, and every trigger's event.
@@ -429,6 +441,16 @@ impl Judged {
                     let mut records = take(&b.at, &mut b.records);
                     records.extend(b.success.as_mut().and_then(|(i, r)| Some((*i, r.take()?))));
                     records
+                })
+                .collect(),
+            Found::Sequence(heads) => heads
+                .iter_mut()
+                .flat_map(|h| {
+                    let trigger = h.trigger.take().map(|r| (h.at.event, r));
+                    let rest = h.echoes.iter_mut().chain(&mut h.claimed);
+                    let rest: Vec<(usize, Event)> =
+                        rest.filter_map(|(i, r)| Some((*i, r.take()?))).collect();
+                    trigger.into_iter().chain(rest)
                 })
                 .collect(),
         }
@@ -495,6 +517,11 @@ impl Judged {
                     found.extend(told(
                         rule, tl, vals, evidence, extra, b.basis, b.count, cids,
                     ));
+                }
+            }
+            Found::Sequence(heads) => {
+                for h in heads {
+                    found.extend(h.told(rule, tl));
                 }
             }
         }
@@ -804,6 +831,218 @@ impl Burst {
     }
 }
 
+/// A sequence rule's head trigger: the first trigger, or the first outside the window of the head
+/// before it. It absorbs the triggers after it within its window, up to the first outside (echoes
+/// of the same failure), and claims the consequences after it that no earlier head claimed, up to
+/// the first outside its window.
+#[derive(Debug)]
+struct Head {
+    at: Place,
+    /// The first 80 characters of its trigger's message.
+    text: String,
+    /// Its trigger's record, until the timeline takes it.
+    trigger: Option<Event>,
+    /// The trigger and the claimed consequences' values, in timeline order.
+    values: Values,
+    /// The CIDs of its trigger, echoes and consequences, and the full CIDs the trigger and the
+    /// consequences captured.
+    cids: BTreeSet<u64>,
+    /// Consequences claimed, in all and per source.
+    found: usize,
+    per_source: BTreeMap<usize, usize>,
+    /// The first echoes and consequences (what the evidence can show) and their records.
+    echoes: Vec<(usize, Option<Event>)>,
+    claimed: Vec<(usize, Option<Event>)>,
+    /// The basis of the last window measured absorbing a trigger, and claiming a consequence.
+    absorbed_basis: Option<WindowBasis>,
+    claimed_basis: Option<WindowBasis>,
+    /// No consequence outside its window came yet: it still claims.
+    claiming: bool,
+}
+
+impl Head {
+    /// Its finding, told on the timeline that holds its records, as the held engine tells it.
+    fn told(self, rule: &Rule, tl: &Timeline) -> Option<Finding> {
+        let mut per: BTreeMap<String, usize> = BTreeMap::new();
+        for (s, n) in &self.per_source {
+            let label = tl.sources.get(*s).map(|x| x.label.clone());
+            *per.entry(label.unwrap_or_default()).or_default() += n;
+        }
+        let per_text = per
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let role = |event: usize, role: &str| Evidence {
+            event,
+            role: role.into(),
+        };
+        let mut evidence = vec![role(self.at.event, "trigger")];
+        evidence.extend(self.echoes.iter().map(|(e, _)| role(*e, "trigger")));
+        evidence.extend(self.claimed.iter().map(|(e, _)| role(*e, "consequence")));
+        let extra = vec![
+            ("consequences".to_string(), Value::Int(self.found as i128)),
+            ("per_source".to_string(), Value::Str(per_text)),
+            ("trigger".to_string(), Value::Str(self.text)),
+            ("sources".to_string(), Value::Int(per.len() as i128)),
+        ];
+        // The held engine measures its absorbing windows first, then its claiming ones.
+        let basis = self
+            .claimed_basis
+            .or(self.absorbed_basis)
+            .unwrap_or(WindowBasis::None);
+        let vals = self.values.finish(tl, &extra);
+        let cids = self.cids.into_iter().collect();
+        told(rule, tl, vals, evidence, extra, basis, self.found, cids)
+    }
+
+    /// Done: keep only what its evidence shows (the trigger, then echoes, then consequences, the
+    /// first [`MAX_EVIDENCE`] of them), or nothing when it claimed too few consequences.
+    fn settle(mut self, rule: &Rule) -> Option<Head> {
+        if self.found < rule.min_consequences {
+            return None;
+        }
+        let room = MAX_EVIDENCE.saturating_sub(1);
+        self.echoes.truncate(room);
+        self.claimed
+            .truncate(room.saturating_sub(self.echoes.len()));
+        Some(self)
+    }
+}
+
+/// One sequence rule, judged as the records go by: the heads that still claim consequences (the
+/// oldest stop first: a consequence goes to the oldest head whose window holds it, and closes
+/// those before it), and the newest head, which absorbs triggers until one falls outside its
+/// window.
+pub struct Sequence<'r> {
+    rule: &'r Rule,
+    axis: Axis,
+    /// Triggers, then consequences.
+    lists: Lists<'r>,
+    /// Heads in order: those that stopped claiming come first; the last absorbs triggers while
+    /// `absorbing`.
+    open: VecDeque<Head>,
+    absorbing: bool,
+    done: Vec<Head>,
+    /// Every trigger's and consequence's event: what the rule's findings account for.
+    triggered: Vec<usize>,
+}
+
+impl<'r> Sequence<'r> {
+    /// A judge for `rule` (a sequence rule) on a timeline of this axis.
+    pub fn new(rule: &'r Rule, axis: Axis) -> Sequence<'r> {
+        Sequence {
+            rule,
+            axis,
+            lists: Lists::new(&rule.triggers, &rule.consequences),
+            open: VecDeque::new(),
+            absorbing: false,
+            done: Vec::new(),
+            triggered: Vec::new(),
+        }
+    }
+
+    /// The next record, event `i` of `tl`, in timeline order.
+    pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
+        let at = Place::at(i, ev);
+        // A consequence first: one on a trigger's own event is not after it.
+        let c = self.lists.second(tl, i, ev);
+        if let Some(c) = c {
+            self.triggered.push(i);
+            self.consequence(tl, &c, ev, at);
+        }
+        let t = self.lists.first(tl, i, ev);
+        if let Some(t) = t {
+            self.triggered.push(i);
+            self.trigger(tl, &t, ev, at);
+        }
+    }
+
+    fn consequence(&mut self, tl: &Timeline, c: &Hit, ev: &Event, at: Place) {
+        let rule = self.rule;
+        for h in self.open.iter_mut().filter(|h| h.claiming) {
+            let (inside, basis) = within_at(rule, self.axis, h.at, at);
+            h.claimed_basis = Some(basis);
+            if !inside {
+                h.claiming = false;
+                continue;
+            }
+            h.found += 1;
+            *h.per_source.entry(ev.source).or_default() += 1;
+            h.values.add(c, at, ev.source);
+            add_event_cids(rule, tl, &mut h.cids, ev);
+            add_captured(tl, &mut h.cids, c);
+            if h.claimed.len() < MAX_EVIDENCE {
+                h.claimed.push((at.event, Some(ev.clone())));
+            }
+            break;
+        }
+        self.settle(false);
+    }
+
+    fn trigger(&mut self, tl: &Timeline, t: &Hit, ev: &Event, at: Place) {
+        let rule = self.rule;
+        if let Some(h) = self.open.back_mut().filter(|_| self.absorbing) {
+            let (inside, basis) = within_at(rule, self.axis, h.at, at);
+            if inside {
+                h.absorbed_basis = Some(basis);
+                add_event_cids(rule, tl, &mut h.cids, ev);
+                if h.echoes.len() < MAX_EVIDENCE {
+                    h.echoes.push((at.event, Some(ev.clone())));
+                }
+                return;
+            }
+        }
+        let mut head = Head {
+            at,
+            text: ev.message.chars().take(80).collect(),
+            trigger: Some(ev.clone()),
+            values: Values::default(),
+            cids: BTreeSet::new(),
+            found: 0,
+            per_source: BTreeMap::new(),
+            echoes: Vec::new(),
+            claimed: Vec::new(),
+            absorbed_basis: None,
+            claimed_basis: None,
+            claiming: true,
+        };
+        head.values.add(t, at, ev.source);
+        add_event_cids(rule, tl, &mut head.cids, ev);
+        add_captured(tl, &mut head.cids, t);
+        self.absorbing = false;
+        self.settle(false);
+        self.open.push_back(head);
+        self.absorbing = true;
+    }
+
+    /// Settle the heads that nothing later can change (all, at the end): those that stopped
+    /// claiming, unless the last still absorbs.
+    fn settle(&mut self, end: bool) {
+        while let Some(h) = self.open.front() {
+            let absorbs = self.absorbing && self.open.len() == 1;
+            if !end && (h.claiming || absorbs) {
+                break;
+            }
+            let Some(h) = self.open.pop_front() else {
+                break;
+            };
+            self.done.extend(h.settle(self.rule));
+        }
+    }
+
+    /// The end of the records: the heads that claimed enough consequences, in order.
+    fn finish(mut self) -> Judged {
+        self.settle(true);
+        Judged {
+            rule: self.rule.info.id.clone(),
+            secs: 0.0,
+            found: Found::Sequence(self.done),
+            triggered: self.triggered,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -891,6 +1130,17 @@ regex = 'RECV k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
     /// A run of `lines` (source, what, key, j, milliseconds since the previous line) rendered into
     /// timed service logs (`timed`) or untimed console dumps, one per source.
     fn timeline(lines: &[(usize, u8, usize, Option<usize>, u64)], timed: bool) -> Timeline {
+        render(rows(lines), timed)
+    }
+
+    /// [`timeline`] with the first source timed and the others untimed (placed by CIDs).
+    fn mixed_timeline(lines: &[(usize, u8, usize, Option<usize>, u64)]) -> Timeline {
+        render_by(rows(lines), |s| s == 0)
+    }
+
+    /// The messages of a run of `lines` (as [`timeline`] takes them), each with its source and
+    /// milliseconds into the run.
+    fn rows(lines: &[(usize, u8, usize, Option<usize>, u64)]) -> Vec<(usize, u64, String)> {
         let mut rows = Vec::new();
         let mut ms = 0u64;
         for &(s, what, k, j, dt) in lines {
@@ -907,15 +1157,20 @@ regex = 'RECV k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
             let msg = format!("{word} k={}{j} cid={cid}", key_value(k));
             rows.push((s, ms, msg));
         }
-        render(rows, timed)
+        rows
     }
 
     /// Messages (source, milliseconds into the run, text) rendered into timed service logs or
     /// untimed console dumps, one per source, and read into a timeline.
     fn render(rows: Vec<(usize, u64, String)>, timed: bool) -> Timeline {
+        render_by(rows, |_| timed)
+    }
+
+    /// [`render`], with the sources `timed` says timed and the others untimed.
+    fn render_by(rows: Vec<(usize, u64, String)>, timed: impl Fn(usize) -> bool) -> Timeline {
         let mut texts = vec![String::new(); 3];
         for (s, ms, msg) in rows {
-            let line = if timed {
+            let line = if timed(s % 3) {
                 let t = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + ms as i64)
                     .unwrap_or_default();
                 format!(
@@ -1131,6 +1386,77 @@ regex = 'RECV k=(?P<k>\w+)'
             let rule = count(group_by, min_count, window, scope);
             let tl = timeline(&lines, timed);
             same(&rule, &tl)?;
+        }
+    }
+
+    /// A sequence rule of this window, scope and least number of consequences: triggers are the
+    /// runs' sends, consequences their receipts and the sends of keys starting `abc` (a record can
+    /// be both).
+    fn sequence(window: &str, scope: &str, min: usize) -> Rule {
+        let body = format!(
+            r#"scope = "{scope}"
+min_consequences = {min}
+{window}
+title_template = "{{consequences}} after {{first.k}}[ ({{distinct.j}})] in {{per_source}}: {{trigger}}"
+
+[[trigger]]
+regex = 'SEND k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
+[[consequence]]
+regex = 'RECV k=(?P<k>\w+)'
+[[consequence]]
+regex = 'SEND k=(?P<k>abc\w*)'
+
+"#
+        );
+        test_rule("sequence", &body)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Online and held sequence rules give the same findings (heads, echoes, consequences per
+        /// source, window basis, values, evidence, CIDs) and account for the same events.
+        #[test]
+        fn online_sequence_finds_what_the_held_engine_finds(
+            lines in lines(),
+            timed in 0u8..3,
+            window in 0usize..4,
+            scope in any::<bool>(),
+            min in 1usize..4,
+        ) {
+            let window = ["", "window = \"2s\"", "window_events = 4", "window = \"2s\"\nwindow_events = 6"][window];
+            let scope = if scope { "source" } else { "cids" };
+            let rule = sequence(window, scope, min);
+            let tl = match timed {
+                0 => timeline(&lines, false),
+                1 => timeline(&lines, true),
+                _ => mixed_timeline(&lines),
+            };
+            same(&rule, &tl)?;
+        }
+    }
+
+    /// A head with more echoes and consequences than the evidence shows: the evidence is the
+    /// trigger, then echoes, then consequences, cut at [`MAX_EVIDENCE`], and the count is all.
+    #[test]
+    fn a_long_sequence_shows_its_first_records() {
+        for echoes in [3usize, 30] {
+            let mut lines: Vec<(usize, u8, usize, Option<usize>, u64)> = vec![(0, 0, 7, None, 10)];
+            for k in 0..40 {
+                lines.push((k % 3, 4, 8, None, 10));
+                if k < echoes {
+                    lines.push((0, 0, 9, None, 10));
+                }
+            }
+            for timed in [false, true] {
+                let tl = timeline(&lines, timed);
+                let rule = sequence("window_events = 500", "cids", 2);
+                same(&rule, &tl).unwrap();
+                let (found, _) = online(&rule, &tl);
+                assert_eq!(found.len(), 1);
+                assert_eq!(found[0].count, 40);
+                assert_eq!(found[0].evidence.len(), MAX_EVIDENCE);
+            }
         }
     }
 }
