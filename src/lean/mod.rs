@@ -18,14 +18,15 @@
 //!   such match of a source after each trigger of its rule (see [`Need::Part`]), which is settled
 //!   in timeline order between the passes ([`settle_follow_ups`]).
 //!
-//! Absence, accounting, count and sequence rules are judged online ([`online`]): pass 2 feeds them
-//! every record it reads, in timeline order, and they keep only what a later record can still
-//! change (open trigger groups; per sender and receiver the message ids and the sends' values; open
-//! bursts and those waiting for a success; the heads of sequences still claiming consequences) and
-//! the records their findings show. A record only they read is let go once they have seen it: on a
-//! chat those are most of the records rules read (every send, receipt and retry's success, a dead
-//! channel's cascade of failures), which pass 2 held before; a warning or error among them is held
-//! for the generic rules, thin past the first of its template.
+//! Absence, accounting, count, sequence and match rules (those without echoes) are judged online
+//! ([`online`]): pass 2 feeds them every record it reads, in timeline order, and they keep only
+//! what a later record can still change (open trigger groups; per sender and receiver the message
+//! ids and the sends' values; open bursts and those waiting for a success; the heads of sequences
+//! still claiming consequences; per match group its count and values) and the records their
+//! findings show. A record only they read is let go once they have seen it: on a chat those are
+//! most of the records rules read (every send, receipt and retry's success, a dead channel's
+//! cascade of failures, a timeout repeated), which pass 2 held before; a warning or error among
+//! them is held for the generic rules, thin past the first of its template.
 //!
 //! Of the events not held, rules read only the CIDs (`process-vanished`, accounting and severity by
 //! phase ask which CIDs a source names): those are kept per source ([`crate::model::Sparse`]).

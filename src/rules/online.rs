@@ -15,6 +15,7 @@
 //! - Sequence ([`Sequence`]): the head triggers that still claim consequences (a consequence goes
 //!   to the oldest whose window holds it and ends the claims of those before it whose windows do
 //!   not), and the newest head, which absorbs the triggers within its window as echoes.
+//! - Match ([`Match`]), when no pattern marks echoes: per group key its count, values and CIDs.
 //!
 //! A finding's records are kept for its first `MAX_EVIDENCE` hits only, the CIDs of the others
 //! as numbers. The findings are the ones the held engine gives on the whole timeline: the unit
@@ -35,10 +36,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Whether this module judges `rule` online.
 pub fn judges(rule: &Rule) -> bool {
-    matches!(
-        rule.kind,
-        Kind::Absence | Kind::Accounting | Kind::Count | Kind::Sequence
-    )
+    match rule.kind {
+        Kind::Absence | Kind::Accounting | Kind::Count | Kind::Sequence => true,
+        // An echo group joins the group of the hit before it, which interleaves their hits: the
+        // held engine judges rules with echoes.
+        Kind::Match => !rule.patterns.iter().any(|p| p.echo),
+        _ => false,
+    }
 }
 
 /// A rule judged online.
@@ -51,6 +55,8 @@ pub enum Judge<'r> {
     Count(Count<'r>),
     /// A sequence rule.
     Sequence(Sequence<'r>),
+    /// A match rule without echoes.
+    Match(Match<'r>),
 }
 
 impl<'r> Judge<'r> {
@@ -61,6 +67,7 @@ impl<'r> Judge<'r> {
             Kind::Accounting => Some(Judge::Accounting(Accounting::new(rule))),
             Kind::Count => Some(Judge::Count(Count::new(rule, axis))),
             Kind::Sequence => Some(Judge::Sequence(Sequence::new(rule, axis))),
+            Kind::Match if judges(rule) => Some(Judge::Match(Match::new(rule))),
             _ => None,
         }
     }
@@ -73,6 +80,7 @@ impl<'r> Judge<'r> {
             Judge::Accounting(a) => a.feed(tl, i, ev),
             Judge::Count(c) => c.feed(tl, i, ev),
             Judge::Sequence(s) => s.feed(tl, i, ev),
+            Judge::Match(m) => m.feed(tl, i, ev),
         }
     }
 
@@ -84,6 +92,7 @@ impl<'r> Judge<'r> {
             Judge::Accounting(a) => a.finish(unread),
             Judge::Count(c) => c.finish(),
             Judge::Sequence(s) => s.finish(),
+            Judge::Match(m) => m.finish(),
         }
     }
 }
@@ -404,6 +413,7 @@ enum Found {
     Accounting(Vec<Unsettled>),
     Count(Vec<Burst>),
     Sequence(Vec<Head>),
+    Match(Vec<Matches>),
 }
 
 /// What a rule judged online found, and every trigger's event.
@@ -452,6 +462,10 @@ impl Judged {
                         rest.filter_map(|(i, r)| Some((*i, r.take()?))).collect();
                     trigger.into_iter().chain(rest)
                 })
+                .collect(),
+            Found::Match(groups) => groups
+                .iter_mut()
+                .flat_map(|g| take(&g.at, &mut g.records))
                 .collect(),
         }
     }
@@ -522,6 +536,22 @@ impl Judged {
             Found::Sequence(heads) => {
                 for h in heads {
                     found.extend(h.told(rule, tl));
+                }
+            }
+            Found::Match(groups) => {
+                for g in groups {
+                    let evidence =
+                        g.at.iter()
+                            .map(|&event| Evidence {
+                                event,
+                                role: "match".into(),
+                            })
+                            .collect();
+                    let extra = vec![("count".to_string(), Value::Int(g.count as i128))];
+                    let vals = g.values.finish(tl, &extra);
+                    let cids = g.cids.into_iter().collect();
+                    let basis = WindowBasis::None;
+                    found.extend(told(rule, tl, vals, evidence, extra, basis, g.count, cids));
                 }
             }
         }
@@ -1043,6 +1073,84 @@ impl<'r> Sequence<'r> {
     }
 }
 
+/// The hits of a match rule that share a group key, as their finding tells them.
+#[derive(Debug)]
+struct Matches {
+    count: usize,
+    values: Values,
+    /// The CIDs of its hits' records and the full CIDs they captured.
+    cids: BTreeSet<u64>,
+    /// The events of its first [`MAX_EVIDENCE`] hits, and their records until the timeline takes
+    /// them.
+    at: Vec<usize>,
+    records: Vec<Event>,
+}
+
+/// One match rule without echoes, judged as the records go by: per group key its count, values,
+/// CIDs and first records.
+pub struct Match<'r> {
+    rule: &'r Rule,
+    lists: Lists<'r>,
+    /// Groups in the order of their first hits, and where each key's group is.
+    groups: Vec<Matches>,
+    index: HashMap<Vec<String>, usize>,
+    triggered: Vec<usize>,
+}
+
+impl<'r> Match<'r> {
+    /// A judge for `rule` (a match rule whose patterns mark no echoes).
+    pub fn new(rule: &'r Rule) -> Match<'r> {
+        Match {
+            rule,
+            lists: Lists::new(&rule.patterns, &[]),
+            groups: Vec::new(),
+            index: HashMap::new(),
+            triggered: Vec::new(),
+        }
+    }
+
+    /// The next record, event `i` of `tl`, in timeline order.
+    pub fn feed(&mut self, tl: &Timeline, i: usize, ev: &Event) {
+        let Some(h) = self.lists.first(tl, i, ev) else {
+            return;
+        };
+        self.triggered.push(i);
+        let key = engine::group_key_of(self.rule, tl, &h, ev);
+        let next = self.groups.len();
+        let k = *self.index.entry(key).or_insert(next);
+        if k == next {
+            self.groups.push(Matches {
+                count: 0,
+                values: Values::default(),
+                cids: BTreeSet::new(),
+                at: Vec::new(),
+                records: Vec::new(),
+            });
+        }
+        let Some(g) = self.groups.get_mut(k) else {
+            return;
+        };
+        g.count += 1;
+        g.values.add(&h, Place::at(i, ev), ev.source);
+        add_event_cids(self.rule, tl, &mut g.cids, ev);
+        add_captured(tl, &mut g.cids, &h);
+        if g.at.len() < MAX_EVIDENCE {
+            g.at.push(i);
+            g.records.push(ev.clone());
+        }
+    }
+
+    /// The end of the records: every group, in the order of its first hit.
+    fn finish(self) -> Judged {
+        Judged {
+            rule: self.rule.info.id.clone(),
+            secs: 0.0,
+            found: Found::Match(self.groups),
+            triggered: self.triggered,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1458,5 +1566,60 @@ regex = 'SEND k=(?P<k>abc\w*)'
                 assert_eq!(found[0].evidence.len(), MAX_EVIDENCE);
             }
         }
+    }
+
+    /// A match rule grouping by `group_by`, its sends the hits (a second pattern without `j`).
+    fn matching(group_by: &str, scope: &str, when: &str) -> Rule {
+        let body = format!(
+            r#"scope = "{scope}"
+group_by = [{group_by}]
+{when}
+title_template = "{{count}}× {{first.k}}..{{last.k}}[ ({{distinct.j}})][ in {{episodes.k}} episodes] over {{span_s}} s in {{source_label}}"
+
+[[pattern]]
+regex = 'SEND k=(?P<k>\w+) j=(?P<j>\w+)'
+[[pattern]]
+regex = 'SEND k=(?P<k>\w+)'
+
+"#
+        );
+        test_rule("match", &body)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Online and held match rules give the same findings (groups in the order of their first
+        /// hits, their values, evidence, counts, CIDs) and account for the same events.
+        #[test]
+        fn online_match_finds_what_the_held_engine_finds(
+            lines in lines(),
+            timed in 0u8..3,
+            group_by in 0usize..5,
+            scope in any::<bool>(),
+            when in 0usize..2,
+        ) {
+            let group_by = ["", "\"source\"", "\"k\"", "\"cid\"", "\"source\", \"masked.k\""][group_by];
+            let scope = if scope { "source" } else { "cids" };
+            let when = ["", "when = \"count >= 3\""][when];
+            let rule = matching(group_by, scope, when);
+            prop_assert!(judges(&rule));
+            let tl = match timed {
+                0 => timeline(&lines, false),
+                1 => timeline(&lines, true),
+                _ => mixed_timeline(&lines),
+            };
+            same(&rule, &tl)?;
+        }
+    }
+
+    /// A match rule that marks echoes is left to the held engine.
+    #[test]
+    fn a_match_rule_with_echoes_is_not_judged_online() {
+        let body = "group_by = [\"k\"]\n\n[[pattern]]\nregex = 'SEND k=(?P<k>\\w+)'\n[[pattern]]\nregex = 'RECV k=(?P<k>\\w+)'\necho = true\n";
+        let rule = test_rule("match", body);
+        assert!(!judges(&rule));
+        assert!(Judge::new(&rule, crate::model::Axis::Time).is_none());
+        assert!(judges(&matching("", "cids", "")));
     }
 }
