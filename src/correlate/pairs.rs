@@ -6,7 +6,7 @@
 use crate::defs::{AnchorDef, Relation};
 use crate::model::{Event, SourceId};
 use regex::Regex;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 /// An event of one source, before the merge: (source, index in that source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,8 +20,8 @@ pub struct At {
 /// A candidate anchor pair between two sources.
 #[derive(Debug, Clone)]
 pub struct Pair {
-    /// Anchor definition name.
-    pub name: String,
+    /// Anchor definition name (shared by every pair of the anchor).
+    pub name: std::sync::Arc<str>,
     /// The earlier (or same-moment) side.
     pub first: At,
     /// The later side.
@@ -63,45 +63,80 @@ impl Pair {
     }
 }
 
-/// Where each side of a pattern anchor occurs: key → event indices, per source, in order.
-type Occurrences = HashMap<(SourceId, Key), Indices>;
-
-/// Event indices of one key in one source, in order. Most keys (a request id) occur once per source:
-/// one index is kept inline, without the allocation a `Vec` of one takes.
-#[derive(Debug, Clone, Default)]
-pub enum Indices {
-    /// None yet.
-    #[default]
-    Empty,
-    /// Exactly one.
-    One(usize),
-    /// Two or more.
-    Many(Vec<usize>),
+/// Where one side of a pattern anchor occurs: every match's source, key and event index, in a
+/// list sorted by source, key and index once the scan ends ([`Occurrences::sort`]). A run names
+/// hundreds of thousands of keys, most once per source: 32 bytes each here, where a hash map of
+/// keys to index lists took about three times that (a third of the first pass's peak at 1 GB).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Occurrences {
+    list: Vec<Occ>,
 }
 
-impl Indices {
-    /// Add the next index.
-    fn push(&mut self, i: usize) {
-        match self {
-            Indices::Empty => *self = Indices::One(i),
-            Indices::One(first) => *self = Indices::Many(vec![*first, i]),
-            Indices::Many(v) => v.push(i),
-        }
+/// One occurrence: its key, and its source and index packed as `source << INDEX_BITS | index`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Occ {
+    key: Key,
+    at: u64,
+}
+
+/// Bits of an occurrence's event index: 2^44 events in a source, 2^20 sources.
+const INDEX_BITS: u32 = 44;
+
+impl Occ {
+    fn source(&self) -> SourceId {
+        (self.at >> INDEX_BITS) as SourceId
     }
 
-    /// The indices, in order.
-    pub fn as_slice(&self) -> &[usize] {
-        match self {
-            Indices::Empty => &[],
-            Indices::One(i) => std::slice::from_ref(i),
-            Indices::Many(v) => v,
-        }
+    fn index(&self) -> usize {
+        (self.at & ((1u64 << INDEX_BITS) - 1)) as usize
     }
 }
 
-impl PartialEq for Indices {
-    fn eq(&self, other: &Indices) -> bool {
-        self.as_slice() == other.as_slice()
+impl Occurrences {
+    /// Note a match of key `key` at event `index` of source `source`. A place past what 64 bits
+    /// pack (over 2^44 events in a source, or 2^20 sources) is left out: no file comes near it.
+    fn push(&mut self, source: SourceId, key: Key, index: usize) {
+        let (Ok(s), Ok(i)) = (u64::try_from(source), u64::try_from(index)) else {
+            return;
+        };
+        if s >> (64 - INDEX_BITS) != 0 || i >> INDEX_BITS != 0 {
+            return;
+        }
+        self.list.push(Occ {
+            key,
+            at: (s << INDEX_BITS) | i,
+        });
+    }
+
+    /// Sort by source, key and index (what [`Occurrences::runs`] and [`Occurrences::get`] read),
+    /// and give back the room the list grew into.
+    fn sort(&mut self) {
+        self.list
+            .sort_unstable_by(|a, b| (a.source(), &a.key, a.at).cmp(&(b.source(), &b.key, b.at)));
+        self.list.shrink_to_fit();
+    }
+
+    /// Each source's keys in order, with the indices of the key in the source, in order.
+    fn runs(&self) -> impl Iterator<Item = (SourceId, &Key, &[Occ])> + '_ {
+        self.list
+            .chunk_by(|a, b| a.source() == b.source() && a.key == b.key)
+            .filter_map(|run| run.first().map(|o| (o.source(), &o.key, run)))
+    }
+
+    /// The occurrences of `key` in `source`, in order.
+    fn get(&self, source: SourceId, key: &Key) -> &[Occ] {
+        let start = self
+            .list
+            .partition_point(|o| (o.source(), &o.key) < (source, key));
+        let rest = self.list.get(start..).unwrap_or_default();
+        let n = rest.partition_point(|o| o.source() == source && o.key == *key);
+        rest.get(..n).unwrap_or_default()
+    }
+
+    /// How many occurrences there are.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.list.len()
     }
 }
 
@@ -229,27 +264,60 @@ fn occurrences(
         None => re.is_match(&ev.message),
     };
     let keyed = |re: &Regex, ev: &Event| key_of(def, re, &ev.message);
-    let mut firsts: Occurrences = HashMap::new();
-    let mut seconds: Occurrences = HashMap::new();
+    let mut firsts = Occurrences::default();
+    let mut seconds = Occurrences::default();
     for (s, evs) in per_source.iter().enumerate() {
         for (i, ev) in evs.iter().enumerate() {
             if may(fr, s, i, 0, ev) {
                 if let Some(k) = keyed(fr, ev) {
-                    firsts.entry((s, k)).or_default().push(i);
+                    firsts.push(s, k, i);
                 }
             }
             if may(sr, s, i, 1, ev) {
                 if let Some(k) = keyed(sr, ev) {
-                    seconds.entry((s, k)).or_default().push(i);
+                    seconds.push(s, k, i);
                 }
             }
         }
     }
+    firsts.sort();
+    seconds.sort();
     (firsts, seconds)
 }
 
 /// Per UUID, the first event of each source that names it, in source order.
-pub type UuidFirsts = BTreeMap<Key, Vec<At>>;
+pub type UuidFirsts = BTreeMap<Key, Firsts>;
+
+/// The first events that name one UUID, one per source, in the order met: most UUIDs are named
+/// in one source of an input, kept inline without a list's allocation.
+#[derive(Debug, Clone)]
+pub enum Firsts {
+    /// Named in one source.
+    One(At),
+    /// Named in several.
+    Many(Box<Vec<At>>),
+}
+
+impl Firsts {
+    /// The events, in the order met.
+    pub fn as_slice(&self) -> &[At] {
+        match self {
+            Firsts::One(a) => std::slice::from_ref(a),
+            Firsts::Many(v) => v,
+        }
+    }
+
+    /// Add `at` unless its source has a first already.
+    fn note(&mut self, at: At) {
+        if self.as_slice().iter().any(|x| x.source == at.source) {
+            return;
+        }
+        match self {
+            Firsts::One(a) => *self = Firsts::Many(Box::new(vec![*a, at])),
+            Firsts::Many(v) => v.push(at),
+        }
+    }
+}
 
 /// A UUID, or an anchor's key, as a map key: its 16 bytes when it is a UUID written canonically
 /// (lower-case 8-4-4-4-12 hex, as the built-in extractor and request ids give them), its text
@@ -381,7 +449,7 @@ impl Scanned {
             let mut ats: Vec<At> = Vec::new();
             for (base, it) in &mut iters {
                 if let Some((_, found)) = it.next_if(|(k, _)| **k == least) {
-                    ats.extend(found.iter().map(|a| At {
+                    ats.extend(found.as_slice().iter().map(|a| At {
                         source: a.source + *base,
                         index: a.index,
                     }));
@@ -430,13 +498,9 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
 fn note_uuid(uuids: &mut UuidFirsts, at: At, u: &str) {
     let key = Key::of(u);
     match uuids.get_mut(&key) {
-        Some(e) => {
-            if !e.iter().any(|x| x.source == at.source) {
-                e.push(at);
-            }
-        }
+        Some(e) => e.note(at),
         None => {
-            uuids.insert(key, vec![at]);
+            uuids.insert(key, Firsts::One(at));
         }
     }
 }
@@ -446,6 +510,7 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
     let mut pairs = Vec::new();
     let mut covered: HashSet<At> = HashSet::new();
     for (nth, def) in ordered.iter().enumerate() {
+        let name: std::sync::Arc<str> = def.name.as_str().into();
         if def.shared_uuid {
             covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first, p.second]));
             for occ in scanned.uuid_firsts() {
@@ -454,7 +519,7 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
                         continue;
                     }
                     pairs.push(Pair {
-                        name: def.name.clone(),
+                        name: name.clone(),
                         first: occ[0],
                         second: occ[w],
                         relation: def.relation,
@@ -469,28 +534,22 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
             let (firsts, seconds) = f.occurrences.get(nth)?.as_ref()?;
             Some((if second { seconds } else { firsts }, local))
         };
-        let mut keys: Vec<(SourceId, &Key, &[usize])> = scanned
+        // Parts hold consecutive sources in order, each part's keys sorted by source and key: the
+        // firsts come in (source, key) order without a list of them all.
+        let firsts = scanned
             .parts
             .iter()
             .filter_map(|(base, f)| Some((*base, &f.occurrences.get(nth)?.as_ref()?.0)))
-            .flat_map(|(base, firsts)| {
-                firsts
-                    .iter()
-                    .map(move |((s, k), v)| (s + base, k, v.as_slice()))
-            })
-            .collect();
-        keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (sa, k, fa) in keys {
+            .flat_map(|(base, firsts)| firsts.runs().map(move |(s, k, v)| (s + base, k, v)));
+        for (sa, k, fa) in firsts {
             for sb in 0..sources {
                 if sb == sa {
                     continue;
                 }
-                let Some(sbv) = side(sb, true)
-                    .and_then(|(m, local)| m.get(&(local, k.clone())))
-                    .map(Indices::as_slice)
-                else {
+                let sbv = side(sb, true).map_or(&[][..], |(m, local)| m.get(local, k));
+                if sbv.is_empty() {
                     continue;
-                };
+                }
                 // Unkeyed anchors (a panic and the disconnects after it) pair first with first only.
                 let n = if def.key.is_empty() {
                     1
@@ -499,14 +558,14 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
                 };
                 for j in 0..n {
                     pairs.push(Pair {
-                        name: def.name.clone(),
+                        name: name.clone(),
                         first: At {
                             source: sa,
-                            index: fa[j],
+                            index: fa[j].index(),
                         },
                         second: At {
                             source: sb,
-                            index: sbv[j],
+                            index: sbv[j].index(),
                         },
                         relation: def.relation,
                     });
@@ -591,7 +650,7 @@ impl Scanner {
                     None => re.is_match(&ev.message),
                 };
                 if let Some(k) = may.then(|| key_of(def, re, &ev.message)).flatten() {
-                    into.entry((at.source, k)).or_default().push(at.index);
+                    into.push(at.source, k, at.index);
                 }
             }
             bit += 2;
@@ -613,6 +672,14 @@ impl Scanner {
     pub fn finish(self) -> Scanned {
         let mut parts = vec![(0, self.found)];
         parts.extend(self.absorbed);
+        // Sources in order (a stable sort: an empty scanner that absorbed the others comes first).
+        parts.sort_by_key(|(base, _)| *base);
+        for (_, f) in &mut parts {
+            for (a, b) in f.occurrences.iter_mut().flatten() {
+                a.sort();
+                b.sort();
+            }
+        }
         Scanned { parts }
     }
 }
@@ -691,20 +758,6 @@ mod tests {
         }
     }
 
-    /// Indices keep every index pushed, in order, however many.
-    #[test]
-    fn indices_keep_what_was_pushed() {
-        for n in 0..5usize {
-            let mut x = Indices::default();
-            let want: Vec<usize> = (0..n).map(|i| i * 7 + 3).collect();
-            for &i in &want {
-                x.push(i);
-            }
-            assert_eq!(x.as_slice(), want.as_slice());
-            assert_eq!(matches!(x, Indices::One(_)), n == 1);
-        }
-    }
-
     /// A UUID key gives back its text, is compact exactly when the text is canonical, and keys order
     /// as their texts do, canonical or not.
     #[test]
@@ -777,5 +830,40 @@ mod tests {
             }
         }
         assert!(found > 0, "some anchor sides occur in the samples");
+    }
+
+    proptest::proptest! {
+        /// Sorted occurrences give, per source and key in order, the indices a map of lists
+        /// gives, and each key's indices in a source looked up alone.
+        #[test]
+        fn occurrences_give_what_a_map_of_lists_gives(
+            pushes in proptest::collection::vec((0usize..4, 0usize..6, 0usize..1000), 0..80),
+        ) {
+            let key = |k: usize| Key::of(&format!("k{k}"));
+            let mut occ = Occurrences::default();
+            let mut want: BTreeMap<(SourceId, Key), Vec<usize>> = BTreeMap::new();
+            let mut next = [0usize; 4];
+            for (s, k, step) in pushes {
+                // Each source's events come in order.
+                next[s] += step + 1;
+                occ.push(s, key(k), next[s]);
+                want.entry((s, key(k))).or_default().push(next[s]);
+            }
+            occ.sort();
+            let got: Vec<(SourceId, Key, Vec<usize>)> = occ
+                .runs()
+                .map(|(s, k, run)| (s, k.clone(), run.iter().map(Occ::index).collect()))
+                .collect();
+            let expect: Vec<(SourceId, Key, Vec<usize>)> =
+                want.iter().map(|((s, k), v)| (*s, k.clone(), v.clone())).collect();
+            proptest::prop_assert_eq!(&got, &expect);
+            for s in 0..5 {
+                for k in 0..7 {
+                    let found: Vec<usize> = occ.get(s, &key(k)).iter().map(Occ::index).collect();
+                    let expect = want.get(&(s, key(k))).cloned().unwrap_or_default();
+                    proptest::prop_assert_eq!(found, expect);
+                }
+            }
+        }
     }
 }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 /// A link between two events that record the same moment in two sources.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AnchorLink {
-    /// Anchor definition name.
-    pub name: String,
+    /// Anchor definition name (shared: a run links hundreds of thousands of pairs).
+    pub name: std::sync::Arc<str>,
     /// Event index (in `Timeline::events`) of the first side.
     pub a: usize,
     /// Event index of the second side.
