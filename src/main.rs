@@ -1,5 +1,6 @@
 //! The `diag` binary: a thin front end over the library.
 fn main() {
+    diag::memory::tune();
     // A bug must not end in a raw panic (exit 101, log text printed unfiltered): say what happened,
     // terminal-safe, and exit 2 like any other error that stops a run.
     std::panic::set_hook(Box::new(|info| {
