@@ -6,7 +6,7 @@
 use crate::defs::{AnchorDef, Relation};
 use crate::model::{Event, SourceId};
 use regex::Regex;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// An event of one source, before the merge: (source, index in that source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,78 +65,174 @@ impl Pair {
 
 /// Where one side of a pattern anchor occurs: every match's source, key and event index, in a
 /// list sorted by source, key and index once the scan ends ([`Occurrences::sort`]). A run names
-/// hundreds of thousands of keys, most once per source: 32 bytes each here, where a hash map of
-/// keys to index lists took about three times that (a third of the first pass's peak at 1 GB).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// hundreds of thousands of keys, most once per source: 24 bytes each here (a key that is no
+/// canonical UUID is kept once, by number), where a hash map of keys to index lists took about
+/// four times that (a third of the first pass's peak at 1 GB).
+#[derive(Debug, Clone, Default)]
 pub struct Occurrences {
     list: Vec<Occ>,
+    /// The keys that are no canonical UUID, each once.
+    texts: Vec<Box<str>>,
+    /// Where each is in `texts`, while the scan notes occurrences.
+    numbers: HashMap<Box<str>, u32>,
 }
 
-/// One occurrence: its key, and its source and index packed as `source << INDEX_BITS | index`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One occurrence: its key's 16 bytes (a canonical UUID's, or the number of its text in
+/// [`Occurrences::texts`]), and its source, whether the key is a text, and its event index, packed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Occ {
-    key: Key,
+    key: [u8; 16],
     at: u64,
 }
 
-/// Bits of an occurrence's event index: 2^44 events in a source, 2^20 sources.
-const INDEX_BITS: u32 = 44;
+/// Bits of an occurrence's event index (2^43 events in a source); above them the text bit, then
+/// the source (2^20 sources).
+const INDEX_BITS: u32 = 43;
+const TEXT_BIT: u64 = 1 << INDEX_BITS;
+const SOURCE_SHIFT: u32 = INDEX_BITS + 1;
 
 impl Occ {
     fn source(&self) -> SourceId {
-        (self.at >> INDEX_BITS) as SourceId
+        (self.at >> SOURCE_SHIFT) as SourceId
     }
 
     fn index(&self) -> usize {
-        (self.at & ((1u64 << INDEX_BITS) - 1)) as usize
+        (self.at & (TEXT_BIT - 1)) as usize
+    }
+}
+
+/// A key as an occurrence list holds it: a canonical UUID's bytes, or a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyRef<'a> {
+    Canon(&'a [u8; 16]),
+    Text(&'a str),
+}
+
+impl KeyRef<'_> {
+    /// The key, owned.
+    fn owned(self) -> Key {
+        match self {
+            KeyRef::Canon(b) => Key::Canon(*b),
+            KeyRef::Text(t) => Key::Text(t.into()),
+        }
+    }
+
+    /// Keys order as their texts do (as [`Key`]s do).
+    fn cmp(self, other: KeyRef<'_>) -> std::cmp::Ordering {
+        match (self, other) {
+            (KeyRef::Canon(a), KeyRef::Canon(b)) => a.cmp(b),
+            (KeyRef::Text(a), KeyRef::Text(b)) => a.cmp(b),
+            (a, b) => a.owned().cmp(&b.owned()),
+        }
     }
 }
 
 impl Occurrences {
     /// Note a match of key `key` at event `index` of source `source`. A place past what 64 bits
-    /// pack (over 2^44 events in a source, or 2^20 sources) is left out: no file comes near it.
+    /// pack (over 2^43 events in a source, or 2^20 sources) is left out: no file comes near it.
     fn push(&mut self, source: SourceId, key: Key, index: usize) {
         let (Ok(s), Ok(i)) = (u64::try_from(source), u64::try_from(index)) else {
             return;
         };
-        if s >> (64 - INDEX_BITS) != 0 || i >> INDEX_BITS != 0 {
+        if s >> (64 - SOURCE_SHIFT) != 0 || i >= TEXT_BIT {
             return;
         }
+        let (key, text) = match key {
+            Key::Canon(b) => (b, 0),
+            Key::Text(t) => {
+                let next = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+                let n = match self.numbers.get(&t) {
+                    Some(&n) => n,
+                    None => {
+                        self.texts.push(t.clone());
+                        self.numbers.insert(t, next);
+                        next
+                    }
+                };
+                let mut b = [0u8; 16];
+                b[..4].copy_from_slice(&n.to_le_bytes());
+                (b, TEXT_BIT)
+            }
+        };
         self.list.push(Occ {
             key,
-            at: (s << INDEX_BITS) | i,
+            at: (s << SOURCE_SHIFT) | text | i,
         });
     }
 
-    /// Sort by source, key and index (what [`Occurrences::runs`] and [`Occurrences::get`] read),
-    /// and give back the room the list grew into.
-    fn sort(&mut self) {
-        self.list
-            .sort_unstable_by(|a, b| (a.source(), &a.key, a.at).cmp(&(b.source(), &b.key, b.at)));
-        self.list.shrink_to_fit();
+    /// The key of occurrence `o`.
+    fn key<'a>(texts: &'a [Box<str>], o: &'a Occ) -> KeyRef<'a> {
+        if o.at & TEXT_BIT == 0 {
+            return KeyRef::Canon(&o.key);
+        }
+        let n = u32::from_le_bytes([o.key[0], o.key[1], o.key[2], o.key[3]]);
+        KeyRef::Text(texts.get(n as usize).map_or("", |t| t))
     }
 
-    /// Each source's keys in order, with the indices of the key in the source, in order.
-    fn runs(&self) -> impl Iterator<Item = (SourceId, &Key, &[Occ])> + '_ {
+    /// Sort by source, key and index (what [`Occurrences::runs`] and [`Occurrences::get`] read),
+    /// and give back the room the list grew into and the texts' numbers.
+    fn sort(&mut self) {
+        let texts = &self.texts;
+        self.list.sort_unstable_by(|a, b| {
+            (a.source().cmp(&b.source()))
+                .then_with(|| Occurrences::key(texts, a).cmp(Occurrences::key(texts, b)))
+                .then(a.index().cmp(&b.index()))
+        });
+        self.list.shrink_to_fit();
+        self.numbers = HashMap::new();
+    }
+
+    /// Each source's keys in order, with the occurrences of the key in the source, in order.
+    fn runs(&self) -> impl Iterator<Item = (SourceId, KeyRef<'_>, &[Occ])> + '_ {
         self.list
-            .chunk_by(|a, b| a.source() == b.source() && a.key == b.key)
-            .filter_map(|run| run.first().map(|o| (o.source(), &o.key, run)))
+            .chunk_by(|a, b| {
+                a.source() == b.source() && a.key == b.key && a.at & TEXT_BIT == b.at & TEXT_BIT
+            })
+            .filter_map(|run| {
+                let o = run.first()?;
+                Some((o.source(), Occurrences::key(&self.texts, o), run))
+            })
     }
 
     /// The occurrences of `key` in `source`, in order.
-    fn get(&self, source: SourceId, key: &Key) -> &[Occ] {
-        let start = self
-            .list
-            .partition_point(|o| (o.source(), &o.key) < (source, key));
+    fn get(&self, source: SourceId, key: KeyRef<'_>) -> &[Occ] {
+        let place = |o: &Occ| {
+            o.source()
+                .cmp(&source)
+                .then_with(|| Occurrences::key(&self.texts, o).cmp(key))
+        };
+        let start = self.list.partition_point(|o| place(o).is_lt());
         let rest = self.list.get(start..).unwrap_or_default();
-        let n = rest.partition_point(|o| o.source() == source && o.key == *key);
+        let n = rest.partition_point(|o| place(o).is_eq());
         rest.get(..n).unwrap_or_default()
+    }
+
+    /// Every occurrence as (source, key, index), in the list's order.
+    #[cfg(test)]
+    fn all(&self) -> Vec<(SourceId, Key, usize)> {
+        self.list
+            .iter()
+            .map(|o| {
+                (
+                    o.source(),
+                    Occurrences::key(&self.texts, o).owned(),
+                    o.index(),
+                )
+            })
+            .collect()
     }
 
     /// How many occurrences there are.
     #[cfg(test)]
     fn len(&self) -> usize {
         self.list.len()
+    }
+}
+
+#[cfg(test)]
+impl PartialEq for Occurrences {
+    fn eq(&self, other: &Occurrences) -> bool {
+        self.all() == other.all()
     }
 }
 
@@ -419,6 +515,23 @@ pub struct Scanned {
 }
 
 impl Scanned {
+    /// How many anchor occurrences and UUIDs the scans noted (for `DIAG_MEMTRACE`).
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        let found = self.parts.iter().map(|(_, f)| f);
+        let occ = found
+            .clone()
+            .flat_map(|f| f.occurrences.iter().flatten())
+            .map(|(a, b)| a.list.len() + b.list.len())
+            .sum();
+        let texts = found
+            .clone()
+            .flat_map(|f| f.occurrences.iter().flatten())
+            .flat_map(|(a, b)| a.list.iter().chain(&b.list))
+            .filter(|o| o.at & TEXT_BIT != 0)
+            .count();
+        (occ, texts, found.map(|f| f.uuids.len()).sum())
+    }
+
     /// What one scan of every source found.
     pub fn whole(found: Found) -> Scanned {
         Scanned {
@@ -506,7 +619,7 @@ fn note_uuid(uuids: &mut UuidFirsts, at: At, u: &str) {
 }
 
 /// The pairs of `sources` sources, from what scanning them found.
-pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> Vec<Pair> {
+pub fn pairs_from(ordered: &[&AnchorDef], mut scanned: Scanned, sources: usize) -> Vec<Pair> {
     let mut pairs = Vec::new();
     let mut covered: HashSet<At> = HashSet::new();
     for (nth, def) in ordered.iter().enumerate() {
@@ -570,6 +683,13 @@ pub fn pairs_from(ordered: &[&AnchorDef], scanned: Scanned, sources: usize) -> V
                         relation: def.relation,
                     });
                 }
+            }
+        }
+        // This anchor's occurrences are done with: freed before the next one's pairs are made (at
+        // 4 GB they were most of the first pass's peak, all held at once).
+        for (_, f) in &mut scanned.parts {
+            if let Some(o) = f.occurrences.get_mut(nth) {
+                *o = None;
             }
         }
     }
@@ -839,7 +959,12 @@ mod tests {
         fn occurrences_give_what_a_map_of_lists_gives(
             pushes in proptest::collection::vec((0usize..4, 0usize..6, 0usize..1000), 0..80),
         ) {
-            let key = |k: usize| Key::of(&format!("k{k}"));
+            // Canonical UUIDs (some sorting among texts, some after) and texts.
+            let key = |k: usize| match k % 3 {
+                0 => Key::of(&format!("{k:08x}-0000-4000-8000-000000000000")),
+                1 => Key::of(&format!("{k}")),
+                _ => Key::of(&format!("k{k}")),
+            };
             let mut occ = Occurrences::default();
             let mut want: BTreeMap<(SourceId, Key), Vec<usize>> = BTreeMap::new();
             let mut next = [0usize; 4];
@@ -852,15 +977,20 @@ mod tests {
             occ.sort();
             let got: Vec<(SourceId, Key, Vec<usize>)> = occ
                 .runs()
-                .map(|(s, k, run)| (s, k.clone(), run.iter().map(Occ::index).collect()))
+                .map(|(s, k, run)| (s, k.owned(), run.iter().map(Occ::index).collect()))
                 .collect();
             let expect: Vec<(SourceId, Key, Vec<usize>)> =
                 want.iter().map(|((s, k), v)| (*s, k.clone(), v.clone())).collect();
             proptest::prop_assert_eq!(&got, &expect);
             for s in 0..5 {
                 for k in 0..7 {
-                    let found: Vec<usize> = occ.get(s, &key(k)).iter().map(Occ::index).collect();
-                    let expect = want.get(&(s, key(k))).cloned().unwrap_or_default();
+                    let k = key(k);
+                    let k = match &k {
+                        Key::Canon(b) => KeyRef::Canon(b),
+                        Key::Text(t) => KeyRef::Text(t),
+                    };
+                    let found: Vec<usize> = occ.get(s, k).iter().map(Occ::index).collect();
+                    let expect = want.get(&(s, k.owned())).cloned().unwrap_or_default();
                     proptest::prop_assert_eq!(found, expect);
                 }
             }

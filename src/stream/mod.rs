@@ -323,7 +323,12 @@ pub fn plan_marked(
     }
     // Pairs first: the occurrences they come from are freed before the instants are made.
     let ordered = pairs::ordered(&reg.anchors);
-    let pairs = pairs::pairs_from(&ordered, scanner.finish(), infos.len());
+    let scanned = scanner.finish();
+    crate::memory::note(|| {
+        let (occ, texts, uuids) = scanned.sizes();
+        format!("anchors: {occ} occurrences ({texts} keyed by text), {uuids} UUIDs")
+    });
+    let pairs = pairs::pairs_from(&ordered, scanned, infos.len());
     let dating = dates::settle(earliest, &infos, opts);
     let mut raw = Vec::with_capacity(times.len());
     let mut exact = Vec::with_capacity(times.len());
