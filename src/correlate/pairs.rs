@@ -381,8 +381,104 @@ fn occurrences(
     (firsts, seconds)
 }
 
-/// Per UUID, the first event of each source that names it, in source order.
-pub type UuidFirsts = BTreeMap<Key, Firsts>;
+/// Per UUID, the first event of each source that names it. While a scan notes them, a canonical
+/// UUID's first source and event are kept in a hash map of its 16 bytes (about 37 bytes a UUID,
+/// where a tree of keys to lists took 72: a run names hundreds of thousands); its first events in
+/// other sources, and every other key, in a tree. Once the scan ends ([`UuidFirsts::settle`]), the
+/// map is a list sorted by key.
+#[derive(Debug, Default)]
+pub struct UuidFirsts {
+    canon: HashMap<[u8; 16], u64>,
+    sorted: Vec<([u8; 16], u64)>,
+    more: BTreeMap<Key, Firsts>,
+}
+
+/// An event's place in 64 bits (as [`Occ`] packs it), when it fits.
+fn pack(at: At) -> Option<u64> {
+    let (s, i) = (
+        u64::try_from(at.source).ok()?,
+        u64::try_from(at.index).ok()?,
+    );
+    (s >> (64 - SOURCE_SHIFT) == 0 && i < TEXT_BIT).then_some((s << SOURCE_SHIFT) | i)
+}
+
+/// The place [`pack`] packed.
+fn unpack(v: u64) -> At {
+    At {
+        source: (v >> SOURCE_SHIFT) as SourceId,
+        index: (v & (TEXT_BIT - 1)) as usize,
+    }
+}
+
+impl UuidFirsts {
+    /// Note UUID `u`, named at `at`, when this is its first mention in that source.
+    fn note(&mut self, at: At, u: &str) {
+        let key = Key::of(u);
+        if let (Key::Canon(b), Some(packed)) = (&key, pack(at)) {
+            match self.canon.entry(*b) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(packed);
+                    return;
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    if unpack(*o.get()).source == at.source {
+                        return;
+                    }
+                }
+            }
+        }
+        match self.more.get_mut(&key) {
+            Some(e) => e.note(at),
+            None => {
+                self.more.insert(key, Firsts::One(at));
+            }
+        }
+    }
+
+    /// The scan ended: the map becomes a list sorted by key.
+    fn settle(&mut self) {
+        let mut sorted: Vec<([u8; 16], u64)> = self.canon.drain().collect();
+        self.canon = HashMap::new();
+        sorted.append(&mut self.sorted);
+        sorted.sort_unstable();
+        self.sorted = sorted;
+    }
+
+    /// UUIDs noted.
+    pub fn len(&self) -> usize {
+        self.canon.len() + self.sorted.len() + self.more.len()
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every UUID in key order, with its first events (in the order met), once settled.
+    fn iter(&self) -> impl Iterator<Item = (Key, Vec<At>)> + '_ {
+        let mut sorted = self.sorted.iter().peekable();
+        let mut more = self.more.iter().peekable();
+        std::iter::from_fn(move || {
+            let canon = sorted.peek().map(|(b, _)| Key::Canon(*b));
+            let take_canon = match (&canon, more.peek()) {
+                (Some(c), Some((k, _))) => c <= *k,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if !take_canon {
+                let (k, f) = more.next()?;
+                return Some((k.clone(), f.as_slice().to_vec()));
+            }
+            let (_, first) = sorted.next()?;
+            let key = canon?;
+            let mut ats = vec![unpack(*first)];
+            if let Some((_, f)) = more.next_if(|(k, _)| **k == key) {
+                ats.extend_from_slice(f.as_slice());
+            }
+            Some((key, ats))
+        })
+    }
+}
 
 /// The first events that name one UUID, one per source, in the order met: most UUIDs are named
 /// in one source of an input, kept inline without a list's allocation.
@@ -533,7 +629,8 @@ impl Scanned {
     }
 
     /// What one scan of every source found.
-    pub fn whole(found: Found) -> Scanned {
+    pub fn whole(mut found: Found) -> Scanned {
+        found.uuids.settle();
         Scanned {
             parts: vec![(0, found)],
         }
@@ -556,13 +653,12 @@ impl Scanned {
         std::iter::from_fn(move || {
             let least = iters
                 .iter_mut()
-                .filter_map(|(_, it)| it.peek().map(|(k, _)| *k))
-                .min()?
-                .clone();
+                .filter_map(|(_, it)| it.peek().map(|(k, _)| k.clone()))
+                .min()?;
             let mut ats: Vec<At> = Vec::new();
             for (base, it) in &mut iters {
-                if let Some((_, found)) = it.next_if(|(k, _)| **k == least) {
-                    ats.extend(found.as_slice().iter().map(|a| At {
+                if let Some((_, found)) = it.next_if(|(k, _)| *k == least) {
+                    ats.extend(found.iter().map(|a| At {
                         source: a.source + *base,
                         index: a.index,
                     }));
@@ -586,7 +682,7 @@ pub fn ordered(defs: &[AnchorDef]) -> Vec<&AnchorDef> {
 /// Every anchor pair between the sources: pattern anchors first, then shared UUIDs not yet paired.
 pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     let ordered = ordered(defs);
-    let mut uuids = UuidFirsts::new();
+    let mut uuids = UuidFirsts::default();
     if ordered.iter().any(|d| d.shared_uuid) {
         for (s, evs) in per_source.iter().enumerate() {
             for (i, ev) in evs.iter().enumerate() {
@@ -595,7 +691,7 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
                     index: i,
                 };
                 for u in &ev.uuids {
-                    note_uuid(&mut uuids, at, u);
+                    uuids.note(at, u);
                 }
             }
         }
@@ -605,17 +701,6 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
         uuids,
     });
     pairs_from(&ordered, scanned, per_source.len())
-}
-
-/// Note UUID `u`, named at `at`, when this is its first mention in that source.
-fn note_uuid(uuids: &mut UuidFirsts, at: At, u: &str) {
-    let key = Key::of(u);
-    match uuids.get_mut(&key) {
-        Some(e) => e.note(at),
-        None => {
-            uuids.insert(key, Firsts::One(at));
-        }
-    }
 }
 
 /// The pairs of `sources` sources, from what scanning them found.
@@ -742,7 +827,7 @@ impl Scanner {
             uuid_anchor,
             found: Found {
                 occurrences,
-                uuids: UuidFirsts::new(),
+                uuids: UuidFirsts::default(),
             },
             absorbed: Vec::new(),
         }
@@ -752,7 +837,7 @@ impl Scanner {
     pub fn event(&mut self, at: At, ev: &Event) {
         if self.uuid_anchor {
             for u in &ev.uuids {
-                note_uuid(&mut self.found.uuids, at, u);
+                self.found.uuids.note(at, u);
             }
         }
         if self.gate.as_ref().is_some_and(|g| !g.is_match(&ev.message)) {
@@ -795,6 +880,7 @@ impl Scanner {
         // Sources in order (a stable sort: an empty scanner that absorbed the others comes first).
         parts.sort_by_key(|(base, _)| *base);
         for (_, f) in &mut parts {
+            f.uuids.settle();
             for (a, b) in f.occurrences.iter_mut().flatten() {
                 a.sort();
                 b.sort();
@@ -994,6 +1080,36 @@ mod tests {
                     proptest::prop_assert_eq!(found, expect);
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The first events of each UUID per source, in key order, as a tree of keys to lists
+        /// noted them, for canonical UUIDs and other keys named in one source or several.
+        #[test]
+        fn uuid_firsts_give_what_a_tree_of_lists_gives(
+            notes in proptest::collection::vec((0usize..3, 0usize..8, 0usize..50), 0..120),
+        ) {
+            let text = |k: usize| match k % 3 {
+                0 | 1 => format!("{k:08x}-0000-4000-8000-000000000000"),
+                _ => format!("uuid-{k}"),
+            };
+            let mut got = UuidFirsts::default();
+            let mut want: BTreeMap<Key, Vec<At>> = BTreeMap::new();
+            let mut next = [0usize; 3];
+            for (s, k, step) in notes {
+                next[s] += step;
+                let at = At { source: s, index: next[s] };
+                got.note(at, &text(k));
+                let firsts = want.entry(Key::of(&text(k))).or_default();
+                if !firsts.iter().any(|a| a.source == s) {
+                    firsts.push(at);
+                }
+            }
+            got.settle();
+            let got: Vec<(Key, Vec<At>)> = got.iter().collect();
+            let want: Vec<(Key, Vec<At>)> = want.into_iter().collect();
+            proptest::prop_assert_eq!(got, want);
         }
     }
 }
