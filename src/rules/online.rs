@@ -1241,6 +1241,15 @@ regex = 'RECV k=(?P<k>\w+)(?: j=(?P<j>\w+))?'
         render(rows(lines), timed)
     }
 
+    /// [`timeline`] untimed (0), timed (1) or mixed ([`mixed_timeline`]).
+    fn timeline_of_kind(lines: &[(usize, u8, usize, Option<usize>, u64)], kind: u8) -> Timeline {
+        match kind {
+            0 => timeline(lines, false),
+            1 => timeline(lines, true),
+            _ => mixed_timeline(lines),
+        }
+    }
+
     /// [`timeline`] with the first source timed and the others untimed (placed by CIDs).
     fn mixed_timeline(lines: &[(usize, u8, usize, Option<usize>, u64)]) -> Timeline {
         render_by(rows(lines), |s| s == 0)
@@ -1535,11 +1544,7 @@ regex = 'SEND k=(?P<k>abc\w*)'
             let window = ["", "window = \"2s\"", "window_events = 4", "window = \"2s\"\nwindow_events = 6"][window];
             let scope = if scope { "source" } else { "cids" };
             let rule = sequence(window, scope, min);
-            let tl = match timed {
-                0 => timeline(&lines, false),
-                1 => timeline(&lines, true),
-                _ => mixed_timeline(&lines),
-            };
+            let tl = timeline_of_kind(&lines, timed);
             same(&rule, &tl)?;
         }
     }
@@ -1604,11 +1609,7 @@ regex = 'SEND k=(?P<k>\w+)'
             let when = ["", "when = \"count >= 3\""][when];
             let rule = matching(group_by, scope, when);
             prop_assert!(judges(&rule));
-            let tl = match timed {
-                0 => timeline(&lines, false),
-                1 => timeline(&lines, true),
-                _ => mixed_timeline(&lines),
-            };
+            let tl = timeline_of_kind(&lines, timed);
             same(&rule, &tl)?;
         }
     }
