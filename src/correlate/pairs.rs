@@ -93,11 +93,11 @@ const SOURCE_SHIFT: u32 = INDEX_BITS + 1;
 
 impl Occ {
     fn source(&self) -> SourceId {
-        (self.at >> SOURCE_SHIFT) as SourceId
+        unpack(self.at).source
     }
 
     fn index(&self) -> usize {
-        (self.at & (TEXT_BIT - 1)) as usize
+        unpack(self.at).index
     }
 }
 
@@ -131,12 +131,9 @@ impl Occurrences {
     /// Note a match of key `key` at event `index` of source `source`. A place past what 64 bits
     /// pack (over 2^43 events in a source, or 2^20 sources) is left out: no file comes near it.
     fn push(&mut self, source: SourceId, key: Key, index: usize) {
-        let (Ok(s), Ok(i)) = (u64::try_from(source), u64::try_from(index)) else {
+        let Some(at) = pack(At { source, index }) else {
             return;
         };
-        if s >> (64 - SOURCE_SHIFT) != 0 || i >= TEXT_BIT {
-            return;
-        }
         let (key, text) = match key {
             Key::Canon(b) => (b, 0),
             Key::Text(t) => {
@@ -154,10 +151,7 @@ impl Occurrences {
                 (b, TEXT_BIT)
             }
         };
-        self.list.push(Occ {
-            key,
-            at: (s << SOURCE_SHIFT) | text | i,
-        });
+        self.list.push(Occ { key, at: at | text });
     }
 
     /// The key of occurrence `o`.
@@ -402,7 +396,7 @@ fn pack(at: At) -> Option<u64> {
     (s >> (64 - SOURCE_SHIFT) == 0 && i < TEXT_BIT).then_some((s << SOURCE_SHIFT) | i)
 }
 
-/// The place [`pack`] packed.
+/// The place [`pack`] packed (the text bit of an [`Occ`] aside).
 fn unpack(v: u64) -> At {
     At {
         source: (v >> SOURCE_SHIFT) as SourceId,

@@ -954,11 +954,6 @@ fn eval_sequence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
                 .unwrap_or_default();
             *per_source.entry(label).or_default() += 1;
         }
-        let per = per_source
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let mut ev = vec![Evidence {
             event: t.event,
             role: "trigger".into(),
@@ -969,13 +964,7 @@ fn eval_sequence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         }));
         ev.extend(ev_list(&found, "consequence"));
         let events: Vec<usize> = ev.iter().map(|e| e.event).collect();
-        let trigger_text = tl[t.event].message.chars().take(80).collect::<String>();
-        let extra = vec![
-            ("consequences".to_string(), Value::Int(found.len() as i128)),
-            ("per_source".to_string(), Value::Str(per)),
-            ("trigger".to_string(), Value::Str(trigger_text)),
-            ("sources".to_string(), Value::Int(per_source.len() as i128)),
-        ];
+        let extra = sequence_values(found.len(), &per_source, trigger_text(&tl[t.event]));
         let mut group: Vec<&Hit> = vec![t];
         group.extend(found.iter().copied());
         if let Some(f) = make_finding(rule, tl, &group, ev, extra, basis, found.len(), &events) {
@@ -983,6 +972,42 @@ fn eval_sequence(rule: &Rule, tl: &Timeline, m: &Matched) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A sequence finding's own values: its consequences, in all and per source label, and its
+/// trigger's text.
+pub(super) fn sequence_values(
+    consequences: usize,
+    per_source: &BTreeMap<String, usize>,
+    trigger: String,
+) -> Vec<(String, Value)> {
+    let per = per_source
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        ("consequences".to_string(), Value::Int(consequences as i128)),
+        ("per_source".to_string(), Value::Str(per)),
+        ("trigger".to_string(), Value::Str(trigger)),
+        ("sources".to_string(), Value::Int(per_source.len() as i128)),
+    ]
+}
+
+/// What a sequence finding shows of its trigger: the first 80 characters of its message.
+pub(super) fn trigger_text(ev: &Event) -> String {
+    ev.message.chars().take(80).collect()
+}
+
+/// Evidence of these events, each in this role.
+pub(super) fn evidence_of(events: &[usize], role: &str) -> Vec<Evidence> {
+    events
+        .iter()
+        .map(|&event| Evidence {
+            event,
+            role: role.to_string(),
+        })
+        .collect()
 }
 
 /// Index key of a key value: values agree only when equal or one prefixes the other by 6+ characters,

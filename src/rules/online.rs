@@ -23,12 +23,12 @@
 //! and a held check.
 
 use super::engine::{
-    self, absence_finding, add_captured, add_event_cids, expected_from, hit_of, key_bucket,
-    keys_agree, merge_caps, pattern_set, succeeds, told, within_at, Group as Told, Hit, Place,
-    Tried, Values, MAX_EVIDENCE, OPEN_GROUPS,
+    self, absence_finding, add_captured, add_event_cids, evidence_of, expected_from, hit_of,
+    key_bucket, keys_agree, merge_caps, pattern_set, sequence_values, succeeds, told, within_at,
+    Group as Told, Hit, Place, Tried, Values, MAX_EVIDENCE, OPEN_GROUPS,
 };
 use super::expr::Value;
-use super::finding::{Evidence, Finding, WindowBasis};
+use super::finding::{Finding, WindowBasis};
 use super::generic::{accountable, accounting_values, message_id, sender_receiver};
 use super::load::{ExpectSource, Kind, Pattern, Rule, Scope};
 use crate::model::{Axis, Event, Timeline};
@@ -495,13 +495,7 @@ impl Judged {
             }
             Found::Accounting(pairs) => {
                 for p in pairs {
-                    let evidence =
-                        p.at.iter()
-                            .map(|&event| Evidence {
-                                event,
-                                role: "sent".into(),
-                            })
-                            .collect();
+                    let evidence = evidence_of(&p.at, "sent");
                     let vals = p.values.finish(tl, &p.extra);
                     let cids = p.cids.into_iter().collect();
                     let basis = WindowBasis::None;
@@ -512,18 +506,9 @@ impl Judged {
             }
             Found::Count(bursts) => {
                 for b in bursts {
-                    let mut evidence: Vec<Evidence> =
-                        b.at.iter()
-                            .map(|&event| Evidence {
-                                event,
-                                role: "attempt".into(),
-                            })
-                            .collect();
+                    let mut evidence = evidence_of(&b.at, "attempt");
                     if let Some((event, _)) = b.success {
-                        evidence.push(Evidence {
-                            event,
-                            role: "success".into(),
-                        });
+                        evidence.extend(evidence_of(&[event], "success"));
                     }
                     let extra = vec![("succeeded".to_string(), Value::Bool(b.success.is_some()))];
                     let vals = b.values.finish(tl, &extra);
@@ -540,13 +525,7 @@ impl Judged {
             }
             Found::Match(groups) => {
                 for g in groups {
-                    let evidence =
-                        g.at.iter()
-                            .map(|&event| Evidence {
-                                event,
-                                role: "match".into(),
-                            })
-                            .collect();
+                    let evidence = evidence_of(&g.at, "match");
                     let extra = vec![("count".to_string(), Value::Int(g.count as i128))];
                     let vals = g.values.finish(tl, &extra);
                     let cids = g.cids.into_iter().collect();
@@ -898,24 +877,12 @@ impl Head {
             let label = tl.sources.get(*s).map(|x| x.label.clone());
             *per.entry(label.unwrap_or_default()).or_default() += n;
         }
-        let per_text = per
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let role = |event: usize, role: &str| Evidence {
-            event,
-            role: role.into(),
-        };
-        let mut evidence = vec![role(self.at.event, "trigger")];
-        evidence.extend(self.echoes.iter().map(|(e, _)| role(*e, "trigger")));
-        evidence.extend(self.claimed.iter().map(|(e, _)| role(*e, "consequence")));
-        let extra = vec![
-            ("consequences".to_string(), Value::Int(self.found as i128)),
-            ("per_source".to_string(), Value::Str(per_text)),
-            ("trigger".to_string(), Value::Str(self.text)),
-            ("sources".to_string(), Value::Int(per.len() as i128)),
-        ];
+        let events =
+            |list: &[(usize, Option<Event>)]| list.iter().map(|(e, _)| *e).collect::<Vec<_>>();
+        let mut evidence = evidence_of(&[self.at.event], "trigger");
+        evidence.extend(evidence_of(&events(&self.echoes), "trigger"));
+        evidence.extend(evidence_of(&events(&self.claimed), "consequence"));
+        let extra = sequence_values(self.found, &per, self.text);
         // The held engine measures its absorbing windows first, then its claiming ones.
         let basis = self
             .claimed_basis
@@ -1025,7 +992,7 @@ impl<'r> Sequence<'r> {
         }
         let mut head = Head {
             at,
-            text: ev.message.chars().take(80).collect(),
+            text: engine::trigger_text(ev),
             trigger: Some(ev.clone()),
             values: Values::default(),
             cids: BTreeSet::new(),
