@@ -2,7 +2,7 @@
 //! usernames, names, field keys): a handful of distinct values, each kept once instead of once per
 //! event.
 
-use std::collections::HashSet;
+use crate::hash::Set;
 use std::sync::Arc;
 
 /// Distinct strings kept shared; past this (hostile or unusual input where every line names a new
@@ -13,7 +13,7 @@ const MAX_SHARED: usize = 16_384;
 /// another costs a locked free in the allocator.
 #[derive(Default)]
 pub struct Interner {
-    set: HashSet<Arc<str>>,
+    set: Set<Arc<str>>,
 }
 
 impl Interner {

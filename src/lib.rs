@@ -12,7 +12,7 @@
 //! | | [`filter`] | which timeline events a view shows (CID, source, level, regex) |
 //! | records | [`parse`] | lines → records → `Event`s: ANSI, collector prefixes, time, JSON paths, detection, samples |
 //! | | [`entities`] | CIDs, UUIDs, names and fields found in events by the shared extractors |
-//! | | [`intern`], [`memo`] | strings shared between events; what was computed from recent messages, by their text |
+//! | | [`intern`], [`memo`], [`hash`] | strings shared between events; what was computed from recent messages, by their text; the fast hash maps of the per-line work |
 //! | timeline | [`correlate`] | sources → one `Timeline`: dates, anchor pairs, clock offsets, placement, merge, CIDs; records appended to it |
 //! | | [`pipeline`] | the one place where read, parse and correlate meet (in parallel, per input) |
 //! | | [`stream`] | the timeline in two passes: placement from pass 1, events handed on one at a time in pass 2 |
@@ -39,6 +39,7 @@ pub mod source;
 pub mod entities;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod hash;
 pub mod intern;
 pub mod memo;
 pub mod parse;

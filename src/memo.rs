@@ -5,7 +5,7 @@
 //! before them). Pure work on a message (its entities, its template's masked text, what a rule can
 //! read of it) is done once per distinct recent message, and a repeated one takes a copy.
 
-use std::collections::HashMap;
+use crate::hash::Map;
 
 /// Most messages a [`Recent`] remembers before it starts again.
 pub const ENTRIES: usize = 1024;
@@ -17,13 +17,13 @@ pub const TEXT: usize = 1024;
 /// lines). One per thread.
 #[derive(Debug)]
 pub struct Recent<V> {
-    seen: HashMap<Box<str>, V>,
+    seen: Map<Box<str>, V>,
 }
 
 impl<V> Default for Recent<V> {
     fn default() -> Self {
         Recent {
-            seen: HashMap::new(),
+            seen: Map::default(),
         }
     }
 }

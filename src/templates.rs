@@ -11,10 +11,10 @@
 // Indexing cannot panic here: template ids index the list they were assigned from.
 #![allow(clippy::indexing_slicing)]
 
+use crate::hash::Map;
 use crate::model::Timeline;
 use crate::model::{Event, Level, SourceId};
 use regex::Regex;
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// Most tokens kept of a masked message: the head of a message says what it is.
@@ -199,9 +199,9 @@ impl Templates {
 /// Templates built a block of events at a time, in timeline order: [`Templates::build`] over a held
 /// timeline, or a two-pass `check` over events it sees once (`crate::lean`).
 pub struct Builder {
-    index: HashMap<String, u32>,
+    index: Map<String, u32>,
     /// A source names a few hundred call sites over millions of lines: mask each once.
-    sites: HashMap<Arc<str>, String>,
+    sites: Map<Arc<str>, String>,
     out: Templates,
     workers: usize,
 }
@@ -214,8 +214,8 @@ impl Builder {
             .unwrap_or(1)
             .clamp(1, MAX_WORKERS);
         Builder {
-            index: HashMap::new(),
-            sites: HashMap::new(),
+            index: Map::default(),
+            sites: Map::default(),
             out: Templates {
                 of_event: Ids::with_capacity(events),
                 list: Vec::new(),
@@ -272,7 +272,7 @@ impl Builder {
 /// a memo of masked messages.
 pub struct Keyer {
     m: Masks,
-    sites: HashMap<Arc<str>, String>,
+    sites: Map<Arc<str>, String>,
     /// Masked text of messages seen lately: logs repeat lines word for word (a poll, a stress run's
     /// sends), and masking is most of a key's cost. Started again when full.
     masked: crate::memo::Recent<Box<str>>,
@@ -282,7 +282,7 @@ impl Default for Keyer {
     fn default() -> Keyer {
         Keyer {
             m: masks().clone(),
-            sites: HashMap::new(),
+            sites: Map::default(),
             masked: crate::memo::Recent::default(),
         }
     }
@@ -321,7 +321,7 @@ impl Keyer {
 /// each event's template in the stream, and each template's key and first call site.
 #[derive(Debug, Default)]
 pub struct StreamKeys {
-    index: HashMap<String, u32>,
+    index: Map<String, u32>,
     /// Per template of the stream: its key, and the call site with line of its first event.
     keys: Vec<(String, Option<String>)>,
     /// Per event of the stream, its template in `keys`.
@@ -354,7 +354,7 @@ impl StreamKeys {
     /// Give back what the lists reserved while growing (they live until the streams are merged).
     pub fn shrink(&mut self) {
         self.of_event.shrink_to_fit();
-        self.index = HashMap::new();
+        self.index = Default::default();
     }
 }
 
@@ -371,7 +371,7 @@ pub fn merge_streams(
         of_event: Ids::with_capacity(events),
         list: Vec::new(),
     };
-    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut index: Map<&str, u32> = Map::default();
     // Per stream, its templates' numbers in the merged list once met.
     let mut global: Vec<Vec<Option<u32>>> =
         streams.iter().map(|s| vec![None; s.keys.len()]).collect();
@@ -420,7 +420,7 @@ const PARALLEL_MIN: usize = 4 * 1024;
 /// The template keys of `evs`, in order, split over `workers` threads when there are enough. Each
 /// thread masks with its own copy of the regexes: one shared across threads goes through a locked
 /// cache pool on every match.
-fn keys_of(evs: &[Event], sites: &HashMap<Arc<str>, String>, workers: usize) -> Vec<String> {
+fn keys_of(evs: &[Event], sites: &Map<Arc<str>, String>, workers: usize) -> Vec<String> {
     let one = |m: &Masks, evs: &[Event]| -> Vec<String> {
         evs.iter()
             .map(|ev| match ev.location.as_deref() {
@@ -974,7 +974,7 @@ mod tests {
         assert!(tl.events.len() > BLOCK * 2);
         let t = Templates::build(&tl);
         let mut firsts: Vec<String> = Vec::new();
-        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut counts: Map<String, usize> = Map::default();
         for (i, ev) in tl.events.iter().enumerate() {
             let key = key_of(ev);
             assert_eq!(

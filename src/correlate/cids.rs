@@ -5,7 +5,7 @@
 
 use crate::entities::{Extractors, Owner};
 use crate::model::{CidDirectory, CidRef, Event, Resolution, Role, SourceInfo};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Owner lines seen per source, before the directory can resolve them: (is a name, text) → count.
@@ -132,7 +132,7 @@ pub struct DirectoryBuilder {
     /// Each name binding's first event per source: (cid, name, source, index in the source).
     names: Vec<(u64, Arc<str>, usize, usize)>,
     /// The (name, source) pairs already noted per CID: a few per CID, searched without allocating.
-    seen: HashMap<u64, Vec<(Arc<str>, usize)>>,
+    seen: crate::hash::Map<u64, Vec<(Arc<str>, usize)>>,
 }
 
 impl DirectoryBuilder {

@@ -6,7 +6,7 @@
 use crate::defs::{AnchorDef, Relation};
 use crate::model::{Event, SourceId};
 use regex::Regex;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// An event of one source, before the merge: (source, index in that source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +74,7 @@ pub struct Occurrences {
     /// The keys that are no canonical UUID, each once.
     texts: Vec<Box<str>>,
     /// Where each is in `texts`, while the scan notes occurrences.
-    numbers: HashMap<Box<str>, u32>,
+    numbers: crate::hash::Map<Box<str>, u32>,
 }
 
 /// One occurrence: its key's 16 bytes (a canonical UUID's, or the number of its text in
@@ -173,7 +173,7 @@ impl Occurrences {
                 .then(a.index().cmp(&b.index()))
         });
         self.list.shrink_to_fit();
-        self.numbers = HashMap::new();
+        self.numbers = Default::default();
     }
 
     /// Each source's keys in order, with the occurrences of the key in the source, in order.
@@ -382,7 +382,7 @@ fn occurrences(
 /// map is a list sorted by key.
 #[derive(Debug, Default)]
 pub struct UuidFirsts {
-    canon: HashMap<[u8; 16], u64>,
+    canon: crate::hash::Map<[u8; 16], u64>,
     sorted: Vec<([u8; 16], u64)>,
     more: BTreeMap<Key, Firsts>,
 }
@@ -432,7 +432,7 @@ impl UuidFirsts {
     /// The scan ended: the map becomes a list sorted by key.
     fn settle(&mut self) {
         let mut sorted: Vec<([u8; 16], u64)> = self.canon.drain().collect();
-        self.canon = HashMap::new();
+        self.canon = Default::default();
         sorted.append(&mut self.sorted);
         sorted.sort_unstable();
         self.sorted = sorted;
@@ -700,7 +700,7 @@ pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
 /// The pairs of `sources` sources, from what scanning them found.
 pub fn pairs_from(ordered: &[&AnchorDef], mut scanned: Scanned, sources: usize) -> Vec<Pair> {
     let mut pairs = Vec::new();
-    let mut covered: HashSet<At> = HashSet::new();
+    let mut covered: crate::hash::Set<At> = Default::default();
     for (nth, def) in ordered.iter().enumerate() {
         let name: std::sync::Arc<str> = def.name.as_str().into();
         if def.shared_uuid {
@@ -791,6 +791,9 @@ pub struct Scanner {
     found: Found,
     /// What the scanners it absorbed found, with the number of their first source.
     absorbed: Vec<(SourceId, Found)>,
+    /// The sides (bit `2k + side`, as in `set`) and keys recent messages matched: a poll names the
+    /// same connection every time, and its regexes ran on each ([`crate::memo`]).
+    recent: crate::memo::Recent<Vec<(usize, Key)>>,
 }
 
 impl Scanner {
@@ -824,6 +827,7 @@ impl Scanner {
                 uuids: UuidFirsts::default(),
             },
             absorbed: Vec::new(),
+            recent: Default::default(),
         }
     }
 
@@ -837,23 +841,49 @@ impl Scanner {
         if self.gate.as_ref().is_some_and(|g| !g.is_match(&ev.message)) {
             return;
         }
-        let hits = self.set.as_ref().map(|set| set.matches(&ev.message));
+        let matched = match self.recent.get(&ev.message) {
+            Some(m) => m.clone(),
+            None => {
+                let m = self.sides_matched(&ev.message);
+                self.recent.put(&ev.message, m.clone());
+                m
+            }
+        };
+        let lists = self.found.occurrences.iter_mut().flatten();
+        let mut sides = lists.flat_map(|(firsts, seconds)| [firsts, seconds]);
+        let mut next = 0;
+        for (bit, key) in matched {
+            // `matched` is in bit order: walk the sides forward to this one.
+            let Some(into) = sides.nth(bit - next) else {
+                break;
+            };
+            next = bit + 1;
+            into.push(at.source, key, at.index);
+        }
+    }
+
+    /// Which pattern anchor sides `text` matches (bit `2k + side` over the pattern anchors, in
+    /// order), with the key each gives.
+    fn sides_matched(&self, text: &str) -> Vec<(usize, Key)> {
+        let hits = self.set.as_ref().map(|set| set.matches(text));
+        let mut out = Vec::new();
         let mut bit = 0;
-        for ((def, sides), occ) in self.anchors.iter().zip(&mut self.found.occurrences) {
-            let (Some(res), Some((firsts, seconds))) = (sides, occ.as_mut()) else {
+        for (def, sides) in &self.anchors {
+            let Some(res) = sides else {
                 continue;
             };
-            for (side, (re, into)) in res.iter().zip([firsts, seconds]).enumerate() {
+            for (side, re) in res.iter().enumerate() {
                 let may = match &hits {
                     Some(h) => h.matched(bit + side),
-                    None => re.is_match(&ev.message),
+                    None => re.is_match(text),
                 };
-                if let Some(k) = may.then(|| key_of(def, re, &ev.message)).flatten() {
-                    into.push(at.source, k, at.index);
+                if let Some(k) = may.then(|| key_of(def, re, text)).flatten() {
+                    out.push((bit + side, k));
                 }
             }
             bit += 2;
         }
+        out
     }
 
     /// Add what another scanner found, its sources numbered from `base` (after every source this
@@ -920,7 +950,10 @@ mod tests {
     #[test]
     fn absorbed_scanners_pair_as_one_scan() {
         let reg = Registry::load(None).unwrap();
-        for run in [crate::fixtures::SEED, crate::fixtures::MULTI_PEER_KILLED] {
+        let runs = [crate::fixtures::SEED, crate::fixtures::MULTI_PEER_KILLED];
+        // Doubled: every record followed by a copy, which the scanner's memo of recent messages
+        // answers.
+        for (run, doubled) in runs.into_iter().flat_map(|r| [(r, false), (r, true)]) {
             let inputs: Vec<Vec<Vec<Event>>> = run
                 .iter()
                 .map(|(label, text)| {
@@ -928,6 +961,11 @@ mod tests {
                     let mut evs: Vec<Vec<Event>> = p.sources.into_iter().map(|(_, e)| e).collect();
                     for e in evs.iter_mut().flatten() {
                         reg.entities.apply(e);
+                    }
+                    if doubled {
+                        for list in &mut evs {
+                            *list = list.iter().flat_map(|e| [e.clone(), e.clone()]).collect();
+                        }
                     }
                     evs
                 })

@@ -435,6 +435,8 @@ struct Filler<'k> {
     shared: crate::intern::Interner,
     /// The rules judged online, each fed every record pass 2 reads, and the seconds each took.
     judges: Vec<online::Judge<'k>>,
+    /// Which of the judges' patterns the record in hand may match.
+    gate: online::Gate,
     judging: Vec<f64>,
     /// Some rule judged online reads fields: every record gets them before it is judged.
     judges_fields: bool,
@@ -457,9 +459,10 @@ impl Filler<'_> {
                 x.apply_shared(&mut ev, &mut self.shared);
                 extracted = true;
             }
+            self.gate.scan(&ev);
             for (j, secs) in self.judges.iter_mut().zip(&mut self.judging) {
                 let started = std::time::Instant::now();
-                j.feed(tl, i, &ev);
+                j.feed(tl, i, &ev, &self.gate);
                 *secs += started.elapsed().as_secs_f64();
             }
         }
@@ -516,6 +519,9 @@ fn hold_records(at: &mut Vec<usize>, held: &mut Vec<Event>, mut extra: Vec<(usiz
         }
     }
     let old = at.len();
+    // Exactly: a doubling of the held records' room took twice their size at once.
+    at.reserve_exact(new.len());
+    held.reserve_exact(new.len());
     at.resize(old + new.len(), 0);
     held.resize_with(old + new.len(), Event::default);
     // `k`: where the next largest goes; `a`: the held records not moved yet are `..a`.
@@ -637,15 +643,19 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         .filter(|w| w.what.surely_held(keep))
         .count();
     let fields = keep.reads_fields.then(|| reg.entities.fields_only());
+    let gate = online::Gate::new(keep.online.iter());
+    let mut judges: Vec<online::Judge> = keep
+        .online
+        .iter()
+        .filter_map(|r| online::Judge::new(r, plan.timeline.axis))
+        .collect();
+    judges.iter_mut().for_each(|j| j.bind(&gate));
     let mut f = Filler {
         keep,
         extract: fields.as_ref(),
         shared: Default::default(),
-        judges: keep
-            .online
-            .iter()
-            .filter_map(|r| online::Judge::new(r, plan.timeline.axis))
-            .collect(),
+        judges,
+        gate,
         judging: vec![0.0; keep.online.len()],
         judges_fields: keep.online.iter().any(Rule::reads_fields),
         at: Vec::with_capacity(n),

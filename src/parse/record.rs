@@ -10,7 +10,6 @@ use crate::memo::Recent;
 use crate::model::{Event, Level, ParseStats, RawTime};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 const UNPARSED_SAMPLES: usize = 5;
@@ -35,7 +34,7 @@ pub struct SourceParser<'a> {
     fmt: &'a Format,
     extract: &'a Extractors,
     // One open record per container: interleaved compose streams keep their own multi-line state.
-    pending: HashMap<Option<String>, Pending>,
+    pending: crate::hash::Map<Option<String>, Pending>,
     order: Vec<Option<String>>,
     /// What became of the lines so far.
     pub stats: ParseStats,
@@ -411,7 +410,7 @@ impl<'a> SourceParser<'a> {
         SourceParser {
             fmt,
             extract: &reg.entities,
-            pending: HashMap::new(),
+            pending: Default::default(),
             order: Vec::new(),
             stats: ParseStats::default(),
             out: Vec::new(),
