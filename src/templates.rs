@@ -291,12 +291,22 @@ impl Default for Keyer {
 impl Keyer {
     /// The template key of an event (as [`key_of`]).
     pub fn key(&mut self, ev: &Event) -> String {
+        let mut key = String::new();
+        self.key_into(ev, &mut key);
+        key
+    }
+
+    /// [`Keyer::key`], written into `key` (one buffer for every event: most keys are known).
+    pub fn key_into(&mut self, ev: &Event, key: &mut String) {
+        key.clear();
+        let level = ev.level.unwrap_or(Level::Info);
         let site = match ev.location.as_ref() {
             None => "",
             Some(l) => {
                 if !self.sites.contains_key(l) && self.sites.len() >= MAX_SITES {
                     // A site past the cache's bound: keyed without being remembered.
-                    return key_with(&self.m, ev, &site_file(l));
+                    key.push_str(&key_with(&self.m, ev, &site_file(l)));
+                    return;
                 }
                 self.sites
                     .entry(Arc::clone(l))
@@ -304,15 +314,17 @@ impl Keyer {
                     .as_str()
             }
         };
-        let level = ev.level.unwrap_or(Level::Info);
+        for part in [level.as_str(), "|", site, "|"] {
+            key.push_str(part);
+        }
         let msg = ev.message.as_str();
         if let Some(text) = self.masked.get(msg) {
-            return format!("{}|{}|{}", level.as_str(), site, text);
+            key.push_str(text);
+            return;
         }
         let text = mask_with(&self.m, msg);
-        let key = format!("{}|{}|{}", level.as_str(), site, text);
+        key.push_str(&text);
         self.masked.put(msg, text.into_boxed_str());
-        key
     }
 }
 
@@ -331,15 +343,15 @@ pub struct StreamKeys {
 impl StreamKeys {
     /// Add the stream's next event, of template key `key`: its template in the stream, and whether
     /// that template is new.
-    pub fn add(&mut self, key: String, ev: &Event) -> (u32, bool) {
-        if let Some(&t) = self.index.get(&key) {
+    pub fn add(&mut self, key: &str, ev: &Event) -> (u32, bool) {
+        if let Some(&t) = self.index.get(key) {
             self.of_event.push(t);
             return (t, false);
         }
         let t = self.keys.len() as u32;
         self.keys
-            .push((key.clone(), ev.location.as_deref().map(short_site_line)));
-        self.index.insert(key, t);
+            .push((key.to_string(), ev.location.as_deref().map(short_site_line)));
+        self.index.insert(key.to_string(), t);
         self.of_event.push(t);
         (t, true)
     }

@@ -124,6 +124,8 @@ pub struct LinePrep<'a> {
     heads: Vec<Option<Recent<Groups>>>,
     // The groups of the current line's head, reused.
     slots: Vec<Option<(usize, usize)>>,
+    // The current line's location, written out, reused.
+    place: String,
 }
 
 /// The byte ranges of a pattern's groups in a line, by group number.
@@ -160,6 +162,7 @@ impl<'a> LinePrep<'a> {
                 })
                 .collect(),
             slots: Vec::new(),
+            place: String::new(),
         }
     }
 
@@ -314,7 +317,7 @@ impl<'a> LinePrep<'a> {
                     }
                 }
             }
-            ev.location = loc.location().map(|l| self.shared.get(&l));
+            ev.location = loc.location(&mut self.place).map(|l| self.shared.get(l));
             ev.message = message.unwrap_or_else(|| line.trim_end().to_string());
             ev.fields.shrink_to_fit();
             return Some((ev, sp.weak));
@@ -769,15 +772,15 @@ impl<'a> SourceParser<'a> {
 
 /// The location groups of a pattern: `file` (or `url`), `srcline`, `col`.
 #[derive(Default)]
-struct LocationParts {
-    file: Option<String>,
-    srcline: Option<String>,
-    col: Option<String>,
+struct LocationParts<'a> {
+    file: Option<&'a str>,
+    srcline: Option<&'a str>,
+    col: Option<&'a str>,
 }
 
-impl LocationParts {
+impl<'a> LocationParts<'a> {
     /// Keep `v` when `name` is a location group.
-    fn take(&mut self, name: &str, v: &str) -> bool {
+    fn take(&mut self, name: &str, v: &'a str) -> bool {
         let slot = match name {
             "file" | "url" => &mut self.file,
             "srcline" => &mut self.srcline,
@@ -785,24 +788,30 @@ impl LocationParts {
             _ => return false,
         };
         if slot.is_none() {
-            *slot = Some(v.to_string());
+            *slot = Some(v);
         }
         true
     }
 
-    /// `file:line:col`, `file:line`, `file` or `:line`.
-    fn location(self) -> Option<String> {
-        let mut s = match (self.file, &self.srcline) {
-            (Some(f), Some(l)) => format!("{f}:{l}"),
-            (Some(f), None) => return Some(f),
-            (None, Some(l)) => format!(":{l}"),
+    /// `file:line:col`, `file:line`, `file` or `:line`, written into `buf` (one buffer for every
+    /// line: the shared copy is looked up by it, and most lines name a location seen before).
+    fn location<'b>(&self, buf: &'b mut String) -> Option<&'b str> {
+        buf.clear();
+        match (self.file, self.srcline) {
             (None, None) => return None,
-        };
-        if let Some(c) = self.col {
-            s.push(':');
-            s.push_str(&c);
+            (f, l) => {
+                buf.push_str(f.unwrap_or(""));
+                if let Some(l) = l {
+                    buf.push(':');
+                    buf.push_str(l);
+                    if let Some(c) = self.col {
+                        buf.push(':');
+                        buf.push_str(c);
+                    }
+                }
+            }
         }
-        Some(s)
+        Some(buf)
     }
 }
 
@@ -864,13 +873,11 @@ fn cut_trailer(re: &regex::Regex, text: &mut String) -> Option<Cut> {
         }
     }
     let start = m.start();
+    let location = loc.location(&mut String::new()).map(str::to_string);
     text.truncate(start);
     let trimmed = text.trim_end().len();
     text.truncate(trimmed);
-    Some(Cut {
-        location: loc.location(),
-        fields,
-    })
+    Some(Cut { location, fields })
 }
 
 #[cfg(test)]
