@@ -471,7 +471,7 @@ impl Filler<'_> {
             self.gate.scan(&ev);
             // Each judge's time is measured on one record in `TIMED` and counted for all of them:
             // two clock reads per judge per record were a hundredth of the run.
-            let timed = self.fed % TIMED == 0;
+            let timed = self.fed.is_multiple_of(TIMED);
             self.fed += 1;
             for (j, secs) in self.judges.iter_mut().zip(&mut self.judging) {
                 if timed {
