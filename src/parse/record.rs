@@ -133,7 +133,7 @@ type Groups = Box<[Option<(usize, usize)>]>;
 
 /// Whether a head pattern's match depends only on the text it matched: no assertion that looks at
 /// the character after it (conservative: an escaped `$` counts too).
-fn head_is_closed(pat: &str) -> bool {
+pub(crate) fn head_is_closed(pat: &str) -> bool {
     !(pat.contains('$') || pat.contains("\\b") || pat.contains("\\B") || pat.contains("\\z"))
 }
 
