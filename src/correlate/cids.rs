@@ -12,6 +12,9 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct OwnerTally {
     seen: Vec<BTreeMap<(bool, String), usize>>,
+    /// What recent messages said of their owner ([`crate::memo`]): a tab repeats its lines, and
+    /// each ran the owner patterns' set and captures.
+    recent: crate::memo::Recent<Option<Owner>>,
 }
 
 impl OwnerTally {
@@ -20,7 +23,15 @@ impl OwnerTally {
         if role == Role::Service {
             return;
         }
-        let key = match extract.owner(&ev.message) {
+        let owner = match self.recent.get(&ev.message) {
+            Some(o) => o.clone(),
+            None => {
+                let o = extract.owner(&ev.message);
+                self.recent.put(&ev.message, o.clone());
+                o
+            }
+        };
+        let key = match owner {
             Some(Owner::Cid(d)) => (false, d),
             Some(Owner::Name(n)) => (true, n),
             None => return,
@@ -284,4 +295,45 @@ pub fn extend_directory(dir: &mut CidDirectory, named: &DirectoryBuilder) {
 /// Collect full CIDs and names, and resolve every truncated CID.
 pub fn directory(events: &[Event], aliases: &[(String, u64)]) -> CidDirectory {
     DirectoryBuilder::of(events.iter()).finish(aliases, |_, i| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defs::Registry;
+
+    /// A tally that remembers what recent messages said of their owner counts every owner line,
+    /// repeated or not, as asking the patterns each time does; a service's lines own nothing.
+    #[test]
+    fn remembered_owner_lines_count_as_fresh_ones() {
+        let reg = Registry::load(None).unwrap();
+        let lines = [
+            "Sending reliable P2P message from 12345678901234567890 to 98765432109876543210",
+            "nothing about an owner",
+            "Sending reliable P2P message from 12345678901234567890 to 98765432109876543210",
+            "ConnectionManager: Storing session for alice",
+            "MessageNotification arrived: cid=12345678901234567890, peer_cid=1",
+            "ConnectionManager: Storing session for alice",
+            "nothing about an owner",
+        ];
+        let ev = |source: usize, m: &str| Event {
+            source,
+            message: m.into(),
+            ..Event::default()
+        };
+        let mut tally = OwnerTally::default();
+        let mut want: BTreeMap<(bool, String), usize> = BTreeMap::new();
+        for m in lines {
+            tally.add(&ev(0, m), Role::Other, &reg.entities);
+            tally.add(&ev(1, m), Role::Service, &reg.entities);
+            match reg.entities.owner(m) {
+                Some(Owner::Cid(d)) => *want.entry((false, d)).or_default() += 1,
+                Some(Owner::Name(n)) => *want.entry((true, n)).or_default() += 1,
+                None => {}
+            }
+        }
+        assert_eq!(tally.seen.first(), Some(&want));
+        assert_eq!(want.values().sum::<usize>(), 5);
+        assert!(tally.seen.get(1).is_none_or(BTreeMap::is_empty));
+    }
 }
