@@ -144,29 +144,17 @@ impl Gate {
     /// The gate over the patterns of `rules`.
     pub fn new<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> Gate {
         let mut index: crate::hash::Map<String, usize> = Default::default();
-        let mut literals: Vec<&[u8]> = Vec::new();
-        let mut owners: Vec<Vec<usize>> = Vec::new();
-        let mut of_literal: crate::hash::Map<&[u8], usize> = Default::default();
+        let mut needs: Vec<&[Vec<u8>]> = Vec::new();
         for p in rules.into_iter().flat_map(|r| r.all_patterns()) {
             let Some(lits) = p.literals.as_deref() else {
                 continue;
             };
-            if index.contains_key(p.regex.as_str()) {
-                continue;
-            }
-            let id = index.len();
-            index.insert(p.regex.as_str().to_string(), id);
-            for l in lits {
-                let li = *of_literal.entry(l.as_slice()).or_insert_with(|| {
-                    literals.push(l.as_slice());
-                    owners.push(Vec::new());
-                    literals.len() - 1
-                });
-                if let Some(o) = owners.get_mut(li) {
-                    o.push(id);
-                }
+            if !index.contains_key(p.regex.as_str()) {
+                index.insert(p.regex.as_str().to_string(), needs.len());
+                needs.push(lits);
             }
         }
+        let (literals, owners) = super::prefilter::literal_owners(needs);
         // A DFA: an overlapping search cannot use the automaton's prefilter, and a DFA takes one
         // step per byte.
         let ac = aho_corasick::AhoCorasick::builder()

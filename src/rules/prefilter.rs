@@ -50,22 +50,7 @@ impl Automaton {
                 return Some(Arc::clone(a));
             }
         }
-        // literal → the regexes (by index into `regexes`) that require it
-        let mut literals: Vec<&[u8]> = Vec::new();
-        let mut owners: Vec<Vec<usize>> = Vec::new();
-        let mut index: HashMap<&[u8], usize> = HashMap::new();
-        for (r, (_, lits)) in regexes.iter().enumerate() {
-            for l in *lits {
-                let li = *index.entry(l.as_slice()).or_insert_with(|| {
-                    literals.push(l.as_slice());
-                    owners.push(Vec::new());
-                    literals.len() - 1
-                });
-                if let Some(o) = owners.get_mut(li) {
-                    o.push(r);
-                }
-            }
-        }
+        let (literals, owners) = literal_owners(regexes.iter().map(|(_, lits)| *lits));
         let ac = AhoCorasick::new(&literals).ok()?;
         let a = Arc::new(Automaton {
             regexes: regexes.iter().map(|(re, _)| re.to_string()).collect(),
@@ -77,6 +62,29 @@ impl Automaton {
         }
         Some(a)
     }
+}
+
+/// The distinct literals of a list of regexes (each given by the literals one of which its matches
+/// hold), and per literal the regexes (by position in the list) that need it.
+pub(super) fn literal_owners<'a>(
+    regexes: impl IntoIterator<Item = &'a [Vec<u8>]>,
+) -> (Vec<&'a [u8]>, Vec<Vec<usize>>) {
+    let mut literals: Vec<&[u8]> = Vec::new();
+    let mut owners: Vec<Vec<usize>> = Vec::new();
+    let mut index: HashMap<&[u8], usize> = HashMap::new();
+    for (r, lits) in regexes.into_iter().enumerate() {
+        for l in lits {
+            let li = *index.entry(l.as_slice()).or_insert_with(|| {
+                literals.push(l.as_slice());
+                owners.push(Vec::new());
+                literals.len() - 1
+            });
+            if let Some(o) = owners.get_mut(li) {
+                o.push(r);
+            }
+        }
+    }
+    (literals, owners)
 }
 
 impl Prefilter {
