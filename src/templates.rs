@@ -305,7 +305,7 @@ impl Keyer {
             Some(l) => {
                 if !self.sites.contains_key(l) && self.sites.len() >= MAX_SITES {
                     // A site past the cache's bound: keyed without being remembered.
-                    key.push_str(&key_with(&self.m, ev, &site_file(l)));
+                    push_key(key, level, &site_file(l), &mask_with(&self.m, &ev.message));
                     return;
                 }
                 self.sites
@@ -314,16 +314,13 @@ impl Keyer {
                     .as_str()
             }
         };
-        for part in [level.as_str(), "|", site, "|"] {
-            key.push_str(part);
-        }
         let msg = ev.message.as_str();
         if let Some(text) = self.masked.get(msg) {
-            key.push_str(text);
+            push_key(key, level, site, text);
             return;
         }
         let text = mask_with(&self.m, msg);
-        key.push_str(&text);
+        push_key(key, level, site, &text);
         self.masked.put(msg, text.into_boxed_str());
     }
 }
@@ -484,8 +481,17 @@ fn key_with_site(ev: &Event, site: &str) -> String {
 
 /// [`key_with_site`] with these regexes.
 fn key_with(m: &Masks, ev: &Event, site: &str) -> String {
+    let mut key = String::new();
     let level = ev.level.unwrap_or(Level::Info);
-    format!("{}|{}|{}", level.as_str(), site, mask_with(m, &ev.message))
+    push_key(&mut key, level, site, &mask_with(m, &ev.message));
+    key
+}
+
+/// Write a template key: `level|site|masked text` (what [`split_key`] reads back).
+fn push_key(key: &mut String, level: Level, site: &str, masked: &str) {
+    for part in [level.as_str(), "|", site, "|", masked] {
+        key.push_str(part);
+    }
 }
 
 /// The template id of one event (same as its template's `id`).

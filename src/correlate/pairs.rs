@@ -130,19 +130,19 @@ impl KeyRef<'_> {
 impl Occurrences {
     /// Note a match of key `key` at event `index` of source `source`. A place past what 64 bits
     /// pack (over 2^43 events in a source, or 2^20 sources) is left out: no file comes near it.
-    fn push(&mut self, source: SourceId, key: Key, index: usize) {
+    fn push(&mut self, source: SourceId, key: &Key, index: usize) {
         let Some(at) = pack(At { source, index }) else {
             return;
         };
         let (key, text) = match key {
-            Key::Canon(b) => (b, 0),
+            Key::Canon(b) => (*b, 0),
             Key::Text(t) => {
                 let next = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
-                let n = match self.numbers.get(&t) {
+                let n = match self.numbers.get(t) {
                     Some(&n) => n,
                     None => {
                         self.texts.push(t.clone());
-                        self.numbers.insert(t, next);
+                        self.numbers.insert(t.clone(), next);
                         next
                     }
                 };
@@ -360,12 +360,12 @@ fn occurrences(
         for (i, ev) in evs.iter().enumerate() {
             if may(fr, s, i, 0, ev) {
                 if let Some(k) = keyed(fr, ev) {
-                    firsts.push(s, k, i);
+                    firsts.push(s, &k, i);
                 }
             }
             if may(sr, s, i, 1, ev) {
                 if let Some(k) = keyed(sr, ev) {
-                    seconds.push(s, k, i);
+                    seconds.push(s, &k, i);
                 }
             }
         }
@@ -793,7 +793,8 @@ pub struct Scanner {
     absorbed: Vec<(SourceId, Found)>,
     /// The sides (bit `2k + side`, as in `set`) and keys recent messages matched: a poll names the
     /// same connection every time, and its regexes ran on each ([`crate::memo`]).
-    recent: crate::memo::Recent<Vec<(usize, Key)>>,
+    /// Shared with the memo: a repeated message takes a reference, not a copy of its keys.
+    recent: crate::memo::Recent<std::sync::Arc<[(usize, Key)]>>,
 }
 
 impl Scanner {
@@ -842,17 +843,17 @@ impl Scanner {
             return;
         }
         let matched = match self.recent.get(&ev.message) {
-            Some(m) => m.clone(),
+            Some(m) => std::sync::Arc::clone(m),
             None => {
-                let m = self.sides_matched(&ev.message);
-                self.recent.put(&ev.message, m.clone());
+                let m: std::sync::Arc<[(usize, Key)]> = self.sides_matched(&ev.message).into();
+                self.recent.put(&ev.message, std::sync::Arc::clone(&m));
                 m
             }
         };
         let lists = self.found.occurrences.iter_mut().flatten();
         let mut sides = lists.flat_map(|(firsts, seconds)| [firsts, seconds]);
         let mut next = 0;
-        for (bit, key) in matched {
+        for (bit, key) in matched.iter() {
             // `matched` is in bit order: walk the sides forward to this one.
             let Some(into) = sides.nth(bit - next) else {
                 break;
@@ -1089,7 +1090,7 @@ mod tests {
             for (s, k, step) in pushes {
                 // Each source's events come in order.
                 next[s] += step + 1;
-                occ.push(s, key(k), next[s]);
+                occ.push(s, &key(k), next[s]);
                 want.entry((s, key(k))).or_default().push(next[s]);
             }
             occ.sort();

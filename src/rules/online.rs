@@ -185,7 +185,7 @@ impl Gate {
     /// Find which regexes the record `ev` can match: its whole text (every pattern, multi-line or
     /// not, matches within it) holds one of their literals.
     pub fn scan(&mut self, ev: &Event) {
-        self.may.iter_mut().for_each(|m| *m = false);
+        self.may.fill(false);
         let Some(ac) = &self.ac else {
             return;
         };
