@@ -16,6 +16,7 @@
 //! | timeline | [`correlate`] | sources → one `Timeline`: dates, anchor pairs, clock offsets, placement, merge, CIDs; records appended to it |
 //! | | [`pipeline`] | the one place where read, parse and correlate meet (in parallel, per input) |
 //! | | [`stream`] | the timeline in two passes: placement from pass 1, events handed on one at a time in pass 2 |
+//! | | [`index`] | a compact row per record of a two-pass read; records read again from their files when shown (the TUI on big inputs) |
 //! | | [`memory`] | freed memory given back between the passes; resident memory per phase (`DIAG_MEMTRACE`) |
 //! | | [`follow`] | what growing inputs gained since they were read, parsed and handed to `correlate::append` |
 //! | analysis | [`rules`] | `rules/*.toml` over the timeline → findings, linked into incidents |
@@ -50,6 +51,8 @@ pub mod memory;
 pub mod par;
 pub mod pipeline;
 pub mod stream;
+// The timeline of inputs too big to hold: a row per record, records read again when shown.
+pub mod index;
 // Following growing inputs: only what they gained is read and placed.
 pub mod follow;
 

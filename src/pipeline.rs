@@ -243,6 +243,8 @@ pub struct Opened<'r> {
     pub detection: Detection,
     /// Its format.
     pub fmt: &'r crate::defs::Format,
+    /// Lines of the input before the reader's first (a reader that starts mid-file).
+    before: u64,
 }
 
 impl<'r> Opened<'r> {
@@ -282,7 +284,15 @@ impl<'r> Opened<'r> {
             head,
             detection,
             fmt,
+            before: 0,
         })
+    }
+
+    /// The same input read from line `before + 1` on (its reader was started there): lines are
+    /// numbered as in the whole input.
+    pub fn numbered_after(mut self, before: u64) -> Self {
+        self.before = before;
+        self
     }
 
     /// Parse the input. With a `sink`, finished events go there as they come (a few thousand at a
@@ -325,6 +335,7 @@ impl<'r> Opened<'r> {
             head,
             detection,
             fmt,
+            before,
         } = self;
         let mut pending = 0u64;
         let mut count = |n: u64, line: u64| {
@@ -344,7 +355,7 @@ impl<'r> Opened<'r> {
         if let Some(o) = only {
             parser.number_streams(&o.streams);
         }
-        let mut lineno = 0u64;
+        let mut lineno = before;
         for l in &head {
             lineno += 1;
             count(l.len() as u64, lineno);

@@ -61,6 +61,8 @@ struct Sketch {
     owners: OwnerTally,
     /// Per stream, what a two-pass `check` marked.
     marks: Vec<crate::lean::StreamMarks>,
+    /// The index's rows, when asked for.
+    gather: Option<crate::index::Gather>,
 }
 
 /// The timeline placed without its events: what pass 2 needs to put them in order.
@@ -75,9 +77,46 @@ pub struct Plan {
     inputs: Vec<ReadInput>,
     /// Per source, what a two-pass `check` marked in pass 1 (`None` when nothing was marked).
     pub(crate) marks: Option<Vec<crate::lean::StreamMarks>>,
+    /// Per input, the index's rows pass 1 noted (`None` unless asked for).
+    gathered: Option<Vec<crate::index::Gather>>,
 }
 
 impl Plan {
+    /// The index of the timeline from the rows [`plan_indexed`] noted (taken: a second call
+    /// gives `None`); `reg` reads the records again.
+    pub fn index(
+        &mut self,
+        reg: &Registry,
+    ) -> Option<Result<crate::index::Index, crate::index::IndexError>> {
+        let gathered = self.gathered.take()?;
+        let files = self
+            .inputs
+            .iter()
+            .map(|r| {
+                let path = r.input.path.clone().unwrap_or_default();
+                crate::index::Reread {
+                    path,
+                    display: r.input.display(),
+                    label: r.input.label.clone(),
+                    file_name: r.input.file_name().map(str::to_string),
+                    format: r.format.clone(),
+                    base: r.base,
+                }
+            })
+            .collect();
+        let order = self
+            .placed_order()
+            .map(|s| (s.source, s.index, s.pos, s.quality));
+        Some(crate::index::Index::build(
+            reg,
+            &self.timeline,
+            files,
+            gathered,
+            order,
+            self.events(),
+        ))
+    }
+
     /// Events pass 1 read: what pass 2 hands on.
     pub fn events(&self) -> usize {
         self.positions.iter().map(Placed::len).sum()
@@ -133,8 +172,10 @@ fn sketch(
     forced: Option<&str>,
     progress: &AtomicU64,
     keep: Option<&crate::lean::Keep>,
+    index: bool,
 ) -> Result<Sketch, source::InputError> {
     let file_name = input.file_name();
+    let mut gather = index.then(crate::index::Gather::default);
     let opened = open(reg, input, forced, 0)?;
     let role = opened.fmt.role;
     let mut times: Vec<Times> = Vec::new();
@@ -182,6 +223,9 @@ fn sketch(
                 );
                 dir.add(k, i, ev);
                 owners.add(ev, role, &reg.entities);
+                if let Some(g) = gather.as_mut() {
+                    g.add(k, ev);
+                }
             }
             // The marker only stops when its channel closes; a panic there ends the scope with it.
             if let Some(tx) = &to_marker {
@@ -220,6 +264,7 @@ fn sketch(
         dir,
         owners,
         marks,
+        gather,
     })
 }
 
@@ -258,6 +303,31 @@ pub fn plan_marked(
     progress: &AtomicU64,
     keep: Option<&crate::lean::Keep>,
 ) -> Result<Plan, LoadError> {
+    plan_with(reg, inputs, forced, opts, progress, keep, false)
+}
+
+/// [`plan_marked`], noting on the way every record's row for an [`crate::index::Index`] (see
+/// [`Plan::index`]).
+pub fn plan_indexed(
+    reg: &Registry,
+    inputs: &[Input],
+    forced: Option<&str>,
+    opts: &correlate::Options,
+    progress: &AtomicU64,
+    keep: Option<&crate::lean::Keep>,
+) -> Result<Plan, LoadError> {
+    plan_with(reg, inputs, forced, opts, progress, keep, true)
+}
+
+fn plan_with(
+    reg: &Registry,
+    inputs: &[Input],
+    forced: Option<&str>,
+    opts: &correlate::Options,
+    progress: &AtomicU64,
+    keep: Option<&crate::lean::Keep>,
+    index: bool,
+) -> Result<Plan, LoadError> {
     if let Some(f) = forced {
         if reg.format(f).is_none() {
             return Err(LoadError::UnknownFormat(f.to_string()));
@@ -266,9 +336,10 @@ pub fn plan_marked(
     crate::memory::at("pass1-start");
     let results = crate::par::queue(
         inputs,
-        || (for_correlation(reg, keep.is_some()), keep.cloned()),
-        |(reg, keep), input| sketch(reg, input, forced, progress, keep.as_ref()),
+        || (for_correlation(reg, keep.is_some() || index), keep.cloned()),
+        |(reg, keep), input| sketch(reg, input, forced, progress, keep.as_ref(), index),
     );
+    let mut gathered = index.then(Vec::new);
     let mut marks = keep.map(|_| Vec::new());
     let mut problems = Problems::default();
     let mut infos: Vec<SourceInfo> = Vec::new();
@@ -303,6 +374,10 @@ pub fn plan_marked(
         });
         if let Some(m) = marks.as_mut() {
             m.extend(sk.marks);
+        }
+        if let (Some(all), Some(mut g)) = (gathered.as_mut(), sk.gather) {
+            g.cover(sk.parsed.sources.len());
+            all.push(g);
         }
         infos.extend(sk.parsed.sources.into_iter().map(|(i, _)| i));
         times.extend(sk.times);
@@ -393,6 +468,7 @@ pub fn plan_marked(
         positions,
         inputs: read,
         marks,
+        gathered,
     })
 }
 

@@ -1,0 +1,599 @@
+//! Index: the timeline of inputs too big to hold, as one compact row per record (its place, source,
+//! lines, level and CIDs: 32 bytes) and the record itself read again from its file when it is shown
+//! (lnav's model). A gigabyte of log is 3.3 M rows, about a tenth of the bytes, where the events
+//! themselves take two and a half times the bytes.
+//!
+//! Pass 1 of the two-pass read ([`crate::stream`]) notes every record's row as it goes by
+//! ([`Gather`]); [`Index::build`] puts them in timeline order once the sources are placed.
+//! [`Index::event`] reads a record again: from the nearest remembered line start ([`lines`]),
+//! parsed as pass 1 parsed it, stamped with its place.
+
+pub mod lines;
+
+use crate::correlate::merge::stamp_at;
+use crate::defs::Registry;
+use crate::hash::Map;
+use crate::model::{Axis, CidRef, Event, Level, RawTime, ThinVec, Timeline, TsQuality};
+use crate::pipeline::{Caps, Names, Only, Opened};
+use chrono::{NaiveTime, Timelike};
+use lines::Checkpoints;
+use std::io::{Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// What pass 1 notes of one record.
+#[derive(Debug, Clone, Copy)]
+struct Local {
+    line: u64,
+    more: u32,
+    combo: u32,
+    level: u8,
+    /// Nanoseconds into the day of a time-of-day record; `u64::MAX` for none.
+    tod: u64,
+}
+
+/// Pass 1's notes of one input: per stream its records, and the lists of CIDs they name (a few
+/// hundred distinct lists name the millions of records).
+#[derive(Debug, Default)]
+pub struct Gather {
+    streams: Vec<Vec<Local>>,
+    /// Distinct CID lists; list 0 is the empty one.
+    combos: Vec<Box<[CidRef]>>,
+    seen: Map<Box<[CidRef]>, u32>,
+}
+
+fn level_code(l: Option<Level>) -> u8 {
+    match l {
+        None => 0,
+        Some(Level::Trace) => 1,
+        Some(Level::Debug) => 2,
+        Some(Level::Info) => 3,
+        Some(Level::Warn) => 4,
+        Some(Level::Error) => 5,
+    }
+}
+
+fn level_of(code: u8) -> Option<Level> {
+    Some(match code {
+        1 => Level::Trace,
+        2 => Level::Debug,
+        3 => Level::Info,
+        4 => Level::Warn,
+        5 => Level::Error,
+        _ => return None,
+    })
+}
+
+fn tod_of(t: &Option<RawTime>) -> u64 {
+    match t {
+        Some(RawTime::TimeOfDay(t)) => {
+            u64::from(t.num_seconds_from_midnight()) * 1_000_000_000 + u64::from(t.nanosecond())
+        }
+        _ => u64::MAX,
+    }
+}
+
+impl Gather {
+    /// Note record `ev` of stream `k` (records of a stream come in their order).
+    pub fn add(&mut self, k: usize, ev: &Event) {
+        if self.streams.len() <= k {
+            self.streams.resize_with(k + 1, Vec::new);
+        }
+        if self.combos.is_empty() {
+            self.combos.push(Box::default());
+        }
+        let combo = if ev.cids.is_empty() {
+            0
+        } else if let Some(&c) = self.seen.get(ev.cids.as_slice()) {
+            c
+        } else {
+            let c = u32::try_from(self.combos.len()).unwrap_or(0);
+            let list: Box<[CidRef]> = ev.cids.iter().cloned().collect();
+            self.combos.push(list.clone());
+            self.seen.insert(list, c);
+            c
+        };
+        let local = Local {
+            line: ev.line,
+            more: u32::try_from(ev.end_line.saturating_sub(ev.line)).unwrap_or(u32::MAX),
+            combo,
+            level: level_code(ev.level),
+            tod: tod_of(&ev.raw_ts),
+        };
+        if let Some(s) = self.streams.get_mut(k) {
+            s.push(local);
+        }
+    }
+
+    /// Make room for `streams` streams (a stream without records gets an empty list, so that
+    /// the lists line up with the sources).
+    pub fn cover(&mut self, streams: usize) {
+        if self.streams.len() < streams {
+            self.streams.resize_with(streams, Vec::new);
+        }
+    }
+
+    /// Records noted so far.
+    pub fn len(&self) -> usize {
+        self.streams.iter().map(Vec::len).sum()
+    }
+
+    /// Whether nothing was noted.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One record of the timeline, without its text.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    line: u64,
+    pos: f64,
+    more: u32,
+    combo: u32,
+    source: u16,
+    level: u8,
+    quality: u8,
+}
+
+fn quality_code(q: TsQuality) -> u8 {
+    match q {
+        TsQuality::Exact => 0,
+        TsQuality::TimeOfDay => 1,
+        TsQuality::Inferred => 2,
+        TsQuality::Order => 3,
+    }
+}
+
+fn quality_of(code: u8) -> TsQuality {
+    match code {
+        0 => TsQuality::Exact,
+        1 => TsQuality::TimeOfDay,
+        2 => TsQuality::Inferred,
+        _ => TsQuality::Order,
+    }
+}
+
+/// One input file the index reads records from again.
+#[derive(Debug)]
+struct FileIn {
+    path: PathBuf,
+    display: String,
+    label: String,
+    file_name: Option<String>,
+    format: String,
+    /// Its first source.
+    base: usize,
+    /// The containers of its streams, in pass 1's order.
+    streams: Vec<Option<String>>,
+    lines: Checkpoints,
+}
+
+/// Records read again lately, by timeline index: the screen's rows and the detail pane ask for the
+/// same ones frame after frame.
+#[derive(Debug, Default)]
+struct Cache {
+    events: Map<usize, Event>,
+}
+
+/// Most records kept read: a few screens' worth.
+const CACHED: usize = 4096;
+
+/// The timeline as rows, records read again when asked for.
+#[derive(Debug)]
+pub struct Index {
+    rows: Vec<Row>,
+    /// Per row, the nanoseconds into the day of a time-of-day record, when the timeline has no date
+    /// (its rows then carry no time of their own); empty otherwise.
+    tods: Vec<u64>,
+    /// The CID lists rows name, resolved (list 0 is empty).
+    combos: Vec<Box<[u64]>>,
+    files: Vec<FileIn>,
+    /// Per source, its file.
+    file_of: Vec<usize>,
+    axis: Axis,
+    dated: bool,
+    reg: Registry,
+    /// The definitions a scan of the text reads with: no entities but CIDs.
+    light: Registry,
+    cache: Mutex<Cache>,
+}
+
+/// Why an index cannot be built for these inputs (the caller then holds the events).
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// An input is not a plain file that can be read from the middle.
+    #[error("{0} is compressed or not a file; its records cannot be read again from the middle")]
+    NotSeekable(String),
+    /// More sources than a row can name.
+    #[error("{0} sources are more than an index names")]
+    TooManySources(usize),
+    /// Reading a file failed.
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+/// A file the index reads again, as the plan read it.
+#[derive(Debug, Clone)]
+pub struct Reread {
+    /// Its path.
+    pub path: PathBuf,
+    /// How it is shown.
+    pub display: String,
+    /// Its label.
+    pub label: String,
+    /// Its file name.
+    pub file_name: Option<String>,
+    /// The format pass 1 settled.
+    pub format: String,
+    /// Its first source.
+    pub base: usize,
+}
+
+impl Index {
+    /// Put pass 1's notes (`gathered`, one per input of `files`) in the order `order` gives
+    /// (`(source, index in the source, position, quality)` for every record of `tl`).
+    pub fn build(
+        reg: &Registry,
+        tl: &Timeline,
+        files: Vec<Reread>,
+        gathered: Vec<Gather>,
+        order: impl Iterator<Item = (usize, usize, f64, TsQuality)>,
+        total: usize,
+    ) -> Result<Index, IndexError> {
+        if tl.sources.len() > usize::from(u16::MAX) {
+            return Err(IndexError::TooManySources(tl.sources.len()));
+        }
+        let mut ins = Vec::with_capacity(files.len());
+        let mut file_of = vec![0usize; tl.sources.len()];
+        for (j, f) in files.iter().enumerate() {
+            let end = files.get(j + 1).map_or(tl.sources.len(), |n| n.base);
+            let mut file =
+                std::fs::File::open(&f.path).map_err(|e| IndexError::Io(f.display.clone(), e))?;
+            let mut magic = [0u8; 2];
+            let n = std::io::Read::read(&mut file, &mut magic)
+                .map_err(|e| IndexError::Io(f.display.clone(), e))?;
+            if n == 2 && magic == [0x1f, 0x8b] {
+                return Err(IndexError::NotSeekable(f.display.clone()));
+            }
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| IndexError::Io(f.display.clone(), e))?;
+            let lines = Checkpoints::scan(std::io::BufReader::new(file))
+                .map_err(|e| IndexError::Io(f.display.clone(), e))?;
+            for s in file_of.iter_mut().take(end).skip(f.base) {
+                *s = j;
+            }
+            ins.push(FileIn {
+                path: f.path.clone(),
+                display: f.display.clone(),
+                label: f.label.clone(),
+                file_name: f.file_name.clone(),
+                format: f.format.clone(),
+                base: f.base,
+                streams: tl
+                    .sources
+                    .get(f.base..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|s| s.container.clone())
+                    .collect(),
+                lines,
+            });
+        }
+        // Every input's CID lists, resolved, in one list; per input, where its lists went.
+        let mut combos: Vec<Box<[u64]>> = vec![Box::default()];
+        let mut seen: Map<Box<[u64]>, u32> = Map::default();
+        let mut locals: Vec<Vec<Local>> = Vec::with_capacity(tl.sources.len());
+        for g in gathered {
+            let remap: Vec<u32> = g
+                .combos
+                .iter()
+                .map(|refs| {
+                    let mut ids: Vec<u64> =
+                        refs.iter().filter_map(|r| tl.cids.resolve(r)).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    if ids.is_empty() {
+                        return 0;
+                    }
+                    let ids: Box<[u64]> = ids.into();
+                    if let Some(&c) = seen.get(&ids) {
+                        return c;
+                    }
+                    let c = u32::try_from(combos.len()).unwrap_or(0);
+                    combos.push(ids.clone());
+                    seen.insert(ids, c);
+                    c
+                })
+                .collect();
+            for mut s in g.streams {
+                for l in &mut s {
+                    l.combo = remap.get(l.combo as usize).copied().unwrap_or(0);
+                }
+                locals.push(s);
+            }
+        }
+        locals.resize_with(tl.sources.len(), Vec::new);
+        let undated = !(tl.axis == Axis::Time && tl.dated);
+        let mut rows = Vec::with_capacity(total);
+        let mut tods = Vec::new();
+        for (s, i, pos, q) in order {
+            let Some(l) = locals.get(s).and_then(|v| v.get(i)) else {
+                continue;
+            };
+            rows.push(Row {
+                line: l.line,
+                pos,
+                more: l.more,
+                combo: l.combo,
+                source: u16::try_from(s).unwrap_or(u16::MAX),
+                level: l.level,
+                quality: quality_code(q),
+            });
+            if undated {
+                tods.push(l.tod);
+            }
+        }
+        rows.shrink_to_fit();
+        tods.shrink_to_fit();
+        Ok(Index {
+            rows,
+            tods,
+            combos,
+            files: ins,
+            file_of,
+            axis: tl.axis,
+            dated: tl.dated,
+            reg: reg.clone(),
+            light: {
+                let mut light = reg.clone();
+                light.entities = reg.entities.for_cids();
+                light
+            },
+            cache: Mutex::default(),
+        })
+    }
+
+    /// Records in the timeline.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the timeline has no record.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Bytes the rows and their lists hold (for the status line and the benchmark).
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * std::mem::size_of::<Row>()
+            + self.tods.capacity() * 8
+            + self.combos.iter().map(|c| c.len() * 8 + 16).sum::<usize>()
+    }
+
+    /// Record `i` as its row knows it: source, lines, level, place and CIDs, without its text
+    /// (what filters, the overview and jumps read).
+    pub fn skeleton(&self, i: usize) -> Option<Event> {
+        let r = self.rows.get(i)?;
+        let mut ev = Event {
+            source: usize::from(r.source),
+            line: r.line,
+            end_line: r.line.saturating_add(u64::from(r.more)),
+            level: level_of(r.level),
+            ..Event::default()
+        };
+        if let Some(&t) = self.tods.get(i).filter(|t| **t != u64::MAX) {
+            let secs = u32::try_from(t / 1_000_000_000).unwrap_or(0);
+            let nanos = u32::try_from(t % 1_000_000_000).unwrap_or(0);
+            ev.raw_ts =
+                NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).map(RawTime::TimeOfDay);
+        }
+        if let Some(ids) = self.combos.get(r.combo as usize) {
+            ev.cids = ids.iter().map(|&c| CidRef::Full(c)).collect::<ThinVec<_>>();
+        }
+        stamp_at(
+            &mut ev,
+            r.pos,
+            quality_of(r.quality),
+            (self.axis, self.dated),
+        );
+        Some(ev)
+    }
+
+    /// Record `i` read again from its file, whole; when that fails (the file went away or was
+    /// rewritten), its row with a message that says why.
+    pub fn event(&self, i: usize) -> Option<Event> {
+        if let Some(ev) = self.cached(i) {
+            return Some(ev);
+        }
+        self.events(&[i]).into_iter().next().map(|(_, ev)| ev)
+    }
+
+    /// Records `wanted` read again, in the order asked (one read of each file for all of them).
+    pub fn events(&self, wanted: &[usize]) -> Vec<(usize, Event)> {
+        let mut out: Vec<(usize, Event)> = Vec::with_capacity(wanted.len());
+        let mut missing: Vec<usize> = Vec::new();
+        for &i in wanted {
+            match self.cached(i) {
+                Some(ev) => out.push((i, ev)),
+                None if i < self.rows.len() => missing.push(i),
+                None => {}
+            }
+        }
+        if missing.is_empty() {
+            return out;
+        }
+        let mut by_file: Vec<Vec<usize>> = vec![Vec::new(); self.files.len()];
+        for &i in &missing {
+            let Some(r) = self.rows.get(i) else { continue };
+            let f = self
+                .file_of
+                .get(usize::from(r.source))
+                .copied()
+                .unwrap_or(0);
+            if let Some(v) = by_file.get_mut(f) {
+                v.push(i);
+            }
+        }
+        let mut read: Map<usize, Event> = Map::default();
+        for (f, idx) in by_file.iter().enumerate() {
+            if idx.is_empty() {
+                continue;
+            }
+            let Some(file) = self.files.get(f) else {
+                continue;
+            };
+            let got = self.read_again(file, idx);
+            for (i, ev) in idx.iter().zip(got) {
+                read.insert(*i, ev);
+            }
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.events.len() + read.len() > CACHED {
+                cache.events.clear();
+            }
+            for (i, ev) in &read {
+                cache.events.insert(*i, ev.clone());
+            }
+        }
+        out.extend(read);
+        let rank: Map<usize, usize> = wanted.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        out.sort_by_key(|(i, _)| rank.get(i).copied().unwrap_or(usize::MAX));
+        out
+    }
+
+    fn cached(&self, i: usize) -> Option<Event> {
+        self.cache.lock().ok()?.events.get(&i).cloned()
+    }
+
+    /// Rows `idx` (all of file `f`) read again, in the same order; a row that cannot be read comes
+    /// back as its skeleton with the reason as its message.
+    fn read_again(&self, f: &FileIn, idx: &[usize]) -> Vec<Event> {
+        let wanted: Vec<(usize, &Row)> = idx
+            .iter()
+            .filter_map(|&i| self.rows.get(i).map(|r| (i, r)))
+            .collect();
+        let ranges: Vec<(u64, u64)> = wanted
+            .iter()
+            .map(|(_, r)| (r.line, r.line.saturating_add(u64::from(r.more))))
+            .collect();
+        let mut found: Map<(usize, u64), Event> = Map::default();
+        let result = self.parse_ranges(&self.reg, f, ranges, &mut |k, evs| {
+            for ev in evs {
+                found.insert((f.base + k, ev.line), ev);
+            }
+            true
+        });
+        wanted
+            .iter()
+            .map(|&(i, r)| {
+                let fresh = found.remove(&(usize::from(r.source), r.line));
+                match (fresh, &result) {
+                    (Some(mut ev), _) => {
+                        ev.source = usize::from(r.source);
+                        stamp_at(
+                            &mut ev,
+                            r.pos,
+                            quality_of(r.quality),
+                            (self.axis, self.dated),
+                        );
+                        ev
+                    }
+                    (None, res) => {
+                        let why = match res {
+                            Err(e) => e.clone(),
+                            Ok(()) => format!("no record begins on line {} any more", r.line),
+                        };
+                        let mut ev = self.skeleton(i).unwrap_or_default();
+                        ev.message = format!(
+                            "[diag: this record could not be read again from {}: {why}; if the file was rewritten, reload with `R`]",
+                            f.display
+                        );
+                        ev
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Parse the records on lines `ranges` of file `f` again, handing `sink` each stream's events.
+    fn parse_ranges(
+        &self,
+        reg: &Registry,
+        f: &FileIn,
+        ranges: Vec<(u64, u64)>,
+        sink: crate::pipeline::Sink,
+    ) -> Result<(), String> {
+        let first = ranges.iter().map(|r| r.0).min().unwrap_or(1);
+        let (before, offset) = f.lines.before(first);
+        let mut file = std::fs::File::open(&f.path).map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| e.to_string())?;
+        let reader =
+            crate::source::from_reader(Box::new(file), &f.display).map_err(|e| e.to_string())?;
+        let opened = Opened::new(reg, reader, f.file_name.as_deref(), Some(&f.format), 0)
+            .map_err(|e| e.to_string())?
+            .numbered_after(before);
+        let names = Names {
+            label: &f.label,
+            display: &f.display,
+            file_name: f.file_name.as_deref(),
+        };
+        let caps = Caps {
+            max_events: usize::MAX,
+            head_bytes: 0,
+        };
+        let only = Only::new(ranges, f.streams.clone());
+        opened.parse_only(reg, names, caps, &only, sink);
+        Ok(())
+    }
+
+    /// The rows, in timeline order, whose records `keep` says yes to, each record read again (every
+    /// file read once, on a thread each): what a text filter or a search over the whole timeline needs.
+    pub fn scan(&self, keep: &(dyn Fn(&Event) -> bool + Sync)) -> Vec<usize> {
+        // Per source, its rows in the source's order (the order its records are read in).
+        let mut by_source: Vec<Vec<u32>> = vec![Vec::new(); self.file_of.len()];
+        for (i, r) in self.rows.iter().enumerate() {
+            if let Some(v) = by_source.get_mut(usize::from(r.source)) {
+                v.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        let mut hits: Vec<usize> = std::thread::scope(|sc| {
+            let handles: Vec<_> = self
+                .files
+                .iter()
+                .map(|f| {
+                    let by_source = &by_source;
+                    sc.spawn(move || {
+                        let mut hits = Vec::new();
+                        let mut next: Vec<usize> = vec![0; f.streams.len()];
+                        let all = vec![(1, u64::MAX)];
+                        let _ = self.parse_ranges(&self.light, f, all, &mut |k, evs| {
+                            let (Some(rows), Some(n)) =
+                                (by_source.get(f.base + k), next.get_mut(k))
+                            else {
+                                return true;
+                            };
+                            for ev in evs {
+                                if let Some(&i) = rows.get(*n) {
+                                    if keep(&ev) {
+                                        hits.push(i as usize);
+                                    }
+                                }
+                                *n += 1;
+                            }
+                            true
+                        });
+                        hits
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        hits.sort_unstable();
+        hits
+    }
+}
