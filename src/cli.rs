@@ -402,6 +402,11 @@ pub struct TuiArgs {
     /// A directory of rule files that adds to or overrides the built-in ones.
     #[arg(long, value_name = "DIR", env = "DIAG_RULES")]
     pub rules: Option<PathBuf>,
+    /// Index the records instead of holding them: a compact row each, the record read again from
+    /// its file when shown (a tenth of the memory). `auto` does it for files of 128 MiB or more
+    /// together; gzip and stdin are always held; following then reads everything again.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub index: StreamArg,
 }
 
 /// `diag formats` subcommands.
@@ -523,7 +528,7 @@ pub struct TimelineArgs {
 /// When `diag timeline` and `diag check` read their inputs in two passes (see `--stream`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StreamArg {
-    /// For files large enough together (`check`: 32 MiB, `timeline`: 256 MiB).
+    /// For files large enough together (`check`: 32 MiB, `timeline`: 256 MiB, `tui --index`: 128 MiB).
     Auto,
     /// Whenever the inputs are files (stdin is read once and held).
     Always,
@@ -1665,6 +1670,11 @@ fn cmd_tui(a: &TuiArgs) -> Result<i32, Fatal> {
         options: a.input.options()?,
         rules: load_rules(a.rules.as_deref())?,
         preview_bytes: crate::tui::loader::PREVIEW_BYTES,
+        index_above: match a.index {
+            StreamArg::Auto => crate::tui::loader::INDEX_ABOVE,
+            StreamArg::Always => 0,
+            StreamArg::Never => u64::MAX,
+        },
     };
     crate::tui::run(job).map_err(Fatal::Terminal)?;
     Ok(0)
@@ -1708,6 +1718,7 @@ pub fn run() -> i32 {
         None if io::stdout().is_terminal() => cmd_tui(&TuiArgs {
             input: cli.input.clone(),
             rules: None,
+            index: StreamArg::Auto,
         }),
         Some(Command::Rules { cmd }) => cmd_rules(cmd),
         Some(Command::Templates(a)) => cmd_templates(a, g),

@@ -136,13 +136,13 @@ fn every_record_read_again_is_the_held_event() {
                     ),
                     "{what}: row {i}"
                 );
-                let resolved: Vec<u64> = {
-                    let mut v: Vec<u64> =
-                        ev.cids.iter().filter_map(|c| tl.cids.resolve(c)).collect();
-                    v.sort_unstable();
-                    v.dedup();
-                    v
-                };
+                // In order of mention, each once.
+                let mut resolved: Vec<u64> = Vec::new();
+                for c in ev.cids.iter().filter_map(|c| tl.cids.resolve(c)) {
+                    if !resolved.contains(&c) {
+                        resolved.push(c);
+                    }
+                }
                 assert_eq!(
                     sk.full_cids().collect::<Vec<_>>(),
                     resolved,

@@ -18,6 +18,7 @@ fn job(dir: &Path) -> Job {
         rules: diag::rules::load::load_rules(None).expect("rules"),
         skipped: Default::default(),
         preview_bytes: 0,
+        index_above: u64::MAX,
     }
 }
 

@@ -642,6 +642,7 @@ fn what_expansion_skipped_is_shown_with_the_load_problems() {
         rules: Vec::new(),
         skipped: expansion.skipped,
         preview_bytes: 0,
+        index_above: u64::MAX,
     };
     let progress = std::sync::atomic::AtomicU64::new(0);
     let loaded = loader::load(&job, &progress).expect("load");
@@ -671,6 +672,7 @@ fn a_big_input_shows_a_preview_first_and_then_the_whole() {
         rules: diag::rules::load::load_rules(None).expect("rules"),
         skipped: Default::default(),
         preview_bytes,
+        index_above: u64::MAX,
     };
     let job = std::sync::Arc::new(job_with(4096));
     assert!(job.wants_preview());
@@ -744,6 +746,7 @@ fn a_reload_under_a_template_filter_brings_its_templates() {
         rules: Vec::new(),
         skipped: Default::default(),
         preview_bytes: 0,
+        index_above: u64::MAX,
     };
     let progress = std::sync::atomic::AtomicU64::new(0);
     let plain = loader::load(&job, &progress).expect("load");

@@ -5,7 +5,8 @@
 //! DIAG_TUI_PERF=/tmp/diag-big cargo test --release --test tui_perf -- --ignored --nocapture
 //! ```
 //!
-//! `DIAG_TUI_PERF_RULES=0` leaves the rules out (the timeline alone).
+//! `DIAG_TUI_PERF_RULES=0` leaves the rules out (the timeline alone); `DIAG_TUI_PERF_INDEX=never`
+//! holds the records where the TUI would index them (`always`: indexes them however small).
 //!
 //! Prints load time (read, parse, correlate, rules), peak memory, the cost of a filter change and of
 //! one redraw while scrolling, of a counted search, `n`, `:filter-out` and `t`/`T`, on a `TestBackend`
@@ -60,8 +61,18 @@ fn measure_large_input() {
         },
         skipped: Default::default(),
         preview_bytes: loader::PREVIEW_BYTES,
+        // As the TUI decides; DIAG_TUI_PERF_INDEX=never holds the records, =always indexes them.
+        index_above: match std::env::var("DIAG_TUI_PERF_INDEX").as_deref() {
+            Ok("never") => u64::MAX,
+            Ok("always") => 0,
+            _ => loader::INDEX_ABOVE,
+        },
     };
     let bytes: u64 = job.input_bytes();
+    println!(
+        "records {}",
+        if job.wants_index() { "indexed" } else { "held" }
+    );
     let rss0 = peak_rss_mb();
     // The first screen: the preview (the head of each input) loaded, installed and drawn.
     let t = Instant::now();
@@ -80,7 +91,13 @@ fn measure_large_input() {
     let progress = AtomicU64::new(0);
     let loaded = loader::load(&job, &progress).expect("load");
     let load_s = t.elapsed().as_secs_f64();
-    let events = loaded.analysis.timeline.events.len();
+    let events = loaded
+        .index
+        .as_ref()
+        .map_or(loaded.analysis.timeline.events.len(), |ix| ix.len());
+    if let Some(ix) = &loaded.index {
+        println!("index rows and CID lists: {} MB", ix.heap_bytes() >> 20);
+    }
     let findings = loaded.analysis.findings.len();
     let rss1 = peak_rss_mb();
     println!(
@@ -235,6 +252,7 @@ fn measure_follow_on_a_large_input() {
         rules: diag::rules::load::load_rules(None).expect("rules"),
         skipped: Default::default(),
         preview_bytes: 0,
+        index_above: u64::MAX,
     });
     let loaded = loader::load(&job, &AtomicU64::new(0)).expect("load");
     let mut app = App::with(loaded, true, (160, 48));

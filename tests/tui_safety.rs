@@ -39,6 +39,7 @@ fn hostile_app(w: u16, h: u16) -> App {
         problems: vec!["x.log: \x1b[2J mended".into()],
         templates: None,
         preview: false,
+        index: None,
     };
     App::with(loaded, true, (w, h))
 }

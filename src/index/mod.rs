@@ -154,6 +154,14 @@ fn quality_of(code: u8) -> TsQuality {
     }
 }
 
+/// Whether the file at `path` can be read from the middle: a plain file, not gzip.
+pub fn seekable(path: &std::path::Path) -> bool {
+    let mut magic = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| magic != [0x1f, 0x8b])
+}
+
 /// One input file the index reads records from again.
 #[derive(Debug)]
 struct FileIn {
@@ -186,7 +194,7 @@ pub struct Index {
     /// Per row, the nanoseconds into the day of a time-of-day record, when the timeline has no date
     /// (its rows then carry no time of their own); empty otherwise.
     tods: Vec<u64>,
-    /// The CID lists rows name, resolved (list 0 is empty).
+    /// The CID lists rows name, resolved, in order of mention (list 0 is empty).
     combos: Vec<Box<[u64]>>,
     files: Vec<FileIn>,
     /// Per source, its file.
@@ -289,10 +297,13 @@ impl Index {
                 .combos
                 .iter()
                 .map(|refs| {
-                    let mut ids: Vec<u64> =
-                        refs.iter().filter_map(|r| tl.cids.resolve(r)).collect();
-                    ids.sort_unstable();
-                    ids.dedup();
+                    // In order of mention (`c` in the TUI takes the first), each once.
+                    let mut ids: Vec<u64> = Vec::with_capacity(refs.len());
+                    for id in refs.iter().filter_map(|r| tl.cids.resolve(r)) {
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
                     if ids.is_empty() {
                         return 0;
                     }
@@ -369,6 +380,11 @@ impl Index {
         self.rows.capacity() * std::mem::size_of::<Row>()
             + self.tods.capacity() * 8
             + self.combos.iter().map(|c| c.len() * 8 + 16).sum::<usize>()
+    }
+
+    /// Record `i`'s position on the axis and its level.
+    pub fn place(&self, i: usize) -> Option<(f64, Option<Level>)> {
+        self.rows.get(i).map(|r| (r.pos, level_of(r.level)))
     }
 
     /// Record `i` as its row knows it: source, lines, level, place and CIDs, without its text

@@ -2,40 +2,59 @@
 //! as the timeline shows it (time and mark, source, level, message), with every further line of a
 //! record indented below it. The text is written as the logs had it: a file, not a terminal.
 
-use crate::model::Timeline;
+use crate::model::{Event, Timeline};
 use crate::report::fields::time_column;
+use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// Write the events `rows` of a timeline.
-pub fn write_rows(out: &mut dyn Write, tl: &Timeline, rows: &[usize]) -> io::Result<()> {
+/// Rows read per piece of an export (an index reads them again; held records are borrowed).
+const PIECE: usize = 4096;
+
+/// How the records of rows are read: `records(rows)` gives them in that order.
+pub type Records<'a> = &'a dyn Fn(&[usize]) -> Vec<(usize, Cow<'a, Event>)>;
+
+/// Write the events `rows` of a timeline, each read by `records`.
+pub fn write_rows(
+    out: &mut dyn Write,
+    tl: &Timeline,
+    rows: &[usize],
+    records: Records,
+) -> io::Result<()> {
     let width = tl
         .sources
         .iter()
         .map(|s| s.label.chars().count())
         .max()
         .unwrap_or(6);
-    for ev in rows.iter().filter_map(|&i| tl.events.get(i)) {
-        let label = tl
-            .sources
-            .get(ev.source)
-            .map(|s| s.label.as_str())
-            .unwrap_or("?");
-        let level = ev
-            .level
-            .map(|l| l.as_str().to_ascii_uppercase())
-            .unwrap_or_else(|| "-".into());
-        writeln!(
-            out,
-            "{}{} {label:<width$} {level:<5} {}",
-            time_column(tl, ev),
-            ev.ts_quality.mark(),
-            ev.message
-        )?;
-        for c in &ev.continuation {
-            writeln!(out, "    {c}")?;
+    for piece in rows.chunks(PIECE) {
+        for (_, ev) in records(piece) {
+            write_one(out, tl, &ev, width)?;
         }
+    }
+    Ok(())
+}
+
+fn write_one(out: &mut dyn Write, tl: &Timeline, ev: &Event, width: usize) -> io::Result<()> {
+    let label = tl
+        .sources
+        .get(ev.source)
+        .map(|s| s.label.as_str())
+        .unwrap_or("?");
+    let level = ev
+        .level
+        .map(|l| l.as_str().to_ascii_uppercase())
+        .unwrap_or_else(|| "-".into());
+    writeln!(
+        out,
+        "{}{} {label:<width$} {level:<5} {}",
+        time_column(tl, ev),
+        ev.ts_quality.mark(),
+        ev.message
+    )?;
+    for c in &ev.continuation {
+        writeln!(out, "    {c}")?;
     }
     Ok(())
 }
@@ -49,7 +68,13 @@ pub fn expand(path: &str) -> PathBuf {
 }
 
 /// Write (or append) rows to a file; the error says which file and why.
-pub fn to_file(path: &Path, append: bool, tl: &Timeline, rows: &[usize]) -> Result<(), String> {
+pub fn to_file(
+    path: &Path,
+    append: bool,
+    tl: &Timeline,
+    rows: &[usize],
+    records: Records,
+) -> Result<(), String> {
     let file = OpenOptions::new()
         .create(true)
         .write(true)
@@ -58,7 +83,7 @@ pub fn to_file(path: &Path, append: bool, tl: &Timeline, rows: &[usize]) -> Resu
         .open(path)
         .map_err(|e| format!("cannot write {}: {e}; choose another path", path.display()))?;
     let mut out = BufWriter::new(file);
-    write_rows(&mut out, tl, rows)
+    write_rows(&mut out, tl, rows, records)
         .and_then(|_| out.flush())
         .map_err(|e| format!("writing {} failed: {e}", path.display()))
 }

@@ -101,6 +101,24 @@ impl Filters {
     /// Whether an event passes; `template` is its template id (needed only when
     /// [`Filters::uses_templates`]).
     pub fn matches(&self, tl: &Timeline, ev: &Event, template: Option<&str>) -> bool {
+        self.matches_but_text(tl, ev, template) && self.text_passes(ev)
+    }
+
+    /// Whether a part of the filter reads the records' text.
+    pub fn reads_text(&self) -> bool {
+        !self.text.is_empty() || !self.hide.text.is_empty()
+    }
+
+    /// Whether an event's text passes the text patterns kept and hidden.
+    pub fn text_passes(&self, ev: &Event) -> bool {
+        if !self.text.is_empty() && !self.text.iter().any(|re| text_hits(re, ev)) {
+            return false;
+        }
+        !self.hide.text.iter().any(|re| text_hits(re, ev))
+    }
+
+    /// [`Filters::matches`] but for the text patterns: what a record's row answers alone.
+    pub fn matches_but_text(&self, tl: &Timeline, ev: &Event, template: Option<&str>) -> bool {
         let level = ev.level.unwrap_or(Level::Info);
         if self.min_level.is_some_and(|min| level < min) || self.hide.levels.contains(&level) {
             return false;
@@ -137,10 +155,7 @@ impl Filters {
                 }
             }
         }
-        if !self.text.is_empty() && !self.text.iter().any(|re| text_hits(re, ev)) {
-            return false;
-        }
-        !self.hide.text.iter().any(|re| text_hits(re, ev))
+        true
     }
 
     /// Drop a text pattern kept or hidden, by what the user typed; false when there is none such.

@@ -4,7 +4,7 @@
 // Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
 #![allow(clippy::indexing_slicing)]
 
-use crate::model::{Event, Level};
+use crate::model::Level;
 
 /// Bins counted per filter change; the strip merges them into as many columns as it has.
 pub const BINS: usize = 2048;
@@ -22,10 +22,11 @@ pub struct Histogram {
     pub errors: Vec<u32>,
 }
 
-/// Axis span of a timeline's events (they are in axis order).
-fn span(events: &[Event]) -> (f64, f64) {
-    let first = events.iter().map(|e| e.pos).find(|p| p.is_finite());
-    let last = events.iter().rev().map(|e| e.pos).find(|p| p.is_finite());
+/// Axis span of a timeline's `n` events (they are in axis order), `at` giving each one's position.
+fn span(n: usize, at: &dyn Fn(usize) -> Option<(f64, Option<Level>)>) -> (f64, f64) {
+    let pos = |i: usize| at(i).map(|(p, _)| p).filter(|p| p.is_finite());
+    let first = (0..n).find_map(pos);
+    let last = (0..n).rev().find_map(pos);
     match (first, last) {
         (Some(a), Some(b)) if b >= a => (a, b),
         _ => (0.0, 0.0),
@@ -33,9 +34,14 @@ fn span(events: &[Event]) -> (f64, f64) {
 }
 
 impl Histogram {
-    /// Count the events at `rows` (indices into `events`) over the axis of all `events`.
-    pub fn build(events: &[Event], rows: &[usize]) -> Histogram {
-        let (lo, hi) = span(events);
+    /// Count the events at `rows` (indices of the `n` events of a timeline) over the axis of all of
+    /// them, `at` giving an event's position and level.
+    pub fn build(
+        n: usize,
+        rows: &[usize],
+        at: &dyn Fn(usize) -> Option<(f64, Option<Level>)>,
+    ) -> Histogram {
+        let (lo, hi) = span(n, at);
         let mut h = Histogram {
             lo,
             hi,
@@ -43,10 +49,10 @@ impl Histogram {
             errors: vec![0; BINS],
         };
         for &i in rows {
-            let Some(ev) = events.get(i) else { continue };
-            let b = h.bin(ev.pos);
+            let Some((pos, level)) = at(i) else { continue };
+            let b = h.bin(pos);
             h.events[b] = h.events[b].saturating_add(1);
-            if ev.level == Some(Level::Error) {
+            if level == Some(Level::Error) {
                 h.errors[b] = h.errors[b].saturating_add(1);
             }
         }

@@ -19,6 +19,11 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+/// Inputs at least this large (all together) are indexed, not held: records are read again from
+/// their files when shown (see [`crate::index`]). Below it, holding them costs little and keeps
+/// following by appending.
+pub const INDEX_ABOVE: u64 = 128 << 20;
+
 /// How much of each input the first screen of a big load shows before the whole is read: about a
 /// quarter of a second of parsing on one core.
 pub const PREVIEW_BYTES: u64 = 2 << 20;
@@ -42,6 +47,9 @@ pub struct Job {
     /// When an input is larger than this, the first load shows the first this many bytes of each
     /// input at once (a preview, without rules) and then the whole; `0`: no preview.
     pub preview_bytes: u64,
+    /// When the inputs together are at least this large (and can be read again: files, not gzip),
+    /// the records are indexed, not held; `u64::MAX`: never.
+    pub index_above: u64,
 }
 
 impl Job {
@@ -54,6 +62,18 @@ impl Job {
                 .filter_map(|i| i.path.as_ref())
                 .filter_map(|p| std::fs::metadata(p).ok())
                 .any(|m| m.len() > self.preview_bytes)
+    }
+
+    /// Whether the records are indexed rather than held ([`Job::index_above`]): the inputs are big
+    /// enough and every one is a plain file (gzip cannot be read from the middle).
+    pub fn wants_index(&self) -> bool {
+        crate::stream::can_stream(&self.inputs)
+            && self.input_bytes() >= self.index_above
+            && self
+                .inputs
+                .iter()
+                .filter_map(|i| i.path.as_deref())
+                .all(crate::index::seekable)
     }
 
     /// Bytes on disk of the inputs that are files (the denominator of the progress bar).
@@ -78,9 +98,87 @@ pub fn load(job: &Job, progress: &AtomicU64) -> Result<Loaded, String> {
 }
 
 /// Load a job, with the events' templates when `templates` (a reload while a template filter is in
-/// force computes them here, not on the UI thread).
+/// force computes them here, not on the UI thread); indexed when the job wants it.
 pub fn load_with(job: &Job, progress: &AtomicU64, templates: bool) -> Result<Loaded, String> {
+    if job.wants_index() {
+        if let Some(loaded) = load_indexed(job, progress)? {
+            return Ok(loaded);
+        }
+    }
     load_opts(job, &job.options, progress, templates, None)
+}
+
+/// Load a job as an index: pass 1 notes every record's row (and places the sources), pass 2 reads
+/// only what the rules read, as a two-pass `check` does; the records are read again when shown.
+/// `None` when the rules cannot run in two passes (a pattern that matches an empty line): the
+/// caller holds the records instead.
+pub fn load_indexed(job: &Job, progress: &AtomicU64) -> Result<Option<Loaded>, String> {
+    let rules: Vec<&Rule> = job.rules.iter().collect();
+    let Some(keep) = crate::lean::Keep::for_rules(&rules) else {
+        return Ok(None);
+    };
+    let mut plan = crate::stream::plan_indexed(
+        &job.registry,
+        &job.inputs,
+        job.forced.as_deref(),
+        &job.options,
+        progress,
+        Some(&keep),
+    )
+    .map_err(|e| e.to_string())?;
+    let index = match plan.index(&job.registry) {
+        Some(Ok(ix)) => ix,
+        Some(Err(e)) => return Err(e.to_string()),
+        None => return Ok(None),
+    };
+    let mut problems = std::mem::take(&mut plan.problems);
+    problems.add_skipped(&job.skipped, &mut plan.timeline);
+    // The rules do not read the anchor links; the TUI jumps along them.
+    let anchors = plan.timeline.anchors.clone();
+    let lean = crate::lean::fill(&job.registry, plan, &keep).map_err(|e| e.to_string())?;
+    let profile = crate::profile::Profile::builtin().unwrap_or_default();
+    let prepared = crate::rules::Prepared {
+        templates: lean.templates,
+        online: lean.online,
+    };
+    let (mut analysis, _) = crate::rules::run_prepared(
+        &job.rules,
+        &Selection::default(),
+        lean.timeline,
+        prepared,
+        &profile,
+    );
+    analysis.timeline.anchors = anchors;
+    let mut problems = problems_list(problems);
+    if lean.extra > 0 {
+        problems.push(format!(
+            "{} records were written to the inputs after they were first read; they are left out (R reads everything again)",
+            lean.extra
+        ));
+    }
+    Ok(Some(Loaded {
+        templates: analysis.templates.take(),
+        analysis,
+        index: Some(Arc::new(index)),
+        preview: false,
+        rules_error: None,
+        problems,
+    }))
+}
+
+/// What a load's problems say, one line each.
+fn problems_list(problems: crate::pipeline::Problems) -> Vec<String> {
+    problems
+        .refused
+        .into_iter()
+        .chain(
+            problems
+                .incomplete
+                .into_iter()
+                .map(|m| format!("incomplete: {m}")),
+        )
+        .chain(problems.warnings)
+        .collect()
 }
 
 /// The first [`Job::preview_bytes`] of each input, correlated but without rules: rules over part of a
@@ -121,19 +219,10 @@ fn load_opts(
     Ok(Loaded {
         templates: computed.or_else(|| templates.then(|| Templates::build(&analysis.timeline))),
         analysis,
+        index: None,
         preview: preview.is_some(),
         rules_error: preview,
-        problems: problems
-            .refused
-            .into_iter()
-            .chain(
-                problems
-                    .incomplete
-                    .into_iter()
-                    .map(|m| format!("incomplete: {m}")),
-            )
-            .chain(problems.warnings)
-            .collect(),
+        problems: problems_list(problems),
     })
 }
 
@@ -183,6 +272,7 @@ pub fn placed(job: &Job, analysis: Analysis, add: Addition, templates: bool) -> 
     Loaded {
         templates: templates.then(|| Templates::build(&analysis.timeline)),
         analysis,
+        index: None,
         preview: false,
         rules_error: None,
         problems: Vec::new(),
@@ -197,6 +287,7 @@ pub fn judged(analysis: Analysis, verdict: crate::rules::Verdict, templates: boo
     Loaded {
         templates: computed.or_else(|| templates.then(|| Templates::build(&analysis.timeline))),
         analysis,
+        index: None,
         preview: false,
         rules_error: None,
         problems: Vec::new(),

@@ -203,7 +203,8 @@ fn event_loop(
                         judging = None;
                         app.judging = false;
                         app.install(loaded);
-                        if whole {
+                        // An index holds no events to append to: a follow reads everything again.
+                        if whole && app.index().is_none() {
                             tail = Some(Tail::new(&job.inputs, app.timeline()));
                         }
                     }

@@ -153,6 +153,7 @@ pub fn seed() -> Loaded {
         problems: Vec::new(),
         templates: None,
         preview: false,
+        index: None,
     }
 }
 

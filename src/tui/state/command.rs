@@ -132,7 +132,9 @@ impl App {
                 let marked = self.marked_rows();
                 let rows = marked.as_deref().unwrap_or(&self.events.rows);
                 self.message = Some(
-                    match export::to_file(&file, append, &self.analysis.timeline, rows) {
+                    match export::to_file(&file, append, &self.analysis.timeline, rows, &|r| {
+                        self.records(r)
+                    }) {
                         Ok(()) => format!(
                             "{} {} {}rows to {}",
                             if append { "appended" } else { "wrote" },
@@ -168,11 +170,10 @@ impl App {
                     self.message = Some("these logs carry no times; goto a row or a line".into());
                     return;
                 }
-                let found = self
-                    .events
-                    .rows
-                    .iter()
-                    .position(|&i| time_of_day(&tl.events[i]).is_some_and(|at| at >= want));
+                let found = self.events.rows.iter().position(|&i| {
+                    self.row(i)
+                        .is_some_and(|ev| time_of_day(&ev).is_some_and(|at| at >= want))
+                });
                 if found.is_none() {
                     self.message = Some(format!("no row at or after {want}"));
                 }
@@ -180,7 +181,7 @@ impl App {
             }
             Target::Line(name, line) => {
                 let found = self.events.rows.iter().position(|&i| {
-                    let ev = &tl.events[i];
+                    let Some(ev) = self.row(i) else { return false };
                     ev.end_line >= line
                         && tl
                             .sources

@@ -1,6 +1,7 @@
 //! Indexes derived from a load, rebuilt whenever one is installed: never edited by keys.
 
 use super::super::histogram::Histogram;
+use crate::model::Level;
 use crate::rules::finding::{Analysis, Severity};
 use std::collections::HashMap;
 
@@ -32,8 +33,14 @@ impl Default for Derived {
 }
 
 impl Derived {
-    /// The indexes of an analysis; `rows` are the events the filters show.
-    pub fn build(a: &Analysis, rows: &[usize]) -> Derived {
+    /// The indexes of an analysis of `n` events; `rows` are the events the filters show, `at` gives
+    /// an event's position and level.
+    pub fn build(
+        a: &Analysis,
+        n: usize,
+        rows: &[usize],
+        at: &dyn Fn(usize) -> Option<(f64, Option<Level>)>,
+    ) -> Derived {
         let tl = &a.timeline;
         let label_width = tl
             .sources
@@ -51,7 +58,7 @@ impl Derived {
             .findings
             .iter()
             .flat_map(|f| f.evidence.iter().map(|e| e.event))
-            .filter(|&i| i < tl.events.len())
+            .filter(|&i| i < n)
             .collect();
         evidence.sort_unstable();
         evidence.dedup();
@@ -60,14 +67,14 @@ impl Derived {
             .iter()
             .filter_map(|f| {
                 let e = f.evidence.first()?;
-                let ev = tl.events.get(e.event)?;
-                Some((ev.pos, f.severity))
+                let (pos, _) = at(e.event)?;
+                Some((pos, f.severity))
             })
             .collect();
         Derived {
             evidence,
             finding_marks,
-            hist: Histogram::build(&tl.events, rows),
+            hist: Histogram::build(n, rows, at),
             anchors_of,
             label_width,
         }

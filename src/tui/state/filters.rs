@@ -15,20 +15,24 @@ impl App {
             self.ensure_templates();
         }
         let tl = &self.analysis.timeline;
+        let n = self.total();
         if self.events.filter.is_empty() {
-            return (0..tl.events.len()).collect();
+            return (0..n).collect();
         }
         let f = &self.events.filter;
         let templates = self.templates.as_ref().filter(|_| f.uses_templates());
-        tl.events
-            .iter()
-            .enumerate()
-            .filter(|(i, ev)| {
-                let t = templates.and_then(|t| t.of(*i)).map(|t| t.id.as_str());
-                f.matches(tl, ev, t)
+        // Every part but the text on each row; the text on the records that pass the rest (an
+        // index reads them again for it).
+        let rest: Vec<usize> = (0..n)
+            .filter(|&i| {
+                let t = templates.and_then(|t| t.of(i)).map(|t| t.id.as_str());
+                self.row(i).is_some_and(|ev| f.matches_but_text(tl, &ev, t))
             })
-            .map(|(i, _)| i)
-            .collect()
+            .collect();
+        if !f.reads_text() {
+            return rest;
+        }
+        self.records_where(&rest, &|ev| f.text_passes(ev))
     }
 
     /// The templates of the loaded events, computed once per load.
@@ -88,7 +92,7 @@ impl App {
         let here = self.current_event();
         self.events.rows = self.filtered();
         self.find_hits();
-        self.derived.hist = Histogram::build(&self.analysis.timeline.events, &self.events.rows);
+        self.derived.hist = Histogram::build(self.total(), &self.events.rows, &|i| self.place(i));
         match here {
             Some(ev) => {
                 self.jump_to_event(ev, false);
@@ -109,7 +113,8 @@ impl App {
         };
         let tl = &self.analysis.timeline;
         let mut cids: Vec<u64> = Vec::new();
-        for c in &tl.events[i].cids {
+        let Some(ev) = self.row(i) else { return };
+        for c in &ev.cids {
             if let Some(v) = tl.cids.resolve(c) {
                 if !cids.contains(&v) {
                     cids.push(v);

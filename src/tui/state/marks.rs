@@ -66,7 +66,7 @@ impl App {
             .marks
             .iter()
             .filter_map(|&i| {
-                let ev = tl.events.get(i)?;
+                let ev = self.row(i)?;
                 Some((tl.sources.get(ev.source)?.label.clone(), ev.line))
             })
             .collect()
@@ -78,11 +78,11 @@ impl App {
             return Vec::new();
         }
         let tl = &self.analysis.timeline;
-        let index: HashMap<(&str, u64), usize> = tl
-            .events
-            .iter()
-            .enumerate()
-            .filter_map(|(i, ev)| Some(((tl.sources.get(ev.source)?.label.as_str(), ev.line), i)))
+        let index: HashMap<(&str, u64), usize> = (0..self.total())
+            .filter_map(|i| {
+                let ev = self.row(i)?;
+                Some(((tl.sources.get(ev.source)?.label.as_str(), ev.line), i))
+            })
             .collect();
         let mut out: Vec<usize> = places
             .iter()

@@ -18,6 +18,7 @@ mod filters;
 mod marks;
 pub mod panes;
 mod prompt;
+mod records;
 mod search;
 mod select;
 pub mod window;
@@ -48,6 +49,9 @@ pub struct Loaded {
     pub templates: Option<Templates>,
     /// A preview: the head of each input, without rules; the whole follows.
     pub preview: bool,
+    /// When the records are not held (inputs too big to hold): the index that reads them again
+    /// when shown; the analysis's timeline then holds only what the rules read.
+    pub index: Option<Arc<crate::index::Index>>,
 }
 
 /// Where the cursor and the marks were, by record, before a load replaced the timeline.
@@ -161,6 +165,8 @@ pub struct App {
     pub quit: bool,
     /// While a preview is shown: bytes of the whole read so far, and in all (0 when unknown).
     pub rest: Option<(u64, u64)>,
+    /// The records' index, when they are not held (see [`Loaded::index`]).
+    index: Option<Arc<crate::index::Index>>,
 }
 
 /// An analysis of nothing, to show while loading.
@@ -219,6 +225,7 @@ impl App {
             message: None,
             quit: false,
             rest: None,
+            index: None,
         };
         app.relayout();
         app
@@ -291,8 +298,7 @@ impl App {
 
     /// Where the cursor and the marks are, by record (label and line), to find them after a load.
     fn places(&self) -> Places {
-        let keep = self.current_event().map(|i| {
-            let ev = &self.analysis.timeline.events[i];
+        let keep = self.current_event().and_then(|i| self.row(i)).map(|ev| {
             let label = self
                 .analysis
                 .timeline
@@ -319,6 +325,7 @@ impl App {
             marks,
         } = places;
         self.analysis = Arc::new(loaded.analysis);
+        self.index = loaded.index;
         self.rules_error = loaded.rules_error;
         self.problems = loaded.problems;
         self.load = LoadState::Ready;
@@ -329,7 +336,9 @@ impl App {
         // A CID filter names a CID, not an index (a template filter an id), so it survives a reload.
         self.events.rows = self.filtered();
         self.find_hits();
-        self.derived = Derived::build(&self.analysis, &self.events.rows);
+        self.derived = Derived::build(&self.analysis, self.total(), &self.events.rows, &|i| {
+            self.place(i)
+        });
         self.events.cursor = 0;
         self.events.scroll = 0;
         if let Some((label, line, at_end)) = keep {
@@ -338,8 +347,10 @@ impl App {
                 None
             } else {
                 self.events.rows.iter().position(|&i| {
-                    let ev = &tl.events[i];
-                    ev.line == line && tl.sources.get(ev.source).map(|s| &s.label) == label.as_ref()
+                    self.row(i).is_some_and(|ev| {
+                        ev.line == line
+                            && tl.sources.get(ev.source).map(|s| &s.label) == label.as_ref()
+                    })
                 })
             };
             self.events.cursor = match found {

@@ -3,14 +3,18 @@
 #![allow(clippy::indexing_slicing)]
 
 use super::{App, PREVIEW_ROWS};
-use crate::model::Level;
+use crate::model::{Event, Level};
 use crate::tui::query;
 use regex::Regex;
 
+/// Whether a record's text (message or a further line) matches.
+fn text_hits(re: &Regex, ev: &Event) -> bool {
+    re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
+}
+
 impl App {
     pub(super) fn event_hits(&self, re: &Regex, i: usize) -> bool {
-        let ev = &self.analysis.timeline.events[i];
-        re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
+        self.record(i).is_some_and(|ev| text_hits(re, &ev))
     }
 
     /// The next row (from `from`, inclusive, wrapping) whose event passes `test`, looking at most at
@@ -34,6 +38,28 @@ impl App {
             .find(|&r| test(self.events.rows[r]))
     }
 
+    /// [`App::find_row`] for the rows whose record's text `re` matches: an index reads the rows
+    /// looked at in one go.
+    fn find_text_row(&self, from: usize, limit: usize, re: &Regex) -> Option<usize> {
+        if self.index().is_none() {
+            return self.find_row(from, true, limit, |i| self.event_hits(re, i));
+        }
+        let n = self.events.rows.len();
+        let order: Vec<usize> = (0..n.min(limit)).map(|k| (from + k) % n).collect();
+        // Rows in timeline order read each file once; the hit is the first in the order asked.
+        let mut wanted: Vec<usize> = order.iter().map(|&r| self.events.rows[r]).collect();
+        wanted.sort_unstable();
+        let hits: std::collections::HashSet<usize> = self
+            .records(&wanted)
+            .into_iter()
+            .filter(|(_, ev)| text_hits(re, ev))
+            .map(|(i, _)| i)
+            .collect();
+        order
+            .into_iter()
+            .find(|&r| hits.contains(&self.events.rows[r]))
+    }
+
     /// Put a search in force and find all its hits among the rows shown.
     pub(super) fn set_search(&mut self, re: Option<Regex>) {
         self.events.search = re;
@@ -43,13 +69,7 @@ impl App {
     /// Recompute the hits of the search in force (after a search or a filter change).
     pub(super) fn find_hits(&mut self) {
         self.events.hits = match &self.events.search {
-            Some(re) => self
-                .events
-                .rows
-                .iter()
-                .copied()
-                .filter(|&i| self.event_hits(re, i))
-                .collect(),
+            Some(re) => self.records_where(&self.events.rows, &|ev| text_hits(re, ev)),
             None => Vec::new(),
         };
     }
@@ -97,8 +117,10 @@ impl App {
 
     /// `e`/`E` (errors), `w`/`W` (warnings or worse): the next row at or above a level.
     pub(super) fn level_step(&mut self, forward: bool, min: Level) {
-        let tl = &self.analysis.timeline;
-        let at_least = |r: usize| tl.events[self.events.rows[r]].level >= Some(min);
+        let at_least = |r: usize| {
+            self.place(self.events.rows[r])
+                .is_some_and(|(_, l)| l >= Some(min))
+        };
         let found = if forward {
             (self.events.cursor + 1..self.events.rows.len()).find(|&r| at_least(r))
         } else {
@@ -118,6 +140,14 @@ impl App {
         }
     }
 
+    /// Rows an incremental search looks at per keystroke: fewer when the records are read again.
+    fn preview_rows(&self) -> usize {
+        match self.index() {
+            Some(_) => PREVIEW_ROWS / 20,
+            None => PREVIEW_ROWS,
+        }
+    }
+
     /// Incremental search: the first hit from where the prompt opened.
     pub(super) fn preview_search(&mut self) {
         let Some(p) = &self.prompt else { return };
@@ -128,14 +158,13 @@ impl App {
         }
         match query::pattern(&text) {
             Ok(re) => {
-                let found =
-                    self.find_row(origin.0, true, PREVIEW_ROWS, |i| self.event_hits(&re, i));
+                let found = self.find_text_row(origin.0, self.preview_rows(), &re);
                 match found {
                     Some(r) => {
                         self.events.cursor = r;
                         self.keep_cursor_visible();
                     }
-                    None if self.events.rows.len() > PREVIEW_ROWS => {
+                    None if self.events.rows.len() > self.preview_rows() => {
                         self.message = Some("no hit nearby; Enter searches everything".into());
                     }
                     None => self.message = Some("no match".into()),

@@ -106,23 +106,25 @@ fn lines_of(ev: &Event) -> String {
 }
 
 fn event_title(app: &App, i: usize) -> String {
-    let ev = &app.timeline().events[i];
-    format!("{} {}", label(app, ev), lines_of(ev))
+    match app.row(i) {
+        Some(ev) => format!("{} {}", label(app, &ev), lines_of(&ev)),
+        None => format!("event #{i}"),
+    }
 }
 
 /// A one-line reference to an event: `source line N · time · message`.
 fn event_ref<'a>(app: &App, i: usize, theme: Theme) -> Vec<Span<'a>> {
     let tl = app.timeline();
-    let Some(ev) = tl.events.get(i) else {
+    let Some(ev) = app.record(i) else {
         return vec![Span::styled(
             format!("event #{i} (not in the timeline)"),
             theme.dim(),
         )];
     };
     vec![
-        Span::styled(label(app, ev), theme.source(ev.source)),
+        Span::styled(label(app, &ev), theme.source(ev.source)),
         Span::styled(
-            format!(":{} · {} · ", ev.line, time_column(tl, ev).trim_end()),
+            format!(":{} · {} · ", ev.line, time_column(tl, &ev).trim_end()),
             theme.dim(),
         ),
         Span::raw(super::super::text::safe(&ev.message, QUOTE)),
@@ -153,7 +155,10 @@ fn cid_line(app: &App, c: &CidRef) -> String {
 
 fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
     let tl = app.timeline();
-    let ev = &tl.events[i];
+    let Some(ev) = app.record(i) else {
+        return Vec::new();
+    };
+    let ev = &*ev;
     let mut head = vec![
         Span::raw(time_column(tl, ev).trim_end().to_string()),
         Span::styled(format!(" ({})", ev.ts_quality.as_str()), theme.dim()),
@@ -255,7 +260,10 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
 
 /// The event's template (lnav's log pattern): its id, its masked text, and how to filter on it.
 fn template_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
-    let ev = &app.timeline().events[i];
+    let Some(ev) = app.record(i) else {
+        return Vec::new();
+    };
+    let ev = &*ev;
     let (id, text, count) = match app.templates.as_ref().and_then(|t| t.of(i)) {
         Some(t) => (t.id.clone(), t.text.clone(), Some(t.count)),
         None => (

@@ -44,7 +44,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let lw: u16 = 10;
     let w = (area.width - lw) as usize;
     let x0 = area.x + lw;
-    let start = if app.timeline().events.is_empty() {
+    let start = if app.total() == 0 {
         String::new()
     } else {
         axis_label(app, app.derived.hist.lo)
@@ -92,16 +92,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
 
 /// Columns of the first and last row the timeline pane shows.
 fn window(app: &App, w: usize) -> (usize, usize) {
-    let events = &app.timeline().events;
     if app.events.rows.is_empty() || w == 0 {
         return (usize::MAX, 0);
     }
     let first = app.events.rows[app.events.scroll.min(app.events.rows.len() - 1)];
     let last = app.events.rows[(app.events.scroll + app.page()).min(app.events.rows.len()) - 1];
     let col = |i: usize| {
-        events
-            .get(i)
-            .map(|e| app.derived.hist.column(e.pos, w))
+        app.place(i)
+            .map(|(pos, _)| app.derived.hist.column(pos, w))
             .unwrap_or(0)
     };
     (col(first), col(last))

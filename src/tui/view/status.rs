@@ -105,9 +105,14 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         LoadState::Loading { bytes: b, .. } => left.push(format!("loading {}", bytes(*b))),
         LoadState::Failed(_) => left.push("load failed".into()),
         LoadState::Ready if app.events.filter.is_empty() => left.push(format!(
-            "{} events · {} sources",
-            tl.events.len(),
-            tl.sources.len()
+            "{} events · {} sources{}",
+            app.total(),
+            tl.sources.len(),
+            if app.index().is_some() {
+                " · indexed"
+            } else {
+                ""
+            }
         )),
         LoadState::Ready => {}
     }
@@ -124,11 +129,11 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     let right = app
         .current_event()
-        .map(|i| {
-            let ev = &tl.events[i];
+        .and_then(|i| app.row(i))
+        .map(|ev| {
             format!(
                 "{}{} ",
-                time_column(tl, ev).trim_end(),
+                time_column(tl, &ev).trim_end(),
                 ev.ts_quality.mark()
             )
         })

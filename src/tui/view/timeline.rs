@@ -23,7 +23,6 @@ const NARROW: u16 = 100;
 /// Render the timeline pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let focused = app.focus == Pane::Timeline;
-    let tl = app.timeline();
     let mut left = vec![Span::styled("Timeline", theme.title(focused))];
     if app.load == LoadState::Ready && !app.events.rows.is_empty() {
         left.push(Span::styled(
@@ -34,7 +33,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let right = if app.events.filter.is_empty() {
         String::new()
     } else {
-        format!("{} of {} events", app.events.rows.len(), tl.events.len())
+        format!("{} of {} events", app.events.rows.len(), app.total())
     };
     title_row(area, buf, theme, focused, left, &right);
     let body = content(area);
@@ -57,7 +56,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         LoadState::Ready => {}
     }
     if app.events.rows.is_empty() {
-        let msg = if tl.events.is_empty() {
+        let msg = if app.total() == 0 {
             "No events in these inputs."
         } else {
             "No events pass the filters; x drops them."
@@ -67,6 +66,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     let narrow = area.width < NARROW;
     let end = (app.events.scroll + body.height as usize).min(app.events.rows.len());
+    if app.index().is_some() {
+        // The screen's records read again in one go (each file once); each row then finds its own.
+        let _ = app.records(
+            app.events
+                .rows
+                .get(app.events.scroll..end)
+                .unwrap_or_default(),
+        );
+    }
     for (k, r) in (app.events.scroll..end).enumerate() {
         let i = app.events.rows[r];
         let mut line = row(app, theme, i, body.width as usize, narrow);
@@ -187,7 +195,10 @@ pub fn with_hits<'a>(
 /// One timeline row.
 pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) -> Line<'a> {
     let tl = app.timeline();
-    let ev = &tl.events[i];
+    let Some(ev) = app.record(i) else {
+        return Line::raw("");
+    };
+    let ev = &*ev;
     let (gutter, gstyle) = if app.findings.marked.binary_search(&i).is_ok() {
         ("●", theme.marked())
     } else if app.events.marks.binary_search(&i).is_ok() {

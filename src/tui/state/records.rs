@@ -1,0 +1,109 @@
+//! Records: the one way the TUI reads the timeline's records, whether the analysis holds them or an
+//! [`Index`] reads them again from their files when shown (inputs too big to hold). Filters, jumps
+//! and the overview read a record's row (its place, source, level and CIDs); the screen, the detail
+//! pane, searches and text filters read the whole record.
+
+use super::App;
+use crate::index::Index;
+use crate::model::Event;
+use std::borrow::Cow;
+
+impl App {
+    /// Records in the timeline.
+    pub fn total(&self) -> usize {
+        match &self.index {
+            Some(ix) => ix.len(),
+            None => self.analysis.timeline.events.len(),
+        }
+    }
+
+    /// The index that reads the records, when they are not held.
+    pub fn index(&self) -> Option<&Index> {
+        self.index.as_deref()
+    }
+
+    /// Record `i`, whole.
+    pub fn record(&self, i: usize) -> Option<Cow<'_, Event>> {
+        match &self.index {
+            Some(ix) => ix.event(i).map(Cow::Owned),
+            None => self.analysis.timeline.events.get(i).map(Cow::Borrowed),
+        }
+    }
+
+    /// Record `i` as far as its row knows it (no text when it is indexed): place, source, lines,
+    /// level, CIDs.
+    pub fn row(&self, i: usize) -> Option<Cow<'_, Event>> {
+        match &self.index {
+            Some(ix) => ix.skeleton(i).map(Cow::Owned),
+            None => self.analysis.timeline.events.get(i).map(Cow::Borrowed),
+        }
+    }
+
+    /// Record `i`'s position on the axis and its level.
+    pub fn place(&self, i: usize) -> Option<(f64, Option<crate::model::Level>)> {
+        match &self.index {
+            Some(ix) => ix.place(i),
+            None => self
+                .analysis
+                .timeline
+                .events
+                .get(i)
+                .map(|e| (e.pos, e.level)),
+        }
+    }
+
+    /// Records `idx`, whole, in that order (an index reads each file once for all of them).
+    pub fn records(&self, idx: &[usize]) -> Vec<(usize, Cow<'_, Event>)> {
+        match &self.index {
+            Some(ix) => ix
+                .events(idx)
+                .into_iter()
+                .map(|(i, e)| (i, Cow::Owned(e)))
+                .collect(),
+            None => idx
+                .iter()
+                .filter_map(|&i| {
+                    self.analysis
+                        .timeline
+                        .events
+                        .get(i)
+                        .map(|e| (i, Cow::Borrowed(e)))
+                })
+                .collect(),
+        }
+    }
+
+    /// The records among `among` (sorted timeline indices) whose whole text `keep` says yes to.
+    /// An index reads every file once for it (seconds on a gigabyte), held records are looked at.
+    pub fn records_where(
+        &self,
+        among: &[usize],
+        keep: &(dyn Fn(&Event) -> bool + Sync),
+    ) -> Vec<usize> {
+        match &self.index {
+            Some(ix) => {
+                let hits = ix.scan(keep);
+                if among.len() == ix.len() {
+                    return hits;
+                }
+                // Both sorted: keep the hits among the rows asked about.
+                let mut out = Vec::with_capacity(hits.len().min(among.len()));
+                let mut k = 0;
+                for h in hits {
+                    while among.get(k).is_some_and(|&a| a < h) {
+                        k += 1;
+                    }
+                    if among.get(k) == Some(&h) {
+                        out.push(h);
+                    }
+                }
+                out
+            }
+            None => among
+                .iter()
+                .copied()
+                .filter(|&i| self.analysis.timeline.events.get(i).is_some_and(keep))
+                .collect(),
+        }
+    }
+}
