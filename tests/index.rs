@@ -104,6 +104,22 @@ fn every_record_read_again_is_the_held_event() {
     let (sets, _tmp) = sets();
     let mut records = 0;
     let re = regex::Regex::new("(?i)error|closed").expect("regex");
+    let searches: Vec<regex::Regex> = [
+        "(?i)error",
+        "(?i)channel closed",
+        "(?i)connection",
+        "Ratchet|ratchet",
+        "(?i)session.rs:\\d+",
+        "\"type\"",
+        "(?i)k",
+        "\\d{5}",
+        "CID: \\d+",
+        "(?i)peer connect",
+    ]
+    .iter()
+    .map(|p| regex::Regex::new(p).expect("search"))
+    .collect();
+    let mut searched = 0;
     for (what, args) in &sets {
         let tl = held(&reg, args);
         let ix = indexed(&reg, args);
@@ -168,8 +184,24 @@ fn every_record_read_again_is_the_held_event() {
             .map(|(i, _)| i)
             .collect();
         assert_eq!(hits, want, "{what}: scan");
+        // A search reads only the records whose lines may match, and finds what the held events
+        // match: smart case, case kept, words split by colour, quotes, no literal at all.
+        for re in &searches {
+            let want: Vec<usize> = tl
+                .events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| {
+                    re.is_match(&e.message) || e.continuation.iter().any(|l| re.is_match(l))
+                })
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(ix.matching(re), want, "{what}: /{}/", re.as_str());
+            searched += want.len();
+        }
     }
     assert!(records > 15_000, "{records} records compared");
+    assert!(searched > 5_000, "{searched} hits compared");
 }
 
 /// A file rewritten after it was indexed: its records say they could not be read again, instead of
@@ -211,4 +243,44 @@ fn a_rewritten_file_is_said_not_a_wrong_record() {
         ev.message
     );
     assert!(ix.event(600).is_none());
+}
+
+/// A measurement and a check on a big corpus (`DIAG_INDEX_DIR`): the search's sieve against a
+/// scan of every record.
+#[test]
+#[ignore = "run with DIAG_INDEX_DIR=DIR --ignored --nocapture"]
+fn sieve_equals_scan_on_a_big_corpus() {
+    let Ok(dir) = std::env::var("DIAG_INDEX_DIR") else {
+        return;
+    };
+    let reg = Registry::load(None).expect("definitions");
+    let ix = indexed(&reg, &[dir]);
+    let re = regex::Regex::new("(?i)error").expect("regex");
+    let t = std::time::Instant::now();
+    let sieved = ix.matching(&re);
+    println!("sieved: {} in {:?}", sieved.len(), t.elapsed());
+    let t = std::time::Instant::now();
+    let scanned = ix.scan(&|ev: &Event| {
+        re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
+    });
+    println!("scanned: {} in {:?}", scanned.len(), t.elapsed());
+    let extra: Vec<usize> = sieved
+        .iter()
+        .filter(|i| scanned.binary_search(i).is_err())
+        .copied()
+        .collect();
+    let missed: Vec<usize> = scanned
+        .iter()
+        .filter(|i| sieved.binary_search(i).is_err())
+        .copied()
+        .collect();
+    for &i in extra.iter().chain(&missed).take(8) {
+        let ev = ix.event(i).expect("row");
+        println!(
+            "{i}: {:?} {}-{} {:?} {:?}",
+            ev.source, ev.line, ev.end_line, ev.message, ev.continuation
+        );
+    }
+    assert_eq!((extra.len(), missed.len()), (0, 0));
+    assert_eq!(sieved, scanned);
 }

@@ -48,6 +48,22 @@ impl Checkpoints {
     }
 }
 
+impl Checkpoints {
+    /// The file cut at remembered line starts into pieces of about `size` bytes: each piece's lines
+    /// before it and its first byte (the first piece starts at the top).
+    pub fn pieces(&self, size: u64) -> Vec<(u64, u64)> {
+        let mut out = vec![(0u64, 0u64)];
+        let mut last = 0u64;
+        for (k, &at) in self.starts.iter().enumerate() {
+            if at >= last.saturating_add(size.max(1)) {
+                out.push((k as u64 * EVERY, at));
+                last = at;
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +84,14 @@ mod tests {
             assert_eq!(first, text.lines().nth(before as usize).unwrap());
         }
         assert_eq!(Checkpoints::scan(&b""[..]).unwrap().before(3), (0, 0));
+        // Pieces begin at line starts, in order, the first at the top.
+        let pieces = cp.pieces(2000);
+        assert!(pieces.len() > 3);
+        assert_eq!(pieces[0], (0, 0));
+        for w in pieces.windows(2) {
+            assert!(w[0].1 < w[1].1 && w[0].0 < w[1].0);
+            assert_eq!(text[..w[1].1 as usize].matches('\n').count() as u64, w[1].0);
+        }
+        assert_eq!(cp.pieces(u64::MAX), vec![(0, 0)]);
     }
 }

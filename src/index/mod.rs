@@ -9,6 +9,7 @@
 //! parsed as pass 1 parsed it, stamped with its place.
 
 pub mod lines;
+pub mod sieve;
 
 use crate::correlate::merge::stamp_at;
 use crate::defs::Registry;
@@ -17,6 +18,7 @@ use crate::model::{Axis, CidRef, Event, Level, RawTime, ThinVec, Timeline, TsQua
 use crate::pipeline::{Caps, Names, Only, Opened};
 use chrono::{NaiveTime, Timelike};
 use lines::Checkpoints;
+use regex::Regex;
 use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -186,6 +188,12 @@ struct Cache {
 
 /// Most records kept read: a few screens' worth.
 const CACHED: usize = 4096;
+
+/// Records a search reads again at a time (what it holds at once).
+const SIEVED_PIECE: usize = 8192;
+
+/// Bytes of a file one thread of a search sieves: pieces of a big file keep every core busy.
+const SIEVE_PIECE_BYTES: u64 = 32 << 20;
 
 /// The timeline as rows, records read again when asked for.
 #[derive(Debug)]
@@ -464,7 +472,8 @@ impl Index {
                 read.insert(*i, ev);
             }
         }
-        if let Ok(mut cache) = self.cache.lock() {
+        // A screen's worth is remembered; a bigger batch (an export) is not.
+        if let (true, Ok(mut cache)) = (read.len() <= CACHED, self.cache.lock()) {
             if cache.events.len() + read.len() > CACHED {
                 cache.events.clear();
             }
@@ -564,44 +573,28 @@ impl Index {
         Ok(())
     }
 
-    /// The rows, in timeline order, whose records `keep` says yes to, each record read again (every
-    /// file read once, on a thread each): what a text filter or a search over the whole timeline needs.
-    pub fn scan(&self, keep: &(dyn Fn(&Event) -> bool + Sync)) -> Vec<usize> {
-        // Per source, its rows in the source's order (the order its records are read in).
+    /// Per source, its rows in the source's order (the order its records are read in).
+    fn by_source(&self) -> Vec<Vec<u32>> {
         let mut by_source: Vec<Vec<u32>> = vec![Vec::new(); self.file_of.len()];
         for (i, r) in self.rows.iter().enumerate() {
             if let Some(v) = by_source.get_mut(usize::from(r.source)) {
                 v.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
+        by_source
+    }
+
+    /// The rows, in timeline order, whose records `keep` says yes to, each record read again (every
+    /// file read once, on a thread each).
+    pub fn scan(&self, keep: &(dyn Fn(&Event) -> bool + Sync)) -> Vec<usize> {
+        let by_source = self.by_source();
         let mut hits: Vec<usize> = std::thread::scope(|sc| {
             let handles: Vec<_> = self
                 .files
                 .iter()
                 .map(|f| {
                     let by_source = &by_source;
-                    sc.spawn(move || {
-                        let mut hits = Vec::new();
-                        let mut next: Vec<usize> = vec![0; f.streams.len()];
-                        let all = vec![(1, u64::MAX)];
-                        let _ = self.parse_ranges(&self.light, f, all, &mut |k, evs| {
-                            let (Some(rows), Some(n)) =
-                                (by_source.get(f.base + k), next.get_mut(k))
-                            else {
-                                return true;
-                            };
-                            for ev in evs {
-                                if let Some(&i) = rows.get(*n) {
-                                    if keep(&ev) {
-                                        hits.push(i as usize);
-                                    }
-                                }
-                                *n += 1;
-                            }
-                            true
-                        });
-                        hits
-                    })
+                    sc.spawn(move || self.scan_file(f, by_source, keep))
                 })
                 .collect();
             handles
@@ -610,6 +603,147 @@ impl Index {
                 .collect()
         });
         hits.sort_unstable();
+        hits
+    }
+
+    /// The rows whose record's text (message or a further line) `re` matches, in timeline order:
+    /// what a search or a text filter over the whole timeline needs. Lines that cannot hold a match
+    /// ([`sieve::Sieve`]) are passed over unparsed where the format allows; the rest are read again.
+    pub fn matching(&self, re: &Regex) -> Vec<usize> {
+        let keep =
+            |ev: &Event| re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l));
+        let sieve = sieve::Sieve::new(re);
+        let by_source = self.by_source();
+        // Sievable files in pieces (a big file keeps every core busy), the others whole.
+        let mut work: Vec<(&FileIn, Option<(u64, u64, u64)>)> = Vec::new();
+        for f in &self.files {
+            if sieve.is_none() || !self.sievable(f) {
+                work.push((f, None));
+                continue;
+            }
+            let pieces = f.lines.pieces(SIEVE_PIECE_BYTES);
+            for (k, &(before, from)) in pieces.iter().enumerate() {
+                let to = pieces.get(k + 1).map_or(u64::MAX, |p| p.1);
+                work.push((f, Some((before, from, to))));
+            }
+        }
+        let found = crate::par::queue(
+            &work,
+            || (),
+            |(), &(f, piece)| match (sieve.as_ref(), piece) {
+                (Some(sv), Some(piece)) => self.sieve_piece(f, piece, &by_source, sv, &keep),
+                _ => self.scan_file(f, &by_source, &keep),
+            },
+        );
+        let mut hits: Vec<usize> = found.into_iter().flatten().collect();
+        // A record on both sides of a piece's edge was read twice.
+        hits.sort_unstable();
+        hits.dedup();
+        hits
+    }
+
+    /// Whether the records of file `f` hold their lines' own text (no JSON, no unescaping), so
+    /// that a line without a literal cannot give a record a match.
+    fn sievable(&self, f: &FileIn) -> bool {
+        self.reg
+            .format(&f.format)
+            .is_some_and(|fmt| fmt.json.is_none() && !fmt.unescape)
+    }
+
+    /// [`Index::scan`] of one file: every record parsed again.
+    fn scan_file(
+        &self,
+        f: &FileIn,
+        by_source: &[Vec<u32>],
+        keep: &(dyn Fn(&Event) -> bool + Sync),
+    ) -> Vec<usize> {
+        let mut hits = Vec::new();
+        let mut next: Vec<usize> = vec![0; f.streams.len()];
+        let all = vec![(1, u64::MAX)];
+        let _ = self.parse_ranges(&self.light, f, all, &mut |k, evs| {
+            let (Some(rows), Some(n)) = (by_source.get(f.base + k), next.get_mut(k)) else {
+                return true;
+            };
+            for ev in evs {
+                if let Some(&i) = rows.get(*n) {
+                    if keep(&ev) {
+                        hits.push(i as usize);
+                    }
+                }
+                *n += 1;
+            }
+            true
+        });
+        hits
+    }
+
+    /// [`Index::matching`] of one piece of a sievable file (`(lines before it, first byte, end
+    /// byte)`): the lines `sv` passes are mapped to their records, which are read again (a batch
+    /// at a time) and matched.
+    fn sieve_piece(
+        &self,
+        f: &FileIn,
+        (before, from, to): (u64, u64, u64),
+        by_source: &[Vec<u32>],
+        sv: &sieve::Sieve,
+        keep: &(dyn Fn(&Event) -> bool + Sync),
+    ) -> Vec<usize> {
+        let sources: Vec<&[u32]> = (f.base..f.base + f.streams.len())
+            .map(|s| by_source.get(s).map_or(&[][..], Vec::as_slice))
+            .collect();
+        let mut hits = Vec::new();
+        let mut pending: Vec<usize> = Vec::new();
+        let flush = |pending: &mut Vec<usize>, hits: &mut Vec<usize>| {
+            pending.sort_unstable();
+            pending.dedup();
+            for (i, ev) in pending.iter().zip(self.read_again(f, pending)) {
+                if keep(&ev) {
+                    hits.push(*i);
+                }
+            }
+            pending.clear();
+        };
+        let opened = std::fs::File::open(&f.path).and_then(|mut file| {
+            file.seek(SeekFrom::Start(from))?;
+            Ok(file)
+        });
+        // Unreadable now: every record says so when shown; a search finds none of them.
+        let Ok(file) = opened else { return hits };
+        let mut reader =
+            std::io::BufReader::with_capacity(1 << 18, std::io::Read::take(file, to - from));
+        let (mut line, mut buf) = (Vec::new(), Vec::new());
+        let mut no = before;
+        loop {
+            line.clear();
+            match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            no += 1;
+            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+            if !sv.passes(text, &mut buf) {
+                continue;
+            }
+            for rows in &sources {
+                // The record of this source whose lines hold line `no`, if any.
+                let k = rows
+                    .partition_point(|&i| self.rows.get(i as usize).is_some_and(|r| r.line <= no));
+                let Some(&i) = k.checked_sub(1).and_then(|k| rows.get(k)) else {
+                    continue;
+                };
+                let holds = self
+                    .rows
+                    .get(i as usize)
+                    .is_some_and(|r| r.line.saturating_add(u64::from(r.more)) >= no);
+                if holds {
+                    pending.push(i as usize);
+                }
+            }
+            if pending.len() >= SIEVED_PIECE {
+                flush(&mut pending, &mut hits);
+            }
+        }
+        flush(&mut pending, &mut hits);
         hits
     }
 }

@@ -25,6 +25,20 @@ pub fn strip_ansi(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`strip_ansi`] of valid UTF-8 bytes into a buffer the caller reuses (a search's sieve strips
+/// every line it looks at without allocating).
+pub fn strip_ansi_into(b: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut from = 0;
+    let mut esc = memchr::memchr(0x1b, b);
+    while let Some(at) = esc {
+        out.extend_from_slice(b.get(from..at).unwrap_or_default());
+        from = sequence_end(b, at);
+        esc = memchr::memchr(0x1b, b.get(from..).unwrap_or_default()).map(|i| from + i);
+    }
+    out.extend_from_slice(b.get(from..).unwrap_or_default());
+}
+
 /// Where the escape sequence starting at `at` (an ESC) ends.
 fn sequence_end(b: &[u8], at: usize) -> usize {
     let byte = |i: usize| b.get(i).copied();
@@ -135,6 +149,9 @@ mod tests {
         #[test]
         fn the_fast_scan_equals_the_definition(s in "[\x1b\\[\\]\x07\\\\@~0-9;mAaé€😀 ]{0,40}") {
             prop_assert_eq!(strip_ansi(&s).into_owned(), reference(&s));
+            let mut buf = b"left over".to_vec();
+            strip_ansi_into(s.as_bytes(), &mut buf);
+            prop_assert_eq!(buf, reference(&s).into_bytes());
         }
     }
 }

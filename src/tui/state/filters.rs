@@ -32,7 +32,23 @@ impl App {
         if !f.reads_text() {
             return rest;
         }
-        self.records_where(&rest, &|ev| f.text_passes(ev))
+        // Any text pattern kept, and none hidden: each pattern's matches among the rest.
+        let mut kept = rest;
+        if !f.text.is_empty() {
+            let mut any: Vec<usize> = f
+                .text
+                .iter()
+                .flat_map(|re| self.matching(re, &kept))
+                .collect();
+            any.sort_unstable();
+            any.dedup();
+            kept = any;
+        }
+        for re in &f.hide.text {
+            let hidden = self.matching(re, &kept);
+            kept = minus(&kept, &hidden);
+        }
+        kept
     }
 
     /// The templates of the loaded events, computed once per load.
@@ -142,4 +158,19 @@ impl App {
         });
         self.refilter();
     }
+}
+
+/// What sorted list `a` holds and sorted list `b` does not.
+fn minus(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(a.len());
+    let mut k = 0;
+    for &x in a {
+        while b.get(k).is_some_and(|&y| y < x) {
+            k += 1;
+        }
+        if b.get(k) != Some(&x) {
+            out.push(x);
+        }
+    }
+    out
 }

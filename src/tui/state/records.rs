@@ -6,6 +6,7 @@
 use super::App;
 use crate::index::Index;
 use crate::model::Event;
+use regex::Regex;
 use std::borrow::Cow;
 
 impl App {
@@ -73,37 +74,49 @@ impl App {
         }
     }
 
-    /// The records among `among` (sorted timeline indices) whose whole text `keep` says yes to.
-    /// An index reads every file once for it (seconds on a gigabyte), held records are looked at.
-    pub fn records_where(
-        &self,
-        among: &[usize],
-        keep: &(dyn Fn(&Event) -> bool + Sync),
-    ) -> Vec<usize> {
+    /// The records among `among` (sorted timeline indices) whose text (message or a further line)
+    /// `re` matches. An index reads again only the records whose lines may hold a match (see
+    /// [`crate::index::sieve`]); held records are looked at.
+    pub fn matching(&self, re: &Regex, among: &[usize]) -> Vec<usize> {
         match &self.index {
             Some(ix) => {
-                let hits = ix.scan(keep);
+                let hits = ix.matching(re);
                 if among.len() == ix.len() {
                     return hits;
                 }
-                // Both sorted: keep the hits among the rows asked about.
-                let mut out = Vec::with_capacity(hits.len().min(among.len()));
-                let mut k = 0;
-                for h in hits {
-                    while among.get(k).is_some_and(|&a| a < h) {
-                        k += 1;
-                    }
-                    if among.get(k) == Some(&h) {
-                        out.push(h);
-                    }
-                }
-                out
+                sorted_both(&hits, among)
             }
             None => among
                 .iter()
                 .copied()
-                .filter(|&i| self.analysis.timeline.events.get(i).is_some_and(keep))
+                .filter(|&i| {
+                    self.analysis
+                        .timeline
+                        .events
+                        .get(i)
+                        .is_some_and(|ev| text_hits(re, ev))
+                })
                 .collect(),
         }
     }
+}
+
+/// Whether a record's text (message or a further line) matches.
+pub(super) fn text_hits(re: &Regex, ev: &Event) -> bool {
+    re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
+}
+
+/// What two sorted lists both hold.
+pub(super) fn sorted_both(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let mut k = 0;
+    for &x in a {
+        while b.get(k).is_some_and(|&y| y < x) {
+            k += 1;
+        }
+        if b.get(k) == Some(&x) {
+            out.push(x);
+        }
+    }
+    out
 }

@@ -2,15 +2,11 @@
 // Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
 #![allow(clippy::indexing_slicing)]
 
+use super::records::text_hits;
 use super::{App, PREVIEW_ROWS};
-use crate::model::{Event, Level};
+use crate::model::Level;
 use crate::tui::query;
 use regex::Regex;
-
-/// Whether a record's text (message or a further line) matches.
-fn text_hits(re: &Regex, ev: &Event) -> bool {
-    re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
-}
 
 impl App {
     pub(super) fn event_hits(&self, re: &Regex, i: usize) -> bool {
@@ -69,7 +65,7 @@ impl App {
     /// Recompute the hits of the search in force (after a search or a filter change).
     pub(super) fn find_hits(&mut self) {
         self.events.hits = match &self.events.search {
-            Some(re) => self.records_where(&self.events.rows, &|ev| text_hits(re, ev)),
+            Some(re) => self.matching(re, &self.events.rows),
             None => Vec::new(),
         };
     }
