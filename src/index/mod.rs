@@ -192,6 +192,9 @@ const CACHED: usize = 4096;
 /// Records a search reads again at a time (what it holds at once).
 const SIEVED_PIECE: usize = 8192;
 
+/// A piece of a file: the lines before it, its first byte and its end.
+type Piece = (u64, u64, u64);
+
 /// Bytes of a file one thread of a search sieves: pieces of a big file keep every core busy.
 const SIEVE_PIECE_BYTES: u64 = 32 << 20;
 
@@ -615,7 +618,7 @@ impl Index {
         let sieve = sieve::Sieve::new(re);
         let by_source = self.by_source();
         // Sievable files in pieces (a big file keeps every core busy), the others whole.
-        let mut work: Vec<(&FileIn, Option<(u64, u64, u64)>)> = Vec::new();
+        let mut work: Vec<(&FileIn, Option<Piece>)> = Vec::new();
         for f in &self.files {
             if sieve.is_none() || !self.sievable(f) {
                 work.push((f, None));
@@ -683,7 +686,7 @@ impl Index {
     fn sieve_piece(
         &self,
         f: &FileIn,
-        (before, from, to): (u64, u64, u64),
+        (before, from, to): Piece,
         by_source: &[Vec<u32>],
         sv: &sieve::Sieve,
         keep: &(dyn Fn(&Event) -> bool + Sync),
