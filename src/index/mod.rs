@@ -186,6 +186,16 @@ struct Cache {
     events: Map<usize, Event>,
 }
 
+/// The matches of the last few searches and text filters, by pattern: a filter change recounts
+/// the search's hits, and `n` after a filter needs them again.
+#[derive(Debug, Default)]
+struct Found {
+    by_pattern: Vec<(String, std::sync::Arc<[u32]>)>,
+}
+
+/// Patterns whose matches are remembered.
+const FOUND: usize = 4;
+
 /// Most records kept read: a few screens' worth.
 const CACHED: usize = 4096;
 
@@ -216,6 +226,7 @@ pub struct Index {
     /// The definitions a scan of the text reads with: no entities but CIDs.
     light: Registry,
     cache: Mutex<Cache>,
+    found: Mutex<Found>,
 }
 
 /// Why an index cannot be built for these inputs (the caller then holds the events).
@@ -224,6 +235,9 @@ pub enum IndexError {
     /// An input is not a plain file that can be read from the middle.
     #[error("{0} is compressed or not a file; its records cannot be read again from the middle")]
     NotSeekable(String),
+    /// More records than an index numbers.
+    #[error("{0} records are more than an index numbers")]
+    TooManyRecords(usize),
     /// More sources than a row can name.
     #[error("{0} sources are more than an index names")]
     TooManySources(usize),
@@ -262,6 +276,10 @@ impl Index {
     ) -> Result<Index, IndexError> {
         if tl.sources.len() > usize::from(u16::MAX) {
             return Err(IndexError::TooManySources(tl.sources.len()));
+        }
+        // Rows are numbered in 32 bits where they are listed (searches, sources' rows).
+        if u32::try_from(total).is_err() {
+            return Err(IndexError::TooManyRecords(total));
         }
         let mut ins = Vec::with_capacity(files.len());
         let mut file_of = vec![0usize; tl.sources.len()];
@@ -373,6 +391,7 @@ impl Index {
                 light
             },
             cache: Mutex::default(),
+            found: Mutex::default(),
         })
     }
 
@@ -613,6 +632,30 @@ impl Index {
     /// what a search or a text filter over the whole timeline needs. Lines that cannot hold a match
     /// ([`sieve::Sieve`]) are passed over unparsed where the format allows; the rest are read again.
     pub fn matching(&self, re: &Regex) -> Vec<usize> {
+        let known = self.found.lock().ok().and_then(|f| {
+            f.by_pattern
+                .iter()
+                .find(|(p, _)| p == re.as_str())
+                .map(|(_, hits)| hits.clone())
+        });
+        if let Some(hits) = known {
+            return hits.iter().map(|&i| i as usize).collect();
+        }
+        let hits = self.match_all(re);
+        if let Ok(mut f) = self.found.lock() {
+            if f.by_pattern.len() >= FOUND {
+                f.by_pattern.remove(0);
+            }
+            let packed: std::sync::Arc<[u32]> = hits
+                .iter()
+                .map(|&i| u32::try_from(i).unwrap_or(u32::MAX))
+                .collect();
+            f.by_pattern.push((re.as_str().to_string(), packed));
+        }
+        hits
+    }
+
+    fn match_all(&self, re: &Regex) -> Vec<usize> {
         let keep =
             |ev: &Event| re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l));
         let sieve = sieve::Sieve::new(re);

@@ -128,8 +128,9 @@ pub fn load_indexed(job: &Job, progress: &AtomicU64) -> Result<Option<Loaded>, S
     .map_err(|e| e.to_string())?;
     let index = match plan.index(&job.registry) {
         Some(Ok(ix)) => ix,
-        Some(Err(e)) => return Err(e.to_string()),
-        None => return Ok(None),
+        // Not indexable after all (a file turned into gzip, too many records): held instead, which
+        // says what is wrong with the inputs, if anything.
+        Some(Err(_)) | None => return Ok(None),
     };
     let mut problems = std::mem::take(&mut plan.problems);
     problems.add_skipped(&job.skipped, &mut plan.timeline);
