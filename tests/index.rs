@@ -26,6 +26,9 @@ fn sets() -> (Vec<(String, Vec<String>)>, tempfile::TempDir) {
     for d in dirs {
         sets.push((d.display().to_string(), vec![d.display().to_string()]));
     }
+    // Alone, a console dump has times of day and no date: its rows keep their times of day.
+    let console = samples.join("seed/bob-tab1.devtools.log");
+    sets.push(("console alone".into(), vec![console.display().to_string()]));
     let real = root.join("../shared/real-logs");
     let mut logs: Vec<PathBuf> = std::fs::read_dir(&real)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -120,6 +123,7 @@ fn every_record_read_again_is_the_held_event() {
     .map(|p| regex::Regex::new(p).expect("search"))
     .collect();
     let mut searched = 0;
+    let mut undated = 0;
     for (what, args) in &sets {
         let tl = held(&reg, args);
         let ix = indexed(&reg, args);
@@ -165,6 +169,7 @@ fn every_record_read_again_is_the_held_event() {
                     "{what}: CIDs {i}"
                 );
                 if sk.ts.is_none() {
+                    undated += usize::from(sk.raw_ts.is_some());
                     assert_eq!(
                         diag::tui::filterset::time_of_day(&sk),
                         diag::tui::filterset::time_of_day(&ev),
@@ -204,6 +209,7 @@ fn every_record_read_again_is_the_held_event() {
     }
     assert!(records > 15_000, "{records} records compared");
     assert!(searched > 5_000, "{searched} hits compared");
+    assert!(undated > 100, "{undated} times of day compared");
 }
 
 /// A file rewritten after it was indexed: its records say they could not be read again, instead of

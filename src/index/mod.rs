@@ -23,25 +23,55 @@ use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// What pass 1 notes of one record.
+/// One record of a source: its lines, and (once placed) its position, with its CID list, level
+/// and quality packed in a tag; 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Local {
     line: u64,
+    pos: f64,
     more: u32,
-    combo: u32,
-    level: u8,
-    /// Nanoseconds into the day of a time-of-day record; `u64::MAX` for none.
-    tod: u64,
+    /// `combo << 5 | level << 2 | quality`.
+    tag: u32,
+}
+
+/// CID lists a tag can name.
+const MAX_COMBOS: usize = 1 << 27;
+
+fn tag(combo: u32, level: u8, quality: u8) -> u32 {
+    combo << 5 | u32::from(level & 7) << 2 | u32::from(quality & 3)
+}
+
+impl Local {
+    fn combo(&self) -> u32 {
+        self.tag >> 5
+    }
+    fn level(&self) -> u8 {
+        ((self.tag >> 2) & 7) as u8
+    }
+    fn quality(&self) -> u8 {
+        (self.tag & 3) as u8
+    }
+}
+
+/// The records of one source, in its order, and the times of day of those that carry one (kept
+/// only while the timeline has no date to give them a time of their own).
+#[derive(Debug, Default)]
+struct Stream {
+    rows: Vec<Local>,
+    /// `(index in the source, nanoseconds into the day)`, sorted.
+    tods: Vec<(u32, u64)>,
 }
 
 /// Pass 1's notes of one input: per stream its records, and the lists of CIDs they name (a few
 /// hundred distinct lists name the millions of records).
 #[derive(Debug, Default)]
 pub struct Gather {
-    streams: Vec<Vec<Local>>,
+    streams: Vec<Stream>,
     /// Distinct CID lists; list 0 is the empty one.
     combos: Vec<Box<[CidRef]>>,
     seen: Map<Box<[CidRef]>, u32>,
+    /// More distinct CID lists than a tag names, or more records than an index numbers.
+    overflow: bool,
 }
 
 fn level_code(l: Option<Level>) -> u8 {
@@ -66,21 +96,10 @@ fn level_of(code: u8) -> Option<Level> {
     })
 }
 
-fn tod_of(t: &Option<RawTime>) -> u64 {
-    match t {
-        Some(RawTime::TimeOfDay(t)) => {
-            u64::from(t.num_seconds_from_midnight()) * 1_000_000_000 + u64::from(t.nanosecond())
-        }
-        _ => u64::MAX,
-    }
-}
-
 impl Gather {
     /// Note record `ev` of stream `k` (records of a stream come in their order).
     pub fn add(&mut self, k: usize, ev: &Event) {
-        if self.streams.len() <= k {
-            self.streams.resize_with(k + 1, Vec::new);
-        }
+        self.cover(k + 1);
         if self.combos.is_empty() {
             self.combos.push(Box::default());
         }
@@ -88,6 +107,9 @@ impl Gather {
             0
         } else if let Some(&c) = self.seen.get(ev.cids.as_slice()) {
             c
+        } else if self.combos.len() >= MAX_COMBOS {
+            self.overflow = true;
+            0
         } else {
             let c = u32::try_from(self.combos.len()).unwrap_or(0);
             let list: Box<[CidRef]> = ev.cids.iter().cloned().collect();
@@ -95,29 +117,37 @@ impl Gather {
             self.seen.insert(list, c);
             c
         };
-        let local = Local {
-            line: ev.line,
-            more: u32::try_from(ev.end_line.saturating_sub(ev.line)).unwrap_or(u32::MAX),
-            combo,
-            level: level_code(ev.level),
-            tod: tod_of(&ev.raw_ts),
+        let Some(s) = self.streams.get_mut(k) else {
+            return;
         };
-        if let Some(s) = self.streams.get_mut(k) {
-            s.push(local);
+        let Ok(at) = u32::try_from(s.rows.len()) else {
+            self.overflow = true;
+            return;
+        };
+        if let Some(RawTime::TimeOfDay(t)) = ev.raw_ts {
+            let ns = u64::from(t.num_seconds_from_midnight()) * 1_000_000_000
+                + u64::from(t.nanosecond());
+            s.tods.push((at, ns));
         }
+        s.rows.push(Local {
+            line: ev.line,
+            pos: 0.0,
+            more: u32::try_from(ev.end_line.saturating_sub(ev.line)).unwrap_or(u32::MAX),
+            tag: tag(combo, level_code(ev.level), 0),
+        });
     }
 
     /// Make room for `streams` streams (a stream without records gets an empty list, so that
     /// the lists line up with the sources).
     pub fn cover(&mut self, streams: usize) {
         if self.streams.len() < streams {
-            self.streams.resize_with(streams, Vec::new);
+            self.streams.resize_with(streams, Stream::default);
         }
     }
 
     /// Records noted so far.
     pub fn len(&self) -> usize {
-        self.streams.iter().map(Vec::len).sum()
+        self.streams.iter().map(|s| s.rows.len()).sum()
     }
 
     /// Whether nothing was noted.
@@ -126,7 +156,7 @@ impl Gather {
     }
 }
 
-/// One record of the timeline, without its text.
+/// One record of the timeline, without its text, as [`Index`] reads it from its source's list.
 #[derive(Debug, Clone, Copy)]
 struct Row {
     line: u64,
@@ -136,6 +166,8 @@ struct Row {
     source: u16,
     level: u8,
     quality: u8,
+    /// Its index in its source.
+    local: u32,
 }
 
 fn quality_code(q: TsQuality) -> u8 {
@@ -211,10 +243,10 @@ const SIEVE_PIECE_BYTES: u64 = 32 << 20;
 /// The timeline as rows, records read again when asked for.
 #[derive(Debug)]
 pub struct Index {
-    rows: Vec<Row>,
-    /// Per row, the nanoseconds into the day of a time-of-day record, when the timeline has no date
-    /// (its rows then carry no time of their own); empty otherwise.
-    tods: Vec<u64>,
+    /// Per source, its records (their times of day only when the timeline has no date).
+    sources: Vec<Stream>,
+    /// The timeline order: per row, `source << 32 | index in the source`.
+    order: Vec<u64>,
     /// The CID lists rows name, resolved, in order of mention (list 0 is empty).
     combos: Vec<Box<[u64]>>,
     files: Vec<FileIn>,
@@ -264,14 +296,14 @@ pub struct Reread {
 }
 
 impl Index {
-    /// Put pass 1's notes (`gathered`, one per input of `files`) in the order `order` gives
+    /// Put pass 1's notes (`gathered`, one per input of `files`) in the order `placed` gives
     /// (`(source, index in the source, position, quality)` for every record of `tl`).
     pub fn build(
         reg: &Registry,
         tl: &Timeline,
         files: Vec<Reread>,
         gathered: Vec<Gather>,
-        order: impl Iterator<Item = (usize, usize, f64, TsQuality)>,
+        placed: impl Iterator<Item = (usize, usize, f64, TsQuality)>,
         total: usize,
     ) -> Result<Index, IndexError> {
         if tl.sources.len() > usize::from(u16::MAX) {
@@ -320,8 +352,11 @@ impl Index {
         // Every input's CID lists, resolved, in one list; per input, where its lists went.
         let mut combos: Vec<Box<[u64]>> = vec![Box::default()];
         let mut seen: Map<Box<[u64]>, u32> = Map::default();
-        let mut locals: Vec<Vec<Local>> = Vec::with_capacity(tl.sources.len());
+        let mut sources: Vec<Stream> = Vec::with_capacity(tl.sources.len());
         for g in gathered {
+            if g.overflow {
+                return Err(IndexError::TooManyRecords(total));
+            }
             let remap: Vec<u32> = g
                 .combos
                 .iter()
@@ -346,39 +381,38 @@ impl Index {
                     c
                 })
                 .collect();
-            for mut s in g.streams {
-                for l in &mut s {
-                    l.combo = remap.get(l.combo as usize).copied().unwrap_or(0);
+            for mut st in g.streams {
+                for l in &mut st.rows {
+                    let combo = remap.get(l.combo() as usize).copied().unwrap_or(0);
+                    l.tag = tag(combo, l.level(), 0);
                 }
-                locals.push(s);
+                sources.push(st);
             }
         }
-        locals.resize_with(tl.sources.len(), Vec::new);
+        sources.resize_with(tl.sources.len(), Stream::default);
         let undated = !(tl.axis == Axis::Time && tl.dated);
-        let mut rows = Vec::with_capacity(total);
-        let mut tods = Vec::new();
-        for (s, i, pos, q) in order {
-            let Some(l) = locals.get(s).and_then(|v| v.get(i)) else {
+        // Each record's place set where it is; the order names it: no second list of rows.
+        let mut order = Vec::with_capacity(total);
+        for (s, i, pos, q) in placed {
+            let Some(l) = sources.get_mut(s).and_then(|st| st.rows.get_mut(i)) else {
                 continue;
             };
-            rows.push(Row {
-                line: l.line,
-                pos,
-                more: l.more,
-                combo: l.combo,
-                source: u16::try_from(s).unwrap_or(u16::MAX),
-                level: l.level,
-                quality: quality_code(q),
-            });
+            l.pos = pos;
+            l.tag = (l.tag & !3) | u32::from(quality_code(q));
+            order.push((s as u64) << 32 | i as u64);
+        }
+        for st in &mut sources {
+            st.rows.shrink_to_fit();
             if undated {
-                tods.push(l.tod);
+                st.tods.shrink_to_fit();
+            } else {
+                st.tods = Vec::new();
             }
         }
-        rows.shrink_to_fit();
-        tods.shrink_to_fit();
+        order.shrink_to_fit();
         Ok(Index {
-            rows,
-            tods,
+            sources,
+            order,
             combos,
             files: ins,
             file_of,
@@ -397,30 +431,51 @@ impl Index {
 
     /// Records in the timeline.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.order.len()
     }
 
     /// Whether the timeline has no record.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.order.is_empty()
     }
 
     /// Bytes the rows and their lists hold (for the status line and the benchmark).
     pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * std::mem::size_of::<Row>()
-            + self.tods.capacity() * 8
+        self.order.capacity() * 8
+            + self
+                .sources
+                .iter()
+                .map(|s| s.rows.capacity() * std::mem::size_of::<Local>() + s.tods.capacity() * 16)
+                .sum::<usize>()
             + self.combos.iter().map(|c| c.len() * 8 + 16).sum::<usize>()
+    }
+
+    /// Row `i` of the timeline.
+    fn row(&self, i: usize) -> Option<Row> {
+        let o = *self.order.get(i)?;
+        let (s, k) = ((o >> 32) as usize, (o & 0xffff_ffff) as u32);
+        let l = self.sources.get(s)?.rows.get(k as usize)?;
+        Some(Row {
+            line: l.line,
+            pos: l.pos,
+            more: l.more,
+            combo: l.combo(),
+            source: u16::try_from(s).unwrap_or(u16::MAX),
+            level: l.level(),
+            quality: l.quality(),
+            local: k,
+        })
     }
 
     /// Record `i`'s position on the axis and its level.
     pub fn place(&self, i: usize) -> Option<(f64, Option<Level>)> {
-        self.rows.get(i).map(|r| (r.pos, level_of(r.level)))
+        self.row(i).map(|r| (r.pos, level_of(r.level)))
     }
 
     /// Record `i` as its row knows it: source, lines, level, place and CIDs, without its text
     /// (what filters, the overview and jumps read).
     pub fn skeleton(&self, i: usize) -> Option<Event> {
-        let r = self.rows.get(i)?;
+        let r = self.row(i)?;
         let mut ev = Event {
             source: usize::from(r.source),
             line: r.line,
@@ -428,7 +483,12 @@ impl Index {
             level: level_of(r.level),
             ..Event::default()
         };
-        if let Some(&t) = self.tods.get(i).filter(|t| **t != u64::MAX) {
+        let tods = self
+            .sources
+            .get(usize::from(r.source))
+            .map_or(&[][..], |s| s.tods.as_slice());
+        if let Ok(k) = tods.binary_search_by_key(&r.local, |&(k, _)| k) {
+            let t = tods.get(k).map_or(0, |&(_, t)| t);
             let secs = u32::try_from(t / 1_000_000_000).unwrap_or(0);
             let nanos = u32::try_from(t % 1_000_000_000).unwrap_or(0);
             ev.raw_ts =
@@ -462,7 +522,7 @@ impl Index {
         for &i in wanted {
             match self.cached(i) {
                 Some(ev) => out.push((i, ev)),
-                None if i < self.rows.len() => missing.push(i),
+                None if i < self.order.len() => missing.push(i),
                 None => {}
             }
         }
@@ -471,7 +531,7 @@ impl Index {
         }
         let mut by_file: Vec<Vec<usize>> = vec![Vec::new(); self.files.len()];
         for &i in &missing {
-            let Some(r) = self.rows.get(i) else { continue };
+            let Some(r) = self.row(i) else { continue };
             let f = self
                 .file_of
                 .get(usize::from(r.source))
@@ -516,9 +576,9 @@ impl Index {
     /// Rows `idx` (all of file `f`) read again, in the same order; a row that cannot be read comes
     /// back as its skeleton with the reason as its message.
     fn read_again(&self, f: &FileIn, idx: &[usize]) -> Vec<Event> {
-        let wanted: Vec<(usize, &Row)> = idx
+        let wanted: Vec<(usize, Row)> = idx
             .iter()
-            .filter_map(|&i| self.rows.get(i).map(|r| (i, r)))
+            .filter_map(|&i| self.row(i).map(|r| (i, r)))
             .collect();
         let ranges: Vec<(u64, u64)> = wanted
             .iter()
@@ -597,9 +657,14 @@ impl Index {
 
     /// Per source, its rows in the source's order (the order its records are read in).
     fn by_source(&self) -> Vec<Vec<u32>> {
-        let mut by_source: Vec<Vec<u32>> = vec![Vec::new(); self.file_of.len()];
-        for (i, r) in self.rows.iter().enumerate() {
-            if let Some(v) = by_source.get_mut(usize::from(r.source)) {
+        let mut by_source: Vec<Vec<u32>> = self
+            .sources
+            .iter()
+            .map(|s| Vec::with_capacity(s.rows.len()))
+            .collect();
+        // The order names each source's records in their own order.
+        for (i, &o) in self.order.iter().enumerate() {
+            if let Some(v) = by_source.get_mut((o >> 32) as usize) {
                 v.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
@@ -734,8 +799,14 @@ impl Index {
         sv: &sieve::Sieve,
         keep: &(dyn Fn(&Event) -> bool + Sync),
     ) -> Vec<usize> {
-        let sources: Vec<&[u32]> = (f.base..f.base + f.streams.len())
-            .map(|s| by_source.get(s).map_or(&[][..], Vec::as_slice))
+        // Per source of the file: its records, and their rows in the timeline.
+        let sources: Vec<(&[Local], &[u32])> = (f.base..f.base + f.streams.len())
+            .map(|s| {
+                (
+                    self.sources.get(s).map_or(&[][..], |st| st.rows.as_slice()),
+                    by_source.get(s).map_or(&[][..], Vec::as_slice),
+                )
+            })
             .collect();
         let mut hits = Vec::new();
         let mut pending: Vec<usize> = Vec::new();
@@ -770,19 +841,16 @@ impl Index {
             if !sv.passes(text, &mut buf) {
                 continue;
             }
-            for rows in &sources {
+            for (locals, globals) in &sources {
                 // The record of this source whose lines hold line `no`, if any.
-                let k = rows
-                    .partition_point(|&i| self.rows.get(i as usize).is_some_and(|r| r.line <= no));
-                let Some(&i) = k.checked_sub(1).and_then(|k| rows.get(k)) else {
+                let k = locals.partition_point(|l| l.line <= no);
+                let Some(l) = k.checked_sub(1).and_then(|k| locals.get(k)) else {
                     continue;
                 };
-                let holds = self
-                    .rows
-                    .get(i as usize)
-                    .is_some_and(|r| r.line.saturating_add(u64::from(r.more)) >= no);
-                if holds {
-                    pending.push(i as usize);
+                if l.line.saturating_add(u64::from(l.more)) >= no {
+                    if let Some(&i) = globals.get(k - 1) {
+                        pending.push(i as usize);
+                    }
                 }
             }
             if pending.len() >= SIEVED_PIECE {
