@@ -1,7 +1,7 @@
 //! Index: the timeline of inputs too big to hold, as one compact row per record (its place, source,
-//! lines, level and CIDs: 32 bytes) and the record itself read again from its file when it is shown
-//! (lnav's model). A gigabyte of log is 3.3 M rows, about a tenth of the bytes, where the events
-//! themselves take two and a half times the bytes.
+//! lines, level and CIDs: 24 bytes) and the record itself read again from its file when it is shown
+//! (lnav's model). A gigabyte of log is 3.8 M rows, 92 MB, where the events themselves take two and
+//! a half times the bytes.
 //!
 //! Pass 1 of the two-pass read ([`crate::stream`]) notes every record's row as it goes by
 //! ([`Gather`]); [`Index::build`] puts them in timeline order once the sources are placed.
@@ -23,13 +23,13 @@ use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// One record of a source: its lines, and (once placed) its position, with its CID list, level
-/// and quality packed in a tag; 24 bytes.
+/// One record of a source: its first line, and (once placed) its position, with its CID list,
+/// level and quality packed in a tag; 16 bytes. The lines after the first of the few records that
+/// have some are listed beside ([`Stream::more`]).
 #[derive(Debug, Clone, Copy)]
 struct Local {
-    line: u64,
     pos: f64,
-    more: u32,
+    line: u32,
     /// `combo << 5 | level << 2 | quality`.
     tag: u32,
 }
@@ -58,8 +58,21 @@ impl Local {
 #[derive(Debug, Default)]
 struct Stream {
     rows: Vec<Local>,
+    /// `(index in the source, lines after the first)` of the records of more than one line, sorted.
+    more: Vec<(u32, u32)>,
     /// `(index in the source, nanoseconds into the day)`, sorted.
     tods: Vec<(u32, u64)>,
+}
+
+impl Stream {
+    /// Lines after the first of record `k`.
+    fn more_of(&self, k: u32) -> u32 {
+        self.more
+            .binary_search_by_key(&k, |&(i, _)| i)
+            .ok()
+            .and_then(|j| self.more.get(j))
+            .map_or(0, |&(_, m)| m)
+    }
 }
 
 /// Pass 1's notes of one input: per stream its records, and the lists of CIDs they name (a few
@@ -70,7 +83,8 @@ pub struct Gather {
     /// Distinct CID lists; list 0 is the empty one.
     combos: Vec<Box<[CidRef]>>,
     seen: Map<Box<[CidRef]>, u32>,
-    /// More distinct CID lists than a tag names, or more records than an index numbers.
+    /// More distinct CID lists than a tag names, more records than an index numbers, or a line
+    /// number past 32 bits.
     overflow: bool,
 }
 
@@ -129,10 +143,17 @@ impl Gather {
                 + u64::from(t.nanosecond());
             s.tods.push((at, ns));
         }
+        let Ok(line) = u32::try_from(ev.line) else {
+            self.overflow = true;
+            return;
+        };
+        let more = u32::try_from(ev.end_line.saturating_sub(ev.line)).unwrap_or(u32::MAX);
+        if more > 0 {
+            s.more.push((at, more));
+        }
         s.rows.push(Local {
-            line: ev.line,
             pos: 0.0,
-            more: u32::try_from(ev.end_line.saturating_sub(ev.line)).unwrap_or(u32::MAX),
+            line,
             tag: tag(combo, level_code(ev.level), 0),
         });
     }
@@ -403,6 +424,7 @@ impl Index {
         }
         for st in &mut sources {
             st.rows.shrink_to_fit();
+            st.more.shrink_to_fit();
             if undated {
                 st.tods.shrink_to_fit();
             } else {
@@ -445,7 +467,11 @@ impl Index {
             + self
                 .sources
                 .iter()
-                .map(|s| s.rows.capacity() * std::mem::size_of::<Local>() + s.tods.capacity() * 16)
+                .map(|s| {
+                    s.rows.capacity() * std::mem::size_of::<Local>()
+                        + s.tods.capacity() * 16
+                        + s.more.capacity() * 8
+                })
                 .sum::<usize>()
             + self.combos.iter().map(|c| c.len() * 8 + 16).sum::<usize>()
     }
@@ -454,11 +480,12 @@ impl Index {
     fn row(&self, i: usize) -> Option<Row> {
         let o = *self.order.get(i)?;
         let (s, k) = ((o >> 32) as usize, (o & 0xffff_ffff) as u32);
-        let l = self.sources.get(s)?.rows.get(k as usize)?;
+        let st = self.sources.get(s)?;
+        let l = st.rows.get(k as usize)?;
         Some(Row {
-            line: l.line,
+            line: u64::from(l.line),
             pos: l.pos,
-            more: l.more,
+            more: st.more_of(k),
             combo: l.combo(),
             source: u16::try_from(s).unwrap_or(u16::MAX),
             level: l.level(),
@@ -800,10 +827,11 @@ impl Index {
         keep: &(dyn Fn(&Event) -> bool + Sync),
     ) -> Vec<usize> {
         // Per source of the file: its records, and their rows in the timeline.
-        let sources: Vec<(&[Local], &[u32])> = (f.base..f.base + f.streams.len())
+        let none = Stream::default();
+        let sources: Vec<(&Stream, &[u32])> = (f.base..f.base + f.streams.len())
             .map(|s| {
                 (
-                    self.sources.get(s).map_or(&[][..], |st| st.rows.as_slice()),
+                    self.sources.get(s).unwrap_or(&none),
                     by_source.get(s).map_or(&[][..], Vec::as_slice),
                 )
             })
@@ -841,14 +869,16 @@ impl Index {
             if !sv.passes(text, &mut buf) {
                 continue;
             }
-            for (locals, globals) in &sources {
+            for &(stream, globals) in &sources {
+                let locals = stream.rows.as_slice();
                 // The record of this source whose lines hold line `no`, if any.
-                let k = locals.partition_point(|l| l.line <= no);
-                let Some(l) = k.checked_sub(1).and_then(|k| locals.get(k)) else {
+                let k = locals.partition_point(|l| u64::from(l.line) <= no);
+                let Some((k, l)) = k.checked_sub(1).and_then(|k| Some((k, locals.get(k)?))) else {
                     continue;
                 };
-                if l.line.saturating_add(u64::from(l.more)) >= no {
-                    if let Some(&i) = globals.get(k - 1) {
+                let more = u32::try_from(k).map_or(0, |k| stream.more_of(k));
+                if u64::from(l.line).saturating_add(u64::from(more)) >= no {
+                    if let Some(&i) = globals.get(k) {
                         pending.push(i as usize);
                     }
                 }
