@@ -236,6 +236,20 @@ fn a_rewritten_file_is_said_not_a_wrong_record() {
         .unwrap()
         .message
         .contains("message number 599"));
+    // Grown: the records indexed are where they were.
+    let mut grown = lines.clone();
+    grown.push_str("2026-03-01T10:09:00.000000Z  INFO citadel: one more\n");
+    std::fs::write(&path, &grown).expect("grow");
+    let ev = ix.event(598).expect("row");
+    assert!(ev.message.contains("message number 598"), "{}", ev.message);
+    // Rewritten with as many bytes: not the records the rows name any more.
+    std::fs::write(&path, lines.replace("message number", "rewritten text")).expect("rewrite");
+    let ev = ix.event(200).expect("row");
+    assert!(
+        ev.message.contains("rewritten since it was read"),
+        "{}",
+        ev.message
+    );
     std::fs::write(&path, "short\n").expect("rewrite");
     let ev = ix.event(300).expect("row");
     assert!(

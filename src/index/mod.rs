@@ -230,6 +230,21 @@ struct FileIn {
     /// The containers of its streams, in pass 1's order.
     streams: Vec<Option<String>>,
     lines: Checkpoints,
+    /// Its length and first bytes when it was indexed: a file shorter now, or beginning otherwise,
+    /// was rewritten, and its records are not where the rows say.
+    len: u64,
+    head: Vec<u8>,
+}
+
+/// First bytes of a file compared to tell a rewritten file from one that grew.
+const HEAD: usize = 256;
+
+/// A file's length and first bytes.
+fn stamp(file: &mut std::fs::File) -> std::io::Result<(u64, Vec<u8>)> {
+    let len = file.metadata()?.len();
+    let mut head = Vec::with_capacity(HEAD);
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut *file, HEAD as u64), &mut head)?;
+    Ok((len, head))
 }
 
 /// Records read again lately, by timeline index: the screen's rows and the detail pane ask for the
@@ -348,6 +363,9 @@ impl Index {
             }
             file.seek(SeekFrom::Start(0))
                 .map_err(|e| IndexError::Io(f.display.clone(), e))?;
+            let (len, head) = stamp(&mut file).map_err(|e| IndexError::Io(f.display.clone(), e))?;
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| IndexError::Io(f.display.clone(), e))?;
             let lines = Checkpoints::scan(std::io::BufReader::new(file))
                 .map_err(|e| IndexError::Io(f.display.clone(), e))?;
             for s in file_of.iter_mut().take(end).skip(f.base) {
@@ -368,6 +386,8 @@ impl Index {
                     .map(|s| s.container.clone())
                     .collect(),
                 lines,
+                len,
+                head,
             });
         }
         // Every input's CID lists, resolved, in one list; per input, where its lists went.
@@ -661,6 +681,10 @@ impl Index {
         let first = ranges.iter().map(|r| r.0).min().unwrap_or(1);
         let (before, offset) = f.lines.before(first);
         let mut file = std::fs::File::open(&f.path).map_err(|e| e.to_string())?;
+        let (len, head) = stamp(&mut file).map_err(|e| e.to_string())?;
+        if len < f.len || head != f.head {
+            return Err("it was rewritten since it was read".into());
+        }
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| e.to_string())?;
         let reader =
