@@ -96,8 +96,9 @@ fn held(reg: &Registry, args: &[String]) -> Timeline {
 fn indexed(reg: &Registry, args: &[String]) -> diag::index::Index {
     let inputs = diag::source::expand(args).expect("inputs");
     let opts = diag::correlate::Options::default();
-    let mut plan = diag::stream::plan_indexed(reg, &inputs, None, &opts, &AtomicU64::new(0), None)
-        .expect("plan");
+    let mut plan =
+        diag::stream::plan_indexed(reg, &inputs, None, &opts, &AtomicU64::new(0), None, true)
+            .expect("plan");
     plan.index(reg).expect("asked for").expect("index")
 }
 

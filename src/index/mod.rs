@@ -191,24 +191,6 @@ struct Row {
     local: u32,
 }
 
-fn quality_code(q: TsQuality) -> u8 {
-    match q {
-        TsQuality::Exact => 0,
-        TsQuality::TimeOfDay => 1,
-        TsQuality::Inferred => 2,
-        TsQuality::Order => 3,
-    }
-}
-
-fn quality_of(code: u8) -> TsQuality {
-    match code {
-        0 => TsQuality::Exact,
-        1 => TsQuality::TimeOfDay,
-        2 => TsQuality::Inferred,
-        _ => TsQuality::Order,
-    }
-}
-
 /// Whether the file at `path` can be read from the middle: a plain file, not gzip.
 pub fn seekable(path: &std::path::Path) -> bool {
     let mut magic = [0u8; 2];
@@ -439,7 +421,7 @@ impl Index {
                 continue;
             };
             l.pos = pos;
-            l.tag = (l.tag & !3) | u32::from(quality_code(q));
+            l.tag = (l.tag & !3) | u32::from(q.code());
             order.push((s as u64) << 32 | i as u64);
         }
         for st in &mut sources {
@@ -547,7 +529,7 @@ impl Index {
         stamp_at(
             &mut ev,
             r.pos,
-            quality_of(r.quality),
+            TsQuality::from_code(r.quality),
             (self.axis, self.dated),
         );
         Some(ev)
@@ -648,7 +630,7 @@ impl Index {
                         stamp_at(
                             &mut ev,
                             r.pos,
-                            quality_of(r.quality),
+                            TsQuality::from_code(r.quality),
                             (self.axis, self.dated),
                         );
                         ev

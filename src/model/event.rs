@@ -89,6 +89,26 @@ pub enum TsQuality {
 }
 
 impl TsQuality {
+    /// A number for packed lists and reports: 0 exact, 1 time of day, 2 inferred, 3 order.
+    pub fn code(self) -> u8 {
+        match self {
+            TsQuality::Exact => 0,
+            TsQuality::TimeOfDay => 1,
+            TsQuality::Inferred => 2,
+            TsQuality::Order => 3,
+        }
+    }
+
+    /// The quality [`TsQuality::code`] gives this number (past 3: order).
+    pub fn from_code(code: u8) -> TsQuality {
+        match code {
+            0 => TsQuality::Exact,
+            1 => TsQuality::TimeOfDay,
+            2 => TsQuality::Inferred,
+            _ => TsQuality::Order,
+        }
+    }
+
     /// Name used in outputs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -198,7 +218,22 @@ impl Event {
 }
 
 #[cfg(test)]
-mod size_tests {
+mod tests {
+    use super::TsQuality;
+
+    #[test]
+    fn a_quality_comes_back_from_its_code() {
+        for q in [
+            TsQuality::Exact,
+            TsQuality::TimeOfDay,
+            TsQuality::Inferred,
+            TsQuality::Order,
+        ] {
+            assert_eq!(TsQuality::from_code(q.code()), q);
+        }
+        assert_eq!(TsQuality::from_code(200), TsQuality::Order);
+    }
+
     /// Events are most of a run's memory (millions of them): keep the record itself small.
     #[test]
     fn an_event_stays_small() {

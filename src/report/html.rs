@@ -14,7 +14,7 @@ use super::digest;
 use super::fields::time_column;
 use super::steps;
 use super::wire::summarize;
-use crate::model::{Axis, Event, Timeline, TsQuality};
+use crate::model::{Axis, Event, Timeline};
 use crate::rules::finding::{Analysis, Severity};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -136,15 +136,6 @@ struct Density {
     errors: Vec<Vec<u32>>,
 }
 
-fn quality_code(q: TsQuality) -> u8 {
-    match q {
-        TsQuality::Exact => 0,
-        TsQuality::TimeOfDay => 1,
-        TsQuality::Inferred => 2,
-        TsQuality::Order => 3,
-    }
-}
-
 fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -247,7 +238,7 @@ fn event_out(
         i,
         ev.source,
         ev.pos / 1e6 - t0,
-        quality_code(ev.ts_quality),
+        ev.ts_quality.code(),
         ev.level.map(|l| l as u8 + 1).unwrap_or(0),
         ev.line,
         format!("{}{}", time_column(tl, ev).trim_end(), ev.ts_quality.mark()),
@@ -269,7 +260,7 @@ fn fixed(a: &Analysis) -> Fixed {
     let mut quality = vec![[0usize; 4]; tl.sources.len()];
     for ev in &tl.events {
         if let Some(q) = quality.get_mut(ev.source) {
-            q[quality_code(ev.ts_quality) as usize] += 1;
+            q[ev.ts_quality.code() as usize] += 1;
         }
     }
     let steps = steps::results(a)

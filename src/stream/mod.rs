@@ -303,23 +303,12 @@ pub fn plan_marked(
     progress: &AtomicU64,
     keep: Option<&crate::lean::Keep>,
 ) -> Result<Plan, LoadError> {
-    plan_with(reg, inputs, forced, opts, progress, keep, false)
+    plan_indexed(reg, inputs, forced, opts, progress, keep, false)
 }
 
-/// [`plan_marked`], noting on the way every record's row for an [`crate::index::Index`] (see
-/// [`Plan::index`]).
+/// [`plan_marked`], and with `index`, noting on the way every record's row for an
+/// [`crate::index::Index`] (see [`Plan::index`]).
 pub fn plan_indexed(
-    reg: &Registry,
-    inputs: &[Input],
-    forced: Option<&str>,
-    opts: &correlate::Options,
-    progress: &AtomicU64,
-    keep: Option<&crate::lean::Keep>,
-) -> Result<Plan, LoadError> {
-    plan_with(reg, inputs, forced, opts, progress, keep, true)
-}
-
-fn plan_with(
     reg: &Registry,
     inputs: &[Input],
     forced: Option<&str>,

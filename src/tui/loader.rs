@@ -124,6 +124,7 @@ pub fn load_indexed(job: &Job, progress: &AtomicU64) -> Result<Option<Loaded>, S
         &job.options,
         progress,
         Some(&keep),
+        true,
     )
     .map_err(|e| e.to_string())?;
     let index = match plan.index(&job.registry) {
