@@ -180,6 +180,21 @@ fn an_export_from_an_index_is_the_same_file() {
     assert_eq!(a, b);
 }
 
+/// An empty file is indexed (no rows), not refused.
+#[test]
+fn an_empty_file_is_indexed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let empty = tmp.path().join("empty.log");
+    std::fs::write(&empty, "").expect("write");
+    let j = job(&empty.display().to_string(), 0);
+    assert!(j.wants_index());
+    let loaded = loader::load_with(&j, &AtomicU64::new(0), false).expect("load");
+    let ix = loaded.index.as_ref().expect("indexed");
+    assert_eq!(ix.len(), 0);
+    let app = App::with(loaded, false, (100, 20));
+    assert!(screen(&app).contains("No events in these inputs."));
+}
+
 /// Gzip cannot be read from the middle: such inputs are held whatever their size.
 #[test]
 fn gzip_inputs_are_held() {

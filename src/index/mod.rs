@@ -193,10 +193,10 @@ struct Row {
 
 /// Whether the file at `path` can be read from the middle: a plain file, not gzip.
 pub fn seekable(path: &std::path::Path) -> bool {
-    let mut magic = [0u8; 2];
+    let mut magic = Vec::with_capacity(2);
     std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|()| magic != [0x1f, 0x8b])
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 2), &mut magic))
+        .is_ok_and(|_| magic != [0x1f, 0x8b])
 }
 
 /// One input file the index reads records from again.
