@@ -701,7 +701,7 @@ impl InputArgs {
         let inputs = &st.expansion.inputs;
         let forced = self.input_format.as_deref();
         let mut plan = with_bar(g.progress, st.bytes, inputs.len(), |c| {
-            crate::stream::plan_marked(&st.registry, inputs, forced, &st.opts, c, keep)
+            crate::stream::plan_marked(&st.registry, inputs, forced, &st.opts, c, keep, false)
         })?;
         self.settle_problems(
             &mut plan.problems,

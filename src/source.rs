@@ -435,6 +435,9 @@ fn disambiguate(inputs: &mut [Input]) {
     }
 }
 
+/// The first bytes of every gzip stream.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Open an input: gzip is recognised by its magic bytes, binary input is refused.
 pub fn open(input: &Input) -> Result<LineReader, InputError> {
     let raw: Box<dyn Read + Send> = match &input.path {
@@ -460,7 +463,7 @@ pub fn from_reader(raw: Box<dyn Read + Send>, name: &str) -> Result<LineReader, 
         path: name.to_string(),
         source: e,
     })?;
-    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let gzip = head.starts_with(&GZIP_MAGIC);
     let mut reader: Box<dyn BufRead + Send> = if gzip {
         Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(br)))
     } else {

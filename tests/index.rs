@@ -97,7 +97,7 @@ fn indexed(reg: &Registry, args: &[String]) -> diag::index::Index {
     let inputs = diag::source::expand(args).expect("inputs");
     let opts = diag::correlate::Options::default();
     let mut plan =
-        diag::stream::plan_indexed(reg, &inputs, None, &opts, &AtomicU64::new(0), None, true)
+        diag::stream::plan_marked(reg, &inputs, None, &opts, &AtomicU64::new(0), None, true)
             .expect("plan");
     plan.index(reg).expect("asked for").expect("index")
 }

@@ -196,7 +196,7 @@ pub fn seekable(path: &std::path::Path) -> bool {
     let mut magic = Vec::with_capacity(2);
     std::fs::File::open(path)
         .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 2), &mut magic))
-        .is_ok_and(|_| magic != [0x1f, 0x8b])
+        .is_ok_and(|_| !magic.starts_with(&crate::source::GZIP_MAGIC))
 }
 
 /// One input file the index reads records from again.
@@ -337,15 +337,10 @@ impl Index {
             let end = files.get(j + 1).map_or(tl.sources.len(), |n| n.base);
             let mut file =
                 std::fs::File::open(&f.path).map_err(|e| IndexError::Io(f.display.clone(), e))?;
-            let mut magic = [0u8; 2];
-            let n = std::io::Read::read(&mut file, &mut magic)
-                .map_err(|e| IndexError::Io(f.display.clone(), e))?;
-            if n == 2 && magic == [0x1f, 0x8b] {
+            let (len, head) = stamp(&mut file).map_err(|e| IndexError::Io(f.display.clone(), e))?;
+            if head.starts_with(&crate::source::GZIP_MAGIC) {
                 return Err(IndexError::NotSeekable(f.display.clone()));
             }
-            file.seek(SeekFrom::Start(0))
-                .map_err(|e| IndexError::Io(f.display.clone(), e))?;
-            let (len, head) = stamp(&mut file).map_err(|e| IndexError::Io(f.display.clone(), e))?;
             file.seek(SeekFrom::Start(0))
                 .map_err(|e| IndexError::Io(f.display.clone(), e))?;
             let lines = Checkpoints::scan(std::io::BufReader::new(file))

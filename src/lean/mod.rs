@@ -795,8 +795,16 @@ mod tests {
         let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
         let held = summary(&rules::run_with(&all, &sel, tl, &profile));
         let keep = Keep::for_rules(&active).unwrap();
-        let plan = stream::plan_marked(&reg, &inputs, None, &opts, &AtomicU64::new(0), Some(&keep))
-            .unwrap();
+        let plan = stream::plan_marked(
+            &reg,
+            &inputs,
+            None,
+            &opts,
+            &AtomicU64::new(0),
+            Some(&keep),
+            false,
+        )
+        .unwrap();
         let lean = fill(&reg, plan, &keep).unwrap();
         let tl = lean.timeline.clone();
         let prepared = rules::Prepared {
@@ -861,9 +869,16 @@ mod tests {
             let inputs = crate::source::expand_all(&[arg]).unwrap().inputs;
             let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
             let want = Templates::build(&tl);
-            let plan =
-                stream::plan_marked(&reg, &inputs, None, &opts, &AtomicU64::new(0), Some(&keep))
-                    .unwrap();
+            let plan = stream::plan_marked(
+                &reg,
+                &inputs,
+                None,
+                &opts,
+                &AtomicU64::new(0),
+                Some(&keep),
+                false,
+            )
+            .unwrap();
             let got = fill(&reg, plan, &keep).unwrap().templates;
             assert_eq!(got.of_event, want.of_event, "{set}");
             assert_eq!(

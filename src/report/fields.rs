@@ -2,6 +2,21 @@
 
 use crate::model::{Axis, CidRef, Event, RawTime, Resolution, Timeline};
 
+/// The label of an event's source; `?` for a source the timeline does not have.
+pub fn source_label<'a>(tl: &'a Timeline, ev: &Event) -> &'a str {
+    tl.sources
+        .get(ev.source)
+        .map(|s| s.label.as_str())
+        .unwrap_or("?")
+}
+
+/// An event's level in capitals (`ERROR`), or `none` when it has no level.
+pub fn level_caps(ev: &Event, none: &str) -> String {
+    ev.level
+        .map(|l| l.as_str().to_ascii_uppercase())
+        .unwrap_or_else(|| none.to_string())
+}
+
 /// Time column of an event: `HH:MM:SS.mmm`, or the position on an order axis.
 pub fn time_column(tl: &Timeline, ev: &Event) -> String {
     match (tl.axis, ev.ts) {

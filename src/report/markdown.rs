@@ -80,10 +80,7 @@ fn label(tl: &Timeline, ev: &Event) -> String {
 
 /// One event as an evidence line: time (with its quality mark), source:line, level, message.
 fn event_line(tl: &Timeline, ev: &Event) -> String {
-    let lvl = ev
-        .level
-        .map(|l| l.as_str().to_ascii_uppercase())
-        .unwrap_or_else(|| "-".into());
+    let lvl = super::fields::level_caps(ev, "-");
     format!(
         "{}{} {}:{} {:<5} {}",
         time_column(tl, ev).trim_end(),

@@ -261,11 +261,7 @@ fn place(tl: &Timeline, i: usize) -> String {
     let Some(ev) = tl.events.get(i) else {
         return String::new();
     };
-    let label = tl
-        .sources
-        .get(ev.source)
-        .map(|s| s.label.as_str())
-        .unwrap_or("?");
+    let label = super::fields::source_label(tl, ev);
     format!("{label}:{}", ev.line)
 }
 

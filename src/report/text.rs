@@ -327,15 +327,8 @@ impl EventLines {
                 self.last_date = Some(d);
             }
         }
-        let label = tl
-            .sources
-            .get(ev.source)
-            .map(|s| s.label.as_str())
-            .unwrap_or("?");
-        let lvl = ev
-            .level
-            .map(|l| l.as_str().to_ascii_uppercase())
-            .unwrap_or_else(|| "-".into());
+        let label = super::fields::source_label(tl, ev);
+        let lvl = super::fields::level_caps(ev, "-");
         let notes = cid_notes(tl, ev);
         let notes = if notes.is_empty() {
             String::new()

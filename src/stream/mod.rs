@@ -82,7 +82,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The index of the timeline from the rows [`plan_indexed`] noted (taken: a second call
+    /// The index of the timeline from the rows [`plan_marked`] noted (taken: a second call
     /// gives `None`); `reg` reads the records again.
     pub fn index(
         &mut self,
@@ -290,25 +290,13 @@ pub fn plan(
     opts: &correlate::Options,
     progress: &AtomicU64,
 ) -> Result<Plan, LoadError> {
-    plan_marked(reg, inputs, forced, opts, progress, None)
+    plan_marked(reg, inputs, forced, opts, progress, None, false)
 }
 
 /// [`plan`], marking on the way what the rules of `keep` can read of each event and every event's
-/// template (see [`crate::lean`]), so that pass 2 reads only those records.
+/// template (see [`crate::lean`]), so that pass 2 reads only those records; with `index`, noting
+/// every record's row for an [`crate::index::Index`] too (see [`Plan::index`]).
 pub fn plan_marked(
-    reg: &Registry,
-    inputs: &[Input],
-    forced: Option<&str>,
-    opts: &correlate::Options,
-    progress: &AtomicU64,
-    keep: Option<&crate::lean::Keep>,
-) -> Result<Plan, LoadError> {
-    plan_indexed(reg, inputs, forced, opts, progress, keep, false)
-}
-
-/// [`plan_marked`], and with `index`, noting on the way every record's row for an
-/// [`crate::index::Index`] (see [`Plan::index`]).
-pub fn plan_indexed(
     reg: &Registry,
     inputs: &[Input],
     forced: Option<&str>,

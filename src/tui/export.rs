@@ -3,7 +3,7 @@
 //! record indented below it. The text is written as the logs had it: a file, not a terminal.
 
 use crate::model::{Event, Timeline};
-use crate::report::fields::time_column;
+use crate::report::fields::{level_caps, source_label, time_column};
 use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
@@ -37,15 +37,8 @@ pub fn write_rows(
 }
 
 fn write_one(out: &mut dyn Write, tl: &Timeline, ev: &Event, width: usize) -> io::Result<()> {
-    let label = tl
-        .sources
-        .get(ev.source)
-        .map(|s| s.label.as_str())
-        .unwrap_or("?");
-    let level = ev
-        .level
-        .map(|l| l.as_str().to_ascii_uppercase())
-        .unwrap_or_else(|| "-".into());
+    let label = source_label(tl, ev);
+    let level = level_caps(ev, "-");
     writeln!(
         out,
         "{}{} {label:<width$} {level:<5} {}",

@@ -117,7 +117,7 @@ pub fn load_indexed(job: &Job, progress: &AtomicU64) -> Result<Option<Loaded>, S
     let Some(keep) = crate::lean::Keep::for_rules(&rules) else {
         return Ok(None);
     };
-    let mut plan = crate::stream::plan_indexed(
+    let mut plan = crate::stream::plan_marked(
         &job.registry,
         &job.inputs,
         job.forced.as_deref(),

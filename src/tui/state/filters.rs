@@ -3,6 +3,7 @@
 // Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
 #![allow(clippy::indexing_slicing)]
 
+use super::records::sorted_with;
 use super::App;
 use crate::templates::Templates;
 use crate::tui::filterset::Filters;
@@ -46,7 +47,7 @@ impl App {
         }
         for re in &f.hide.text {
             let hidden = self.matching(re, &kept);
-            kept = minus(&kept, &hidden);
+            kept = sorted_with(&kept, &hidden, false);
         }
         kept
     }
@@ -158,19 +159,4 @@ impl App {
         });
         self.refilter();
     }
-}
-
-/// What sorted list `a` holds and sorted list `b` does not.
-fn minus(a: &[usize], b: &[usize]) -> Vec<usize> {
-    let mut out = Vec::with_capacity(a.len());
-    let mut k = 0;
-    for &x in a {
-        while b.get(k).is_some_and(|&y| y < x) {
-            k += 1;
-        }
-        if b.get(k) != Some(&x) {
-            out.push(x);
-        }
-    }
-    out
 }

@@ -84,7 +84,7 @@ impl App {
                 if among.len() == ix.len() {
                     return hits;
                 }
-                sorted_both(&hits, among)
+                sorted_with(&hits, among, true)
             }
             None => among
                 .iter()
@@ -106,15 +106,15 @@ pub(super) fn text_hits(re: &Regex, ev: &Event) -> bool {
     re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
 }
 
-/// What two sorted lists both hold.
-pub(super) fn sorted_both(a: &[usize], b: &[usize]) -> Vec<usize> {
-    let mut out = Vec::with_capacity(a.len().min(b.len()));
+/// The items of sorted list `a` that sorted list `b` holds too (`common`), or that it does not.
+pub(super) fn sorted_with(a: &[usize], b: &[usize], common: bool) -> Vec<usize> {
+    let mut out = Vec::with_capacity(a.len());
     let mut k = 0;
     for &x in a {
         while b.get(k).is_some_and(|&y| y < x) {
             k += 1;
         }
-        if b.get(k) == Some(&x) {
+        if (b.get(k) == Some(&x)) == common {
             out.push(x);
         }
     }

@@ -164,9 +164,7 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
         Span::styled(format!(" ({})", ev.ts_quality.as_str()), theme.dim()),
         Span::styled(" · ", theme.dim()),
         Span::styled(
-            ev.level
-                .map(|l| l.as_str().to_ascii_uppercase())
-                .unwrap_or_else(|| "no level".into()),
+            crate::report::fields::level_caps(ev, "no level"),
             theme.level(ev.level),
         ),
     ];

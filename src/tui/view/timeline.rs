@@ -208,11 +208,7 @@ pub fn row<'a>(app: &App, theme: Theme, i: usize, width: usize, narrow: bool) ->
     } else {
         (" ", theme.text())
     };
-    let label = tl
-        .sources
-        .get(ev.source)
-        .map(|s| s.label.as_str())
-        .unwrap_or("?");
+    let label = crate::report::fields::source_label(tl, ev);
     let lw = if narrow {
         app.derived.label_width.min(12)
     } else {
