@@ -757,6 +757,25 @@ mod tests {
     use crate::rules::{self, Selection};
     use std::sync::atomic::AtomicU64;
 
+    /// Pass 1 of `inputs`, marking what the rules of `keep` read.
+    fn marked(
+        reg: &Registry,
+        inputs: &[crate::source::Input],
+        opts: &crate::correlate::Options,
+        keep: &Keep,
+    ) -> Plan {
+        stream::plan_marked(
+            reg,
+            inputs,
+            None,
+            opts,
+            &AtomicU64::new(0),
+            Some(keep),
+            false,
+        )
+        .unwrap()
+    }
+
     const SITE: &str = " INFO citadel: citadel-internal-service/src/kernel/mod.rs:40:";
 
     /// Findings (rule, title, evidence) of a held and of a two-pass analysis of these files, and the
@@ -795,16 +814,7 @@ mod tests {
         let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
         let held = summary(&rules::run_with(&all, &sel, tl, &profile));
         let keep = Keep::for_rules(&active).unwrap();
-        let plan = stream::plan_marked(
-            &reg,
-            &inputs,
-            None,
-            &opts,
-            &AtomicU64::new(0),
-            Some(&keep),
-            false,
-        )
-        .unwrap();
+        let plan = marked(&reg, &inputs, &opts, &keep);
         let lean = fill(&reg, plan, &keep).unwrap();
         let tl = lean.timeline.clone();
         let prepared = rules::Prepared {
@@ -869,16 +879,7 @@ mod tests {
             let inputs = crate::source::expand_all(&[arg]).unwrap().inputs;
             let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
             let want = Templates::build(&tl);
-            let plan = stream::plan_marked(
-                &reg,
-                &inputs,
-                None,
-                &opts,
-                &AtomicU64::new(0),
-                Some(&keep),
-                false,
-            )
-            .unwrap();
+            let plan = marked(&reg, &inputs, &opts, &keep);
             let got = fill(&reg, plan, &keep).unwrap().templates;
             assert_eq!(got.of_event, want.of_event, "{set}");
             assert_eq!(
