@@ -67,29 +67,68 @@ impl Pair {
 /// list sorted by source, key and index once the scan ends ([`Occurrences::sort`]). A run names
 /// hundreds of thousands of keys, most once per source: 24 bytes each here (a key that is no
 /// canonical UUID is kept once, by number), where a hash map of keys to index lists took about
-/// four times that (a third of the first pass's peak at 1 GB).
+/// four times that (a third of the first pass's peak at 1 GB). A few keys repeat a million times
+/// (a poll names its connection every round): a key met again lately grows a run of its
+/// occurrences instead, a byte or two each (the differences of their indices), where each took an
+/// entry of 24 bytes (at 4 GB 6.4 M entries, the first pass's largest list).
 #[derive(Debug, Clone, Default)]
 pub struct Occurrences {
+    /// An entry per occurrence, or per run of a key's occurrences (its first, [`RUN_BIT`] set).
     list: Vec<Occ>,
+    /// The runs; once sorted, in the order of their first entries in `list`.
+    runs: Vec<Run>,
+    /// Once sorted: where each run's first entry is in `list`.
+    run_at: Vec<usize>,
     /// The keys that are no canonical UUID, each once.
     texts: Vec<Box<str>>,
     /// Where each is in `texts`, while the scan notes occurrences.
     numbers: crate::hash::Map<Box<str>, u32>,
+    /// While the scan notes occurrences: the keys (bytes, source and text bit) met lately, and how
+    /// many of their occurrences took an entry of their own, or the run they grow. Bounded: emptied
+    /// when full, so a key met only long ago starts again with entries of its own.
+    lately: crate::hash::Map<([u8; 16], u64), Lately>,
+}
+
+/// What a key met lately has: so many entries of its own, or a run.
+#[derive(Debug, Clone, Copy)]
+enum Lately {
+    Entries(u8),
+    Run(u32),
+}
+
+/// Keys [`Occurrences::lately`] remembers at most (about 40 bytes each).
+const LATELY_MAX: usize = 2048;
+
+/// Occurrences of a key that take entries of their own before a run starts: a run costs about
+/// 70 bytes, an entry 24, and most keys repeat once or twice if at all.
+const ENTRIES_BEFORE_RUN: u8 = 3;
+
+/// Consecutive occurrences of one key in one source: the first is an entry of the list (with
+/// [`RUN_BIT`]), the others the differences of their indices.
+#[derive(Debug, Clone)]
+struct Run {
+    first: Occ,
+    /// The differences between consecutive indices, LEB128 ([`crate::varint`]).
+    steps: Vec<u8>,
+    last: u64,
+    count: usize,
 }
 
 /// One occurrence: its key's 16 bytes (a canonical UUID's, or the number of its text in
-/// [`Occurrences::texts`]), and its source, whether the key is a text, and its event index, packed.
+/// [`Occurrences::texts`]), and its source, whether the key is a text, whether a run starts here,
+/// and its event index, packed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Occ {
     key: [u8; 16],
     at: u64,
 }
 
-/// Bits of an occurrence's event index (2^43 events in a source); above them the text bit, then
-/// the source (2^20 sources).
-const INDEX_BITS: u32 = 43;
-const TEXT_BIT: u64 = 1 << INDEX_BITS;
-const SOURCE_SHIFT: u32 = INDEX_BITS + 1;
+/// Bits of an occurrence's event index (2^42 events in a source); above them the run bit, the text
+/// bit, then the source (2^20 sources).
+const INDEX_BITS: u32 = 42;
+const RUN_BIT: u64 = 1 << INDEX_BITS;
+const TEXT_BIT: u64 = RUN_BIT << 1;
+const SOURCE_SHIFT: u32 = INDEX_BITS + 2;
 
 impl Occ {
     fn source(&self) -> SourceId {
@@ -127,9 +166,56 @@ impl KeyRef<'_> {
     }
 }
 
+/// The occurrences of one key in one source: entries of the sorted list, each one occurrence or
+/// the first of a run.
+#[derive(Debug, Clone, Copy)]
+struct Segments<'a> {
+    of: &'a Occurrences,
+    /// Where `list` starts in the whole list.
+    from: usize,
+    list: &'a [Occ],
+}
+
+impl<'a> Segments<'a> {
+    /// The run that starts at entry `k` of `list`, if one does.
+    fn run(&self, k: usize, o: &Occ) -> Option<&'a Run> {
+        if o.at & RUN_BIT == 0 {
+            return None;
+        }
+        let n = self.of.run_at.binary_search(&(self.from + k)).ok()?;
+        self.of.runs.get(n)
+    }
+
+    /// How many occurrences.
+    fn len(&self) -> usize {
+        let each = |(k, o)| self.run(k, o).map_or(1, |r| r.count);
+        self.list.iter().enumerate().map(each).sum()
+    }
+
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The occurrences' event indices, in order (entries and runs of one key never interleave: a
+    /// run takes every occurrence of its key until it ends).
+    fn indices(self) -> impl Iterator<Item = usize> + 'a {
+        self.list.iter().enumerate().flat_map(move |(k, o)| {
+            let steps = self.run(k, o).map_or(&[][..], |r| &r.steps[..]);
+            let (mut at, mut index) = (0, o.index() as u64);
+            let rest = std::iter::from_fn(move || {
+                index += crate::varint::take(steps, &mut at)?;
+                Some(index as usize)
+            });
+            std::iter::once(o.index()).chain(rest)
+        })
+    }
+}
+
 impl Occurrences {
-    /// Note a match of key `key` at event `index` of source `source`. A place past what 64 bits
-    /// pack (over 2^43 events in a source, or 2^20 sources) is left out: no file comes near it.
+    /// Note a match of key `key` at event `index` of source `source` (each source's matches in
+    /// the order of their events). A place past what 64 bits pack (over 2^42 events in a source,
+    /// or 2^20 sources) is left out: no file comes near it.
     fn push(&mut self, source: SourceId, key: &Key, index: usize) {
         let Some(at) = pack(At { source, index }) else {
             return;
@@ -151,7 +237,44 @@ impl Occurrences {
                 (b, TEXT_BIT)
             }
         };
-        self.list.push(Occ { key, at: at | text });
+        let at = at | text;
+        let slot = (key, at >> INDEX_BITS);
+        if self.lately.len() >= LATELY_MAX && !self.lately.contains_key(&slot) {
+            self.lately.clear();
+        }
+        let lately = self.lately.entry(slot).or_insert(Lately::Entries(0));
+        let index = index as u64;
+        match *lately {
+            Lately::Entries(n) if n < ENTRIES_BEFORE_RUN => *lately = Lately::Entries(n + 1),
+            Lately::Entries(_) => {
+                if let Ok(r) = u32::try_from(self.runs.len()) {
+                    let first = Occ {
+                        key,
+                        at: at | RUN_BIT,
+                    };
+                    self.runs.push(Run {
+                        first,
+                        steps: Vec::new(),
+                        last: index,
+                        count: 1,
+                    });
+                    self.list.push(first);
+                    *lately = Lately::Run(r);
+                    return;
+                }
+            }
+            Lately::Run(r) => {
+                if let Some(run) = self.runs.get_mut(r as usize).filter(|r| r.last < index) {
+                    crate::varint::put(&mut run.steps, index - run.last);
+                    run.last = index;
+                    run.count += 1;
+                    return;
+                }
+                // Out of order (not how a scan notes them): an entry of its own.
+                *lately = Lately::Entries(0);
+            }
+        }
+        self.list.push(Occ { key, at });
     }
 
     /// The key of occurrence `o`.
@@ -164,62 +287,83 @@ impl Occurrences {
     }
 
     /// Sort by source, key and index (what [`Occurrences::runs`] and [`Occurrences::get`] read),
-    /// and give back the room the list grew into and the texts' numbers.
+    /// the runs in the order of their first entries, and give back the room the lists grew into,
+    /// the texts' numbers and the keys met lately.
     fn sort(&mut self) {
         let texts = &self.texts;
-        self.list.sort_unstable_by(|a, b| {
+        let order = |a: &Occ, b: &Occ| {
             (a.source().cmp(&b.source()))
                 .then_with(|| Occurrences::key(texts, a).cmp(Occurrences::key(texts, b)))
                 .then(a.index().cmp(&b.index()))
-        });
+        };
+        self.list.sort_unstable_by(order);
+        self.runs.sort_unstable_by(|a, b| order(&a.first, &b.first));
+        self.run_at = (self.list.iter().enumerate())
+            .filter(|(_, o)| o.at & RUN_BIT != 0)
+            .map(|(k, _)| k)
+            .collect();
         self.list.shrink_to_fit();
+        self.runs.shrink_to_fit();
+        self.runs.iter_mut().for_each(|r| r.steps.shrink_to_fit());
         self.numbers = Default::default();
+        self.lately = Default::default();
     }
 
-    /// Each source's keys in order, with the occurrences of the key in the source, in order.
-    fn runs(&self) -> impl Iterator<Item = (SourceId, KeyRef<'_>, &[Occ])> + '_ {
+    /// Each source's keys in order, with the occurrences of the key in the source.
+    fn runs(&self) -> impl Iterator<Item = (SourceId, KeyRef<'_>, Segments<'_>)> + '_ {
+        let mut from = 0;
         self.list
             .chunk_by(|a, b| {
                 a.source() == b.source() && a.key == b.key && a.at & TEXT_BIT == b.at & TEXT_BIT
             })
-            .filter_map(|run| {
-                let o = run.first()?;
-                Some((o.source(), Occurrences::key(&self.texts, o), run))
+            .filter_map(move |list| {
+                let segments = Segments {
+                    of: self,
+                    from,
+                    list,
+                };
+                from += list.len();
+                let o = list.first()?;
+                Some((o.source(), Occurrences::key(&self.texts, o), segments))
             })
     }
 
-    /// The occurrences of `key` in `source`, in order.
-    fn get(&self, source: SourceId, key: KeyRef<'_>) -> &[Occ] {
+    /// The occurrences of `key` in `source`.
+    fn get(&self, source: SourceId, key: KeyRef<'_>) -> Segments<'_> {
         let place = |o: &Occ| {
             o.source()
                 .cmp(&source)
                 .then_with(|| Occurrences::key(&self.texts, o).cmp(key))
         };
-        let start = self.list.partition_point(|o| place(o).is_lt());
-        let rest = self.list.get(start..).unwrap_or_default();
+        let from = self.list.partition_point(|o| place(o).is_lt());
+        let rest = self.list.get(from..).unwrap_or_default();
         let n = rest.partition_point(|o| place(o).is_eq());
-        rest.get(..n).unwrap_or_default()
+        Segments {
+            of: self,
+            from,
+            list: rest.get(..n).unwrap_or_default(),
+        }
     }
 
-    /// Every occurrence as (source, key, index), in the list's order.
+    /// How many occurrences there are, and how many entries and bytes of runs hold them.
+    fn sizes(&self) -> (usize, usize, usize) {
+        let steps = self.runs.iter().map(|r| r.steps.len()).sum();
+        let n = self.runs().map(|(_, _, s)| s.len()).sum();
+        (n, self.list.len(), steps)
+    }
+
+    /// Every occurrence as (source, key, index), in order.
     #[cfg(test)]
     fn all(&self) -> Vec<(SourceId, Key, usize)> {
-        self.list
-            .iter()
-            .map(|o| {
-                (
-                    o.source(),
-                    Occurrences::key(&self.texts, o).owned(),
-                    o.index(),
-                )
-            })
+        self.runs()
+            .flat_map(|(s, k, seg)| seg.indices().map(move |i| (s, k.owned(), i)))
             .collect()
     }
 
     /// How many occurrences there are.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.list.len()
+        self.sizes().0
     }
 }
 
@@ -393,14 +537,14 @@ fn pack(at: At) -> Option<u64> {
         u64::try_from(at.source).ok()?,
         u64::try_from(at.index).ok()?,
     );
-    (s >> (64 - SOURCE_SHIFT) == 0 && i < TEXT_BIT).then_some((s << SOURCE_SHIFT) | i)
+    (s >> (64 - SOURCE_SHIFT) == 0 && i < RUN_BIT).then_some((s << SOURCE_SHIFT) | i)
 }
 
-/// The place [`pack`] packed (the text bit of an [`Occ`] aside).
+/// The place [`pack`] packed (the run and text bits of an [`Occ`] aside).
 fn unpack(v: u64) -> At {
     At {
         source: (v >> SOURCE_SHIFT) as SourceId,
-        index: (v & (TEXT_BIT - 1)) as usize,
+        index: (v & (RUN_BIT - 1)) as usize,
     }
 }
 
@@ -605,21 +749,20 @@ pub struct Scanned {
 }
 
 impl Scanned {
-    /// How many anchor occurrences and UUIDs the scans noted (for `DIAG_MEMTRACE`).
-    pub fn sizes(&self) -> (usize, usize, usize) {
+    /// How many anchor occurrences the scans noted, the list entries and bytes of runs that hold
+    /// them, and how many UUIDs (for `DIAG_MEMTRACE`).
+    pub fn sizes(&self) -> [usize; 4] {
         let found = self.parts.iter().map(|(_, f)| f);
-        let occ = found
-            .clone()
-            .flat_map(|f| f.occurrences.iter().flatten())
-            .map(|(a, b)| a.list.len() + b.list.len())
-            .sum();
-        let texts = found
-            .clone()
-            .flat_map(|f| f.occurrences.iter().flatten())
-            .flat_map(|(a, b)| a.list.iter().chain(&b.list))
-            .filter(|o| o.at & TEXT_BIT != 0)
-            .count();
-        (occ, texts, found.map(|f| f.uuids.len()).sum())
+        let mut out = [0; 4];
+        for (a, b) in found.clone().flat_map(|f| f.occurrences.iter().flatten()) {
+            for (n, entries, steps) in [a.sizes(), b.sizes()] {
+                out[0] += n;
+                out[1] += entries;
+                out[2] += steps;
+            }
+        }
+        out[3] = found.map(|f| f.uuids.len()).sum();
+        out
     }
 
     /// What one scan of every source found.
@@ -738,7 +881,9 @@ pub fn pairs_from(ordered: &[&AnchorDef], mut scanned: Scanned, sources: usize) 
                 if sb == sa {
                     continue;
                 }
-                let sbv = side(sb, true).map_or(&[][..], |(m, local)| m.get(local, k));
+                let Some(sbv) = side(sb, true).map(|(m, local)| m.get(local, k)) else {
+                    continue;
+                };
                 if sbv.is_empty() {
                     continue;
                 }
@@ -748,16 +893,16 @@ pub fn pairs_from(ordered: &[&AnchorDef], mut scanned: Scanned, sources: usize) 
                 } else {
                     fa.len().min(sbv.len())
                 };
-                for j in 0..n {
+                for (a, b) in fa.indices().zip(sbv.indices()).take(n) {
                     pairs.push(Pair {
                         name: name.clone(),
                         first: At {
                             source: sa,
-                            index: fa[j].index(),
+                            index: a,
                         },
                         second: At {
                             source: sb,
-                            index: sbv[j].index(),
+                            index: b,
                         },
                         relation: def.relation,
                     });
@@ -1076,7 +1221,7 @@ mod tests {
         /// gives, and each key's indices in a source looked up alone.
         #[test]
         fn occurrences_give_what_a_map_of_lists_gives(
-            pushes in proptest::collection::vec((0usize..4, 0usize..6, 0usize..1000), 0..80),
+            pushes in proptest::collection::vec((0usize..4, 0usize..6, 0usize..100_000), 0..400),
         ) {
             // Canonical UUIDs (some sorting among texts, some after) and texts.
             let key = |k: usize| match k % 3 {
@@ -1096,7 +1241,7 @@ mod tests {
             occ.sort();
             let got: Vec<(SourceId, Key, Vec<usize>)> = occ
                 .runs()
-                .map(|(s, k, run)| (s, k.owned(), run.iter().map(Occ::index).collect()))
+                .map(|(s, k, seg)| (s, k.owned(), seg.indices().collect()))
                 .collect();
             let expect: Vec<(SourceId, Key, Vec<usize>)> =
                 want.iter().map(|((s, k), v)| (*s, k.clone(), v.clone())).collect();
@@ -1108,12 +1253,54 @@ mod tests {
                         Key::Canon(b) => KeyRef::Canon(b),
                         Key::Text(t) => KeyRef::Text(t),
                     };
-                    let found: Vec<usize> = occ.get(s, k).iter().map(Occ::index).collect();
+                    let seg = occ.get(s, k);
+                    let found: Vec<usize> = seg.indices().collect();
                     let expect = want.get(&(s, k.owned())).cloned().unwrap_or_default();
+                    proptest::prop_assert_eq!(seg.len(), expect.len());
                     proptest::prop_assert_eq!(found, expect);
                 }
             }
         }
+    }
+
+    /// A key met over and over takes one entry and a byte per further occurrence, also when more
+    /// keys than the scan remembers come between (each once): those forget it, and its
+    /// occurrences after them start a run of their own, in order with the first.
+    #[test]
+    fn a_key_met_again_and_again_grows_a_run() {
+        let hot = Key::of("0badcafe-0000-4000-8000-000000000000");
+        let mut occ = Occurrences::default();
+        let mut want = Vec::new();
+        let mut i = 0;
+        for round in 0..3 {
+            for _ in 0..10_000 {
+                i += 3;
+                occ.push(1, &hot, i);
+                want.push((1, hot.clone(), i));
+            }
+            // Between the rounds more distinct keys than it remembers.
+            for k in 0..(LATELY_MAX + 10) * (round % 2) {
+                i += 1;
+                let key = Key::of(&format!("{k:08x}-0000-4000-8000-00000000000{round}"));
+                occ.push(1, &key, i);
+                want.push((1, key, i));
+            }
+        }
+        occ.sort();
+        let (n, entries, steps) = occ.sizes();
+        assert_eq!(n, want.len());
+        want.sort();
+        assert_eq!(occ.all(), want);
+        let key = KeyRef::Canon(match &hot {
+            Key::Canon(b) => b,
+            Key::Text(_) => unreachable!("a canonical UUID"),
+        });
+        assert_eq!(occ.get(1, key).len(), 30_000);
+        // Two runs (the distinct keys came between the first and second rounds, and made the
+        // scan forget the hot key), each after ENTRIES_BEFORE_RUN entries of its own.
+        let hot_entries = entries - (LATELY_MAX + 10);
+        assert_eq!(hot_entries, 2 * (usize::from(ENTRIES_BEFORE_RUN) + 1));
+        assert_eq!(steps, 30_000 - hot_entries);
     }
 
     proptest::proptest! {

@@ -377,8 +377,8 @@ pub fn plan_marked(
     let ordered = pairs::ordered(&reg.anchors);
     let scanned = scanner.finish();
     crate::memory::note(|| {
-        let (occ, texts, uuids) = scanned.sizes();
-        format!("anchors: {occ} occurrences ({texts} keyed by text), {uuids} UUIDs")
+        let [occ, entries, steps, uuids] = scanned.sizes();
+        format!("anchors: {occ} occurrences ({entries} list entries, {steps} bytes of runs), {uuids} UUIDs")
     });
     let pairs = pairs::pairs_from(&ordered, scanned, infos.len());
     let dating = dates::settle(earliest, &infos, opts);
