@@ -32,7 +32,7 @@ fn filters_combine_and_show_in_the_status_line() {
     filter(&mut a, "level:error");
     assert!(a.events.rows.len() < bob);
     let tl = a.timeline();
-    for &i in &a.events.rows {
+    for i in &a.events.rows {
         let ev = &tl.events[i];
         assert_eq!(ev.level, Some(Level::Error));
         assert!(ev.cids.iter().any(|c| tl.cids.resolve(c) == Some(BOB)));
@@ -59,7 +59,7 @@ fn bare_filter_words_are_levels_cids_sources_or_text() {
     assert_eq!(a.events.filter.cid, None);
     assert_eq!(a.events.filter.min_level, None);
     assert!(!a.events.rows.is_empty());
-    for &i in &a.events.rows {
+    for i in &a.events.rows {
         assert!(a.timeline().events[i]
             .full_text()
             .contains("channel closed"));
@@ -122,7 +122,7 @@ fn c_focuses_each_cid_of_the_line_then_none() {
     let mut a = app(80, 24);
     let tl = a.timeline();
     let i = find(tl, "Sending reliable P2P message from");
-    let row = a.events.rows.iter().position(|&r| r == i).unwrap();
+    let row = a.events.rows.iter().position(|r| r == i).unwrap();
     a.update(Action::Down);
     for _ in 1..row {
         a.update(Action::Down);
@@ -303,7 +303,7 @@ fn e_jumps_between_errors() {
     a.update(Action::NextError);
     let first = a.events.cursor;
     assert_eq!(
-        a.timeline().events[a.events.rows[first]].level,
+        a.timeline().events[a.events.rows.get(first).unwrap()].level,
         Some(Level::Error)
     );
     a.update(Action::NextError);

@@ -56,7 +56,7 @@ fn texts(a: &App) -> Vec<String> {
     a.events
         .rows
         .iter()
-        .map(|&i| a.timeline().events[i].full_text())
+        .map(|i| a.timeline().events[i].full_text())
         .collect()
 }
 
@@ -78,7 +78,7 @@ fn w_and_shift_w_step_through_warnings_and_worse() {
         .rows
         .iter()
         .skip(1)
-        .position(|&i| tl.events[i].level >= Some(Level::Warn))
+        .position(|i| tl.events[i].level >= Some(Level::Warn))
         .expect("the seed has warnings")
         + 1;
     press(&mut a, "w");
@@ -206,7 +206,7 @@ fn minus_hides_cids_text_levels_sources_and_minus_key_colon_shows_them_again() {
     let all = a.events.rows.len();
     filter(&mut a, "-cid:bob");
     assert!(a.events.rows.len() < all);
-    assert!(a.events.rows.iter().all(|&i| !mentions_bob(&a, i)));
+    assert!(a.events.rows.iter().all(|i| !mentions_bob(&a, i)));
     assert!(status(&a).contains("-cid=bob_1767144257"), "{}", status(&a));
     filter(&mut a, "-text:\"channel closed\" -level:debug");
     assert!(texts(&a).iter().all(|t| !t.contains("channel closed")));
@@ -215,7 +215,7 @@ fn minus_hides_cids_text_levels_sources_and_minus_key_colon_shows_them_again() {
         .events
         .rows
         .iter()
-        .all(|&i| tl.events[i].level != Some(Level::Debug)));
+        .all(|i| tl.events[i].level != Some(Level::Debug)));
     let s = status(&a);
     assert!(
         s.contains("-text=/channel closed/") && s.contains("-level=debug"),
@@ -227,7 +227,7 @@ fn minus_hides_cids_text_levels_sources_and_minus_key_colon_shows_them_again() {
         .events
         .rows
         .iter()
-        .all(|&i| !tl.sources[tl.events[i].source].label.contains("alice")));
+        .all(|i| !tl.sources[tl.events[i].source].label.contains("alice")));
     // A bare word after - is read as f reads it: a level here.
     filter(&mut a, "-info");
     let tl = a.timeline();
@@ -235,7 +235,7 @@ fn minus_hides_cids_text_levels_sources_and_minus_key_colon_shows_them_again() {
         .events
         .rows
         .iter()
-        .all(|&i| tl.events[i].level.unwrap_or(Level::Info) != Level::Info));
+        .all(|i| tl.events[i].level.unwrap_or(Level::Info) != Level::Info));
     // Hiding and keeping combine; -key: shows that kind again.
     filter(&mut a, "-cid: -source: -level: -text:");
     assert!(a.events.filter.hide.is_empty());
@@ -302,7 +302,7 @@ fn colon_commands_set_levels_hide_files_go_places_and_quit() {
         .events
         .rows
         .iter()
-        .all(|&i| !tl.sources[tl.events[i].source].label.contains("alice")));
+        .all(|i| !tl.sources[tl.events[i].source].label.contains("alice")));
     command(&mut a, "hide-file nobody");
     assert!(status(&a).contains("no source named like \"nobody\""));
     command(&mut a, "show-file alice");
@@ -418,7 +418,7 @@ fn t_keeps_and_shift_t_hides_the_template_under_the_cursor() {
     assert_eq!(a.events.rows.len(), all, "t again drops it");
     press(&mut a, "T");
     assert_eq!(a.events.rows.len(), all - same.len());
-    assert!(a.events.rows.iter().all(|r| !same.contains(r)));
+    assert!(a.events.rows.iter().all(|r| !same.contains(&r)));
     assert!(
         status(&a).contains(&format!("-template={id}")),
         "{}",
@@ -450,7 +450,7 @@ fn write_to_and_append_to_save_the_rows_shown() {
         .events
         .rows
         .iter()
-        .map(|&i| a.timeline().events[i].continuation.len())
+        .map(|i| a.timeline().events[i].continuation.len())
         .sum();
     command(&mut a, &format!("write-to {}", out.display()));
     assert!(
@@ -598,12 +598,12 @@ fn hide_lines_before_and_after_a_time_of_day() {
     let shown = a.events.rows.len();
     assert!(shown < all && shown > 0, "{shown} of {all}");
     let tl = a.timeline();
-    let start = time_of_day(&tl.events[a.events.rows[0]]);
+    let start = time_of_day(&tl.events[a.events.rows.get(0).unwrap()]);
     assert!(a
         .events
         .rows
         .iter()
-        .filter_map(|&i| time_of_day(&tl.events[i]))
+        .filter_map(|i| time_of_day(&tl.events[i]))
         .all(|t| t.format("%H:%M").to_string() >= minute));
     assert!(start.is_some());
     assert!(
@@ -613,13 +613,13 @@ fn hide_lines_before_and_after_a_time_of_day() {
     );
     command(&mut a, &format!("hide-lines-after {at}"));
     assert!(a.events.rows.len() < shown);
-    assert!(a.events.rows.contains(&panic), "a line at the limit stays");
+    assert!(a.events.rows.contains(panic), "a line at the limit stays");
     let tl = a.timeline();
     assert!(a
         .events
         .rows
         .iter()
-        .filter_map(|&i| time_of_day(&tl.events[i]))
+        .filter_map(|i| time_of_day(&tl.events[i]))
         .all(|t| t <= at));
     command(&mut a, "show-lines-before-and-after");
     assert_eq!(a.events.rows.len(), all);

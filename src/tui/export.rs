@@ -19,7 +19,7 @@ pub type Records<'a> = &'a dyn Fn(&[usize]) -> Vec<(usize, Cow<'a, Event>)>;
 pub fn write_rows(
     out: &mut dyn Write,
     tl: &Timeline,
-    rows: &[usize],
+    rows: &crate::tui::state::Rows,
     records: Records,
 ) -> io::Result<()> {
     let width = tl
@@ -28,8 +28,8 @@ pub fn write_rows(
         .map(|s| s.label.chars().count())
         .max()
         .unwrap_or(6);
-    for piece in rows.chunks(PIECE) {
-        for (_, ev) in records(piece) {
+    for from in (0..rows.len()).step_by(PIECE) {
+        for (_, ev) in records(&rows.between(from, from + PIECE)) {
             write_one(out, tl, &ev, width)?;
         }
     }
@@ -65,7 +65,7 @@ pub fn to_file(
     path: &Path,
     append: bool,
     tl: &Timeline,
-    rows: &[usize],
+    rows: &crate::tui::state::Rows,
     records: Records,
 ) -> Result<(), String> {
     let file = OpenOptions::new()

@@ -38,7 +38,7 @@ impl Histogram {
     /// them, `at` giving an event's position and level.
     pub fn build(
         n: usize,
-        rows: &[usize],
+        rows: &crate::tui::state::Rows,
         at: &dyn Fn(usize) -> Option<(f64, Option<Level>)>,
     ) -> Histogram {
         let (lo, hi) = span(n, at);
@@ -48,7 +48,7 @@ impl Histogram {
             events: vec![0; BINS],
             errors: vec![0; BINS],
         };
-        for &i in rows {
+        for i in rows {
             let Some((pos, level)) = at(i) else { continue };
             let b = h.bin(pos);
             h.events[b] = h.events[b].saturating_add(1);

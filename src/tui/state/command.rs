@@ -1,7 +1,7 @@
 //! Applying a `:` command: filters, jumps, help and quit. A command that cannot be read keeps the
 //! prompt open with the reason (and the nearest command name), as a bad filter does.
 
-use super::{App, Entry};
+use super::{App, Entry, Rows};
 use crate::model::Axis;
 use crate::tui::command::{self, Command, Target};
 use crate::tui::export;
@@ -130,7 +130,8 @@ impl App {
                 let file = export::expand(&path);
                 // As lnav: the marked lines when there are some, else every row shown.
                 let marked = self.marked_rows();
-                let rows = marked.as_deref().unwrap_or(&self.events.rows);
+                let marked: Option<Rows> = marked.map(|m| m.into_iter().collect());
+                let rows = marked.as_ref().unwrap_or(&self.events.rows);
                 self.message = Some(
                     match export::to_file(&file, append, &self.analysis.timeline, rows, &|r| {
                         self.records(r)
@@ -170,7 +171,7 @@ impl App {
                     self.message = Some("these logs carry no times; goto a row or a line".into());
                     return;
                 }
-                let found = self.events.rows.iter().position(|&i| {
+                let found = self.events.rows.iter().position(|i| {
                     self.row(i)
                         .is_some_and(|ev| time_of_day(&ev).is_some_and(|at| at >= want))
                 });
@@ -180,7 +181,7 @@ impl App {
                 found
             }
             Target::Line(name, line) => {
-                let found = self.events.rows.iter().position(|&i| {
+                let found = self.events.rows.iter().position(|i| {
                     let Some(ev) = self.row(i) else { return false };
                     ev.end_line >= line
                         && tl

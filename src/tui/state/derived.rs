@@ -38,7 +38,7 @@ impl Derived {
     pub fn build(
         a: &Analysis,
         n: usize,
-        rows: &[usize],
+        rows: &super::Rows,
         at: &dyn Fn(usize) -> Option<(f64, Option<Level>)>,
     ) -> Derived {
         let tl = &a.timeline;

@@ -3,7 +3,7 @@
 // Indexing cannot panic here: row, pane and bucket indices are clamped to the lists they index whenever those change.
 #![allow(clippy::indexing_slicing)]
 
-use super::records::sorted_with;
+use super::rows::{sorted_with, Rows};
 use super::App;
 use crate::templates::Templates;
 use crate::tui::filterset::Filters;
@@ -11,20 +11,20 @@ use crate::tui::histogram::Histogram;
 
 impl App {
     /// The filtered index (computes the templates first when a filter names one).
-    pub(super) fn filtered(&mut self) -> Vec<usize> {
+    pub(super) fn filtered(&mut self) -> Rows {
         if self.events.filter.uses_templates() {
             self.ensure_templates();
         }
         let tl = &self.analysis.timeline;
         let n = self.total();
         if self.events.filter.is_empty() {
-            return (0..n).collect();
+            return Rows::All(n);
         }
         let f = &self.events.filter;
         let templates = self.templates.as_ref().filter(|_| f.uses_templates());
         // Every part but the text on each row; the text on the records that pass the rest (an
         // index reads them again for it).
-        let rest: Vec<usize> = (0..n)
+        let rest: Rows = (0..n)
             .filter(|&i| {
                 let t = templates.and_then(|t| t.of(i)).map(|t| t.id.as_str());
                 self.row(i).is_some_and(|ev| f.matches_but_text(tl, &ev, t))
@@ -43,7 +43,7 @@ impl App {
                 .collect();
             any.sort_unstable();
             any.dedup();
-            kept = any;
+            kept = any.into_iter().collect();
         }
         for re in &f.hide.text {
             let hidden = self.matching(re, &kept);

@@ -31,7 +31,7 @@ impl App {
         }
         let here = self.current_event().unwrap_or(0);
         let rows = &self.events.rows;
-        let shown = |m: &&usize| rows.binary_search(m).is_ok();
+        let shown = |m: &&usize| rows.contains(**m);
         let marks = &self.events.marks;
         let target = if forward {
             marks.iter().filter(|&&m| m > here).find(shown)
@@ -54,7 +54,7 @@ impl App {
             .marks
             .iter()
             .copied()
-            .filter(|m| rows.binary_search(m).is_ok())
+            .filter(|&m| rows.contains(m))
             .collect();
         (!shown.is_empty()).then_some(shown)
     }

@@ -19,6 +19,7 @@ mod marks;
 pub mod panes;
 mod prompt;
 mod records;
+pub mod rows;
 mod search;
 mod select;
 pub mod window;
@@ -31,6 +32,7 @@ use crate::templates::Templates;
 use derived::Derived;
 pub use panes::{DetailPane, Entry, EventsPane, FindingsPane, HelpPane};
 use ratatui::layout::Rect;
+pub use rows::Rows;
 use std::sync::Arc;
 
 /// Rows an incremental search looks at per keystroke (Enter and `n` look at all of them).
@@ -346,7 +348,7 @@ impl App {
             let found = if at_end {
                 None
             } else {
-                self.events.rows.iter().position(|&i| {
+                self.events.rows.iter().position(|i| {
                     self.row(i).is_some_and(|ev| {
                         ev.line == line
                             && tl.sources.get(ev.source).map(|s| &s.label) == label.as_ref()

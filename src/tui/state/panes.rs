@@ -21,7 +21,7 @@ pub enum Entry {
 #[derive(Debug, Clone, Default)]
 pub struct EventsPane {
     /// Filtered index: event indices in timeline order.
-    pub rows: Vec<usize>,
+    pub rows: super::Rows,
     /// Cursor, as an index into `rows`.
     pub cursor: usize,
     /// First row shown.
@@ -41,7 +41,7 @@ pub struct EventsPane {
 impl EventsPane {
     /// Event index under the cursor.
     pub fn current(&self) -> Option<usize> {
-        self.rows.get(self.cursor).copied()
+        self.rows.get(self.cursor)
     }
 
     /// Scroll so that the cursor is on a page of `page` rows.
@@ -71,16 +71,15 @@ impl EventsPane {
         if self.rows.is_empty() {
             return false;
         }
-        let r = self
-            .rows
-            .partition_point(|&i| i < ev)
-            .min(self.rows.len() - 1);
+        let r = match self.rows.find(ev) {
+            Ok(r) | Err(r) => r.min(self.rows.len() - 1),
+        };
         self.cursor = r;
         if center {
             self.scroll = r.saturating_sub(page / 3);
         }
         self.keep_cursor_visible(page);
-        self.rows[r] == ev
+        self.rows.get(r) == Some(ev)
     }
 }
 

@@ -3,7 +3,7 @@
 //! and the overview read a record's row (its place, source, level and CIDs); the screen, the detail
 //! pane, searches and text filters read the whole record.
 
-use super::App;
+use super::{App, Rows};
 use crate::index::Index;
 use crate::model::Event;
 use regex::Regex;
@@ -77,18 +77,17 @@ impl App {
     /// The records among `among` (sorted timeline indices) whose text (message or a further line)
     /// `re` matches. An index reads again only the records whose lines may hold a match (see
     /// [`crate::index::sieve`]); held records are looked at.
-    pub fn matching(&self, re: &Regex, among: &[usize]) -> Vec<usize> {
+    pub fn matching(&self, re: &Regex, among: &Rows) -> Vec<usize> {
         match &self.index {
             Some(ix) => {
-                let hits = ix.matching(re);
-                if among.len() == ix.len() {
-                    return hits;
+                let mut hits = ix.matching(re);
+                if among.len() != ix.len() {
+                    hits.retain(|&i| among.contains(i));
                 }
-                sorted_with(&hits, among, true)
+                hits
             }
             None => among
                 .iter()
-                .copied()
                 .filter(|&i| {
                     self.analysis
                         .timeline
@@ -104,19 +103,4 @@ impl App {
 /// Whether a record's text (message or a further line) matches.
 pub(super) fn text_hits(re: &Regex, ev: &Event) -> bool {
     re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l))
-}
-
-/// The items of sorted list `a` that sorted list `b` holds too (`common`), or that it does not.
-pub(super) fn sorted_with(a: &[usize], b: &[usize], common: bool) -> Vec<usize> {
-    let mut out = Vec::with_capacity(a.len());
-    let mut k = 0;
-    for &x in a {
-        while b.get(k).is_some_and(|&y| y < x) {
-            k += 1;
-        }
-        if (b.get(k) == Some(&x)) == common {
-            out.push(x);
-        }
-    }
-    out
 }

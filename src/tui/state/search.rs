@@ -31,7 +31,7 @@ impl App {
                     (from + n - k % n) % n
                 }
             })
-            .find(|&r| test(self.events.rows[r]))
+            .find(|&r| self.events.rows.get(r).is_some_and(&test))
     }
 
     /// [`App::find_row`] for the rows whose record's text `re` matches: an index reads the rows
@@ -43,7 +43,10 @@ impl App {
         let n = self.events.rows.len();
         let order: Vec<usize> = (0..n.min(limit)).map(|k| (from + k) % n).collect();
         // Rows in timeline order read each file once; the hit is the first in the order asked.
-        let mut wanted: Vec<usize> = order.iter().map(|&r| self.events.rows[r]).collect();
+        let mut wanted: Vec<usize> = order
+            .iter()
+            .filter_map(|&r| self.events.rows.get(r))
+            .collect();
         wanted.sort_unstable();
         let hits: std::collections::HashSet<usize> = self
             .records(&wanted)
@@ -53,7 +56,7 @@ impl App {
             .collect();
         order
             .into_iter()
-            .find(|&r| hits.contains(&self.events.rows[r]))
+            .find(|&r| self.events.rows.get(r).is_some_and(|i| hits.contains(&i)))
     }
 
     /// Put a search in force and find all its hits among the rows shown.
@@ -114,7 +117,8 @@ impl App {
     /// `e`/`E` (errors), `w`/`W` (warnings or worse): the next row at or above a level.
     pub(super) fn level_step(&mut self, forward: bool, min: Level) {
         let at_least = |r: usize| {
-            self.place(self.events.rows[r])
+            (self.events.rows.get(r))
+                .and_then(|i| self.place(i))
                 .is_some_and(|(_, l)| l >= Some(min))
         };
         let found = if forward {

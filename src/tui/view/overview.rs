@@ -95,8 +95,13 @@ fn window(app: &App, w: usize) -> (usize, usize) {
     if app.events.rows.is_empty() || w == 0 {
         return (usize::MAX, 0);
     }
-    let first = app.events.rows[app.events.scroll.min(app.events.rows.len() - 1)];
-    let last = app.events.rows[(app.events.scroll + app.page()).min(app.events.rows.len()) - 1];
+    let rows = &app.events.rows;
+    let (Some(first), Some(last)) = (
+        rows.get(app.events.scroll.min(rows.len() - 1)),
+        rows.get((app.events.scroll + app.page()).min(rows.len()) - 1),
+    ) else {
+        return (usize::MAX, 0);
+    };
     let col = |i: usize| {
         app.place(i)
             .map(|(pos, _)| app.derived.hist.column(pos, w))

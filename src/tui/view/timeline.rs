@@ -68,15 +68,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let end = (app.events.scroll + body.height as usize).min(app.events.rows.len());
     if app.index().is_some() {
         // The screen's records read again in one go (each file once); each row then finds its own.
-        let _ = app.records(
-            app.events
-                .rows
-                .get(app.events.scroll..end)
-                .unwrap_or_default(),
-        );
+        let _ = app.records(&app.events.rows.between(app.events.scroll, end));
     }
     for (k, r) in (app.events.scroll..end).enumerate() {
-        let i = app.events.rows[r];
+        let Some(i) = app.events.rows.get(r) else {
+            break;
+        };
         let mut line = row(app, theme, i, body.width as usize, narrow);
         if r == app.events.cursor {
             line = line.patch_style(if focused {
