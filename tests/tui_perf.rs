@@ -23,11 +23,25 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// Resident memory now and the peak so far, after a step.
+fn memory() {
+    println!(
+        "  (resident {:.0} MB, peak {:.0} MB)",
+        status_mb("VmRSS:"),
+        status_mb("VmHWM:")
+    );
+}
+
+/// A memory figure of `/proc/self/status`, in MB.
+fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<f64>().ok())
         })
@@ -113,6 +127,7 @@ fn measure_large_input() {
         "install (index, histogram, anchors): {:.0} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
+    memory();
     let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
 
     let frames = 2000;
@@ -127,6 +142,7 @@ fn measure_large_input() {
     }
     let per = t.elapsed().as_secs_f64() * 1e3 / frames as f64;
     println!("scroll + redraw at 160x48: {per:.3} ms per frame ({frames} frames)");
+    memory();
 
     app.update(Action::Bottom);
     let t = Instant::now();
@@ -138,6 +154,7 @@ fn measure_large_input() {
         "page up + redraw near the end: {:.3} ms per frame",
         t.elapsed().as_secs_f64() * 1e3 / 200.0
     );
+    memory();
 
     let t = Instant::now();
     app.update(Action::Filter);
@@ -150,9 +167,11 @@ fn measure_large_input() {
         app.events.rows.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
+    memory();
     let t = Instant::now();
     app.update(Action::ClearFilters);
     println!("drop filters: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    memory();
     let t = Instant::now();
     app.update(Action::Root);
     term.draw(|f| view::draw(f, &app)).expect("draw");
@@ -160,6 +179,7 @@ fn measure_large_input() {
         "r (root) + redraw: {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
+    memory();
     let t = Instant::now();
     app.update(Action::Search);
     for c in "no such text anywhere".chars() {
@@ -170,6 +190,7 @@ fn measure_large_input() {
         21,
         t.elapsed().as_secs_f64() * 1e3 / 21.0
     );
+    memory();
     app.update(Action::Cancel);
 
     // What lnav users do: a search counted over everything, n, :filter-out, t and T.
@@ -184,6 +205,7 @@ fn measure_large_input() {
         app.events.hits.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
+    memory();
     let t = Instant::now();
     for _ in 0..100 {
         app.update(Action::SearchNext);
@@ -192,6 +214,7 @@ fn measure_large_input() {
         "n: {:.3} ms per hit",
         t.elapsed().as_secs_f64() * 1e3 / 100.0
     );
+    memory();
     let t = Instant::now();
     app.update(Action::Command);
     for c in "filter-out error".chars() {
@@ -203,6 +226,7 @@ fn measure_large_input() {
         app.events.rows.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
+    memory();
     app.update(Action::ClearFilters);
     app.update(Action::Top);
     let t = Instant::now();
@@ -212,6 +236,7 @@ fn measure_large_input() {
         app.events.rows.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
+    memory();
     let t = Instant::now();
     app.update(Action::HideTemplate);
     println!(
@@ -219,6 +244,7 @@ fn measure_large_input() {
         app.events.rows.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
+    memory();
     println!("peak RSS at the end: {:.0} MB", peak_rss_mb());
 }
 

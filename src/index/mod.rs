@@ -9,6 +9,7 @@
 //! parsed as pass 1 parsed it, stamped with its place.
 
 pub mod lines;
+pub mod order;
 pub mod sieve;
 
 use crate::correlate::merge::stamp_at;
@@ -18,6 +19,7 @@ use crate::model::{Axis, CidRef, Event, Level, RawTime, ThinVec, Timeline, TsQua
 use crate::pipeline::{Caps, Names, Only, Opened};
 use chrono::{NaiveTime, Timelike};
 use lines::Checkpoints;
+use order::Order;
 use regex::Regex;
 use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
@@ -263,8 +265,8 @@ const SIEVE_PIECE_BYTES: u64 = 32 << 20;
 pub struct Index {
     /// Per source, its records (their times of day only when the timeline has no date).
     sources: Vec<Stream>,
-    /// The timeline order: per row, `source << 32 | index in the source`.
-    order: Vec<u64>,
+    /// The timeline order: per row, its source (and so its index in the source).
+    order: Order,
     /// The CID lists rows name, resolved, in order of mention (list 0 is empty).
     combos: Vec<Box<[u64]>>,
     files: Vec<FileIn>,
@@ -291,6 +293,9 @@ pub enum IndexError {
     /// More sources than a row can name.
     #[error("{0} sources are more than an index names")]
     TooManySources(usize),
+    /// The timeline order does not keep a source's records in their own order (an internal error).
+    #[error("the timeline order cannot be indexed ({0}); the records are held instead")]
+    Order(String),
     /// Reading a file failed.
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
@@ -410,14 +415,16 @@ impl Index {
         sources.resize_with(tl.sources.len(), Stream::default);
         let undated = !(tl.axis == Axis::Time && tl.dated);
         // Each record's place set where it is; the order names it: no second list of rows.
-        let mut order = Vec::with_capacity(total);
+        let mut order = Order::new(sources.len(), total);
         for (s, i, pos, q) in placed {
             let Some(l) = sources.get_mut(s).and_then(|st| st.rows.get_mut(i)) else {
                 continue;
             };
             l.pos = pos;
             l.tag = (l.tag & !3) | u32::from(q.code());
-            order.push((s as u64) << 32 | i as u64);
+            order
+                .push(s, i)
+                .map_err(|e| IndexError::Order(format!("{e:?}")))?;
         }
         for st in &mut sources {
             st.rows.shrink_to_fit();
@@ -460,7 +467,7 @@ impl Index {
 
     /// Bytes the rows and their lists hold (for the status line and the benchmark).
     pub fn heap_bytes(&self) -> usize {
-        self.order.capacity() * 8
+        self.order.heap_bytes()
             + self
                 .sources
                 .iter()
@@ -475,8 +482,7 @@ impl Index {
 
     /// Row `i` of the timeline.
     fn row(&self, i: usize) -> Option<Row> {
-        let o = *self.order.get(i)?;
-        let (s, k) = ((o >> 32) as usize, (o & 0xffff_ffff) as u32);
+        let (s, k) = self.order.get(i)?;
         let st = self.sources.get(s)?;
         let l = st.rows.get(k as usize)?;
         Some(Row {
@@ -683,34 +689,14 @@ impl Index {
         Ok(())
     }
 
-    /// Per source, its rows in the source's order (the order its records are read in).
-    fn by_source(&self) -> Vec<Vec<u32>> {
-        let mut by_source: Vec<Vec<u32>> = self
-            .sources
-            .iter()
-            .map(|s| Vec::with_capacity(s.rows.len()))
-            .collect();
-        // The order names each source's records in their own order.
-        for (i, &o) in self.order.iter().enumerate() {
-            if let Some(v) = by_source.get_mut((o >> 32) as usize) {
-                v.push(u32::try_from(i).unwrap_or(u32::MAX));
-            }
-        }
-        by_source
-    }
-
     /// The rows, in timeline order, whose records `keep` says yes to, each record read again (every
     /// file read once, on a thread each).
     pub fn scan(&self, keep: &(dyn Fn(&Event) -> bool + Sync)) -> Vec<usize> {
-        let by_source = self.by_source();
         let mut hits: Vec<usize> = std::thread::scope(|sc| {
             let handles: Vec<_> = self
                 .files
                 .iter()
-                .map(|f| {
-                    let by_source = &by_source;
-                    sc.spawn(move || self.scan_file(f, by_source, keep))
-                })
+                .map(|f| sc.spawn(move || self.scan_file(f, keep)))
                 .collect();
             handles
                 .into_iter()
@@ -752,7 +738,6 @@ impl Index {
         let keep =
             |ev: &Event| re.is_match(&ev.message) || ev.continuation.iter().any(|l| re.is_match(l));
         let sieve = sieve::Sieve::new(re);
-        let by_source = self.by_source();
         // Sievable files in pieces (a big file keeps every core busy), the others whole.
         let mut work: Vec<(&FileIn, Option<Piece>)> = Vec::new();
         for f in &self.files {
@@ -770,8 +755,8 @@ impl Index {
             &work,
             || (),
             |(), &(f, piece)| match (sieve.as_ref(), piece) {
-                (Some(sv), Some(piece)) => self.sieve_piece(f, piece, &by_source, sv, &keep),
-                _ => self.scan_file(f, &by_source, &keep),
+                (Some(sv), Some(piece)) => self.sieve_piece(f, piece, sv, &keep),
+                _ => self.scan_file(f, &keep),
             },
         );
         let mut hits: Vec<usize> = found.into_iter().flatten().collect();
@@ -790,26 +775,23 @@ impl Index {
     }
 
     /// [`Index::scan`] of one file: every record parsed again.
-    fn scan_file(
-        &self,
-        f: &FileIn,
-        by_source: &[Vec<u32>],
-        keep: &(dyn Fn(&Event) -> bool + Sync),
-    ) -> Vec<usize> {
+    fn scan_file(&self, f: &FileIn, keep: &(dyn Fn(&Event) -> bool + Sync)) -> Vec<usize> {
         let mut hits = Vec::new();
-        let mut next: Vec<usize> = vec![0; f.streams.len()];
+        // Each stream's rows in the timeline, in the order its records are read.
+        let mut rows: Vec<_> = (0..f.streams.len())
+            .map(|k| self.order.rows_of(f.base + k))
+            .collect();
         let all = vec![(1, u64::MAX)];
         let _ = self.parse_ranges(&self.light, f, all, &mut |k, evs| {
-            let (Some(rows), Some(n)) = (by_source.get(f.base + k), next.get_mut(k)) else {
+            let Some(rows) = rows.get_mut(k) else {
                 return true;
             };
             for ev in evs {
-                if let Some(&i) = rows.get(*n) {
+                if let Some(i) = rows.next() {
                     if keep(&ev) {
-                        hits.push(i as usize);
+                        hits.push(i);
                     }
                 }
-                *n += 1;
             }
             true
         });
@@ -823,19 +805,13 @@ impl Index {
         &self,
         f: &FileIn,
         (before, from, to): Piece,
-        by_source: &[Vec<u32>],
         sv: &sieve::Sieve,
         keep: &(dyn Fn(&Event) -> bool + Sync),
     ) -> Vec<usize> {
-        // Per source of the file: its records, and their rows in the timeline.
+        // Per source of the file: its number and its records.
         let none = Stream::default();
-        let sources: Vec<(&Stream, &[u32])> = (f.base..f.base + f.streams.len())
-            .map(|s| {
-                (
-                    self.sources.get(s).unwrap_or(&none),
-                    by_source.get(s).map_or(&[][..], Vec::as_slice),
-                )
-            })
+        let sources: Vec<(usize, &Stream)> = (f.base..f.base + f.streams.len())
+            .map(|s| (s, self.sources.get(s).unwrap_or(&none)))
             .collect();
         let mut hits = Vec::new();
         let mut pending: Vec<usize> = Vec::new();
@@ -870,7 +846,7 @@ impl Index {
             if !sv.passes(text, &mut buf) {
                 continue;
             }
-            for &(stream, globals) in &sources {
+            for &(s, stream) in &sources {
                 let locals = stream.rows.as_slice();
                 // The record of this source whose lines hold line `no`, if any.
                 let k = locals.partition_point(|l| u64::from(l.line) <= no);
@@ -879,8 +855,8 @@ impl Index {
                 };
                 let more = u32::try_from(k).map_or(0, |k| stream.more_of(k));
                 if u64::from(l.line).saturating_add(u64::from(more)) >= no {
-                    if let Some(&i) = globals.get(k) {
-                        pending.push(i as usize);
+                    if let Some(i) = u32::try_from(k).ok().and_then(|k| self.order.find(s, k)) {
+                        pending.push(i);
                     }
                 }
             }

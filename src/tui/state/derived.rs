@@ -3,7 +3,6 @@
 use super::super::histogram::Histogram;
 use crate::model::Level;
 use crate::rules::finding::{Analysis, Severity};
-use std::collections::HashMap;
 
 /// What the views look up often, computed once per load.
 #[derive(Debug, Clone)]
@@ -14,8 +13,9 @@ pub struct Derived {
     pub finding_marks: Vec<(f64, Severity)>,
     /// Counts of the filtered events over the axis (rebuilt when the filters change).
     pub hist: Histogram,
-    /// Event index → indices into `Timeline::anchors` that involve it.
-    pub anchors_of: HashMap<usize, Vec<usize>>,
+    /// (event index, index into `Timeline::anchors` of a link that involves it), sorted: two
+    /// entries a link (a map of lists took about 60 bytes an event: 27 MB at 1 GB).
+    pub anchors_of: Vec<(usize, usize)>,
     /// Width of the source column.
     pub label_width: usize,
 }
@@ -26,13 +26,22 @@ impl Default for Derived {
             evidence: Vec::new(),
             finding_marks: Vec::new(),
             hist: Histogram::default(),
-            anchors_of: HashMap::new(),
+            anchors_of: Vec::new(),
             label_width: 6,
         }
     }
 }
 
 impl Derived {
+    /// The links of `Timeline::anchors` that involve event `i`, in order.
+    pub fn anchors_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let from = self.anchors_of.partition_point(|&(e, _)| e < i);
+        let rest = self.anchors_of.get(from..).unwrap_or_default();
+        rest.iter()
+            .take_while(move |&&(e, _)| e == i)
+            .map(|&(_, k)| k)
+    }
+
     /// The indexes of an analysis of `n` events; `rows` are the events the filters show, `at` gives
     /// an event's position and level.
     pub fn build(
@@ -49,11 +58,11 @@ impl Derived {
             .max()
             .unwrap_or(6)
             .clamp(4, 16);
-        let mut anchors_of: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (k, an) in tl.anchors.iter().enumerate() {
-            anchors_of.entry(an.a).or_default().push(k);
-            anchors_of.entry(an.b).or_default().push(k);
-        }
+        let mut anchors_of: Vec<(usize, usize)> = (tl.anchors.iter().enumerate())
+            .flat_map(|(k, an)| [(an.a, k), (an.b, k)])
+            .collect();
+        anchors_of.sort_unstable();
+        anchors_of.dedup();
         let mut evidence: Vec<usize> = a
             .findings
             .iter()

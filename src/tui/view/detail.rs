@@ -216,9 +216,10 @@ fn event_lines<'a>(app: &App, i: usize, theme: Theme) -> Vec<Line<'a>> {
             out.push(Line::raw(format!("names CID {c} as {}", safe_all(n))));
         }
     }
-    if let Some(links) = app.derived.anchors_of.get(&i) {
+    let mut links = app.derived.anchors_of(i).peekable();
+    if links.peek().is_some() {
         out.push(heading("Anchored to", theme));
-        for &k in links {
+        for k in links {
             let Some(a) = tl.anchors.get(k) else { continue };
             let other = if a.a == i { a.b } else { a.a };
             let mut spans = vec![Span::styled(
