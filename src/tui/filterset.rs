@@ -93,6 +93,14 @@ impl Filters {
             && self.until.is_none()
     }
 
+    /// Whether a part of the filter other than text patterns is in force.
+    pub fn restricts_but_text(&self) -> bool {
+        let mut rest = self.clone();
+        rest.text.clear();
+        rest.hide.text.clear();
+        !rest.is_empty()
+    }
+
     /// Whether a part of the filter is about templates (the caller then looks them up).
     pub fn uses_templates(&self) -> bool {
         self.template.is_some() || !self.hide.templates.is_empty()

@@ -24,12 +24,17 @@ impl App {
         let templates = self.templates.as_ref().filter(|_| f.uses_templates());
         // Every part but the text on each row; the text on the records that pass the rest (an
         // index reads them again for it).
-        let rest: Rows = (0..n)
-            .filter(|&i| {
-                let t = templates.and_then(|t| t.of(i)).map(|t| t.id.as_str());
-                self.row(i).is_some_and(|ev| f.matches_but_text(tl, &ev, t))
-            })
-            .collect();
+        // Only text patterns: no list of every row before they are matched.
+        let rest: Rows = if !f.restricts_but_text() {
+            Rows::All(n)
+        } else {
+            (0..n)
+                .filter(|&i| {
+                    let t = templates.and_then(|t| t.of(i)).map(|t| t.id.as_str());
+                    self.row(i).is_some_and(|ev| f.matches_but_text(tl, &ev, t))
+                })
+                .collect()
+        };
         if !f.reads_text() {
             return rest;
         }
