@@ -43,6 +43,9 @@ use crate::stream::{self, Note, Packed, PassError, Plan};
 use crate::templates::{self, Templates};
 use std::collections::VecDeque;
 
+mod thin;
+use thin::ThinRecords;
+
 /// How many times `--max-events` a stream may have here. A held timeline costs about 0.6 KB per
 /// event; this one about 0.2 KB per event read on a service log (a quarter of the events held), but
 /// up to the same 0.6 KB on a log whose every line a rule reads.
@@ -453,6 +456,8 @@ struct Filler<'k> {
     /// timeline takes the events as they are, without a copy).
     at: Vec<usize>,
     held: Vec<Event>,
+    /// The records held thin, kept compactly until pass 2 ends.
+    thin: ThinRecords,
     /// Per source, the CIDs of the records read and let go.
     let_go: Vec<std::collections::BTreeSet<u64>>,
     /// Which records of watched templates are held thin (`None`: none).
@@ -508,7 +513,14 @@ impl Filler<'_> {
                     .as_mut()
                     .and_then(|t| t.thin(self.keep, i, &ev, mark));
                 if let Some(part) = thin {
-                    strip(&mut ev, part);
+                    match self.thin.push(i, ev, part) {
+                        Ok(()) => return,
+                        Err(back) => {
+                            let (e, part) = *back;
+                            ev = e;
+                            strip(&mut ev, part);
+                        }
+                    }
                 } else if let (false, Some(x)) = (extracted, self.extract) {
                     x.apply_shared(&mut ev, &mut self.shared);
                 }
@@ -685,6 +697,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         judges_fields: keep.online.iter().any(Rule::reads_fields),
         at: Vec::with_capacity(n),
         held: Vec::with_capacity(n),
+        thin: ThinRecords::default(),
         let_go: vec![Default::default(); plan.timeline.sources.len()],
         thinning: keep.benign.as_deref().map(|benign| Thinning {
             benign,
@@ -706,16 +719,14 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         let more = more
             .map(|c| c.capacity() + std::mem::size_of::<String>())
             .sum();
-        let thin = f.thinning.as_ref().map_or(0, |t| {
-            let past = t.seen.values().map(|n| n.saturating_sub(MAX_EVIDENCE));
-            past.sum::<usize>()
-        });
         format!(
-            "pass 2 holds {} records of {} bytes (messages {} MB, continuations {} MB), {thin} thin",
+            "pass 2 holds {} records of {} bytes (messages {} MB, continuations {} MB), and {} thin in {} MB",
             f.held.len(),
             std::mem::size_of::<Event>(),
             mb(text),
             mb(more),
+            f.thin.len(),
+            mb(f.thin.heap_bytes()),
         )
     });
     drop(wants);
@@ -735,6 +746,9 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     let (mut at, mut events) = (f.at, f.held);
     at.shrink_to_fit();
     events.shrink_to_fit();
+    // The readers and the judges' state are gone: the thin records become events.
+    let axis = (plan.timeline.axis, plan.timeline.dated);
+    let (mut at, mut events) = f.thin.into_events(at, events, axis);
     for j in &mut online {
         hold_records(&mut at, &mut events, j.take_records());
     }

@@ -1,0 +1,261 @@
+//! Records held thin ([`super::Thinning`]: past the first of their template and source, without
+//! their text), kept compactly while pass 2 reads and made events once it has ended. As events they
+//! took 176 bytes each through pass 2 (220 k at 1 GB, 880 k at 4 GB), at the peak of the run, next to
+//! the readers and the online judges; here they take 88, and become events a block at a time once
+//! those are gone, each block freed as it is made, so the two never add up.
+
+use crate::correlate::merge::stamp_at;
+use crate::hash::Map;
+use crate::model::{Axis, CidRef, Event, Level, RawTime, ThinVec, TsQuality};
+use std::sync::Arc;
+
+/// Records a block holds: each block is freed once made events.
+const BLOCK: usize = 4096;
+
+/// Blocks made events between two returns of their memory (about 11 MB).
+const TRIM_EVERY: usize = 32;
+
+/// A record held thin: what [`super::strip`] leaves of an event, its time given by its place.
+#[derive(Debug)]
+struct Thin {
+    at: usize,
+    line: u64,
+    pos: f64,
+    raw_ts: Option<RawTime>,
+    cids: ThinVec<CidRef>,
+    /// The part of its message a pattern without literals reads (mostly none).
+    message: Box<str>,
+    source: u32,
+    /// Lines after the first.
+    more: u32,
+    /// Numbers in [`ThinRecords::names`], 0 for none.
+    target: u32,
+    location: u32,
+    quality: TsQuality,
+    level: Option<Level>,
+}
+
+/// The records held thin, in timeline order, with the few targets and locations they name.
+#[derive(Debug, Default)]
+pub struct ThinRecords {
+    blocks: Vec<Vec<Thin>>,
+    /// Targets and locations, each once; number `n` is `names[n - 1]`.
+    names: Vec<Arc<str>>,
+    numbers: Map<Arc<str>, u32>,
+    len: usize,
+}
+
+impl ThinRecords {
+    /// Hold event `ev`, at index `at` of the whole timeline (after those held so far), thin: only
+    /// `part` of its message, none of its further lines, fields or ids. An event past what a thin
+    /// record numbers (a source past 2^32, a record of more than 2^32 lines: no input comes near)
+    /// is given back, with its part, to be held stripped as it is.
+    pub fn push(&mut self, at: usize, ev: Event, part: String) -> Result<(), Box<(Event, String)>> {
+        let (Ok(source), Some(more)) = (
+            u32::try_from(ev.source),
+            ev.end_line
+                .checked_sub(ev.line)
+                .and_then(|m| u32::try_from(m).ok()),
+        ) else {
+            return Err(Box::new((ev, part)));
+        };
+        let target = self.number(ev.target.as_ref());
+        let location = self.number(ev.location.as_ref());
+        self.put(Thin {
+            at,
+            line: ev.line,
+            pos: ev.pos,
+            raw_ts: ev.raw_ts,
+            cids: ev.cids,
+            message: part.into_boxed_str(),
+            source,
+            more,
+            target,
+            location,
+            quality: ev.ts_quality,
+            level: ev.level,
+        });
+        Ok(())
+    }
+
+    fn put(&mut self, thin: Thin) {
+        match self.blocks.last_mut() {
+            Some(b) if b.len() < BLOCK => b.push(thin),
+            _ => {
+                let mut b = Vec::with_capacity(BLOCK);
+                b.push(thin);
+                self.blocks.push(b);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn number(&mut self, name: Option<&Arc<str>>) -> u32 {
+        let Some(name) = name else { return 0 };
+        if let Some(&n) = self.numbers.get(name) {
+            return n;
+        }
+        let n = u32::try_from(self.names.len() + 1).unwrap_or(0);
+        if n != 0 {
+            self.names.push(Arc::clone(name));
+            self.numbers.insert(Arc::clone(name), n);
+        }
+        n
+    }
+
+    /// Records held thin.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.blocks.iter().map(Vec::capacity).sum::<usize>() * std::mem::size_of::<Thin>()
+            + self
+                .blocks
+                .iter()
+                .flatten()
+                .map(|t| t.message.len())
+                .sum::<usize>()
+    }
+
+    /// The events held whole (`at`, `whole`: timeline indices and events, in order) and these,
+    /// as one list in timeline order, each thin record an event stamped at its place on `axis`
+    /// (as pass 2 stamped it). Made a block at a time, each block freed once made.
+    pub fn into_events(
+        self,
+        at: Vec<usize>,
+        whole: Vec<Event>,
+        axis: (Axis, bool),
+    ) -> (Vec<usize>, Vec<Event>) {
+        if self.len == 0 {
+            return (at, whole);
+        }
+        let n = whole.len() + self.len;
+        let (mut out_at, mut out) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut whole = at.into_iter().zip(whole).peekable();
+        let names = self.names;
+        let name = |n: u32| {
+            n.checked_sub(1)
+                .and_then(|k| names.get(k as usize))
+                .map(Arc::clone)
+        };
+        for (b, block) in self.blocks.into_iter().enumerate() {
+            // The blocks freed so far go back to the system: the events grow in a list of their
+            // own, which cannot reuse them.
+            if b % TRIM_EVERY == TRIM_EVERY - 1 {
+                crate::memory::trim();
+            }
+            for t in block {
+                while let Some((i, ev)) = whole.next_if(|(i, _)| *i < t.at) {
+                    out_at.push(i);
+                    out.push(ev);
+                }
+                let mut ev = Event {
+                    source: t.source as usize,
+                    line: t.line,
+                    end_line: t.line.saturating_add(u64::from(t.more)),
+                    raw_ts: t.raw_ts,
+                    level: t.level,
+                    target: name(t.target),
+                    location: name(t.location),
+                    message: t.message.into_string(),
+                    cids: t.cids,
+                    ..Event::default()
+                };
+                stamp_at(&mut ev, t.pos, t.quality, axis);
+                out_at.push(t.at);
+                out.push(ev);
+            }
+        }
+        for (i, ev) in whole {
+            out_at.push(i);
+            out.push(ev);
+        }
+        (out_at, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RawTime;
+
+    /// An event with every field set, at index `i`.
+    fn event(i: usize) -> Event {
+        let t = chrono::NaiveTime::from_hms_opt(10, 0, (i % 60) as u32).unwrap();
+        let mut ev = Event {
+            source: i % 3,
+            line: 10 * i as u64 + 1,
+            end_line: 10 * i as u64 + 1 + (i % 4) as u64,
+            raw_ts: Some(RawTime::TimeOfDay(t)),
+            level: [None, Some(Level::Warn), Some(Level::Error)][i % 3],
+            target: (i % 5 != 0).then(|| Arc::from(format!("target{}", i % 4).as_str())),
+            location: (i % 2 == 0).then(|| Arc::from(format!("src/a.rs:{}", i % 7).as_str())),
+            message: format!("message {i}"),
+            ..Event::default()
+        };
+        ev.continuation.push(format!("more {i}"));
+        ev.fields.push((Arc::from("k"), format!("{i}")));
+        ev.cids.push(CidRef::Full(1000 + i as u64));
+        ev.uuids
+            .push(format!("{i:08x}-0000-4000-8000-000000000000"));
+        ev.users.push(Arc::from("alice"));
+        ev.names.push((Arc::from("alice"), 1000));
+        ev.msgid_prefixes.push("97d21b6a".into());
+        let q = [TsQuality::Exact, TsQuality::Inferred, TsQuality::Order][i % 3];
+        stamp_at(&mut ev, 1.78e18 + i as f64 * 1e6, q, AXIS);
+        ev
+    }
+
+    const AXIS: (Axis, bool) = (Axis::Time, true);
+
+    /// Records held thin come back as the events stripping them gave (their part of the message,
+    /// their place, level, lines, time, target, location and CIDs), in timeline order among those
+    /// held whole, over several blocks.
+    #[test]
+    fn thin_records_come_back_as_stripped_events() {
+        let n = BLOCK * 2 + 77;
+        let mut thin = ThinRecords::default();
+        let (mut at, mut whole, mut want) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let ev = event(i);
+            if i % 9 == 4 {
+                at.push(i);
+                whole.push(ev.clone());
+                want.push(ev);
+                continue;
+            }
+            let part = if i % 2 == 0 {
+                String::new()
+            } else {
+                format!("{i}")
+            };
+            let mut stripped = ev.clone();
+            super::super::strip(&mut stripped, part.clone());
+            want.push(stripped);
+            assert!(thin.push(i, ev, part).is_ok());
+        }
+        assert_eq!(thin.len(), n - n.div_ceil(9));
+        // Half an event's size.
+        assert!(std::mem::size_of::<Thin>() <= std::mem::size_of::<Event>() / 2);
+        let (got_at, got) = thin.into_events(at, whole, AXIS);
+        assert_eq!(got_at, (0..n).collect::<Vec<_>>());
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(format!("{g:?}"), format!("{w:?}"));
+        }
+    }
+
+    /// A record of more lines than a thin record numbers is given back whole, to be held stripped.
+    #[test]
+    fn a_record_past_what_thin_numbers_is_given_back() {
+        let mut thin = ThinRecords::default();
+        let mut ev = event(1);
+        ev.end_line = ev.line + u64::from(u32::MAX) + 1;
+        let back = thin.push(1, ev.clone(), "part".into()).unwrap_err();
+        assert_eq!(format!("{:?}", back.0), format!("{ev:?}"));
+        assert_eq!(back.1, "part");
+        assert_eq!(thin.len(), 0);
+    }
+}
