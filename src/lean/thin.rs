@@ -190,8 +190,10 @@ mod tests {
             end_line: 10 * i as u64 + 1 + (i % 4) as u64,
             raw_ts: Some(RawTime::TimeOfDay(t)),
             level: [None, Some(Level::Warn), Some(Level::Error)][i % 3],
-            target: (i % 5 != 0).then(|| Arc::from(format!("target{}", i % 4).as_str())),
-            location: (i % 2 == 0).then(|| Arc::from(format!("src/a.rs:{}", i % 7).as_str())),
+            target: (!i.is_multiple_of(5)).then(|| Arc::from(format!("target{}", i % 4).as_str())),
+            location: i
+                .is_multiple_of(2)
+                .then(|| Arc::from(format!("src/a.rs:{}", i % 7).as_str())),
             message: format!("message {i}"),
             ..Event::default()
         };
