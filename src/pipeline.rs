@@ -481,11 +481,13 @@ impl<'r> Opened<'r> {
 }
 
 /// The lines of an input that a second pass reads (the records it wants), and how the first pass
-/// numbered the input's streams.
+/// numbered the input's streams. The ranges are read once, in order, as the lines go by: each is
+/// kept as LEB128 differences (from the end of the one before, and its length), a few bytes where a
+/// pair of numbers took 16 (375 k ranges at 1 GB).
 #[derive(Debug, Clone, Default)]
 pub struct Only {
-    /// Inclusive line ranges, sorted and disjoint.
-    ranges: Vec<(u64, u64)>,
+    /// Inclusive line ranges, sorted and disjoint, packed.
+    ranges: Vec<u8>,
     /// The containers of the input's streams, in the first pass's order.
     streams: Vec<Option<String>>,
 }
@@ -495,41 +497,106 @@ impl Only {
     /// records may overlap), for an input whose streams are these containers.
     pub fn new(mut records: Vec<(u64, u64)>, streams: Vec<Option<String>>) -> Only {
         records.sort_unstable();
-        let mut ranges: Vec<(u64, u64)> = Vec::with_capacity(records.len());
+        Only::sorted(records, streams)
+    }
+
+    /// [`Only::new`] of records given in order of their first lines (each of several lists of
+    /// them in that order: a k-way merge), without a list of them all.
+    pub fn merged(
+        lists: Vec<impl Iterator<Item = (u64, u64)>>,
+        streams: Vec<Option<String>>,
+    ) -> Only {
+        let mut lists: Vec<_> = lists.into_iter().map(Iterator::peekable).collect();
+        let records = std::iter::from_fn(move || {
+            let (_, k) = (lists.iter_mut().enumerate())
+                .filter_map(|(k, l)| Some((l.peek()?.0, k)))
+                .min()?;
+            lists.get_mut(k)?.next()
+        });
+        Only::sorted(records, streams)
+    }
+
+    /// Records in order of their first lines, joined into ranges.
+    fn sorted(records: impl IntoIterator<Item = (u64, u64)>, streams: Vec<Option<String>>) -> Only {
+        let mut ranges = Vec::new();
+        let mut end_before = 0u64;
+        let mut open: Option<(u64, u64)> = None;
+        let mut close = |(a, b): (u64, u64), ranges: &mut Vec<u8>| {
+            crate::varint::put(ranges, a.wrapping_sub(end_before));
+            crate::varint::put(ranges, b - a);
+            end_before = b;
+        };
         for (a, b) in records {
-            match ranges.last_mut() {
+            match &mut open {
                 Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
-                _ => ranges.push((a, b.max(a))),
+                _ => {
+                    if let Some(r) = open.take() {
+                        close(r, &mut ranges);
+                    }
+                    open = Some((a, b.max(a)));
+                }
             }
+        }
+        if let Some(r) = open {
+            close(r, &mut ranges);
         }
         ranges.shrink_to_fit();
         Only { ranges, streams }
     }
 
     fn cursor(&self) -> Wanted<'_> {
-        Wanted {
+        let mut w = Wanted {
             ranges: &self.ranges,
             at: 0,
-        }
+            end_before: 0,
+            range: None,
+        };
+        w.range = w.take();
+        w
+    }
+
+    /// The ranges, unpacked.
+    #[cfg(test)]
+    fn ranges(&self) -> Vec<(u64, u64)> {
+        let mut w = self.cursor();
+        std::iter::from_fn(|| {
+            let r = w.range?;
+            w.range = w.take();
+            Some(r)
+        })
+        .collect()
     }
 }
 
 /// Walks [`Only`]'s ranges as the lines go by.
 struct Wanted<'o> {
-    ranges: &'o [(u64, u64)],
+    ranges: &'o [u8],
     at: usize,
+    end_before: u64,
+    /// The range in hand (`None` past the last).
+    range: Option<(u64, u64)>,
 }
 
 impl Wanted<'_> {
+    /// The next range.
+    fn take(&mut self) -> Option<(u64, u64)> {
+        let a = self
+            .end_before
+            .wrapping_add(crate::varint::take(self.ranges, &mut self.at)?);
+        let b = a.checked_add(crate::varint::take(self.ranges, &mut self.at)?)?;
+        self.end_before = b;
+        Some((a, b))
+    }
+
     /// Whether line `n` is wanted (lines asked in increasing order); `None` past the last range.
     fn wants(&mut self, n: u64) -> Option<bool> {
-        while let Some(&(_, end)) = self.ranges.get(self.at) {
+        while let Some((_, end)) = self.range {
             if n <= end {
                 break;
             }
-            self.at += 1;
+            self.range = self.take();
         }
-        let &(start, _) = self.ranges.get(self.at)?;
+        let (start, _) = self.range?;
         Some(n >= start)
     }
 }
@@ -723,12 +790,29 @@ mod tests {
             vec![(9, 9), (1, 2), (3, 3), (5, 8), (6, 7), (12, 11)],
             vec![None],
         );
-        assert_eq!(only.ranges, vec![(1, 3), (5, 9), (12, 12)]);
+        assert_eq!(only.ranges(), vec![(1, 3), (5, 9), (12, 12)]);
         let mut w = only.cursor();
         let got: Vec<Option<bool>> = (1..=13).map(|n| w.wants(n)).collect();
         let t = Some(true);
         let f = Some(false);
         assert_eq!(got, vec![t, t, t, f, t, t, t, t, t, f, f, t, None]);
         assert_eq!(Only::new(Vec::new(), Vec::new()).cursor().wants(1), None);
+        // Lists each in order of first lines, merged: the same ranges; line numbers past 2^32.
+        let big = 1u64 << 40;
+        let lists = vec![
+            vec![(1, 2), (6, 7), (big, big + 3)],
+            vec![(3, 3), (5, 8), (12, 11)],
+            vec![(9, 9), (big + 4, big + 4)],
+        ];
+        let merged = Only::merged(
+            lists.iter().map(|l| l.iter().copied()).collect(),
+            vec![None],
+        );
+        assert_eq!(
+            merged.ranges(),
+            vec![(1, 3), (5, 9), (12, 12), (big, big + 4)]
+        );
+        let all: Vec<(u64, u64)> = lists.into_iter().flatten().collect();
+        assert_eq!(Only::new(all, vec![None]).ranges(), merged.ranges());
     }
 }

@@ -799,12 +799,12 @@ pub fn replay_only<T: Note>(
     let only: Vec<crate::pipeline::Only> = (0..plan.inputs.len())
         .map(|j| {
             let sources = plan.inputs.get(j).map_or(0, |r| r.base)..input_end(plan, j);
+            // Each source's records come in the order of their lines.
             let records = wants
                 .get(sources.clone())
                 .unwrap_or_default()
                 .iter()
-                .flat_map(Packed::iter::<T>)
-                .map(|w| (w.line, w.end_line()))
+                .map(|p| p.iter::<T>().map(|w| (w.line, w.end_line())))
                 .collect();
             let streams = tl
                 .sources
@@ -813,7 +813,7 @@ pub fn replay_only<T: Note>(
                 .iter()
                 .map(|i| i.container.clone())
                 .collect();
-            crate::pipeline::Only::new(records, streams)
+            crate::pipeline::Only::merged(records, streams)
         })
         .collect();
     std::thread::scope(|scope| -> Result<u64, PassError> {
