@@ -703,6 +703,7 @@ impl Index {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         });
+        crate::memory::trim();
         hits.sort_unstable();
         hits
     }
@@ -759,6 +760,8 @@ impl Index {
                 _ => self.scan_file(f, &keep),
             },
         );
+        // The threads' read buffers, freed in arenas the allocator keeps: given back.
+        crate::memory::trim();
         let mut hits: Vec<usize> = found.into_iter().flatten().collect();
         // A record on both sides of a piece's edge was read twice.
         hits.sort_unstable();

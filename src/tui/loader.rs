@@ -151,6 +151,9 @@ pub fn load_indexed(job: &Job, progress: &AtomicU64) -> Result<Option<Loaded>, S
         &profile,
     );
     analysis.timeline.anchors = anchors;
+    // The passes' threads freed their buffers in arenas the allocator keeps: give them back (the
+    // TUI lives on after the load).
+    crate::memory::trim();
     let mut problems = problems_list(problems);
     if lean.extra > 0 {
         problems.push(format!(
