@@ -160,6 +160,11 @@ impl<T: Timed> Placer<'_, T> {
     /// No time of its own: lay the source between its anchors (those that agree with its order).
     /// Returns the anchors kept.
     fn place_between_anchors(&mut self, s: usize, pts: &[Anchored]) -> usize {
+        // Its instants (none, or too few to place it by) are not read again: freed before its
+        // positions are made (8 bytes an event).
+        if let Some(r) = self.raw.get_mut(s) {
+            *r = Instants::default();
+        }
         let mut p: Vec<(usize, f64)> = pts
             .iter()
             .map(|(i, x, side)| (*i, x + side.shift(self.eps)))
@@ -274,6 +279,9 @@ pub fn place<T: Timed>(
             pl.pos[s] = Some(p);
             infos[s].placement = "own clock, no shared anchors (offset unknown)".into();
         } else {
+            if let Some(r) = pl.raw.get_mut(s) {
+                *r = Instants::default();
+            }
             let len = per_source[s].count().max(1) as f64;
             let width = (span.1 - span.0).max(step * len);
             pl.pos[s] = Some(
