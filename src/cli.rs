@@ -1264,10 +1264,13 @@ fn load_for_check(
         return Ok((a.input.load_settled(st, g.progress)?, None));
     }
     let problems = std::mem::take(&mut plan.problems);
-    let lean = crate::lean::fill(&st.registry, plan, &keep).map_err(|e| match e {
-        crate::stream::PassError::Io(e) => Fatal::Io(e),
-        e => Fatal::Reread(e.to_string()),
-    })?;
+    let lean =
+        crate::lean::fill(&st.registry, plan, &keep, crate::lean::Numbered::Held).map_err(|e| {
+            match e {
+                crate::stream::PassError::Io(e) => Fatal::Io(e),
+                e => Fatal::Reread(e.to_string()),
+            }
+        })?;
     if lean.extra > 0 && !g.quiet {
         eprintln!(
             "diag: warning: {} events were written to the inputs after the first pass read them; they are left out",

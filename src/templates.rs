@@ -77,13 +77,27 @@ impl Template {
 }
 
 /// A template number per event: two bytes each while there are at most 65,536 templates (a run has a
-/// few thousand), four past that. One per event of the whole input lives from pass 1 to the rules.
+/// few thousand), four past that. One per event of the whole input lives from pass 1 to the rules,
+/// unless only the held events' are kept ([`Ids::keep_only`]).
 #[derive(Debug, Clone)]
 pub enum Ids {
     /// Every number fits 16 bits.
     Narrow(Vec<u16>),
     /// Some number does not.
     Wide(Vec<u32>),
+    /// Only some events have a number (those a two-pass `check` holds): the rest were read once
+    /// and are not asked about again.
+    Sparse(Box<SparseIds>),
+}
+
+/// The numbers of some events, by their index: a few per cent of a large input's events.
+#[derive(Debug, Clone, Default)]
+pub struct SparseIds {
+    /// Indices of the events with a number, ascending.
+    at: Vec<usize>,
+    ids: Vec<u32>,
+    /// Events in all, with a number or not.
+    len: usize,
 }
 
 impl Default for Ids {
@@ -94,7 +108,7 @@ impl Default for Ids {
 
 impl PartialEq for Ids {
     fn eq(&self, other: &Ids) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        self.len() == other.len() && self.indexed().eq(other.indexed())
     }
 }
 
@@ -117,6 +131,11 @@ impl Ids {
                 }
             },
             Ids::Wide(v) => v.push(t),
+            Ids::Sparse(s) => {
+                s.at.push(s.len);
+                s.ids.push(t);
+                s.len += 1;
+            }
         }
     }
 
@@ -125,32 +144,72 @@ impl Ids {
         match self {
             Ids::Narrow(v) => v.get(i).map(|&x| u32::from(x)),
             Ids::Wide(v) => v.get(i).copied(),
+            Ids::Sparse(s) => {
+                s.at.binary_search(&i)
+                    .ok()
+                    .and_then(|k| s.ids.get(k))
+                    .copied()
+            }
         }
     }
 
-    /// How many events have one.
+    /// How many events there are (with a number or, once sparse, without).
     pub fn len(&self) -> usize {
         match self {
             Ids::Narrow(v) => v.len(),
             Ids::Wide(v) => v.len(),
+            Ids::Sparse(s) => s.len,
         }
     }
 
-    /// Whether none has.
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Every event's number, in order.
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        let (narrow, wide) = match self {
-            Ids::Narrow(v) => (Some(v.iter().map(|&x| u32::from(x))), None),
-            Ids::Wide(v) => (None, Some(v.iter().copied())),
+    /// Every event that has a number, with its index, in order.
+    pub fn indexed(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        let (narrow, wide, sparse) = match self {
+            Ids::Narrow(v) => (
+                Some(v.iter().map(|&x| u32::from(x)).enumerate()),
+                None,
+                None,
+            ),
+            Ids::Wide(v) => (None, Some(v.iter().copied().enumerate()), None),
+            Ids::Sparse(s) => (
+                None,
+                None,
+                Some(s.at.iter().copied().zip(s.ids.iter().copied())),
+            ),
         };
         narrow
             .into_iter()
             .flatten()
             .chain(wide.into_iter().flatten())
+            .chain(sparse.into_iter().flatten())
+    }
+
+    /// Keep only the numbers of the events `held` (ascending indices): a two-pass `check` asks for
+    /// no other once pass 2 has read, and the list of every event's (2 bytes each, 34 MB at 4 GB)
+    /// would otherwise live on beside the held timeline at the peak of the run.
+    pub fn keep_only(&mut self, held: &[usize]) {
+        let mut s = SparseIds {
+            at: Vec::with_capacity(held.len()),
+            ids: Vec::with_capacity(held.len()),
+            len: self.len(),
+        };
+        let mut last = None;
+        for &i in held {
+            if last.is_some_and(|l| l >= i) {
+                continue;
+            }
+            last = Some(i);
+            if let Some(t) = self.get(i) {
+                s.at.push(i);
+                s.ids.push(t);
+            }
+        }
+        *self = Ids::Sparse(Box::new(s));
     }
 
     /// Give back the room not used.
@@ -158,6 +217,10 @@ impl Ids {
         match self {
             Ids::Narrow(v) => v.shrink_to_fit(),
             Ids::Wide(v) => v.shrink_to_fit(),
+            Ids::Sparse(s) => {
+                s.at.shrink_to_fit();
+                s.ids.shrink_to_fit();
+            }
         }
     }
 }
@@ -917,15 +980,49 @@ mod tests {
             );
         }
         assert!(matches!(narrow, Ids::Narrow(_)));
-        assert_eq!(ids.iter().collect::<Vec<_>>(), want);
+        assert_eq!(ids.indexed().map(|(_, t)| t).collect::<Vec<_>>(), want);
         assert_eq!(ids.len(), want.len());
         assert_eq!(ids.get(want.len()), None);
         let mut wide = Ids::Wide(Vec::new());
-        for t in narrow.iter() {
+        for (_, t) in narrow.indexed() {
             wide.push(t);
         }
         assert_eq!(wide, narrow);
         assert_ne!(ids, narrow);
+    }
+
+    /// Kept for some events only, the numbers asked for are those of the whole list, the others
+    /// are none, the count of events stays, and events added later keep theirs.
+    #[test]
+    fn numbers_kept_for_held_events_alone_are_the_same() {
+        let want: Vec<u32> = (0..10_000u32).map(|i| (i * 31) % 977).collect();
+        let mut every = Ids::default();
+        want.iter().for_each(|&t| every.push(t));
+        let held: Vec<usize> = (0..want.len())
+            .filter(|i| i % 7 == 3 || *i == 9_999)
+            .collect();
+        // Unsorted or repeated entries past the first are ignored, not misplaced.
+        let mut asked = held.clone();
+        asked.push(5);
+        asked.push(9_999);
+        let mut sparse = every.clone();
+        sparse.keep_only(&asked);
+        assert!(matches!(sparse, Ids::Sparse(_)));
+        assert_eq!(sparse.len(), want.len());
+        for (i, &t) in want.iter().enumerate() {
+            let expect = held.binary_search(&i).is_ok().then_some(t);
+            assert_eq!(sparse.get(i), expect, "event {i}");
+        }
+        let got: Vec<(usize, u32)> = sparse.indexed().collect();
+        let expect: Vec<(usize, u32)> = held.iter().map(|&i| (i, want[i])).collect();
+        assert_eq!(got, expect);
+        assert_ne!(sparse, every);
+        sparse.push(70_000);
+        assert_eq!(sparse.len(), want.len() + 1);
+        assert_eq!(sparse.get(want.len()), Some(70_000));
+        sparse.shrink_to_fit();
+        assert_eq!(sparse.get(3), Some(want[3]));
+        assert_eq!(sparse.get(4), None);
     }
 
     /// A keyer's memo changes no key: each corpus line, met again soon and a round later with

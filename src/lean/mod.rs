@@ -629,9 +629,23 @@ fn settle_follow_ups(
     read
 }
 
+/// Which events' template numbers [`fill`] keeps for the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbered {
+    /// Every event's: the TUI filters and jumps by template over every record.
+    Every,
+    /// The held events' alone: `check`'s rules ask about no other.
+    Held,
+}
+
 /// Pass 2 over a plan [`stream::plan_marked`] marked: a sparse timeline of the events a rule of `keep` can read,
 /// each placed as the whole timeline places it. Only the lines of those records are read again.
-pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<Lean, PassError> {
+pub fn fill(
+    reg: &crate::defs::Registry,
+    mut plan: Plan,
+    keep: &Keep,
+    numbered: Numbered,
+) -> Result<Lean, PassError> {
     // No rule or report reads the anchor links (the TUI jumps along them): at 4 GB 860 k of them,
     // 27 MB held to the end.
     plan.timeline.anchors = Vec::new();
@@ -651,7 +665,7 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
         streams.push(m.into_wants());
     }
     let total = plan.events();
-    let templates = templates::merge_streams(&keys, plan.order(), total);
+    let mut templates = templates::merge_streams(&keys, plan.order(), total);
     drop(keys);
     crate::memory::at("templates-merged");
     let wants: Vec<Packed> = if follow_ups {
@@ -743,18 +757,31 @@ pub fn fill(reg: &crate::defs::Registry, mut plan: Plan, keep: &Keep) -> Result<
     let unread: std::collections::HashSet<u64> = unheld.iter().flatten().copied().collect();
     let mut online: Vec<online::Judged> = f.judges.into_iter().map(|j| j.finish(&unread)).collect();
     drop(unread);
-    let (mut at, mut events) = (f.at, f.held);
+    let records: Vec<Vec<(usize, Event)>> = online.iter_mut().map(|j| j.take_records()).collect();
+    drop(f.thinning);
+    let (mut at, mut events, thin, let_go) = (f.at, f.held, f.thin, f.let_go);
     at.shrink_to_fit();
     events.shrink_to_fit();
+    if numbered == Numbered::Held {
+        // Before the thin records become events: the peak of the run comes then.
+        let mut held: Vec<usize> = at
+            .iter()
+            .copied()
+            .chain(thin.ats())
+            .chain(records.iter().flatten().map(|(i, _)| *i))
+            .collect();
+        held.sort_unstable();
+        templates.of_event.keep_only(&held);
+    }
     // The readers and the judges' state are gone: the thin records become events.
     let axis = (plan.timeline.axis, plan.timeline.dated);
-    let (mut at, mut events) = f.thin.into_events(at, events, axis);
-    for j in &mut online {
-        hold_records(&mut at, &mut events, j.take_records());
+    let (mut at, mut events) = thin.into_events(at, events, axis);
+    for r in records {
+        hold_records(&mut at, &mut events, r);
     }
-    unheld.resize_with(unheld.len().max(f.let_go.len()), Default::default);
-    for (set, let_go) in unheld.iter_mut().zip(f.let_go) {
-        set.extend(let_go);
+    unheld.resize_with(unheld.len().max(let_go.len()), Default::default);
+    for (set, gone) in unheld.iter_mut().zip(let_go) {
+        set.extend(gone);
     }
     let cids = unheld
         .into_iter()
@@ -836,7 +863,7 @@ mod tests {
         let held = summary(&rules::run_with(&all, &sel, tl, &profile));
         let keep = Keep::for_rules(&active).unwrap();
         let plan = marked(&reg, &inputs, &opts, &keep);
-        let lean = fill(&reg, plan, &keep).unwrap();
+        let lean = fill(&reg, plan, &keep, Numbered::Every).unwrap();
         let tl = lean.timeline.clone();
         let prepared = rules::Prepared {
             templates: lean.templates,
@@ -901,7 +928,7 @@ mod tests {
             let (tl, _) = crate::pipeline::load(&reg, &inputs, None, &opts).unwrap();
             let want = Templates::build(&tl);
             let plan = marked(&reg, &inputs, &opts, &keep);
-            let got = fill(&reg, plan, &keep).unwrap().templates;
+            let got = fill(&reg, plan, &keep, Numbered::Every).unwrap().templates;
             assert_eq!(got.of_event, want.of_event, "{set}");
             assert_eq!(
                 format!("{:?}", got.list),
@@ -909,6 +936,26 @@ mod tests {
                 "{set}"
             );
             compared += got.of_event.len();
+            // Kept for the held events alone (as `check` keeps them), each held event's template
+            // is the same, and the list of templates too.
+            let plan = marked(&reg, &inputs, &opts, &keep);
+            let lean = fill(&reg, plan, &keep, Numbered::Held).unwrap();
+            let sparse = &lean.templates;
+            assert!(
+                matches!(sparse.of_event, templates::Ids::Sparse(_)),
+                "{set}"
+            );
+            assert_eq!(sparse.of_event.len(), want.of_event.len(), "{set}");
+            assert_eq!(format!("{:?}", sparse.list), format!("{:?}", want.list));
+            let held: Vec<usize> = lean.timeline.indexed().map(|(i, _)| i).collect();
+            assert!(
+                !held.is_empty() && held.len() < want.of_event.len(),
+                "{set}"
+            );
+            for &i in &held {
+                assert_eq!(sparse.of_event.get(i), want.of_event.get(i), "{set} {i}");
+            }
+            assert_eq!(sparse.of_event.indexed().count(), held.len(), "{set}");
         }
         assert!(compared > 1000, "{compared} events");
     }

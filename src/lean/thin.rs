@@ -108,6 +108,11 @@ impl ThinRecords {
         self.len
     }
 
+    /// The timeline index of every record held thin, in order.
+    pub fn ats(&self) -> impl Iterator<Item = usize> + '_ {
+        self.blocks.iter().flatten().map(|t| t.at)
+    }
+
     /// Bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.blocks.iter().map(Vec::capacity).sum::<usize>() * std::mem::size_of::<Thin>()

@@ -49,7 +49,9 @@ fn unexplained_by_template(
     // Decided once per template, not once per event (the tests are regexes and profile lookups).
     let watching: Vec<bool> = cx.templates.list.iter().map(watched).collect();
     let mut out: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
-    for (i, t) in cx.templates.of_event.iter().enumerate() {
+    // Every event a template is known for: all of them, or, after a two-pass read, the held ones
+    // (every record of a watched template is held, whole or thin).
+    for (i, t) in cx.templates.of_event.indexed() {
         let t = t as usize;
         if !watching.get(t).copied().unwrap_or(false) || cx.explained.contains(&i) {
             continue;

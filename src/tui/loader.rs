@@ -137,7 +137,8 @@ pub fn load_indexed(job: &Job, progress: &AtomicU64) -> Result<Option<Loaded>, S
     problems.add_skipped(&job.skipped, &mut plan.timeline);
     // The rules do not read the anchor links; the TUI jumps along them.
     let anchors = plan.timeline.anchors.clone();
-    let lean = crate::lean::fill(&job.registry, plan, &keep).map_err(|e| e.to_string())?;
+    let lean = crate::lean::fill(&job.registry, plan, &keep, crate::lean::Numbered::Every)
+        .map_err(|e| e.to_string())?;
     let profile = crate::profile::Profile::builtin().unwrap_or_default();
     let prepared = crate::rules::Prepared {
         templates: lean.templates,
