@@ -1286,6 +1286,7 @@ fn load_for_check(
     let prepared = crate::rules::Prepared {
         templates: lean.templates,
         online: lean.online,
+        late: lean.late,
     };
     Ok((loaded, Some(prepared)))
 }

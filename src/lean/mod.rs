@@ -44,7 +44,7 @@ use crate::templates::{self, Templates};
 use std::collections::VecDeque;
 
 mod thin;
-use thin::ThinRecords;
+pub use thin::ThinRecords;
 
 /// How many times `--max-events` a stream may have here. A held timeline costs about 0.6 KB per
 /// event; this one about 0.2 KB per event read on a service log (a quarter of the events held), but
@@ -131,15 +131,17 @@ struct Thinning<'k> {
 
 impl Thinning<'_> {
     /// What of the record at timeline index `i`, held whole for `mark`, is held when it can be
-    /// held thin: nothing, or the part of its message a pattern without literals reads.
-    fn thin(&mut self, keep: &Keep, i: usize, ev: &Event, mark: Mark) -> Option<String> {
+    /// held thin: nothing, or the part of its message a pattern without literals reads; and
+    /// whether a rule judged on the held timeline may read that part (else only the generic rules
+    /// and severity by phase read the record, and only when no named finding explains it).
+    fn thin(&mut self, keep: &Keep, i: usize, ev: &Event, mark: Mark) -> Option<(String, bool)> {
         if !mark.watched || mark.tail {
             return None;
         }
         let t = self.templates.of_event.get(i)?;
-        let part = match keep.held.need(ev) {
-            Need::Nothing => String::new(),
-            Need::Part { text, .. } => text,
+        let (part, read) = match keep.held.need(ev) {
+            Need::Nothing => (String::new(), false),
+            Need::Part { text, .. } => (text, true),
             Need::Whole => return None,
         };
         let benign = |text: &str| self.benign.iter().any(|r| r.is_match(text));
@@ -148,7 +150,7 @@ impl Thinning<'_> {
         }
         let n = self.seen.entry((t, ev.source)).or_insert(0);
         *n += 1;
-        (*n > MAX_EVIDENCE).then_some(part)
+        (*n > MAX_EVIDENCE).then_some((part, read))
     }
 }
 
@@ -422,6 +424,10 @@ pub struct Lean {
     pub extra: u64,
     /// What the rules judged online found.
     pub online: Vec<online::Judged>,
+    /// Records held thin that only the generic rules and severity by phase read: they join the
+    /// timeline once the named rules have run, those a named finding explains left out
+    /// ([`crate::rules::run_prepared`]).
+    pub late: ThinRecords,
 }
 
 /// Keep only the part of an event a pattern without literals reads (and its CIDs, its place).
@@ -458,6 +464,9 @@ struct Filler<'k> {
     held: Vec<Event>,
     /// The records held thin, kept compactly until pass 2 ends.
     thin: ThinRecords,
+    /// Those of them no rule judged on the held timeline reads, kept thin until the named rules
+    /// have said which they explain.
+    late: ThinRecords,
     /// Per source, the CIDs of the records read and let go.
     let_go: Vec<std::collections::BTreeSet<u64>>,
     /// Which records of watched templates are held thin (`None`: none).
@@ -512,8 +521,9 @@ impl Filler<'_> {
                     .thinning
                     .as_mut()
                     .and_then(|t| t.thin(self.keep, i, &ev, mark));
-                if let Some(part) = thin {
-                    match self.thin.push(i, ev, part) {
+                if let Some((part, read)) = thin {
+                    let into = if read { &mut self.thin } else { &mut self.late };
+                    match into.push(i, ev, part) {
                         Ok(()) => return,
                         Err(back) => {
                             let (e, part) = *back;
@@ -712,6 +722,7 @@ pub fn fill(
         at: Vec::with_capacity(n),
         held: Vec::with_capacity(n),
         thin: ThinRecords::default(),
+        late: ThinRecords::default(),
         let_go: vec![Default::default(); plan.timeline.sources.len()],
         thinning: keep.benign.as_deref().map(|benign| Thinning {
             benign,
@@ -734,13 +745,15 @@ pub fn fill(
             .map(|c| c.capacity() + std::mem::size_of::<String>())
             .sum();
         format!(
-            "pass 2 holds {} records of {} bytes (messages {} MB, continuations {} MB), and {} thin in {} MB",
+            "pass 2 holds {} records of {} bytes (messages {} MB, continuations {} MB), {} thin in {} MB and {} thin for the generic rules alone in {} MB",
             f.held.len(),
             std::mem::size_of::<Event>(),
             mb(text),
             mb(more),
             f.thin.len(),
             mb(f.thin.heap_bytes()),
+            f.late.len(),
+            mb(f.late.heap_bytes()),
         )
     });
     drop(wants);
@@ -759,7 +772,7 @@ pub fn fill(
     drop(unread);
     let records: Vec<Vec<(usize, Event)>> = online.iter_mut().map(|j| j.take_records()).collect();
     drop(f.thinning);
-    let (mut at, mut events, thin, let_go) = (f.at, f.held, f.thin, f.let_go);
+    let (mut at, mut events, thin, late, let_go) = (f.at, f.held, f.thin, f.late, f.let_go);
     at.shrink_to_fit();
     events.shrink_to_fit();
     if numbered == Numbered::Held {
@@ -768,6 +781,7 @@ pub fn fill(
             .iter()
             .copied()
             .chain(thin.ats())
+            .chain(late.ats())
             .chain(records.iter().flatten().map(|(i, _)| *i))
             .collect();
         held.sort_unstable();
@@ -783,6 +797,13 @@ pub fn fill(
     for (set, gone) in unheld.iter_mut().zip(let_go) {
         set.extend(gone);
     }
+    // The records kept thin for the generic rules are not in the timeline the named rules read
+    // (none of their patterns reads them): their CIDs count among those of the records not held.
+    for (s, cids) in late.cids() {
+        if let Some(set) = unheld.get_mut(s) {
+            set.extend(cids.iter().filter_map(|c| plan.timeline.cids.resolve(c)));
+        }
+    }
     let cids = unheld
         .into_iter()
         .map(|set| set.into_iter().collect())
@@ -795,6 +816,7 @@ pub fn fill(
         templates,
         extra,
         online,
+        late,
     })
 }
 
@@ -864,13 +886,13 @@ mod tests {
         let keep = Keep::for_rules(&active).unwrap();
         let plan = marked(&reg, &inputs, &opts, &keep);
         let lean = fill(&reg, plan, &keep, Numbered::Every).unwrap();
-        let tl = lean.timeline.clone();
         let prepared = rules::Prepared {
             templates: lean.templates,
             online: lean.online,
+            late: lean.late,
         };
         let found = rules::run_prepared(&all, &sel, lean.timeline, prepared, &profile).0;
-        (held, summary(&found), tl)
+        (held, summary(&found), found.timeline)
     }
 
     /// The memo of what rules read changes no mark: every corpus line, met again soon and a round
@@ -1137,6 +1159,41 @@ mod tests {
             .all(|e| e.message.contains("backlog")));
         // What the benign list names is read whole (severity by phase tests every one).
         assert_eq!(held_naming(&tl, "lookup address").len(), n);
+    }
+
+    /// The records of a storm a named finding explains (a retry storm, judged online) are not made
+    /// events at all past those held whole: the generic rules would skip them, and no rule judged
+    /// on the held timeline reads them. The findings stay those of a held check, and a storm no
+    /// named finding explains keeps every record (above).
+    #[test]
+    fn records_a_named_finding_explains_are_not_made_events() {
+        let n = 3 * MAX_EVIDENCE;
+        let retries: String = (0..n)
+            .map(|i| {
+                format!(
+                    " WARN citadel: a/c.rs:9: P2PAutoConnect: Connect failed for 4581122330019988771, retry in 2s (attempt {})\n",
+                    i + 1
+                )
+            })
+            .collect();
+        let log = format!("{}{retries}{}", filler(20), filler(20));
+        let (held, lean, tl) = both(&[("service.log", log)]);
+        assert_eq!(held, lean);
+        assert!(
+            held.iter().any(|f| f.starts_with("retry-storm")),
+            "{held:?}"
+        );
+        let kept = tl
+            .events
+            .iter()
+            .filter(|e| e.location.as_deref() == Some("a/c.rs:9"))
+            .count();
+        assert!(
+            (MAX_EVIDENCE..n / 2).contains(&kept),
+            "{kept} of {n} retries held"
+        );
+        // Their CID stays known to the source, as that of records not held.
+        assert!(tl.unheld_cids(0).contains(&4581122330019988771));
     }
 
     /// Of a source's follow-up matches, pass 2 reads the first after each trigger of their rule

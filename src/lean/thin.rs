@@ -6,7 +6,7 @@
 
 use crate::correlate::merge::stamp_at;
 use crate::hash::Map;
-use crate::model::{Axis, CidRef, Event, Level, RawTime, ThinVec, TsQuality};
+use crate::model::{Axis, CidRef, Event, Level, RawTime, ThinVec, Timeline, TsQuality};
 use std::sync::Arc;
 
 /// Records a block holds: each block is freed once made events.
@@ -108,9 +108,40 @@ impl ThinRecords {
         self.len
     }
 
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// The timeline index of every record held thin, in order.
     pub fn ats(&self) -> impl Iterator<Item = usize> + '_ {
         self.blocks.iter().flatten().map(|t| t.at)
+    }
+
+    /// The source and CIDs of every record held thin, in order.
+    pub fn cids(&self) -> impl Iterator<Item = (usize, &[CidRef])> + '_ {
+        self.blocks
+            .iter()
+            .flatten()
+            .map(|t| (t.source as usize, t.cids.as_slice()))
+    }
+
+    /// Put these records, those at the timeline indices `keep` keeps, among the events of the
+    /// sparse timeline `tl` as events in their places; a record it holds already (whole, as an
+    /// online finding's evidence) stays as it is. A timeline that is not sparse holds every event
+    /// already, and is left as it is.
+    pub fn join(self, tl: &mut Timeline, keep: impl Fn(usize) -> bool) {
+        let axis = (tl.axis, tl.dated);
+        let Some(sparse) = tl.sparse.as_mut() else {
+            return;
+        };
+        let at = std::mem::take(&mut sparse.at);
+        let held = at.clone();
+        let keep = |i: usize| keep(i) && held.binary_search(&i).is_err();
+        let whole = std::mem::take(&mut tl.events);
+        let (at, events) = self.into_events_where(at, whole, axis, keep);
+        sparse.at = at;
+        tl.events = events;
     }
 
     /// Bytes held.
@@ -133,10 +164,21 @@ impl ThinRecords {
         whole: Vec<Event>,
         axis: (Axis, bool),
     ) -> (Vec<usize>, Vec<Event>) {
+        self.into_events_where(at, whole, axis, |_| true)
+    }
+
+    /// [`Self::into_events`] of the records at the timeline indices `keep` keeps alone.
+    pub fn into_events_where(
+        self,
+        at: Vec<usize>,
+        whole: Vec<Event>,
+        axis: (Axis, bool),
+        keep: impl Fn(usize) -> bool,
+    ) -> (Vec<usize>, Vec<Event>) {
         if self.len == 0 {
             return (at, whole);
         }
-        let n = whole.len() + self.len;
+        let n = whole.len() + self.ats().filter(|&i| keep(i)).count();
         let (mut out_at, mut out) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut whole = at.into_iter().zip(whole).peekable();
         let names = self.names;
@@ -151,7 +193,7 @@ impl ThinRecords {
             if b % TRIM_EVERY == TRIM_EVERY - 1 {
                 crate::memory::trim();
             }
-            for t in block {
+            for t in block.into_iter().filter(|t| keep(t.at)) {
                 while let Some((i, ev)) = whole.next_if(|(i, _)| *i < t.at) {
                     out_at.push(i);
                     out.push(ev);
@@ -252,6 +294,60 @@ mod tests {
         for (g, w) in got.iter().zip(&want) {
             assert_eq!(format!("{g:?}"), format!("{w:?}"));
         }
+    }
+
+    /// Joined to a sparse timeline, the records kept take their places among the held events,
+    /// those left out and those it holds already do not, and the rest of the timeline is as it was.
+    #[test]
+    fn thin_records_join_a_sparse_timeline_where_kept() {
+        let n = BLOCK + 50;
+        let mut thin = ThinRecords::default();
+        let (mut at, mut whole) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            if i % 10 == 0 {
+                at.push(i);
+                whole.push(event(i));
+            }
+            // Every tenth is also held whole: it stays whole.
+            if i % 10 != 3 {
+                assert!(thin.push(i, event(i), String::new()).is_ok());
+            }
+        }
+        assert!(!thin.is_empty());
+        let mut tl = Timeline {
+            sources: Vec::new(),
+            events: whole,
+            cids: Default::default(),
+            anchors: Vec::new(),
+            axis: AXIS.0,
+            dated: AXIS.1,
+            unread: Vec::new(),
+            sparse: Some(Box::new(crate::model::Sparse {
+                at,
+                total: n,
+                cids: Vec::new(),
+            })),
+        };
+        let left_out = |i: usize| i % 4 == 1;
+        thin.join(&mut tl, |i| !left_out(i));
+        let want: Vec<usize> = (0..n)
+            .filter(|i| i % 10 == 0 || (i % 10 != 3 && !left_out(*i)))
+            .collect();
+        let got: Vec<usize> = tl.indexed().map(|(i, _)| i).collect();
+        assert_eq!(got, want);
+        for (i, ev) in tl.indexed() {
+            assert_eq!(ev.line, event(i).line, "{i}");
+            // Held whole: its message; joined thin: none.
+            assert_eq!(ev.message.is_empty(), i % 10 != 0, "{i}");
+        }
+        // A timeline that holds every event is left as it is.
+        let mut full = tl.clone();
+        full.sparse = None;
+        let before = full.events.len();
+        let mut more = ThinRecords::default();
+        assert!(more.push(n + 1, event(n + 1), String::new()).is_ok());
+        more.join(&mut full, |_| true);
+        assert_eq!(full.events.len(), before);
     }
 
     /// A record of more lines than a thin record numbers is given back whole, to be held stripped.

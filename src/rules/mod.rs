@@ -73,16 +73,18 @@ pub fn run_prepared(
     prepared: Prepared,
     profile: &crate::profile::Profile,
 ) -> (Analysis, Vec<(String, f64)>) {
-    let Prepared { templates, online } = prepared;
-    let (verdict, times) = judge_engine(
-        rules,
-        sel,
-        &timeline,
-        Some(templates),
+    let Prepared {
+        templates,
         online,
-        profile,
-        true,
-    );
+        late,
+    } = prepared;
+    let mut timeline = timeline;
+    let named = judge_named(rules, sel, &timeline, online, true, true);
+    // What only generic rules read joins the timeline now, without what named findings explain
+    // (at 4 GB most of a storm's 880 k records): the generic rules skip those.
+    late.join(&mut timeline, |i| !named.explained.contains(&i));
+    crate::memory::at("late");
+    let (verdict, times) = judge_rest(rules, sel, &timeline, named, templates, profile);
     (verdict.with(timeline), times)
 }
 
@@ -92,6 +94,8 @@ pub struct Prepared {
     pub templates: crate::templates::Templates,
     /// The rules judged online, and what they found.
     pub online: Vec<online::Judged>,
+    /// Records held thin for the generic rules alone, joined once the named rules have run.
+    pub late: crate::lean::ThinRecords,
 }
 
 /// [`run_with`] with every pattern tried on every event (no literal prefilter): the reference the
@@ -208,18 +212,43 @@ fn judge_engine(
     profile: &crate::profile::Profile,
     prefiltered: bool,
 ) -> (Verdict, Vec<(String, f64)>) {
-    let mut times: Vec<(String, f64)> = Vec::new();
-    let mut findings: Vec<Finding> = Vec::new();
-    // References, not clones: a cloned `Regex` starts with an empty match cache, so every run (the
-    // TUI's reloads, `rules test`) rebuilt each regex's lazy DFA from nothing.
-    let active: Vec<&Rule> = rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
-    let is_generic = |r: &Rule| matches!(r.kind, load::Kind::Storm | load::Kind::Novel);
     // A two-pass check (its templates come from pass 1) is there to bound memory: its named rules
     // run one after another on this thread. On a thread each, every rule built its hit lists in that
     // thread's allocator arena, whose pages the other thread could not reuse: at 4 GB the run's peak
     // (675 -> 639 MB) for 1 s of 115.
     let serial = templates.is_some();
     let templates = templates.unwrap_or_else(|| crate::templates::Templates::build(timeline));
+    let named = judge_named(rules, sel, timeline, online, prefiltered, serial);
+    judge_rest(rules, sel, timeline, named, templates, profile)
+}
+
+/// What the named rules found, and the events their findings account for.
+struct NamedPhase {
+    findings: Vec<Finding>,
+    explained: std::collections::HashSet<usize>,
+    times: Vec<(String, f64)>,
+}
+
+/// Whether a rule is generic (judged after the named ones, on what they left unexplained).
+fn is_generic(r: &Rule) -> bool {
+    matches!(r.kind, load::Kind::Storm | load::Kind::Novel)
+}
+
+/// The named rules of `rules` that `sel` allows, in order: those judged `online` told on the
+/// timeline, the others run on it.
+fn judge_named(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: &Timeline,
+    online: Vec<online::Judged>,
+    prefiltered: bool,
+    serial: bool,
+) -> NamedPhase {
+    let mut times: Vec<(String, f64)> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    // References, not clones: a cloned `Regex` starts with an empty match cache, so every run (the
+    // TUI's reloads, `rules test`) rebuilt each regex's lazy DFA from nothing.
+    let active: Vec<&Rule> = rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
     let mut explained: std::collections::HashSet<usize> = Default::default();
     let prefilter = prefiltered.then(|| prefilter::Prefilter::build(timeline, &active));
     crate::memory::at("prefiltered");
@@ -261,6 +290,29 @@ fn judge_engine(
     }
     crate::memory::at("named");
     crate::memory::note(|| format!("{} events explained by named findings", explained.len()));
+    NamedPhase {
+        findings,
+        explained,
+        times,
+    }
+}
+
+/// After the named rules: generic rules on what they left unexplained, severity by phase, the
+/// order of the findings and their incidents.
+fn judge_rest(
+    rules: &[Rule],
+    sel: &Selection,
+    timeline: &Timeline,
+    named: NamedPhase,
+    templates: crate::templates::Templates,
+    profile: &crate::profile::Profile,
+) -> (Verdict, Vec<(String, f64)>) {
+    let active: Vec<&Rule> = rules.iter().filter(|r| sel.allows(&r.info.id)).collect();
+    let NamedPhase {
+        mut findings,
+        explained,
+        mut times,
+    } = named;
     let cx = generic::Ctx {
         tl: timeline,
         templates: &templates,

@@ -143,6 +143,7 @@ pub fn load_indexed(job: &Job, progress: &AtomicU64) -> Result<Option<Loaded>, S
     let prepared = crate::rules::Prepared {
         templates: lean.templates,
         online: lean.online,
+        late: lean.late,
     };
     let (mut analysis, _) = crate::rules::run_prepared(
         &job.rules,
