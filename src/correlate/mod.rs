@@ -69,12 +69,16 @@ pub fn correlate(
     for (s, info) in infos.iter_mut().enumerate() {
         info.events = new_index[s].len();
     }
+    let names = pairs::link_names(defs);
     let anchors = pairs
         .iter()
-        .map(|p| AnchorLink {
-            name: p.name.clone(),
-            a: new_index[p.first.source][p.first.index],
-            b: new_index[p.second.source][p.second.index],
+        .filter_map(|p| {
+            let (a, b) = (p.first(), p.second());
+            Some(AnchorLink {
+                name: names.get(usize::from(p.def))?.clone(),
+                a: new_index[a.source][a.index],
+                b: new_index[b.source][b.index],
+            })
         })
         .collect();
     let events = merged.events;

@@ -17,15 +17,16 @@ pub struct At {
     pub index: usize,
 }
 
-/// A candidate anchor pair between two sources.
-#[derive(Debug, Clone)]
+/// A candidate anchor pair between two sources, in 24 bytes (a run makes hundreds of thousands,
+/// all held while the sources are placed; with the anchor's name and two whole places they took 56).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pair {
-    /// Anchor definition name (shared by every pair of the anchor).
-    pub name: std::sync::Arc<str>,
-    /// The earlier (or same-moment) side.
-    pub first: At,
-    /// The later side.
-    pub second: At,
+    first_index: usize,
+    second_index: usize,
+    first_source: u16,
+    second_source: u16,
+    /// The number of its anchor definition in [`ordered`] order ([`link_names`] names it).
+    pub def: u16,
     /// How the two sides relate in time.
     pub relation: Relation,
 }
@@ -42,16 +43,46 @@ pub enum Side {
 }
 
 impl Pair {
+    /// The pair of anchor `def` (in [`ordered`] order) from `first` to `second`; `None` past what
+    /// a pair numbers (65,536 sources or anchor definitions: no input comes near).
+    pub fn new(def: usize, first: At, second: At, relation: Relation) -> Option<Pair> {
+        Some(Pair {
+            first_index: first.index,
+            second_index: second.index,
+            first_source: u16::try_from(first.source).ok()?,
+            second_source: u16::try_from(second.source).ok()?,
+            def: u16::try_from(def).ok()?,
+            relation,
+        })
+    }
+
+    /// The earlier (or same-moment) side.
+    pub fn first(&self) -> At {
+        At {
+            source: usize::from(self.first_source),
+            index: self.first_index,
+        }
+    }
+
+    /// The later side.
+    pub fn second(&self) -> At {
+        At {
+            source: usize::from(self.second_source),
+            index: self.second_index,
+        }
+    }
+
     /// For a pair that involves `source`: its own event index, the partner event, and where its own
     /// event stands against the partner.
     pub fn seen_from(&self, source: SourceId) -> Option<(usize, At, Side)> {
         let ordered = self.relation == Relation::Before;
-        if self.first.source == source {
+        let (first, second) = (self.first(), self.second());
+        if first.source == source {
             let side = if ordered { Side::Before } else { Side::Same };
-            Some((self.first.index, self.second, side))
-        } else if self.second.source == source {
+            Some((first.index, second, side))
+        } else if second.source == source {
             let side = if ordered { Side::After } else { Side::Same };
-            Some((self.second.index, self.first, side))
+            Some((second.index, first, side))
         } else {
             None
         }
@@ -59,7 +90,7 @@ impl Pair {
 
     /// Whether either side is in `source`.
     pub fn touches(&self, source: SourceId) -> bool {
-        self.first.source == source || self.second.source == source
+        self.first().source == source || self.second().source == source
     }
 }
 
@@ -816,6 +847,14 @@ pub fn ordered(defs: &[AnchorDef]) -> Vec<&AnchorDef> {
         .collect()
 }
 
+/// The name of each anchor definition, by the number its pairs carry ([`Pair::def`]).
+pub fn link_names(defs: &[AnchorDef]) -> Vec<std::sync::Arc<str>> {
+    ordered(defs)
+        .iter()
+        .map(|d| std::sync::Arc::from(d.name.as_str()))
+        .collect()
+}
+
 /// Every anchor pair between the sources: pattern anchors first, then shared UUIDs not yet paired.
 pub fn find_pairs(per_source: &[Vec<Event>], defs: &[AnchorDef]) -> Vec<Pair> {
     let ordered = ordered(defs);
@@ -845,20 +884,14 @@ pub fn pairs_from(ordered: &[&AnchorDef], mut scanned: Scanned, sources: usize) 
     let mut pairs = Vec::new();
     let mut covered: crate::hash::Set<At> = Default::default();
     for (nth, def) in ordered.iter().enumerate() {
-        let name: std::sync::Arc<str> = def.name.as_str().into();
         if def.shared_uuid {
-            covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first, p.second]));
+            covered.extend(pairs.iter().flat_map(|p: &Pair| [p.first(), p.second()]));
             for occ in scanned.uuid_firsts() {
                 for w in 1..occ.len() {
                     if covered.contains(&occ[0]) && covered.contains(&occ[w]) {
                         continue;
                     }
-                    pairs.push(Pair {
-                        name: name.clone(),
-                        first: occ[0],
-                        second: occ[w],
-                        relation: def.relation,
-                    });
+                    pairs.extend(Pair::new(nth, occ[0], occ[w], def.relation));
                 }
             }
             continue;
@@ -894,18 +927,17 @@ pub fn pairs_from(ordered: &[&AnchorDef], mut scanned: Scanned, sources: usize) 
                     fa.len().min(sbv.len())
                 };
                 for (a, b) in fa.indices().zip(sbv.indices()).take(n) {
-                    pairs.push(Pair {
-                        name: name.clone(),
-                        first: At {
+                    let (first, second) = (
+                        At {
                             source: sa,
                             index: a,
                         },
-                        second: At {
+                        At {
                             source: sb,
                             index: b,
                         },
-                        relation: def.relation,
-                    });
+                    );
+                    pairs.extend(Pair::new(nth, first, second, def.relation));
                 }
             }
         }
@@ -1063,6 +1095,35 @@ impl Scanner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pair is 24 bytes, gives back the places it was made of from either side, and is not made
+    /// past what it numbers.
+    #[test]
+    fn a_pair_is_small_and_gives_back_its_places() {
+        assert_eq!(std::mem::size_of::<Pair>(), 24);
+        let (a, b) = (
+            At {
+                source: 3,
+                index: 1 << 40,
+            },
+            At {
+                source: 0,
+                index: 7,
+            },
+        );
+        let p = Pair::new(2, a, b, Relation::Before).unwrap();
+        assert_eq!((p.first(), p.second(), p.def), (a, b, 2));
+        assert_eq!(p.seen_from(3), Some((1 << 40, b, Side::Before)));
+        assert_eq!(p.seen_from(0), Some((7, a, Side::After)));
+        assert_eq!(p.seen_from(1), None);
+        assert!(p.touches(0) && !p.touches(2));
+        let far = At {
+            source: 70_000,
+            index: 1,
+        };
+        assert!(Pair::new(0, far, b, Relation::Same).is_none());
+        assert!(Pair::new(70_000, a, b, Relation::Same).is_none());
+    }
     use crate::defs::Registry;
 
     /// Every side of the built-in pattern anchors holds a literal: the scanner runs its regexes

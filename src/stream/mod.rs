@@ -430,7 +430,7 @@ pub fn plan_marked(
     let wanted = dir.name_events().chain(
         pairs
             .iter()
-            .flat_map(|p| [p.first, p.second])
+            .flat_map(|p| [p.first(), p.second()])
             .map(|a| (a.source, a.index)),
     );
     let rank = Ranks::new(&placed.positions, lens, wanted);
@@ -451,12 +451,16 @@ pub fn plan_marked(
     let mut cids = dir.finish(&opts.aliases, at);
     cids.shape = reg.entities.cid_shape.clone();
     owners.settle(&mut infos, &cids, &reg.entities);
+    let names = pairs::link_names(&reg.anchors);
     let anchors = pairs
         .iter()
-        .map(|p| crate::model::AnchorLink {
-            name: p.name.clone(),
-            a: at(p.first.source, p.first.index),
-            b: at(p.second.source, p.second.index),
+        .filter_map(|p| {
+            let (a, b) = (p.first(), p.second());
+            Some(crate::model::AnchorLink {
+                name: names.get(usize::from(p.def))?.clone(),
+                a: at(a.source, a.index),
+                b: at(b.source, b.index),
+            })
         })
         .collect();
     Ok(Plan {
