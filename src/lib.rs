@@ -42,6 +42,7 @@ pub mod entities;
 pub(crate) mod fixtures;
 pub mod hash;
 pub mod intern;
+pub mod kmerge;
 pub mod memo;
 pub mod parse;
 pub mod varint;

@@ -506,13 +506,7 @@ impl Only {
         lists: Vec<impl Iterator<Item = (u64, u64)>>,
         streams: Vec<Option<String>>,
     ) -> Only {
-        let mut lists: Vec<_> = lists.into_iter().map(Iterator::peekable).collect();
-        let records = std::iter::from_fn(move || {
-            let (_, k) = (lists.iter_mut().enumerate())
-                .filter_map(|(k, l)| Some((l.peek()?.0, k)))
-                .min()?;
-            lists.get_mut(k)?.next()
-        });
+        let records = crate::kmerge::by_key(lists, |r| r.0).map(|(_, r)| r);
         Only::sorted(records, streams)
     }
 

@@ -136,8 +136,6 @@ impl ThinRecords {
             return;
         };
         let at = std::mem::take(&mut sparse.at);
-        let held = at.clone();
-        let keep = |i: usize| keep(i) && held.binary_search(&i).is_err();
         let whole = std::mem::take(&mut tl.events);
         let (at, events) = self.into_events_where(at, whole, axis, keep);
         sparse.at = at;
@@ -157,7 +155,8 @@ impl ThinRecords {
 
     /// The events held whole (`at`, `whole`: timeline indices and events, in order) and these,
     /// as one list in timeline order, each thin record an event stamped at its place on `axis`
-    /// (as pass 2 stamped it). Made a block at a time, each block freed once made.
+    /// (as pass 2 stamped it), unless an event is held whole at its index. Made a block at a time,
+    /// each block freed once made.
     pub fn into_events(
         self,
         at: Vec<usize>,
@@ -197,6 +196,10 @@ impl ThinRecords {
                 while let Some((i, ev)) = whole.next_if(|(i, _)| *i < t.at) {
                     out_at.push(i);
                     out.push(ev);
+                }
+                // Held whole already (an online finding's evidence): it stays as it is.
+                if whole.peek().is_some_and(|(i, _)| *i == t.at) {
+                    continue;
                 }
                 let mut ev = Event {
                     source: t.source as usize,

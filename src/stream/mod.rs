@@ -850,19 +850,10 @@ pub fn replay_only<T: Note>(
     std::thread::scope(|scope| -> Result<u64, PassError> {
         let mut readers = Readers::start(scope, reg, plan, Some(&only));
         let mut next: Vec<_> = wants.iter().map(|w| w.iter::<T>()).collect();
-        let mut spots: Vec<_> = spots.iter().map(|s| s.iter().peekable()).collect();
-        loop {
-            // The source whose next record comes first in the timeline.
-            let first = (spots.iter_mut().enumerate())
-                .filter_map(|(s, it)| Some((it.peek()?.0, s)))
-                .min();
-            let Some((_, s)) = first else {
-                break;
-            };
-            let (Some((k, pos, quality)), Some(want)) = (
-                spots.get_mut(s).and_then(Iterator::next),
-                next.get_mut(s).and_then(Iterator::next),
-            ) else {
+        // The sources' records, each next the one that comes first in the timeline.
+        let spots = crate::kmerge::by_key(spots.iter().map(Spots::iter).collect(), |s| s.0);
+        for (s, (k, pos, quality)) in spots {
+            let Some(want) = next.get_mut(s).and_then(Iterator::next) else {
                 break;
             };
             let step = placed::Step {
@@ -903,6 +894,8 @@ pub fn replay_only<T: Note>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline;
+    use std::path::{Path, PathBuf};
 
     /// Which events carry a full instant, one bit each, read back as given (across words, at the
     /// ends, and for none at all).
@@ -918,8 +911,6 @@ mod tests {
             assert!(e.bits.len() <= n.div_ceil(64));
         }
     }
-    use crate::pipeline;
-    use std::path::{Path, PathBuf};
 
     /// Each source's wants, packed.
     fn packed<T: Note + Clone>(wants: &[Vec<Want<T>>]) -> Vec<Packed> {

@@ -244,12 +244,10 @@ impl Spots {
 
     /// Each record's timeline index, position and quality, in source order.
     pub fn iter(&self) -> impl Iterator<Item = (usize, f64, TsQuality)> + '_ {
+        // Each index is written as its difference from the one before, the first from 0.
         let (mut at, mut k) = (0, 0u64);
-        let mut first = true;
         self.placed.iter().map_while(move |(x, q)| {
-            let step = take(&self.at, &mut at)?;
-            k = if first { step } else { k.wrapping_add(step) };
-            first = false;
+            k = k.checked_add(take(&self.at, &mut at)?)?;
             Some((usize::try_from(k).ok()?, x, q))
         })
     }
@@ -260,7 +258,7 @@ impl Spots {
 pub fn spots(sources: &[Placed], mut wanted: Vec<impl Iterator<Item = usize>>) -> Vec<Spots> {
     let n = sources.len();
     let mut ks: Vec<Vec<u8>> = vec![Vec::new(); n];
-    let mut last: Vec<Option<u64>> = vec![None; n];
+    let mut last: Vec<u64> = vec![0; n];
     let mut xs: Vec<Vec<f64>> = vec![Vec::new(); n];
     let mut qs: Vec<Vec<TsQuality>> = vec![Vec::new(); n];
     let mut next: Vec<Option<usize>> = wanted.iter_mut().map(Iterator::next).collect();
@@ -277,8 +275,8 @@ pub fn spots(sources: &[Placed], mut wanted: Vec<impl Iterator<Item = usize>>) -
         if let (Some(b), Some(l), Some(x), Some(q)) =
             (ks.get_mut(s), last.get_mut(s), xs.get_mut(s), qs.get_mut(s))
         {
-            put(b, l.map_or(k, |l| k - l));
-            *l = Some(k);
+            put(b, k - *l);
+            *l = k;
             x.push(step.pos);
             q.push(step.quality);
         }
